@@ -1,0 +1,3 @@
+from pharmacist_tool.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,214 @@
+"""The command line (contract: ``case-file-and-cli.md``).
+
+Every command but ``gui`` runs without a display and without importing Qt. Each command's module
+is imported only when that command runs, so ``assess`` stays as quick as Python itself allows.
+Bad input exits 2 with a message naming what is wrong; the log keeps any trace.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from pharmacist_tool import APP_NAME, __version__, paths
+from pharmacist_tool.errors import UserError
+
+EXIT_OK = 0
+EXIT_PROBLEM = 1
+EXIT_BAD_INPUT = 2
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _cmd_assess(args: argparse.Namespace) -> int:
+    from pharmacist_tool.case import load_case
+    from pharmacist_tool.engine import assess
+    from pharmacist_tool.engine.assessment import encode_assessment
+    from pharmacist_tool.knowledge import load_for_counter
+
+    case = load_case(args.case)
+    assessment = assess(case, load_for_counter())
+    sys.stdout.buffer.write(encode_assessment(assessment))
+    return EXIT_OK
+
+
+def _cmd_handout(args: argparse.Namespace) -> int:
+    from pharmacist_tool.handout.commands import run_handout
+
+    return run_handout(args)
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    if not _display_available():
+        raise UserError(
+            "No display is available to open the counselling window "
+            "(set DISPLAY, or QT_QPA_PLATFORM=offscreen for checks)."
+        )
+    from pharmacist_tool.gui.app import run_gui
+
+    return run_gui(case_path=args.case, smoke=args.smoke, database=args.database)
+
+
+def _records(name: str) -> Handler:
+    def run(args: argparse.Namespace) -> int:
+        from pharmacist_tool.records import commands
+
+        handler: Handler = getattr(commands, name)
+        return handler(args)
+
+    return run
+
+
+def _exports(name: str) -> Handler:
+    def run(args: argparse.Namespace) -> int:
+        from pharmacist_tool.exports import commands
+
+        handler: Handler = getattr(commands, name)
+        return handler(args)
+
+    return run
+
+
+def _display_available() -> bool:
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=APP_NAME,
+        description="Counselling desk for isotretinoin and other high-risk medicines.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="SQLAlchemy URL of the records database "
+        "(default: $PHARMACIST_TOOL_DATABASE, else an SQLite file in the user's data folder)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="keep data, settings and logs in DIR "
+        "(default: $PHARMACIST_TOOL_HOME, else the user's folders)",
+    )
+    parser.set_defaults(handler=_cmd_gui, case=None, smoke=False)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the counselling window (the default)")
+    gui.add_argument("case", nargs="?", help="a case file to open")
+    gui.add_argument(
+        "--smoke",
+        action="store_true",
+        help="open the window with the first example case, print the start-up time, exit",
+    )
+    gui.set_defaults(handler=_cmd_gui)
+
+    assess = sub.add_parser("assess", help="print the assessment of a case as JSON")
+    assess.add_argument("case", help="the case file (JSON)")
+    assess.set_defaults(handler=_cmd_assess)
+
+    handout = sub.add_parser("handout", help="write the patient's personalised handout (PDF)")
+    handout.add_argument("case")
+    handout.add_argument("-o", "--output", required=True, metavar="OUT.pdf")
+    handout.add_argument("--large-print", action="store_true", default=None)
+    handout.add_argument("--language", metavar="CODE", help="e.g. en, es")
+    handout.add_argument("--paper", choices=["A4", "Letter"], help="default: from the settings")
+    handout.set_defaults(handler=_cmd_handout)
+
+    users = sub.add_parser("users", help="manage users")
+    users_sub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+    users_add = users_sub.add_parser("add", help="create a user")
+    users_add.add_argument("name")
+    users_add.add_argument("--role", required=True, choices=["pharmacist", "technician", "admin"])
+    users_add.add_argument("--full-name", default="", help="printed name used in signatures")
+    users_add.add_argument("--password-stdin", action="store_true", required=True)
+    users_add.set_defaults(handler=_records("run_users_add"))
+    users_list = users_sub.add_parser("list", help="list users")
+    users_list.set_defaults(handler=_records("run_users_list"))
+
+    sign = sub.add_parser("sign", help="store a finished session as a signed record")
+    sign.add_argument("case")
+    sign.add_argument("--user", required=True)
+    sign.add_argument("--password-stdin", action="store_true", required=True)
+    sign.add_argument("--handout", metavar="PDF", help="the handout given (default: rendered now)")
+    sign.set_defaults(handler=_records("run_sign"))
+
+    amend = sub.add_parser("amend", help="add an amendment to a signed record")
+    amend.add_argument("id")
+    amend.add_argument("case")
+    amend.add_argument("--user", required=True)
+    amend.add_argument("--reason", required=True)
+    amend.add_argument("--password-stdin", action="store_true", required=True)
+    amend.set_defaults(handler=_records("run_amend"))
+
+    records = sub.add_parser("records", help="list signed records")
+    records.add_argument("--patient", metavar="TEXT")
+    records.add_argument("--since", metavar="DATE")
+    records.add_argument("--until", metavar="DATE")
+    records.add_argument("--json", action="store_true", help="one JSON object per line")
+    records.set_defaults(handler=_records("run_records"))
+
+    verify = sub.add_parser("verify", help="check that no record was altered or removed")
+    verify.set_defaults(handler=_records("run_verify"))
+
+    export = sub.add_parser("export", help="export records as CSV, JSON or FHIR")
+    export.add_argument("--format", required=True, choices=["csv", "json", "fhir"])
+    export.add_argument("-o", "--output", required=True, metavar="OUT")
+    export.add_argument("--since", metavar="DATE")
+    export.add_argument("--until", metavar="DATE")
+    export.add_argument("--patient", metavar="TEXT")
+    export.add_argument("--user", help="who exports (for the audit log)")
+    export.set_defaults(handler=_exports("run_export"))
+
+    backup = sub.add_parser("backup", help="copy the SQLite database safely, even while in use")
+    backup.add_argument("-o", "--output", required=True, metavar="FILE")
+    backup.set_defaults(handler=_exports("run_backup"))
+
+    restore = sub.add_parser("restore", help="replace the SQLite database with a backup")
+    restore.add_argument("backup_file", metavar="FILE")
+    restore.set_defaults(handler=_exports("run_restore"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.data_dir:
+            paths.set_home(args.data_dir)
+        result: int = args.handler(args)
+        return result
+    except UserError as error:
+        print(f"{APP_NAME}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(f"{APP_NAME}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception:
+        return _report_unexpected()
+
+
+def _report_unexpected() -> int:
+    import logging
+
+    from pharmacist_tool.logs import LOG_FILE_NAME, setup_logging
+
+    setup_logging()
+    logging.getLogger(APP_NAME).exception("unexpected error")
+    print(
+        f"{APP_NAME}: an unexpected error stopped the command; nothing was half-written. "
+        f"Details are in {paths.log_dir() / LOG_FILE_NAME}",
+        file=sys.stderr,
+    )
+    return EXIT_PROBLEM
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""The assessment engine: pure functions from (case, knowledge base) to an assessment."""

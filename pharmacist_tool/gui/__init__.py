@@ -1,0 +1,1 @@
+"""The counselling window: the only part of the tool that imports Qt."""

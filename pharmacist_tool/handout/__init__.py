@@ -1,0 +1,1 @@
+"""The personalised patient handout (ReportLab; no Qt)."""

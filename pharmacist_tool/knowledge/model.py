@@ -1,0 +1,157 @@
+"""The schema of the knowledge base.
+
+Clinical and programme facts live as JSON under ``resources/knowledge/<medicine>/``; these types
+are the schema they are validated against when loaded. Every entry carries its sources and the
+date it was last reviewed; an entry whose facts are unconfirmed says so in ``unconfirmed`` and
+encodes the safe choice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+
+Severity = Literal["info", "warn", "block"]
+PatientCategory = Literal["all", "can-get-pregnant", "cannot-get-pregnant"]
+Id = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9.-]*$", max_length=80)]
+SourceKeys = Annotated[list[str], msgspec.Meta(min_length=1)]
+
+
+class Entry(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Fields every knowledge-base entry carries."""
+
+    sources: SourceKeys
+    last_reviewed: dt.date
+    unconfirmed: str = ""
+    """Empty when confirmed; otherwise what is unconfirmed and which safe choice is encoded."""
+
+
+class Source(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    title: str
+    issuer: str
+    date: str
+    url: str = ""
+    confidence: Literal["primary", "secondary", "unconfirmed"] = "secondary"
+
+
+class DoseRange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    usual_min_mg_per_kg: float
+    usual_max_mg_per_kg: float
+    max_mg_per_kg: float
+    doses_per_day: int = 2
+
+
+class Product(Entry, kw_only=True, forbid_unknown_fields=True):
+    id: Id
+    name: str
+    """How the product is shown (brand, or "isotretinoin" for the generic)."""
+    names: list[str]
+    """Every name the case may use for it: brand, generic, common misspellings (any case)."""
+    strengths_mg: list[float]
+    dose: DoseRange
+    with_food: Literal["with-food", "with-or-without-food"]
+    substitution_group: str
+    """Products in the same group may replace each other; others may not (Absorica vs LD)."""
+    markets: list[Literal["US", "UK", "EU"]]
+    note: str = ""
+
+
+class Severities(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Severity of a rule in each rule set (``default`` where a set is not named)."""
+
+    default: Severity
+    by_rule_set: dict[str, Severity] = msgspec.field(default_factory=dict)
+
+    def for_rule_set(self, rule_set: str) -> Severity:
+        return self.by_rule_set.get(rule_set, self.default)
+
+
+class InteractionRule(Entry, kw_only=True, forbid_unknown_fields=True):
+    id: Id
+    """The finding code is ``interaction.<id>``."""
+    agent: str
+    """The agent or class, in the pharmacist's words ("tetracycline antibiotics")."""
+    terms: list[str]
+    """Generic and brand names, spellings, abbreviations; matched as whole words, any case."""
+    severity: Severities
+    message: str
+    action: str
+    weakens_hormonal_contraception: bool = False
+    patient: PatientCategory = "all"
+
+
+class ContraceptionMethod(Entry, kw_only=True, forbid_unknown_fields=True):
+    id: Id
+    label: str
+    terms: list[str]
+    hormonal: bool
+    status: dict[str, Literal["primary", "secondary", "not-acceptable", "abstinence"]]
+    """Status of the method per rule-set family (``US``, ``UK``, ``EU``)."""
+    user_independent: bool = False
+    """Highly effective without daily action (IUD, implant, sterilisation): the UK/EU rule."""
+    note: str = ""
+
+
+class Window(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The last day to hand over: ``anchor`` date + ``days`` - 1 (the anchor day is day 1)."""
+
+    anchor: Literal["latest-pregnancy-test", "prescribed-on"]
+    days: int
+
+
+class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
+    id: Id
+    title: str
+    effective_from: dt.date
+    """The day these rules take effect; a pharmacy may confirm or change it in its settings."""
+    requires_authorization: bool
+    authorization_label: str = ""
+    max_days_supply: int
+    supply_limit_applies_to: PatientCategory
+    refills_allowed: bool
+    refill_rule_applies_to: PatientCategory
+    window_can_get_pregnant: Window | None
+    window_cannot_get_pregnant: Window | None
+    test_max_days_before_prescription: int | None = None
+    """UK/EU: the negative test must be dated at most this many days before the prescription."""
+    test_interval_days: int
+    """Days from the latest negative test to the next one due."""
+    contraception_rule: Literal["two-methods-one-primary", "one-highly-effective-or-two"]
+    abstinence_accepted: bool
+    contraception_after_last_dose_days: int
+    under_18_second_prescriber: bool = False
+    contact: str = ""
+    """Who to call about the programme (shown to the pharmacist and on the handout)."""
+
+
+class RuleSet(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    """As in the case file: ``US-iPLEDGE``, ``UK-PPP``, ``EU-PPP``."""
+    family: Literal["US", "UK", "EU"]
+    name: str
+    versions: list[RuleSetVersion]
+
+
+class ChecklistItem(Entry, kw_only=True, forbid_unknown_fields=True):
+    id: Id
+    title: str
+    script: str
+    """A short script the pharmacist can read aloud."""
+    required: bool = True
+    patient: PatientCategory = "all"
+    rule_sets: list[str] = msgspec.field(default_factory=list)
+    """Empty: every rule set."""
+
+
+class KnowledgeBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    medicine: str
+    version: str
+    last_reviewed: dt.date
+    sources: dict[str, Source]
+    products: list[Product]
+    interactions: list[InteractionRule]
+    contraception: list[ContraceptionMethod]
+    rule_sets: list[RuleSet]
+    checklist: list[ChecklistItem]

@@ -1,0 +1,1 @@
+"""Signed counselling records (SQLAlchemy; SQLite or PostgreSQL; no Qt)."""
