@@ -1,0 +1,103 @@
+"""Shared helpers for the benchmark scripts: whole-process timing and the figure-beside-floor line.
+
+Every goal is a ratio to a floor measured in the same run, on the same machine, side by side
+(A B A B …), so a slow or noisy machine moves both numbers together.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+@dataclass(frozen=True)
+class Comparison:
+    name: str
+    value: float
+    floor: float
+    floor_name: str
+    unit: str
+    goal_ratio: float
+
+    @property
+    def ratio(self) -> float:
+        return self.value / self.floor if self.floor else float("inf")
+
+    @property
+    def holds(self) -> bool:
+        return self.ratio <= self.goal_ratio
+
+    def line(self) -> str:
+        verdict = "ok" if self.holds else "OVER GOAL"
+        return (
+            f"{self.name:<44} {self.value:9.2f} {self.unit}   floor ({self.floor_name}) "
+            f"{self.floor:9.2f} {self.unit}   ratio {self.ratio:5.2f} (goal <= {self.goal_ratio:g})"
+            f"  {verdict}"
+        )
+
+
+def run_once(cmd: Sequence[str], env: dict[str, str] | None = None) -> float:
+    """Wall seconds from spawn to reap of one process; fails loudly if the command fails."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        list(cmd), env={**os.environ, **(env or {})}, capture_output=True, check=False
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(
+            f"benchmark command failed ({done.returncode}): {' '.join(cmd)}\n"
+            f"{done.stderr.decode(errors='replace')[-2000:]}"
+        )
+    return elapsed
+
+
+def paired_process_medians(
+    subject: Sequence[str],
+    floor: Sequence[str],
+    runs: int = 15,
+    env: dict[str, str] | None = None,
+) -> tuple[float, float]:
+    """Median wall seconds of two commands run in turn (one warm-up each first)."""
+    run_once(subject, env)
+    run_once(floor, env)
+    subject_times: list[float] = []
+    floor_times: list[float] = []
+    for _ in range(runs):
+        subject_times.append(run_once(subject, env))
+        floor_times.append(run_once(floor, env))
+    return statistics.median(subject_times), statistics.median(floor_times)
+
+
+def paired_call_medians(
+    subject: Callable[[], object], floor: Callable[[], object], runs: int = 50, warmup: int = 5
+) -> tuple[float, float]:
+    """Median seconds of two in-process callables, interleaved."""
+    for _ in range(warmup):
+        subject()
+        floor()
+    subject_times: list[float] = []
+    floor_times: list[float] = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subject()
+        subject_times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        floor()
+        floor_times.append(time.perf_counter() - start)
+    return statistics.median(subject_times), statistics.median(floor_times)
+
+
+def report(comparisons: Sequence[Comparison]) -> int:
+    """Print each figure beside its floor; exit status 1 when a goal does not hold."""
+    for comparison in comparisons:
+        print(comparison.line(), flush=True)
+    return 0 if all(c.holds for c in comparisons) else 1
