@@ -198,13 +198,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _report_unexpected() -> int:
     import logging
 
-    from pharmacist_tool.logs import LOG_FILE_NAME, setup_logging
+    from pharmacist_tool.logs import setup_logging
 
-    setup_logging()
+    log_file = setup_logging()
     logging.getLogger(APP_NAME).exception("unexpected error")
+    where = f"Details are in {log_file}" if log_file else "The log file could not be written"
     print(
-        f"{APP_NAME}: an unexpected error stopped the command; nothing was half-written. "
-        f"Details are in {paths.log_dir() / LOG_FILE_NAME}",
+        f"{APP_NAME}: an unexpected error stopped the command; nothing was half-written. {where}.",
         file=sys.stderr,
     )
     return EXIT_PROBLEM
