@@ -1,0 +1,262 @@
+"""The hash chain over records, amendments and audit events.
+
+Every chained row has a position ``seq`` (one sequence across the three tables), the previous
+row's hash and its own hash: SHA-256 over a canonical serialisation of every stored column but
+``row_hash`` itself (ids, timestamps, the JSON exactly as signed, and the handout bytes through
+their SHA-256). ``chain_head`` keeps the newest position and hash.
+
+Appending happens under the chain lock: on SQLite the transaction starts with ``BEGIN IMMEDIATE``
+(one writer at a time), on PostgreSQL the ``chain_head`` row is read ``FOR UPDATE``. Ids are
+given under the same lock, so they run 1, 2, 3 … without gaps and a removed row shows as a gap.
+
+``verify`` recomputes everything and names each row that was altered, removed or put in out of
+order. What it cannot see: someone with write access to the database who rewrites the chain from
+a point onwards and the head with it. Against that, note the head it prints (position and hash)
+somewhere else, e.g. in the pharmacy's paper log: a later head must extend it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from pharmacist_tool.records.models import (
+    CHAINED_TABLES,
+    GENESIS_HASH,
+    AuditEvent,
+    ChainHead,
+)
+
+HASH_EXCLUDED = frozenset({"row_hash"})
+
+TABLE_LABELS = {"records": "record", "amendments": "amendment", "audit_events": "audit event"}
+
+
+def _canonical_value(value: Any) -> Any:
+    if isinstance(value, memoryview):
+        value = bytes(value)
+    if isinstance(value, bytes):
+        return {"sha256": hashlib.sha256(value).hexdigest(), "length": len(value)}
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value.isoformat(timespec="microseconds") + "Z"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool | int | str):
+        return value
+    raise TypeError(f"no canonical form for {type(value).__name__}")
+
+
+def canonical_bytes(table: str, values: Mapping[str, Any]) -> bytes:
+    """The bytes a row's hash is taken over. Absent (NULL) columns are left out, so a column
+    added by a later version (NULL in older rows) keeps old hashes valid."""
+    body = {
+        name: _canonical_value(value)
+        for name, value in values.items()
+        if name not in HASH_EXCLUDED and value is not None
+    }
+    body["_table"] = table
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def row_hash(table: str, values: Mapping[str, Any]) -> str:
+    return hashlib.sha256(canonical_bytes(table, values)).hexdigest()
+
+
+def _column_values(row: object, table: str) -> dict[str, Any]:
+    model = CHAINED_TABLES[table]
+    return {column.key: getattr(row, column.key) for column in model.__table__.columns}
+
+
+# -- appending ------------------------------------------------------------------------------
+
+
+def lock_head(session: Session) -> ChainHead:
+    """Take the chain lock (PostgreSQL: row lock; SQLite: the IMMEDIATE transaction holds it)."""
+    stmt = select(ChainHead).where(ChainHead.id == 1)
+    if session.get_bind().dialect.name != "sqlite":
+        stmt = stmt.with_for_update()
+    head = session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
+    if head is None:
+        raise RuntimeError(
+            "the chain head row is missing: the database was not set up by this tool"
+        )
+    return head
+
+
+def next_id(session: Session, table: str) -> int:
+    model = CHAINED_TABLES[table]
+    current = session.execute(select(func.max(model.id))).scalar_one()
+    return int(current or 0) + 1
+
+
+def append(session: Session, head: ChainHead, row: Any) -> None:
+    """Give ``row`` its id, position and hashes, add it, and move the head. Call under the lock."""
+    table = row.__tablename__
+    if row.id is None:
+        row.id = next_id(session, table)
+    row.seq = head.seq + 1
+    row.prev_hash = head.head_hash
+    row.row_hash = row_hash(table, _column_values(row, table))
+    session.add(row)
+    session.flush([row])
+    head.seq = row.seq
+    head.head_hash = row.row_hash
+
+
+# -- verifying ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    table: str
+    id: int | None
+    message: str
+
+    @property
+    def subject(self) -> str:
+        if self.id is None:
+            return "the chain"
+        return f"{TABLE_LABELS.get(self.table, self.table)} {self.id}"
+
+    def __str__(self) -> str:
+        return f"{self.subject}: {self.message}"
+
+
+@dataclass
+class VerifyReport:
+    counts: dict[str, int] = field(default_factory=dict)
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class _Entry:
+    seq: int
+    table: str
+    id: int
+    prev_hash: str
+    stored_hash: str
+
+
+def _entries(session: Session, report: VerifyReport) -> list[_Entry]:
+    entries: list[_Entry] = []
+    for table, model in CHAINED_TABLES.items():
+        columns = model.__table__.columns
+        ids: list[int] = []
+        result = session.execute(
+            select(*columns).order_by(columns["id"]).execution_options(yield_per=200)
+        )
+        for row in result.mappings():
+            values = dict(row)
+            rid = int(values["id"])
+            ids.append(rid)
+            stored = str(values["row_hash"])
+            if row_hash(table, values) != stored:
+                report.problems.append(
+                    Problem(table, rid, "altered: its stored contents no longer match its hash")
+                )
+            pdf = values.get("handout_pdf")
+            if pdf is not None and hashlib.sha256(bytes(pdf)).hexdigest() != values.get(
+                "handout_sha256"
+            ):
+                report.problems.append(
+                    Problem(table, rid, "the stored handout does not match its recorded SHA-256")
+                )
+            entries.append(_Entry(int(values["seq"]), table, rid, str(values["prev_hash"]), stored))
+        report.counts[table] = len(ids)
+        _report_id_gaps(table, ids, report)
+    return entries
+
+
+def _report_id_gaps(table: str, ids: Iterable[int], report: VerifyReport) -> None:
+    expected = 1
+    for rid in ids:
+        for missing in range(expected, rid):
+            report.problems.append(Problem(table, missing, "removed (its id is missing)"))
+        expected = rid + 1
+
+
+def _entries_text(count: int) -> str:
+    return "1 entry" if count == 1 else f"{count} entries"
+
+
+def verify_chain(session: Session) -> VerifyReport:
+    """Recompute every hash and link; the report names each broken row."""
+    report = VerifyReport()
+    head = session.get(ChainHead, 1)
+    entries = sorted(_entries(session, report), key=lambda e: (e.seq, e.table, e.id))
+    previous: _Entry | None = None
+    expected_prev = GENESIS_HASH
+    for entry in entries:
+        after = (
+            f"{TABLE_LABELS[previous.table]} {previous.id}"
+            if previous
+            else "the start of the chain"
+        )
+        expected_seq = previous.seq + 1 if previous else 1
+        if entry.seq < expected_seq:
+            report.problems.append(
+                Problem(entry.table, entry.id, f"shares chain position {entry.seq} with {after}")
+            )
+        elif entry.seq > expected_seq:
+            report.problems.append(
+                Problem(
+                    entry.table,
+                    entry.id,
+                    f"{_entries_text(entry.seq - expected_seq)} before it (after {after}) "
+                    "were removed",
+                )
+            )
+        elif entry.prev_hash != expected_prev:
+            report.problems.append(
+                Problem(
+                    entry.table,
+                    entry.id,
+                    f"does not follow {after} in the chain "
+                    f"(inserted out of order, or {after} was altered and its hash rewritten)",
+                )
+            )
+        previous = entry
+        expected_prev = entry.stored_hash
+    if head is None:
+        report.problems.append(Problem("chain_head", None, "the chain head row is missing"))
+        return report
+    report.head_seq, report.head_hash = head.seq, head.head_hash
+    last_seq = previous.seq if previous else 0
+    if head.seq > last_seq:
+        report.problems.append(
+            Problem(
+                "chain_head",
+                None,
+                f"the newest {_entries_text(head.seq - last_seq)} removed (the head is at "
+                f"position {head.seq}, the last entry found is at {last_seq})",
+            )
+        )
+    elif head.seq < last_seq or head.head_hash != expected_prev:
+        report.problems.append(
+            Problem(
+                "chain_head",
+                None,
+                "the chain head does not match the newest entry (the head or the newest entry "
+                "was altered)",
+            )
+        )
+    return report
+
+
+def audit_event_count(session: Session) -> int:
+    return int(session.execute(select(func.count()).select_from(AuditEvent)).scalar_one())

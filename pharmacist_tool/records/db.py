@@ -1,0 +1,303 @@
+"""The one way to open the records database.
+
+``open_database(url)`` connects, then creates or migrates the schema:
+
+- a fresh database: ``create_all`` and ``alembic stamp head``;
+- an older one: a backup copy (SQLite), then ``alembic upgrade head``;
+- one written by a newer version of the tool: refused with a clear message.
+
+SQLite (the default, a file in the user's data folder): WAL, foreign keys on, ``synchronous=FULL``,
+the file readable by its owner only. PostgreSQL (``postgresql://…``, for several counters sharing
+one store) goes through psycopg 3.
+
+``Database.session()`` is one unit of work per user action (commit at the end, roll back on error,
+objects usable after the commit). ``Database.session(write=True)`` takes the write lock at once
+(SQLite ``BEGIN IMMEDIATE``), which every chain append needs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import sqlite3
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event, inspect, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from pharmacist_tool import paths
+from pharmacist_tool.errors import UserError
+from pharmacist_tool.records.models import GENESIS_HASH, Base, ChainHead
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_PG_INIT_LOCK = 7_311_948_001  # advisory lock id while creating or migrating the schema
+
+
+def normalise_url(url: str) -> URL:
+    """Parse a database URL; ``postgresql://`` and ``postgres://`` go through psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise UserError(
+            f"The database address {url!r} is not valid. Use sqlite:///path/to/file.sqlite3 "
+            "or postgresql://user@host:5432/dbname"
+        ) from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+        raise UserError(
+            f"The database {parsed.drivername!r} is not supported: use an SQLite file "
+            "(sqlite:///path) or PostgreSQL (postgresql://…)"
+        )
+    return parsed
+
+
+def _describe(url: URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+# -- SQLite connection set-up ---------------------------------------------------------------
+
+
+def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # we issue BEGIN ourselves (see _sqlite_on_begin)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA busy_timeout=60000")
+    cursor.close()
+
+
+def _sqlite_on_begin(connection: Connection) -> None:
+    if connection.get_execution_options().get("write_lock"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the file private to its owner (its -wal and -shm files follow its mode)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            path.chmod(mode & 0o700)
+            log.warning("made %s readable by its owner only (it was %o)", path, mode)
+    else:
+        os.close(fd)
+
+
+# -- the database ---------------------------------------------------------------------------
+
+
+class Database:
+    """An open records database: an engine and its two session factories."""
+
+    def __init__(self, url: URL, engine: Engine) -> None:
+        self.url = url
+        self.engine = engine
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            engine.execution_options(write_lock=True), expire_on_commit=False
+        )
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if self.dialect != "sqlite" or not self.url.database or self.url.database == ":memory:":
+            return None
+        return Path(self.url.database)
+
+    def describe(self) -> str:
+        return _describe(self.url)
+
+    @contextlib.contextmanager
+    def session(self, *, write: bool = False) -> Iterator[Session]:
+        """One unit of work: committed when the block ends, rolled back if it raises."""
+        factory = self._write if write else self._read
+        with factory() as session, session.begin():
+            yield session
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _make_engine(url: URL) -> Engine:
+    if url.get_backend_name() == "sqlite":
+        if url.database and url.database != ":memory:":
+            path = Path(url.database).expanduser().resolve()
+            _prepare_sqlite_file(path)
+            url = url.set(database=str(path))
+        engine = create_engine(url, connect_args={"timeout": 60})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
+    """Open (and create or migrate) the records database at ``url`` (default: ``paths``)."""
+    parsed = normalise_url(url or paths.database_url())
+    try:
+        engine = _make_engine(parsed)
+    except OSError as error:
+        raise UserError(f"Cannot create the database file {parsed.database}: {error}") from error
+    db = Database(engine.url, engine)
+    try:
+        if migrate:
+            _ensure_schema(db)
+    except UserError:
+        db.close()
+        raise
+    except OperationalError as error:
+        db.close()
+        raise UserError(
+            f"Cannot open the records database {db.describe()}: {error.orig or error}"
+        ) from error
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+# -- schema creation and migration ----------------------------------------------------------
+
+
+def alembic_config(connection: Connection | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _current_revision(connection: Connection) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _ensure_schema(db: Database) -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    head = script.get_current_head()
+    with db.engine.connect() as probe:
+        current = _current_revision(probe)
+        tables = set(inspect(probe).get_table_names())
+        probe.rollback()
+    if current == head:
+        return
+    known = {rev.revision for rev in script.walk_revisions()}
+    if current is not None and current not in known:
+        raise UserError(
+            f"The records database {db.describe()} was written by a newer version of "
+            f"pharmacist-tool (schema {current}; this version knows up to {head}). "
+            "Install the newer version; this one will not touch the database."
+        )
+    with db.engine.execution_options(write_lock=True).begin() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_INIT_LOCK})
+        current = _current_revision(conn)  # again, under the lock: another counter may have won
+        tables = set(inspect(conn).get_table_names())
+        if current == head:
+            return
+        if current is None and not (tables & set(Base.metadata.tables)):
+            _create_fresh(conn)
+            log.info("created the records database %s (schema %s)", db.describe(), head)
+            return
+        if current is None:
+            raise UserError(
+                f"The database {db.describe()} holds tables but no schema version: it was not "
+                "made by pharmacist-tool. Choose another database."
+            )
+    backup = backup_before_migration(db, current, head)
+    with db.engine.execution_options(write_lock=True).begin() as conn:
+        if db.dialect == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_INIT_LOCK})
+        from alembic import command
+
+        command.upgrade(alembic_config(conn), "head")
+    log.info(
+        "migrated the records database %s from %s to %s (backup: %s)",
+        db.describe(),
+        current,
+        head,
+        backup or "none: back up PostgreSQL with pg_dump",
+    )
+
+
+def _create_fresh(conn: Connection) -> None:
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    Base.metadata.create_all(conn)
+    conn.execute(
+        ChainHead.__table__.insert().values(id=1, seq=0, head_hash=GENESIS_HASH)  # type: ignore[attr-defined]
+    )
+    script = ScriptDirectory.from_config(alembic_config())
+    MigrationContext.configure(conn).stamp(script, "head")
+
+
+def backup_before_migration(db: Database, current: str | None, head: str | None) -> Path | None:
+    """Copy the SQLite file (safely, even in WAL mode) before its schema changes."""
+    path = db.sqlite_path
+    if path is None:
+        return None
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = path.with_name(f"{path.stem}.before-{current or 'empty'}-to-{head}-{stamp}.sqlite3")
+    fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+    try:
+        source = sqlite3.connect(path)
+        dest = sqlite3.connect(target)
+        try:
+            source.backup(dest)
+        finally:
+            dest.close()
+            source.close()
+    except (sqlite3.Error, OSError) as error:
+        target.unlink(missing_ok=True)
+        raise UserError(
+            f"Could not back up the database before updating it ({error}); it was not changed."
+        ) from error
+    return target
+
+
+def schema_revision(db: Database) -> str | None:
+    with db.engine.connect() as conn:
+        return _current_revision(conn)
+
+
+__all__ = ["Database", "SQLAlchemyError", "open_database"]

@@ -1,0 +1,199 @@
+"""The records tables (SQLAlchemy 2 typed models).
+
+Three append-only tables form one hash chain, ordered by ``seq``: ``records`` (a signed
+counselling session), ``amendments`` (a later correction, never an edit) and ``audit_events``
+(who did what, when). Each row stores the previous row's hash and its own hash over every stored
+field (see ``chain.py``); ``chain_head`` holds the newest position, so that removing the newest
+rows shows too, and is the row writers lock so that two counters never fork the chain.
+
+Searchable facts (patient name, date of birth, counselled date, pharmacist, outcome) are plain
+indexed columns beside the exact JSON that was signed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
+
+GENESIS_HASH = "0" * 64
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A moment in UTC: stored without a zone (the same on SQLite and PostgreSQL), read aware."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UTCDateTime needs an aware datetime")
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # a raw value written outside the ORM
+            value = dt.datetime.fromisoformat(value)
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {  # noqa: RUF012
+        dt.datetime: UTCDateTime,
+        dt.date: Date,
+        str: String(200),
+        bytes: LargeBinary,
+    }
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str]
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    created_by: Mapped[str | None] = mapped_column(String(80))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None]
+    last_login_at: Mapped[dt.datetime | None]
+
+
+class ChainHead(Base):
+    """One row (id 1): the newest chain position and its hash."""
+
+    __tablename__ = "chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    head_hash: Mapped[str] = mapped_column(String(64))
+
+
+class ChainedRow:
+    """Columns every chained table has (mixed into the mapped classes)."""
+
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Record(ChainedRow, Base):
+    __tablename__ = "records"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    signed_at: Mapped[dt.datetime] = mapped_column(index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signer_username: Mapped[str] = mapped_column(String(80))
+    signer_full_name: Mapped[str] = mapped_column(index=True)
+    signer_role: Mapped[str] = mapped_column(String(20))
+    signature_meaning: Mapped[str] = mapped_column(String(300))
+    prepared_by: Mapped[str | None] = mapped_column(String(80))
+    workstation: Mapped[str]
+    app_version: Mapped[str] = mapped_column(String(40))
+
+    patient_name: Mapped[str]
+    patient_name_key: Mapped[str] = mapped_column(index=True)
+    """The name folded for search: lower case, accents removed ("García" → "garcia")."""
+    patient_date_of_birth: Mapped[dt.date] = mapped_column(index=True)
+    counselled_on: Mapped[dt.date] = mapped_column(index=True)
+    rule_set: Mapped[str] = mapped_column(String(40))
+    medicine: Mapped[str]
+    outcome: Mapped[str] = mapped_column(String(20), index=True)
+    outcome_reason: Mapped[str] = mapped_column(Text)
+    dispense: Mapped[str] = mapped_column(String(20))
+    knowledge_base_version: Mapped[str] = mapped_column(String(40))
+    rules_version: Mapped[str] = mapped_column(String(80))
+    rules_effective_from: Mapped[dt.date]
+
+    case_json: Mapped[str] = mapped_column(Text)
+    assessment_json: Mapped[str] = mapped_column(Text)
+
+    handout_pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    handout_sha256: Mapped[str] = mapped_column(String(64))
+    handout_template_version: Mapped[str] = mapped_column(String(80))
+    handout_language: Mapped[str] = mapped_column(String(10))
+    handout_large_print: Mapped[bool] = mapped_column(Boolean)
+    handout_paper: Mapped[str] = mapped_column(String(20))
+    handout_source: Mapped[str] = mapped_column(String(20))
+    """``rendered`` (made at signing) or ``supplied`` (a PDF file given to ``sign --handout``)."""
+
+    __table_args__ = (Index("ix_records_pharmacist_signed", "signer_username", "signed_at"),)
+
+
+class Amendment(ChainedRow, Base):
+    __tablename__ = "amendments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    amended_at: Mapped[dt.datetime]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    signer_username: Mapped[str] = mapped_column(String(80))
+    signer_full_name: Mapped[str]
+    signer_role: Mapped[str] = mapped_column(String(20))
+    signature_meaning: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(Text)
+    workstation: Mapped[str]
+    app_version: Mapped[str] = mapped_column(String(40))
+
+    patient_name: Mapped[str]
+    patient_date_of_birth: Mapped[dt.date]
+    counselled_on: Mapped[dt.date]
+    outcome: Mapped[str] = mapped_column(String(20))
+    outcome_reason: Mapped[str] = mapped_column(Text)
+    knowledge_base_version: Mapped[str] = mapped_column(String(40))
+    rules_version: Mapped[str] = mapped_column(String(80))
+
+    case_json: Mapped[str] = mapped_column(Text)
+    assessment_json: Mapped[str] = mapped_column(Text)
+
+    handout_pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    handout_sha256: Mapped[str] = mapped_column(String(64))
+    handout_template_version: Mapped[str] = mapped_column(String(80))
+    handout_language: Mapped[str] = mapped_column(String(10))
+    handout_large_print: Mapped[bool] = mapped_column(Boolean)
+    handout_paper: Mapped[str] = mapped_column(String(20))
+    handout_source: Mapped[str] = mapped_column(String(20))
+
+
+class AuditEvent(ChainedRow, Base):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    action: Mapped[str] = mapped_column(String(30), index=True)
+    username: Mapped[str | None] = mapped_column(String(80))
+    """As typed for a failed login (the name may not exist); the user's name otherwise."""
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("records.id"), index=True)
+    amendment_id: Mapped[int | None] = mapped_column(ForeignKey("amendments.id"))
+    detail: Mapped[str] = mapped_column(Text)
+    """JSON object: what else an inspector needs (printer, export format and count, …)."""
+    workstation: Mapped[str]
+
+
+CHAINED_TABLES: dict[str, type[Record] | type[Amendment] | type[AuditEvent]] = {
+    "records": Record,
+    "amendments": Amendment,
+    "audit_events": AuditEvent,
+}
