@@ -128,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument("--role", required=True, choices=["pharmacist", "technician", "admin"])
     users_add.add_argument("--full-name", default="", help="printed name used in signatures")
     users_add.add_argument("--password-stdin", action="store_true", required=True)
+    users_add.add_argument(
+        "--admin",
+        metavar="NAME",
+        help="the administrator adding the user (needed once any user exists); standard input "
+        "then holds the new password on its first line and the administrator's on the second",
+    )
     users_add.set_defaults(handler=_records("run_users_add"))
     users_list = users_sub.add_parser("list", help="list users")
     users_list.set_defaults(handler=_records("run_users_list"))
