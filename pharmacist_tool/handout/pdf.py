@@ -1,0 +1,360 @@
+"""Lay the handout out as a PDF with ReportLab (the only module that imports it).
+
+- Fonts are bundled (``resources/fonts``) and embedded as subsets: DejaVu Sans for everything,
+  Droid Sans Fallback for the characters DejaVu lacks (Chinese, Japanese, Korean).
+- Every piece of text is escaped before it reaches ReportLab's paragraph markup.
+- ``invariant=1``: the same content gives the same bytes.
+- Dark text on white; the warning box is marked by its heading and a thick border, not colour.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4, LETTER
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics, ttfonts
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from pharmacist_tool import paths
+from pharmacist_tool.handout.content import HandoutContent, Line, Section
+
+REGULAR = "HandoutSans"
+BOLD = "HandoutSans-Bold"
+FALLBACK = "HandoutFallback"
+
+FONT_FILES = {
+    REGULAR: "DejaVuSans.ttf",
+    BOLD: "DejaVuSans-Bold.ttf",
+    FALLBACK: "DroidSansFallback.ttf",
+}
+PAGE_SIZES = {"A4": A4, "Letter": LETTER}
+
+
+# -- fonts ------------------------------------------------------------------------------------
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """ReportLab's ToUnicode CMap, with characters beyond U+FFFF written as UTF-16 pairs.
+
+    ReportLab 5.1 writes them as five hex digits (``<1F600>``), which PDF readers reject, so an
+    emoji or a rare Chinese character in a name would not read back. Otherwise identical.
+    """
+
+    def utf16(code: int) -> str:
+        return "".join(f"{unit:04X}" for unit in _utf16_units(code))
+
+    return "\n".join(
+        [
+            "/CIDInit /ProcSet findresource begin",
+            "12 dict begin",
+            "begincmap",
+            "/CIDSystemInfo",
+            f"<< /Registry ({fontname})",
+            f"/Ordering ({fontname})",
+            "/Supplement 0",
+            ">> def",
+            f"/CMapName /{fontname} def",
+            "/CMapType 2 def",
+            "1 begincodespacerange",
+            f"<00> <{len(subset) - 1:02X}>",
+            "endcodespacerange",
+            f"{len(subset)} beginbfchar",
+            *[f"<{i:02X}> <{utf16(v)}>" for i, v in enumerate(subset)],
+            "endbfchar",
+            "endcmap",
+            "CMapName currentdict /CMap defineresource pop",
+            "end",
+            "end",
+        ]
+    )
+
+
+def _utf16_units(code: int) -> list[int]:
+    if code <= 0xFFFF:
+        return [code]
+    code -= 0x10000
+    return [0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)]
+
+
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+
+
+@functools.cache
+def register_font(name: str) -> frozenset[int]:
+    """Register one bundled font (once per process); return the characters it has."""
+    font = TTFont(name, str(paths.resource("fonts", FONT_FILES[name])))
+    pdfmetrics.registerFont(font)
+    return frozenset(font.face.charToGlyph)
+
+
+def register_base_fonts() -> None:
+    register_font(REGULAR)
+    register_font(BOLD)
+    pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD)
+
+
+def _needs_no_glyph(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Mn", "Me")
+
+
+class Markup:
+    """Escapes text for ReportLab paragraphs and routes each character to a font that has it."""
+
+    def __init__(self) -> None:
+        register_base_fonts()
+        self.missing: set[str] = set()
+
+    def __call__(self, text: str, *, bold: bool = False) -> str:
+        base = register_font(BOLD if bold else REGULAR)
+        runs: list[tuple[bool, str]] = []  # (in fallback font, text)
+        for char in text:
+            code = ord(char)
+            if code in base or _needs_no_glyph(char):
+                fallback = bool(runs) and runs[-1][0] and unicodedata.category(char) == "Mn"
+            elif code in register_font(FALLBACK):
+                fallback = True
+            else:
+                self.missing.add(char)
+                fallback = False
+            if runs and runs[-1][0] == fallback:
+                runs[-1] = (fallback, runs[-1][1] + char)
+            else:
+                runs.append((fallback, char))
+        parts = [
+            f'<font name="{FALLBACK}">{escape(chunk)}</font>' if in_fallback else escape(chunk)
+            for in_fallback, chunk in runs
+        ]
+        joined = "".join(parts)
+        return f"<b>{joined}</b>" if bold else joined
+
+
+# -- styles -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sizes:
+    body: float
+    heading: float
+    title: float
+    pharmacy: float
+    margin: float
+
+
+REGULAR_SIZES = Sizes(body=12, heading=15, title=20, pharmacy=14, margin=16 * mm)
+LARGE_SIZES = Sizes(body=18, heading=22, title=26, pharmacy=20, margin=14 * mm)
+
+
+def _styles(sizes: Sizes) -> dict[str, ParagraphStyle]:
+    lead = 1.28
+    body = ParagraphStyle(
+        "body",
+        fontName=REGULAR,
+        fontSize=sizes.body,
+        leading=sizes.body * lead,
+        textColor=colors.black,
+        alignment=TA_LEFT,
+        spaceAfter=sizes.body * 0.25,
+        splitLongWords=True,
+    )
+    return {
+        "body": body,
+        "bullet": ParagraphStyle(
+            "bullet",
+            parent=body,
+            leftIndent=sizes.body * 1.4,
+            bulletIndent=sizes.body * 0.3,
+            bulletFontName=REGULAR,
+            bulletFontSize=sizes.body,
+            spaceAfter=sizes.body * 0.15,
+        ),
+        "heading": ParagraphStyle(
+            "heading",
+            parent=body,
+            fontName=BOLD,
+            fontSize=sizes.heading,
+            leading=sizes.heading * 1.2,
+            spaceBefore=sizes.body * 0.6,
+            spaceAfter=sizes.body * 0.3,
+            keepWithNext=True,
+        ),
+        "title": ParagraphStyle(
+            "title",
+            parent=body,
+            fontName=BOLD,
+            fontSize=sizes.title,
+            leading=sizes.title * 1.2,
+            spaceBefore=sizes.body * 0.4,
+            spaceAfter=sizes.body * 0.3,
+        ),
+        "pharmacy": ParagraphStyle(
+            "pharmacy",
+            parent=body,
+            fontName=BOLD,
+            fontSize=sizes.pharmacy,
+            leading=sizes.pharmacy * 1.2,
+            spaceAfter=0,
+        ),
+    }
+
+
+# -- layout -----------------------------------------------------------------------------------
+
+
+def _line_markup(markup: Markup, line: Line) -> str:
+    return "".join(markup(span.text, bold=span.bold) for span in line.spans)
+
+
+def _line_flowable(
+    markup: Markup, line: Line, styles: dict[str, ParagraphStyle], width: float
+) -> Flowable:
+    text = _line_markup(markup, line)
+    if line.kind == "bullet":
+        return Paragraph(text, styles["bullet"], bulletText="•")
+    if line.kind == "blank-line":
+        size = styles["body"].fontSize
+        label = Paragraph(text, styles["body"])
+        label_width = min(pdfmetrics.stringWidth(line.text, REGULAR, size) + size, width * 0.4)
+        return Table(
+            [[label, ""]],
+            colWidths=[label_width, width * 0.6],
+            rowHeights=[size * 2.4],
+            style=TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                    ("LINEBELOW", (1, 0), (1, 0), 1, colors.black),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                ]
+            ),
+            hAlign="LEFT",
+            spaceAfter=size * 0.4,
+        )
+    return Paragraph(text, styles["body"])
+
+
+def _section_flowables(
+    markup: Markup, section: Section, styles: dict[str, ParagraphStyle], width: float, pad: float
+) -> list[Flowable]:
+    heading = Paragraph(markup(section.title, bold=True), styles["heading"])
+    inner_width = width - 2 * pad if section.boxed else width
+    lines = [_line_flowable(markup, line, styles, inner_width) for line in section.lines]
+    if not section.boxed:
+        # Keep each heading with its first lines; the rest may flow to the next page.
+        return [CondPageBreak(styles["heading"].leading * 4), heading, *lines]
+    box = Table(
+        [[[heading, *lines]]],
+        colWidths=[width],
+        style=TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 2.5, colors.black),
+                ("LEFTPADDING", (0, 0), (-1, -1), pad),
+                ("RIGHTPADDING", (0, 0), (-1, -1), pad),
+                ("TOPPADDING", (0, 0), (-1, -1), pad * 0.3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), pad * 0.6),
+            ]
+        ),
+    )
+    return [Spacer(1, styles["body"].fontSize * 0.5), KeepTogether([box])]
+
+
+def _header_flowables(
+    markup: Markup, content: HandoutContent, styles: dict[str, ParagraphStyle]
+) -> list[Flowable]:
+    flow: list[Flowable] = [Paragraph(markup(content.pharmacy, bold=True), styles["pharmacy"])]
+    if content.pharmacy_details:
+        details = "<br/>".join(_line_markup(markup, line) for line in content.pharmacy_details)
+        flow.append(Paragraph(details, styles["body"]))
+    flow.append(Paragraph(markup(content.title, bold=True), styles["title"]))
+    flow += [Paragraph(_line_markup(markup, line), styles["body"]) for line in content.header]
+    if content.notice is not None:
+        notice = Paragraph(_line_markup(markup, content.notice), styles["body"])
+        flow.append(
+            Table(
+                [[notice]],
+                style=TableStyle([("BOX", (0, 0), (-1, -1), 1.5, colors.black)]),
+            )
+        )
+    return flow
+
+
+def _numbered_canvas(page_of: str, size: float) -> type[Canvas]:
+    """A canvas that writes 'Page x of y' once the number of pages is known (one pass)."""
+
+    class NumberedCanvas(Canvas):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._saved: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # noqa: N802 - ReportLab's name
+            self._saved.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._saved)
+            for state in self._saved:
+                self.__dict__.update(state)
+                text = page_of.format(page=self._pageNumber, pages=total)
+                self.setFont(REGULAR, size)
+                self.setFillColor(colors.black)
+                width, _ = self._pagesize
+                self.drawRightString(width - 16 * mm, 8 * mm, text)
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas
+
+
+def render_pdf(
+    content: HandoutContent,
+    *,
+    large_print: bool,
+    paper: str,
+) -> tuple[bytes, tuple[str, ...]]:
+    """The PDF bytes and the characters no bundled font could print."""
+    sizes = LARGE_SIZES if large_print else REGULAR_SIZES
+    styles = _styles(sizes)
+    markup = Markup()
+    buffer = io.BytesIO()
+    page = PAGE_SIZES[paper]
+    footer_space = sizes.body * 1.6
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=page,
+        leftMargin=sizes.margin,
+        rightMargin=sizes.margin,
+        topMargin=sizes.margin * 0.8,
+        bottomMargin=sizes.margin * 0.6 + footer_space,
+        title=content.title,
+        author=content.pharmacy,
+        subject=content.subject,
+        creator="pharmacist-tool",
+        producer="pharmacist-tool (ReportLab)",
+        lang=content.language,
+        invariant=1,
+    )
+    width = page[0] - 2 * sizes.margin
+    story = _header_flowables(markup, content, styles)
+    for section in content.sections:
+        story += _section_flowables(markup, section, styles, width, sizes.body * 0.8)
+    doc.build(story, canvasmaker=_numbered_canvas(content.page_of, sizes.body))
+    return buffer.getvalue(), tuple(sorted(markup.missing))
