@@ -1,0 +1,267 @@
+"""Backup and restore of the SQLite records database.
+
+Backup uses SQLite's online backup API (``sqlite3.Connection.backup``): it copies a consistent
+snapshot even while the window or another counter is signing, through SQLite's own locks, into a
+temporary file beside the target that is checked and only then renamed into place.
+
+Restore refuses anything that is not a whole, intact database of this tool: not an SQLite file,
+``PRAGMA integrity_check`` failing, no or an unknown schema version, or a hash chain that does not
+verify. Before replacing, it keeps a copy of the current database beside it
+(``records.sqlite3.before-restore-<time>.sqlite3``). The replacement itself goes through the
+backup API into the live database, which SQLite commits as one transaction, so other connections
+(a running window) see either the old or the new database, never a mix; a current file that is
+missing or not readable as SQLite is replaced by an atomic rename instead.
+
+PostgreSQL databases are backed up and restored with PostgreSQL's own tools (``pg_dump`` /
+``pg_restore``); the commands say so instead of pretending.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from pharmacist_tool.errors import UserError
+
+log = logging.getLogger(__name__)
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+PAGES_PER_STEP = -1
+"""Copy in one step: a single consistent snapshot (SQLite retries while a writer holds a lock)."""
+
+BackupProgress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class DatabaseCheck:
+    """What a candidate database file holds, once it passed every check."""
+
+    path: Path
+    schema_version: str
+    records: int
+    amendments: int
+
+
+def sqlite_path(url: str) -> Path:
+    """The file behind an SQLite URL; a clear refusal for other databases."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        raise UserError(
+            f"Backup and restore here work on the SQLite database only; this one is "
+            f"{parsed.get_backend_name()} ({parsed.render_as_string(hide_password=True)}). "
+            "For PostgreSQL use pg_dump to back up and pg_restore (or psql) to restore, "
+            "e.g. pg_dump --format=custom --file=records.dump DBNAME."
+        )
+    database = parsed.database
+    if not database or database == ":memory:" or database.startswith("file::memory:"):
+        raise UserError("An in-memory database has nothing on disk to back up or restore.")
+    return Path(database).expanduser().resolve()
+
+
+@contextlib.contextmanager
+def _connect_readonly(path: Path) -> Iterator[sqlite3.Connection]:
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True, timeout=30)
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+def check_database_file(
+    path: Path,
+    *,
+    verify_chain: Callable[[Path], list[str]] | None = None,
+    known_versions: Callable[[], set[str]] | None = None,
+) -> DatabaseCheck:
+    """Check that ``path`` is an intact database of this tool; ``UserError`` says what is wrong."""
+    from pharmacist_tool.exports import schema
+
+    verify_chain = verify_chain or schema.verify_chain_problems
+    known_versions = known_versions or schema.known_schema_versions
+    if not path.exists():
+        raise UserError(f"The file {path} does not exist.")
+    if not path.is_file():
+        raise UserError(f"{path} is not a file.")
+    if not _looks_like_sqlite(path):
+        raise UserError(f"{path} is not an SQLite database (it may be damaged or another file).")
+    try:
+        with _connect_readonly(path) as conn:
+            rows = conn.execute("PRAGMA integrity_check").fetchall()
+            if [r[0] for r in rows] != ["ok"]:
+                problems = [str(r[0]) for r in rows[:5]]
+                raise UserError(
+                    f"{path} is damaged: SQLite's integrity check failed.", details=problems
+                )
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
+            version = schema.read_schema_version(conn, tables)
+            counts = {
+                table: conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
+                for table in ("records", "amendments")
+                if table in tables
+            }
+    except sqlite3.DatabaseError as error:
+        raise UserError(f"{path} cannot be read as an SQLite database ({error}).") from error
+    if version is None:
+        raise UserError(
+            f"{path} is an SQLite database but not one of this tool's records databases "
+            "(it has no schema version)."
+        )
+    known = known_versions()
+    if version not in known:
+        raise UserError(
+            f"{path} has schema version {version}, which this version of the tool does not know "
+            "(it may come from a newer version; update the tool first)."
+        )
+    problems = verify_chain(path)
+    if problems:
+        raise UserError(
+            f"{path} does not pass verification: its records were altered or removed.",
+            details=problems[:10],
+        )
+    return DatabaseCheck(
+        path=path,
+        schema_version=version,
+        records=counts.get("records", 0),
+        amendments=counts.get("amendments", 0),
+    )
+
+
+def _online_copy(
+    source: sqlite3.Connection, target: Path, progress: BackupProgress | None = None
+) -> None:
+    dest = sqlite3.connect(target)
+    try:
+
+        def report(status: int, remaining: int, total: int) -> None:
+            if progress is not None:
+                progress(total - remaining, total)
+
+        source.backup(dest, pages=PAGES_PER_STEP, progress=report, sleep=0.05)
+        dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+    finally:
+        dest.close()
+
+
+def _temp_beside(target: Path, suffix: str) -> Path:
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
+    os.close(fd)
+    return Path(name)
+
+
+def backup_database(
+    url: str, output: Path, progress: BackupProgress | None = None
+) -> DatabaseCheck:
+    """Copy the live database to ``output`` (checked, then renamed into place)."""
+    from pharmacist_tool.exports.files import check_target
+
+    source_path = sqlite_path(url)
+    if not source_path.is_file():
+        raise UserError(f"There is no database to back up at {source_path}.")
+    target = check_target(Path(output))
+    if target == source_path:
+        raise UserError("The backup file must not be the database itself; choose another name.")
+    tmp = _temp_beside(target, ".part")
+    try:
+        try:
+            source = sqlite3.connect(f"{source_path.as_uri()}?mode=ro", uri=True, timeout=30)
+        except sqlite3.Error as error:
+            raise UserError(f"Cannot open the database {source_path}: {error}") from error
+        try:
+            _online_copy(source, tmp, progress)
+        except sqlite3.DatabaseError as error:
+            raise UserError(f"The database {source_path} could not be copied: {error}") from error
+        finally:
+            source.close()
+        check = check_database_file(tmp)
+        with tmp.open("rb") as handle:
+            os.fsync(handle.fileno())
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    log.info("backup of %s written to %s (%d records)", source_path, target, check.records)
+    return DatabaseCheck(target, check.schema_version, check.records, check.amendments)
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    restored: DatabaseCheck
+    previous_copy: Path | None
+
+
+def restore_database(url: str, backup_file: Path) -> RestoreResult:
+    """Replace the database with a checked backup, keeping a copy of the current one."""
+    target = sqlite_path(url)
+    backup_file = Path(backup_file).expanduser().resolve()
+    if backup_file == target:
+        raise UserError("That file is the database itself; choose a backup file.")
+    check_database_file(backup_file)
+    target.parent.mkdir(parents=True, exist_ok=True)
+
+    previous: Path | None = None
+    current_usable = target.is_file() and _looks_like_sqlite(target)
+    if target.exists():
+        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+        previous = target.with_name(f"{target.name}.before-restore-{stamp}.sqlite3")
+        n = 1
+        while previous.exists():
+            n += 1
+            previous = target.with_name(f"{target.name}.before-restore-{stamp}-{n}.sqlite3")
+        if current_usable:
+            try:
+                with _connect_readonly(target) as conn:
+                    _online_copy(conn, previous)
+            except sqlite3.DatabaseError:
+                current_usable = False
+                previous.unlink(missing_ok=True)
+        if not current_usable:
+            shutil.copy2(target, previous)  # keep whatever is there, even damaged
+        log.info("copy of the database before restore kept at %s", previous)
+
+    if current_usable:
+        try:
+            with contextlib.closing(sqlite3.connect(backup_file, timeout=30)) as src:
+                dest = sqlite3.connect(target, timeout=30)
+                try:
+                    src.backup(dest, pages=PAGES_PER_STEP, sleep=0.05)
+                finally:
+                    dest.close()
+        except sqlite3.DatabaseError as error:
+            raise UserError(
+                f"The database could not be replaced ({error}); it is unchanged, and a copy of "
+                f"it is at {previous}."
+            ) from error
+    else:
+        tmp = _temp_beside(target, ".part")
+        try:
+            with contextlib.closing(sqlite3.connect(backup_file, timeout=30)) as src:
+                _online_copy(src, tmp)
+            for stale in (Path(f"{target}-wal"), Path(f"{target}-shm"), Path(f"{target}-journal")):
+                stale.unlink(missing_ok=True)  # they belong to the damaged file
+            tmp.replace(target)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    final = check_database_file(target)
+    log.info("database %s restored from %s (%d records)", target, backup_file, final.records)
+    return RestoreResult(restored=final, previous_copy=previous)

@@ -1,0 +1,466 @@
+"""The three export formats, each streamed from the database into a file.
+
+- CSV: one row per record (as last amended), stable snake_case headers, safe to open in a
+  spreadsheet (see ``csv_safe``).
+- JSON: lossless. Every stored column of every record and amendment (the case and assessment
+  JSON exactly as signed, the handout PDF bytes as base64, the hash-chain values), so the export
+  can be checked against the chain and read back exactly (``read_json_export``).
+- FHIR R4: a Bundle (see ``fhir``).
+
+Every writer reads the records in batches and writes as it goes: memory stays flat however many
+records there are. ``progress(done, total)`` is called after each batch; when ``cancelled()``
+returns True the export stops with ``ExportCancelled`` and the caller's ``atomic_output`` removes
+the partial file.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO, Any
+
+import msgspec
+from sqlalchemy import LargeBinary, select
+from sqlalchemy.orm import Session
+
+from pharmacist_tool.exports import csv_safe, fhir
+from pharmacist_tool.exports.files import CancelCheck, ExportCancelled, ProgressCallback
+from pharmacist_tool.exports.queries import (
+    AMENDMENT_COLUMNS,
+    RECORD_COLUMNS,
+    RecordFilter,
+    iter_export_records,
+)
+from pharmacist_tool.records.models import Amendment, Record
+
+JSON_FORMAT = "pharmacist-tool/records-export@1"
+BATCH = 1000
+
+
+def _never() -> bool:
+    return False
+
+
+# -- CSV ------------------------------------------------------------------------------------
+
+C = csv_safe.Column
+CSV_COLUMNS: tuple[csv_safe.Column, ...] = (
+    C("record_id", "number", "the record's number in this database"),
+    C("signed_at", "datetime", "when the pharmacist signed (ISO 8601, UTC)"),
+    C("counselled_on", "date", "the counselling/dispensing date"),
+    C("pharmacist", "text", "user name of the signing pharmacist"),
+    C("pharmacist_name", "text", "printed name of the signing pharmacist"),
+    C("patient_name", "text", ""),
+    C("date_of_birth", "date", ""),
+    C("rule_set", "text", "US-iPLEDGE, UK-PPP, EU-PPP"),
+    C("medicine", "text", "as prescribed"),
+    C("strength_mg", "number", ""),
+    C("units_per_dose", "number", ""),
+    C("doses_per_day", "number", ""),
+    C("daily_dose_mg", "number", ""),
+    C("weight_kg", "number", ""),
+    C("dose_mg_per_kg_per_day", "number", ""),
+    C("days_supply", "number", ""),
+    C("quantity", "number", ""),
+    C("refills", "number", ""),
+    C("prescribed_on", "date", ""),
+    C("prescriber", "text", ""),
+    C("authorization", "text", "REMS dispense authorization (iPLEDGE RMA)"),
+    C("can_get_pregnant", "boolean", ""),
+    C("outcome", "text", "handed-over, not-handed-over, declined"),
+    C("outcome_reason", "text", ""),
+    C("dispense", "text", "the assessment's verdict when signed"),
+    C("findings", "text", "finding codes, separated by '; '"),
+    C("handout_sha256", "text", "SHA-256 of the handout PDF exactly as printed"),
+    C("handout_language", "text", ""),
+    C("knowledge_base_version", "text", ""),
+    C("rules_version", "text", ""),
+    C("amendments", "number", "how many amendments the record has"),
+    C("last_amended_at", "datetime", ""),
+    C("last_amendment_reason", "text", ""),
+    C("record_hash", "text", "the record's hash in the tamper-evident chain"),
+)
+
+
+class _Patient(msgspec.Struct):
+    weight_kg: float
+    can_get_pregnant: bool
+
+
+class _Prescription(msgspec.Struct):
+    strength_mg: float
+    units_per_dose: int
+    doses_per_day: int
+    days_supply: int
+    prescribed_on: str
+    quantity: int | None = None
+    refills: int = 0
+    prescriber: str = ""
+    authorization: str | None = None
+
+
+class _Case(msgspec.Struct):
+    patient: _Patient
+    prescription: _Prescription
+
+
+class _Finding(msgspec.Struct):
+    code: str
+
+
+class _Assessment(msgspec.Struct):
+    daily_dose_mg: float
+    dose_mg_per_kg_per_day: float
+    findings: list[_Finding] = msgspec.field(default_factory=list)
+
+
+_case_decoder = msgspec.json.Decoder(_Case)
+_assessment_decoder = msgspec.json.Decoder(_Assessment)
+
+_CSV_RECORD = (
+    Record.id,
+    Record.signed_at,
+    Record.counselled_on,
+    Record.signer_username,
+    Record.signer_full_name,
+    Record.patient_name,
+    Record.patient_date_of_birth,
+    Record.rule_set,
+    Record.medicine,
+    Record.outcome,
+    Record.outcome_reason,
+    Record.dispense,
+    Record.handout_sha256,
+    Record.handout_language,
+    Record.knowledge_base_version,
+    Record.rules_version,
+    Record.row_hash,
+    Record.case_json,
+    Record.assessment_json,
+)
+
+
+def _datetime(value: dt.datetime | None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.isoformat(timespec="seconds")
+
+
+_TRIGGERS = csv_safe.FORMULA_TRIGGERS
+
+
+def _text(value: str | None) -> str:
+    if not value:
+        return ""
+    return "'" + value if value[0] in _TRIGGERS else value
+
+
+_num = csv_safe.format_number
+
+
+def _csv_row(row: Any, amendment: Any | None, amendment_count: int) -> list[str]:
+    (
+        rid,
+        signed_at,
+        counselled_on,
+        username,
+        full_name,
+        patient_name,
+        dob,
+        rule_set,
+        medicine,
+        outcome,
+        outcome_reason,
+        dispense,
+        handout_sha256,
+        handout_language,
+        kb_version,
+        rules_version,
+        row_hash,
+        case_json,
+        assessment_json,
+    ) = row
+    last_amended_at = ""
+    last_reason = ""
+    if amendment is not None:
+        patient_name = amendment.patient_name
+        dob = amendment.patient_date_of_birth
+        counselled_on = amendment.counselled_on
+        outcome = amendment.outcome
+        outcome_reason = amendment.outcome_reason
+        handout_sha256 = amendment.handout_sha256
+        handout_language = amendment.handout_language
+        kb_version = amendment.knowledge_base_version
+        rules_version = amendment.rules_version
+        case_json = amendment.case_json
+        assessment_json = amendment.assessment_json
+        last_amended_at = _datetime(amendment.amended_at)
+        last_reason = _text(amendment.reason)
+    case = _case_decoder.decode(case_json)
+    assessment = _assessment_decoder.decode(assessment_json)
+    rx = case.prescription
+    return [
+        str(rid),
+        _datetime(signed_at),
+        counselled_on.isoformat(),
+        _text(username),
+        _text(full_name),
+        _text(patient_name),
+        dob.isoformat(),
+        _text(rule_set),
+        _text(medicine),
+        _num(rx.strength_mg),
+        str(rx.units_per_dose),
+        str(rx.doses_per_day),
+        _num(assessment.daily_dose_mg),
+        _num(case.patient.weight_kg),
+        _num(assessment.dose_mg_per_kg_per_day),
+        str(rx.days_supply),
+        "" if rx.quantity is None else str(rx.quantity),
+        str(rx.refills),
+        rx.prescribed_on,
+        _text(rx.prescriber),
+        _text(rx.authorization),
+        "true" if case.patient.can_get_pregnant else "false",
+        _text(outcome),
+        _text(outcome_reason),
+        _text(dispense),
+        _text("; ".join(f.code for f in assessment.findings)),
+        _text(handout_sha256),
+        _text(handout_language),
+        _text(kb_version),
+        _text(rules_version),
+        str(amendment_count),
+        last_amended_at,
+        last_reason,
+        _text(row_hash),
+    ]
+
+
+def _latest_amendments(session: Session, ids: Sequence[int]) -> dict[int, tuple[Any, int]]:
+    """record id → (its newest amendment, how many it has), for the records in one batch."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            Amendment.record_id,
+            Amendment.amended_at,
+            Amendment.reason,
+            Amendment.patient_name,
+            Amendment.patient_date_of_birth,
+            Amendment.counselled_on,
+            Amendment.outcome,
+            Amendment.outcome_reason,
+            Amendment.handout_sha256,
+            Amendment.handout_language,
+            Amendment.knowledge_base_version,
+            Amendment.rules_version,
+            Amendment.case_json,
+            Amendment.assessment_json,
+        )
+        .where(Amendment.record_id.in_(ids))
+        .order_by(Amendment.id)
+    )
+    latest: dict[int, tuple[Any, int]] = {}
+    for row in rows:
+        count = latest[row.record_id][1] + 1 if row.record_id in latest else 1
+        latest[row.record_id] = (row, count)
+    return latest
+
+
+def _batches(
+    session: Session, flt: RecordFilter, columns: Sequence[Any]
+) -> Iterator[Sequence[Any]]:
+    conditions = flt.conditions()
+    last_id = 0
+    while True:
+        stmt = (
+            select(*columns)
+            .where(*conditions, Record.id > last_id)
+            .order_by(Record.id)
+            .limit(BATCH)
+        )
+        rows = session.execute(stmt).all()
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1][0]
+
+
+def write_csv(
+    session: Session,
+    flt: RecordFilter,
+    handle: IO[str],
+    *,
+    total: int,
+    progress: ProgressCallback | None = None,
+    cancelled: CancelCheck = _never,
+    bom: bool = True,
+) -> int:
+    if bom:
+        handle.write("\ufeff")  # lets Excel read the file as UTF-8; other readers skip it
+    writer = csv_safe.csv_writer(handle)
+    writer.writerow([c.name for c in CSV_COLUMNS])
+    done = 0
+    for rows in _batches(session, flt, _CSV_RECORD):
+        if cancelled():
+            raise ExportCancelled
+        latest = _latest_amendments(session, [r[0] for r in rows])
+        if latest:
+            writer.writerows(_csv_row(r, *latest.get(r[0], (None, 0))) for r in rows)
+        else:
+            writer.writerows(_csv_row(r, None, 0) for r in rows)
+        done += len(rows)
+        if progress:
+            progress(done, total)
+    return done
+
+
+# -- JSON -----------------------------------------------------------------------------------
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, bytes | memoryview):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _json_columns(stored: dict[str, Any]) -> dict[str, Any]:
+    return {name: _json_value(value) for name, value in stored.items()}
+
+
+def write_json(
+    session: Session,
+    flt: RecordFilter,
+    handle: IO[bytes],
+    *,
+    total: int,
+    exported_at: dt.datetime,
+    exported_by: str,
+    schema_version: str | None,
+    progress: ProgressCallback | None = None,
+    cancelled: CancelCheck = _never,
+) -> int:
+    encoder = msgspec.json.Encoder()
+    head = {
+        "format": JSON_FORMAT,
+        "exported_at": exported_at.isoformat(),
+        "exported_by": exported_by,
+        "schema_version": schema_version,
+        "filter": _filter_description(flt),
+        "encoding": {
+            "bytes": "base64",
+            "datetime": "ISO 8601, UTC",
+            "case_json/assessment_json": "the exact JSON text that was signed",
+        },
+    }
+    handle.write(encoder.encode(head)[:-1] + b',"records":[')
+    done = 0
+    for record in iter_export_records(session, flt, with_pdf=True, batch=200):
+        if done % 200 == 0:
+            if cancelled():
+                raise ExportCancelled
+            if progress and done:
+                progress(done, total)
+        item = {
+            "record": _json_columns(record.stored),
+            "amendments": [_json_columns(a.stored) for a in record.amendments],
+            "case": msgspec.json.decode(record.stored["case_json"]),
+            "assessment": record.assessment,
+        }
+        handle.write((b"\n" if done == 0 else b",\n") + encoder.encode(item))
+        done += 1
+    handle.write(b"\n]," + f'"count":{done}'.encode() + b"}\n")
+    if progress:
+        progress(done, total)
+    return done
+
+
+def _column_decoders(model: Any) -> dict[str, Callable[[Any], Any]]:
+    decoders: dict[str, Callable[[Any], Any]] = {}
+    for column in model.__table__.columns:
+        if isinstance(column.type, LargeBinary):
+            decoders[column.key] = lambda v: None if v is None else base64.b64decode(v)
+        else:
+            python_type = column.type.python_type
+            if python_type is dt.datetime:
+                decoders[column.key] = lambda v: None if v is None else dt.datetime.fromisoformat(v)
+            elif python_type is dt.date:
+                decoders[column.key] = lambda v: None if v is None else dt.date.fromisoformat(v)
+    return decoders
+
+
+def _decode_columns(
+    data: dict[str, Any], decoders: dict[str, Callable[[Any], Any]]
+) -> dict[str, Any]:
+    return {k: decoders[k](v) if k in decoders else v for k, v in data.items()}
+
+
+def read_json_export(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Read a JSON export back: (its header, and for each record its stored columns with
+    ``"amendments"``: the amendments' stored columns), typed as the database returns them."""
+    document = msgspec.json.decode(data)
+    if not isinstance(document, dict) or document.get("format") != JSON_FORMAT:
+        raise ValueError(f"not a {JSON_FORMAT} file")
+    record_decoders = _column_decoders(Record)
+    amendment_decoders = _column_decoders(Amendment)
+    records = []
+    for item in document.pop("records"):
+        record = _decode_columns(item["record"], record_decoders)
+        record["amendments"] = [_decode_columns(a, amendment_decoders) for a in item["amendments"]]
+        records.append(record)
+    return document, records
+
+
+def _filter_description(flt: RecordFilter) -> dict[str, Any]:
+    return {
+        key: (value.isoformat() if isinstance(value, dt.date) else value)
+        for key, value in vars(flt).items()
+        if value not in ("", None, False)
+    }
+
+
+# -- FHIR -----------------------------------------------------------------------------------
+
+
+def write_fhir(
+    session: Session,
+    flt: RecordFilter,
+    handle: IO[bytes],
+    *,
+    total: int,
+    exported_at: dt.datetime,
+    progress: ProgressCallback | None = None,
+    cancelled: CancelCheck = _never,
+) -> int:
+    bundle = fhir.BundleWriter(handle, exported_at=exported_at)
+    done = 0
+    for record in iter_export_records(session, flt, with_pdf=True, batch=200):
+        if done % 200 == 0:
+            if cancelled():
+                raise ExportCancelled
+            if progress and done:
+                progress(done, total)
+        bundle.add(record)
+        done += 1
+    bundle.close()
+    if progress:
+        progress(done, total)
+    return done
+
+
+__all__ = [
+    "AMENDMENT_COLUMNS",
+    "CSV_COLUMNS",
+    "JSON_FORMAT",
+    "RECORD_COLUMNS",
+    "read_json_export",
+    "write_csv",
+    "write_fhir",
+    "write_json",
+]
