@@ -1,4 +1,304 @@
 """The knowledge base: products, interactions, contraception, rule sets and checklist.
 
-The facts are data under ``resources/knowledge/``; this package loads and validates them.
+The facts are data under ``resources/knowledge/<medicine>/``; this package loads them, validates
+them against the schema in ``model.py`` (msgspec typed decoding *is* the schema check) and then
+checks what a type cannot: unique ids, cited sources that exist in the register, rule sets that
+exist. A damaged file is refused with a ``UserError`` naming the file, the entry and the field.
+Nothing is cached on disk; loading is a few milliseconds.
 """
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+import msgspec
+
+from pharmacist_tool import paths
+from pharmacist_tool.errors import UserError
+from pharmacist_tool.knowledge.model import (
+    ChecklistItem,
+    ContraceptionMethod,
+    InteractionRule,
+    KnowledgeBase,
+    Message,
+    Product,
+    RuleSet,
+    RuleSetVersion,
+    Source,
+)
+
+__all__ = [
+    "KnowledgeBase",
+    "find_product",
+    "load_for_counter",
+    "load_knowledge_base",
+    "rule_set",
+    "rules_in_force",
+]
+
+
+class _MetaFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    medicine: str
+    version: str
+    last_reviewed: dt.date
+    sources: dict[str, Source]
+
+
+class _ProductsFile(msgspec.Struct, forbid_unknown_fields=True):
+    products: list[Product]
+
+
+class _InteractionsFile(msgspec.Struct, forbid_unknown_fields=True):
+    interactions: list[InteractionRule]
+
+
+class _ContraceptionFile(msgspec.Struct, forbid_unknown_fields=True):
+    contraception: list[ContraceptionMethod]
+
+
+class _RuleSetsFile(msgspec.Struct, forbid_unknown_fields=True):
+    rule_sets: list[RuleSet]
+
+
+class _ChecklistFile(msgspec.Struct, forbid_unknown_fields=True):
+    checklist: list[ChecklistItem]
+
+
+class _MessagesFile(msgspec.Struct, forbid_unknown_fields=True):
+    messages: list[Message]
+
+
+T = TypeVar("T")
+
+
+def _entry_name(raw: Any, path: str) -> str:
+    """``products[2].dose`` → ``products[2] (id "absorica").dose`` when the id can be read."""
+    head, sep, rest = path.partition("]")
+    if not sep or "[" not in head:
+        return path
+    key, _, index = head.partition("[")
+    try:
+        entry = raw[key][int(index)]
+        label = entry.get("id") or entry.get("code")
+    except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        return path
+    return f'{head}] (id "{label}"){rest}' if isinstance(label, str) else path
+
+
+def _decode(name: str, data: bytes, kind: type[T]) -> T:
+    try:
+        return msgspec.json.decode(data, type=kind)
+    except msgspec.ValidationError as error:
+        text, _, where = str(error).rpartition(" - at `")
+        if not text:
+            text, where = str(error), ""
+        where = where.rstrip("`").removeprefix("$").removeprefix(".")
+        with contextlib.suppress(msgspec.DecodeError):
+            where = _entry_name(msgspec.json.decode(data), where) if where else "the file"
+        raise UserError(f"The knowledge base file {name} is damaged: {where}: {text}") from error
+    except msgspec.DecodeError as error:
+        raise UserError(f"The knowledge base file {name} is not valid JSON ({error}).") from error
+
+
+def _read(medicine: str, name: str) -> bytes:
+    path = paths.resource("knowledge", medicine, name)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(
+            f"The knowledge base file {name} for {medicine!r} is missing ({path})."
+        ) from None
+    except OSError as error:
+        raise UserError(f"Cannot read the knowledge base file {path}: {error.strerror}") from error
+
+
+def _check_unique(name: str, what: str, ids: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    problems = []
+    for entry_id in ids:
+        if entry_id in seen:
+            problems.append(f"{name}: {what} {entry_id!r} appears twice")
+        seen.add(entry_id)
+    return problems
+
+
+def _check(kb: KnowledgeBase) -> None:
+    from pharmacist_tool.knowledge.matching import words
+
+    problems: list[str] = []
+    problems += _check_unique("products.json", "product id", (p.id for p in kb.products))
+    problems += _check_unique("interactions.json", "id", (r.id for r in kb.interactions))
+    problems += _check_unique("contraception.json", "id", (m.id for m in kb.contraception))
+    problems += _check_unique("rule_sets.json", "rule set", (r.id for r in kb.rule_sets))
+    problems += _check_unique(
+        "rule_sets.json", "version id", (v.id for r in kb.rule_sets for v in r.versions)
+    )
+    problems += _check_unique("checklist.json", "item id", (c.id for c in kb.checklist))
+    problems += _check_unique(
+        "messages.json",
+        "code (for the same rule sets)",
+        (f"{m.code} {sorted(m.rule_sets)}" for m in kb.messages),
+    )
+    names: dict[tuple[str, ...], str] = {}
+    for product in kb.products:
+        for name in [product.id, *product.names]:
+            key = words(name)
+            if names.get(key, product.id) != product.id:
+                problems.append(
+                    f"products.json: name {name!r} of {product.id!r} is also a name of "
+                    f"{names[key]!r}"
+                )
+            names[key] = product.id
+        dose = product.dose
+        if not 0 < dose.usual_min_mg_per_kg <= dose.usual_max_mg_per_kg <= dose.max_mg_per_kg:
+            problems.append(
+                f"products.json: {product.id!r}.dose: needs 0 < usual_min <= usual_max <= max"
+            )
+    rule_set_ids = {r.id for r in kb.rule_sets}
+    families = {r.family for r in kb.rule_sets}
+    for r in kb.rule_sets:
+        if not r.versions:
+            problems.append(f"rule_sets.json: {r.id!r} has no versions")
+
+    def cited(file: str, entry: str, keys: Iterable[str]) -> None:
+        for key in keys:
+            if key not in kb.sources:
+                problems.append(
+                    f"{file}: {entry} cites source {key!r}, which is not in the register "
+                    "(knowledge.json sources)"
+                )
+
+    def known_rule_sets(file: str, entry: str, ids: Iterable[str]) -> None:
+        for rid in ids:
+            if rid not in rule_set_ids:
+                known = ", ".join(sorted(rule_set_ids))
+                problems.append(f"{file}: {entry} names rule set {rid!r}; known: {known}")
+
+    for p in kb.products:
+        cited("products.json", repr(p.id), p.sources)
+    for i in kb.interactions:
+        cited("interactions.json", repr(i.id), i.sources)
+        known_rule_sets("interactions.json", repr(i.id), i.severity.by_rule_set)
+        if not i.terms:
+            problems.append(f"interactions.json: {i.id!r} has no terms")
+    for m in kb.contraception:
+        cited("contraception.json", repr(m.id), m.sources)
+        for family in sorted(families - set(m.status)):
+            problems.append(f"contraception.json: {m.id!r} has no status for {family}")
+    for r in kb.rule_sets:
+        for v in r.versions:
+            cited("rule_sets.json", repr(v.id), v.sources)
+    for c in kb.checklist:
+        cited("checklist.json", repr(c.id), c.sources)
+        known_rule_sets("checklist.json", repr(c.id), c.rule_sets)
+    for msg in kb.messages:
+        cited("messages.json", repr(msg.code), msg.sources)
+        known_rule_sets("messages.json", repr(msg.code), msg.rule_sets)
+    if problems:
+        raise UserError("The knowledge base is inconsistent:", details=problems)
+
+
+def _with_dates(kb: KnowledgeBase, effective_dates: Mapping[str, dt.date]) -> KnowledgeBase:
+    known = {v.id for r in kb.rule_sets for v in r.versions}
+    unknown = sorted(set(effective_dates) - known)
+    if unknown:
+        raise UserError(
+            f"The settings give an effective date for an unknown rule-set version: "
+            f"{', '.join(unknown)} (known: {', '.join(sorted(known))})."
+        )
+    rule_sets = []
+    for r in kb.rule_sets:
+        versions = [
+            msgspec.structs.replace(v, effective_from=effective_dates[v.id])
+            if v.id in effective_dates
+            else v
+            for v in r.versions
+        ]
+        rule_sets.append(msgspec.structs.replace(r, versions=versions))
+    return msgspec.structs.replace(kb, rule_sets=rule_sets)
+
+
+def load_knowledge_base(
+    medicine: str = "isotretinoin", effective_dates: Mapping[str, dt.date] | None = None
+) -> KnowledgeBase:
+    """Load and validate ``resources/knowledge/<medicine>/*.json``.
+
+    ``effective_dates`` maps a rule-set version id to the date the pharmacy confirmed it takes
+    effect, overriding the ``effective_from`` in the data.
+    """
+    meta = _decode("knowledge.json", _read(medicine, "knowledge.json"), _MetaFile)
+    products = _decode("products.json", _read(medicine, "products.json"), _ProductsFile)
+    interactions = _decode(
+        "interactions.json", _read(medicine, "interactions.json"), _InteractionsFile
+    )
+    contraception = _decode(
+        "contraception.json", _read(medicine, "contraception.json"), _ContraceptionFile
+    )
+    rule_sets = _decode("rule_sets.json", _read(medicine, "rule_sets.json"), _RuleSetsFile)
+    checklist = _decode("checklist.json", _read(medicine, "checklist.json"), _ChecklistFile)
+    messages = _decode("messages.json", _read(medicine, "messages.json"), _MessagesFile)
+    kb = KnowledgeBase(
+        medicine=meta.medicine,
+        version=meta.version,
+        last_reviewed=meta.last_reviewed,
+        sources=meta.sources,
+        products=products.products,
+        interactions=interactions.interactions,
+        contraception=contraception.contraception,
+        rule_sets=rule_sets.rule_sets,
+        checklist=checklist.checklist,
+        messages=messages.messages,
+    )
+    _check(kb)
+    if effective_dates:
+        kb = _with_dates(kb, effective_dates)
+    return kb
+
+
+def load_for_counter() -> KnowledgeBase:
+    """The knowledge base with the effective dates this pharmacy confirmed in its settings."""
+    from pharmacist_tool.settings import load_settings
+
+    return load_knowledge_base(effective_dates=load_settings().rule_effective_dates)
+
+
+def find_product(kb: KnowledgeBase, name: str) -> Product | None:
+    """The product a prescription names: brand or generic, any case, strengths ignored."""
+    from pharmacist_tool.knowledge.matching import words
+
+    wanted = words(name, drop_doses=True)
+    if not wanted:
+        return None
+    for product in kb.products:
+        if wanted == words(product.id) or any(wanted == words(n) for n in product.names):
+            return product
+    return None
+
+
+def rule_set(kb: KnowledgeBase, rule_set_id: str) -> RuleSet | None:
+    wanted = rule_set_id.strip().casefold()
+    for r in kb.rule_sets:
+        if r.id.casefold() == wanted:
+            return r
+    return None
+
+
+def rules_in_force(kb: KnowledgeBase, rule_set_id: str, on: dt.date) -> RuleSetVersion:
+    """The version of a rule set in force on a date (the latest that has taken effect)."""
+    found = rule_set(kb, rule_set_id)
+    if found is None:
+        raise UserError(
+            f"rule_set: {rule_set_id!r} is not a rule set the knowledge base knows "
+            f"(known: {', '.join(r.id for r in kb.rule_sets)})."
+        )
+    in_force = [v for v in found.versions if v.effective_from <= on]
+    if not in_force:
+        first = min(v.effective_from for v in found.versions)
+        raise UserError(
+            f"counselled_on: no {found.id} rules are in force on {on.isoformat()} "
+            f"(the earliest version in the knowledge base starts {first.isoformat()})."
+        )
+    return max(in_force, key=lambda v: v.effective_from)

@@ -56,6 +56,8 @@ class Product(Entry, kw_only=True, forbid_unknown_fields=True):
     """Products in the same group may replace each other; others may not (Absorica vs LD)."""
     markets: list[Literal["US", "UK", "EU"]]
     note: str = ""
+    not_substitutable: bool = False
+    """Must never be swapped for another product (Absorica vs Absorica LD): an info finding."""
 
 
 class Severities(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -80,6 +82,8 @@ class InteractionRule(Entry, kw_only=True, forbid_unknown_fields=True):
     action: str
     weakens_hormonal_contraception: bool = False
     patient: PatientCategory = "all"
+    exclude_terms: list[str] = msgspec.field(default_factory=list)
+    """Words that mean a line is not this agent's form ("cream" for a systemic steroid)."""
 
 
 class ContraceptionMethod(Entry, kw_only=True, forbid_unknown_fields=True):
@@ -87,11 +91,17 @@ class ContraceptionMethod(Entry, kw_only=True, forbid_unknown_fields=True):
     label: str
     terms: list[str]
     hormonal: bool
-    status: dict[str, Literal["primary", "secondary", "not-acceptable", "abstinence"]]
-    """Status of the method per rule-set family (``US``, ``UK``, ``EU``)."""
+    status: dict[str, Literal["primary", "secondary", "not-acceptable", "abstinence", "agreement"]]
+    """Status of the method per rule-set family (``US``, ``UK``, ``EU``).
+
+    ``agreement``: the UK/EU prescriber-and-patient agreement that there is no risk of pregnancy.
+    """
     user_independent: bool = False
     """Highly effective without daily action (IUD, implant, sterilisation): the UK/EU rule."""
     note: str = ""
+    """Why the method does or does not count (shown when it does not)."""
+    confirm: str = ""
+    """When not empty, the words were vague ("the pill"): an info finding asks to confirm this."""
 
 
 class Window(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -145,6 +155,16 @@ class ChecklistItem(Entry, kw_only=True, forbid_unknown_fields=True):
     """Empty: every rule set."""
 
 
+class Message(Entry, kw_only=True, forbid_unknown_fields=True):
+    """The wording of a finding the engine raises (``{name}`` placeholders are filled in)."""
+
+    code: str
+    message: str
+    action: str
+    rule_sets: list[str] = msgspec.field(default_factory=list)
+    """Empty: every rule set; otherwise this wording is for these rule sets only."""
+
+
 class KnowledgeBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     medicine: str
     version: str
@@ -155,3 +175,4 @@ class KnowledgeBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     contraception: list[ContraceptionMethod]
     rule_sets: list[RuleSet]
     checklist: list[ChecklistItem]
+    messages: list[Message] = msgspec.field(default_factory=list)

@@ -1,0 +1,565 @@
+"""The checks: pure functions from (case, knowledge base, rules in force) to findings.
+
+Numbers, lists and wording come from the knowledge base; this module decides only *when* a
+finding applies, its category and its severity. Programme-rule blocks (``programme_rule=True``)
+can never be overridden; every other warn or block is cleared by a recorded resolution.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from pharmacist_tool.case import Case, age_on
+from pharmacist_tool.engine.assessment import (
+    Assessment,
+    Category,
+    ChecklistEntry,
+    Dispense,
+    Finding,
+    KnowledgeBaseRef,
+)
+from pharmacist_tool.errors import UserError
+from pharmacist_tool.knowledge import find_product, rule_set, rules_in_force
+from pharmacist_tool.knowledge.matching import explain_medicine, match_method
+from pharmacist_tool.knowledge.model import (
+    ContraceptionMethod,
+    KnowledgeBase,
+    Message,
+    PatientCategory,
+    Product,
+    RuleSet,
+    RuleSetVersion,
+    Severity,
+    Window,
+)
+
+CATEGORY_ORDER: dict[str, int] = {
+    c: i
+    for i, c in enumerate(
+        ["interaction", "pregnancy-prevention", "prescription", "dose", "safety", "counselling"]
+    )
+}
+SEVERITY_ORDER: dict[str, int] = {"block": 0, "warn": 1, "info": 2}
+
+
+def _fmt_number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _fmt_date(value: dt.date) -> str:
+    return value.isoformat()
+
+
+class _Context:
+    """Everything the checks share for one case."""
+
+    def __init__(self, case: Case, kb: KnowledgeBase) -> None:
+        self.case = case
+        self.kb = kb
+        found_set = rule_set(kb, case.rule_set)
+        if found_set is None:
+            raise UserError(
+                f"rule_set: {case.rule_set!r} is not a rule set the knowledge base knows "
+                f"(known: {', '.join(r.id for r in kb.rule_sets)})."
+            )
+        self.rule_set: RuleSet = found_set
+        self.rules: RuleSetVersion = rules_in_force(kb, found_set.id, case.counselled_on)
+        product = find_product(kb, case.prescription.medicine)
+        if product is None:
+            known = ", ".join(p.name for p in kb.products)
+            raise UserError(
+                f"prescription.medicine: {case.prescription.medicine!r} is not a "
+                f"{kb.medicine} product the knowledge base knows (known: {known})."
+            )
+        self.product: Product = product
+        self.can_get_pregnant = case.patient.can_get_pregnant
+        self.findings: list[Finding] = []
+
+    def applies_to(self, category: PatientCategory) -> bool:
+        if category == "all":
+            return True
+        return (category == "can-get-pregnant") == self.can_get_pregnant
+
+    def message(self, code: str) -> Message:
+        general: Message | None = None
+        for m in self.kb.messages:
+            if m.code != code:
+                continue
+            if self.rule_set.id in m.rule_sets:
+                return m
+            if not m.rule_sets:
+                general = m
+        if general is None:
+            raise UserError(
+                f"The knowledge base has no wording for finding {code!r} "
+                f"(messages.json, rule set {self.rule_set.id})."
+            )
+        return general
+
+    def add(
+        self,
+        code: str,
+        category: Category,
+        severity: Severity,
+        *,
+        subject: str | None = None,
+        programme_rule: bool = False,
+        wording: str | None = None,
+        **values: Any,
+    ) -> None:
+        text = self.message(wording or code)
+        values.setdefault("subject", subject or "")
+        self.findings.append(
+            Finding(
+                code=code,
+                category=category,
+                severity=severity,
+                subject=subject,
+                message=text.message.format(**values),
+                action=text.action.format(**values),
+                sources=list(text.sources),
+                programme_rule=programme_rule and severity == "block",
+                resolution=self.case.resolutions.get(code),
+            )
+        )
+
+    def add_rule_finding(
+        self,
+        code: str,
+        category: Category,
+        severity: Severity,
+        message: str,
+        action: str,
+        sources: Iterable[str],
+        subject: str | None,
+    ) -> None:
+        self.findings.append(
+            Finding(
+                code=code,
+                category=category,
+                severity=severity,
+                subject=subject,
+                message=message,
+                action=action,
+                sources=list(sources),
+                resolution=self.case.resolutions.get(code),
+            )
+        )
+
+
+# -- dates --------------------------------------------------------------------------------------
+
+
+def _latest_test(case: Case) -> tuple[dt.date, str] | None:
+    """The most recent test; a positive result wins over a negative one on the same day."""
+    if not case.pregnancy_tests:
+        return None
+    latest = max(case.pregnancy_tests, key=lambda t: (t.date, t.result == "positive"))
+    return latest.date, latest.result
+
+
+def _window(ctx: _Context) -> tuple[Window, dt.date] | None:
+    """The pick-up window that applies and the date it counts from (day 1)."""
+    rules, case = ctx.rules, ctx.case
+    window = (
+        rules.window_can_get_pregnant if ctx.can_get_pregnant else rules.window_cannot_get_pregnant
+    )
+    if window is None:
+        return None
+    if window.anchor == "prescribed-on":
+        return window, case.prescription.prescribed_on
+    latest = _latest_test(case)
+    if latest is None or latest[1] != "negative":
+        return None
+    return window, latest[0]
+
+
+def pick_up_by(ctx: _Context) -> dt.date | None:
+    found = _window(ctx)
+    if found is None:
+        return None
+    window, anchor = found
+    return anchor + dt.timedelta(days=window.days - 1)
+
+
+def next_test_due(ctx: _Context) -> dt.date | None:
+    if not ctx.can_get_pregnant:
+        return None
+    latest = _latest_test(ctx.case)
+    if latest is None or latest[1] != "negative":
+        return None
+    return latest[0] + dt.timedelta(days=ctx.rules.test_interval_days)
+
+
+# -- programme rules ----------------------------------------------------------------------------
+
+
+def check_prescription(ctx: _Context) -> None:
+    rules, rx, case = ctx.rules, ctx.case.prescription, ctx.case
+    if rules.requires_authorization and not (rx.authorization or "").strip():
+        ctx.add(
+            "prescription.authorization-missing",
+            "prescription",
+            "block",
+            programme_rule=True,
+            authorization_label=rules.authorization_label or "programme authorization",
+        )
+    found = _window(ctx)
+    if found is not None:
+        window, anchor = found
+        last_day = anchor + dt.timedelta(days=window.days - 1)
+        if case.counselled_on > last_day:
+            visit_window = not ctx.can_get_pregnant and window.anchor == "prescribed-on"
+            code = (
+                "prescription.visit-window-closed"
+                if visit_window and ctx.rule_set.family == "US"
+                else "prescription.pick-up-window-closed"
+            )
+            ctx.add(
+                code,
+                "prescription",
+                "block",
+                programme_rule=True,
+                last_day=_fmt_date(last_day),
+                anchor_date=_fmt_date(anchor),
+                days=window.days,
+            )
+    if ctx.applies_to(rules.supply_limit_applies_to):
+        max_days = rules.max_days_supply
+        if rx.days_supply > max_days:
+            ctx.add(
+                "prescription.days-supply-over-limit",
+                "prescription",
+                "block",
+                programme_rule=True,
+                days_supply=rx.days_supply,
+                max_days=max_days,
+            )
+        per_day = rx.units_per_dose * rx.doses_per_day
+        if rx.quantity is not None and rx.quantity > per_day * max_days:
+            ctx.add(
+                "prescription.quantity-over-limit",
+                "prescription",
+                "block",
+                programme_rule=True,
+                quantity=rx.quantity,
+                covers_days=_fmt_number(round(rx.quantity / per_day, 1)),
+                max_days=max_days,
+                max_quantity=per_day * max_days,
+            )
+    if (
+        not rules.refills_allowed
+        and ctx.applies_to(rules.refill_rule_applies_to)
+        and rx.refills > 0
+    ):
+        ctx.add(
+            "prescription.refills-not-allowed",
+            "prescription",
+            "block",
+            programme_rule=True,
+            refills=rx.refills,
+        )
+    expected = rx.units_per_dose * rx.doses_per_day * rx.days_supply
+    if rx.quantity is not None and rx.quantity != expected:
+        ctx.add(
+            "prescription.quantity-mismatch",
+            "prescription",
+            "warn",
+            quantity=rx.quantity,
+            units_per_dose=rx.units_per_dose,
+            doses_per_day=rx.doses_per_day,
+            days_supply=rx.days_supply,
+            expected=expected,
+        )
+    product = ctx.product
+    if not any(abs(rx.strength_mg - s) < 1e-9 for s in product.strengths_mg):
+        ctx.add(
+            "prescription.strength-not-made",
+            "prescription",
+            "warn",
+            product=product.name,
+            strength_mg=_fmt_number(rx.strength_mg),
+            strengths=", ".join(f"{_fmt_number(s)} mg" for s in product.strengths_mg),
+        )
+    if product.not_substitutable:
+        ctx.add("prescription.not-substitutable", "prescription", "info", product=product.name)
+    if ctx.rule_set.family not in product.markets:
+        ctx.add(
+            "prescription.product-market",
+            "prescription",
+            "info",
+            product=product.name,
+            family=ctx.rule_set.family,
+        )
+    age = age_on(case)
+    if rules.under_18_second_prescriber and age < 18:
+        ctx.add("prescription.second-prescriber", "prescription", "warn", age=age)
+    if age < 12:
+        ctx.add("safety.under-12", "safety", "warn", age=age)
+
+
+def check_pregnancy_tests(ctx: _Context) -> None:
+    if not ctx.can_get_pregnant:
+        return
+    latest = _latest_test(ctx.case)
+    if latest is None:
+        ctx.add("pregnancy-test.missing", "pregnancy-prevention", "block", programme_rule=True)
+        return
+    date, result = latest
+    if result == "positive":
+        ctx.add(
+            "pregnancy-test.positive",
+            "pregnancy-prevention",
+            "block",
+            programme_rule=True,
+            test_date=_fmt_date(date),
+        )
+        return
+    limit = ctx.rules.test_max_days_before_prescription
+    if limit is not None:
+        days_before = (ctx.case.prescription.prescribed_on - date).days
+        if days_before > limit:
+            ctx.add(
+                "pregnancy-test.too-old",
+                "pregnancy-prevention",
+                "block",
+                programme_rule=True,
+                test_date=_fmt_date(date),
+                days_before=days_before,
+                max_days=limit,
+            )
+
+
+# -- contraception ------------------------------------------------------------------------------
+
+
+def _status(ctx: _Context, method: ContraceptionMethod) -> str:
+    return method.status.get(ctx.rule_set.family, "not-acceptable")
+
+
+def _rule_met(ctx: _Context, methods: list[ContraceptionMethod]) -> bool:
+    statuses = {m.id: _status(ctx, m) for m in methods}
+    counting = {i: s for i, s in statuses.items() if s in ("primary", "secondary")}
+    primary = [i for i, s in counting.items() if s == "primary"]
+    if ctx.rules.contraception_rule == "two-methods-one-primary":
+        if ctx.rules.abstinence_accepted and "abstinence" in statuses.values():
+            return True
+        return len(counting) >= 2 and len(primary) >= 1
+    if "agreement" in statuses.values():
+        return True
+    if ctx.rules.abstinence_accepted and "abstinence" in statuses.values():
+        return True
+    if any(m.user_independent and statuses[m.id] == "primary" for m in methods):
+        return True
+    return len(counting) >= 2 and len(primary) >= 1
+
+
+def _counted_text(ctx: _Context, methods: list[ContraceptionMethod]) -> str:
+    parts = []
+    for m in methods:
+        status = _status(ctx, m)
+        if status in ("primary", "secondary"):
+            parts.append(f"{m.label} ({status})")
+    return ", ".join(parts) if parts else "no method that counts"
+
+
+def check_contraception(ctx: _Context, weakening: list[str]) -> None:
+    if not ctx.can_get_pregnant:
+        return
+    methods: list[ContraceptionMethod] = []
+    seen: set[str] = set()
+    for text in ctx.case.contraception:
+        if not text.strip():
+            continue
+        method = match_method(ctx.kb, text)
+        if method is None:
+            ctx.add("contraception.unrecognised", "pregnancy-prevention", "warn", subject=text)
+            continue
+        status = _status(ctx, method)
+        accepted = status in ("primary", "secondary") or (
+            status == "abstinence" and ctx.rules.abstinence_accepted
+        )
+        if not accepted:
+            ctx.add(
+                "contraception.method-not-accepted",
+                "pregnancy-prevention",
+                "warn",
+                subject=text,
+                method=method.label,
+                note=method.note or "it is not an acceptable method in this programme.",
+            )
+        elif method.confirm:
+            ctx.add(
+                "contraception.confirm-method",
+                "pregnancy-prevention",
+                "info",
+                subject=text,
+                method=method.label,
+                confirm=method.confirm,
+            )
+        if method.id not in seen:
+            seen.add(method.id)
+            methods.append(method)
+    if not _rule_met(ctx, methods):
+        ctx.add(
+            "contraception.rule-not-met",
+            "pregnancy-prevention",
+            "block",
+            programme_rule=True,
+            counted=_counted_text(ctx, methods),
+        )
+        return
+    hormonal = [m for m in methods if m.hormonal and _status(ctx, m) in ("primary", "secondary")]
+    if weakening and hormonal:
+        without = [m for m in methods if not m.hormonal]
+        still_met = _rule_met(ctx, without)
+        ctx.add(
+            "contraception.weakened",
+            "pregnancy-prevention",
+            "warn" if still_met else "block",
+            subject=", ".join(weakening),
+            agents=", ".join(weakening),
+            methods=", ".join(m.label for m in hormonal),
+            outcome=(
+                "Without the hormonal method(s) the programme's rule is still met."
+                if still_met
+                else "Without the hormonal method(s) the programme's rule is NOT met."
+            ),
+        )
+
+
+# -- interactions -------------------------------------------------------------------------------
+
+
+def check_interactions(ctx: _Context) -> list[str]:
+    """Adds interaction findings; returns the lines that weaken hormonal contraception."""
+    weakening: list[str] = []
+    for text in ctx.case.medicines:
+        for match in explain_medicine(ctx.kb, text):
+            rule = match.rule
+            if rule.weakens_hormonal_contraception and text not in weakening:
+                weakening.append(text)
+            if not ctx.applies_to(rule.patient):
+                continue
+            ctx.add_rule_finding(
+                f"interaction.{rule.id}",
+                "interaction",
+                rule.severity.for_rule_set(ctx.rule_set.id),
+                rule.message,
+                rule.action,
+                rule.sources,
+                subject=text,
+            )
+    return weakening
+
+
+# -- dose ---------------------------------------------------------------------------------------
+
+
+def mg_per_kg(ctx: _Context) -> float:
+    return round(ctx.case.prescription.daily_dose_mg / ctx.case.patient.weight_kg, 2)
+
+
+def check_dose(ctx: _Context) -> None:
+    rx, dose, product = ctx.case.prescription, ctx.product.dose, ctx.product
+    value = mg_per_kg(ctx)
+    values: dict[str, Any] = {
+        "mg_per_kg": _fmt_number(value),
+        "usual_min": _fmt_number(dose.usual_min_mg_per_kg),
+        "usual_max": _fmt_number(dose.usual_max_mg_per_kg),
+        "max": _fmt_number(dose.max_mg_per_kg),
+        "product": product.name,
+        "daily_mg": _fmt_number(rx.daily_dose_mg),
+        "weight_kg": _fmt_number(ctx.case.patient.weight_kg),
+    }
+    if value > dose.max_mg_per_kg:
+        ctx.add("dose.above-max", "dose", "block", **values)
+    elif value > dose.usual_max_mg_per_kg:
+        ctx.add("dose.above-usual", "dose", "warn", **values)
+    elif value < dose.usual_min_mg_per_kg:
+        ctx.add("dose.below-usual", "dose", "info", **values)
+    if rx.doses_per_day == 1 and dose.doses_per_day > 1:
+        ctx.add("dose.once-daily", "dose", "warn")
+    elif rx.doses_per_day > dose.doses_per_day:
+        ctx.add("dose.more-than-twice-daily", "dose", "warn", doses_per_day=rx.doses_per_day)
+    if product.with_food == "with-food":
+        ctx.add("counselling.take-with-food", "counselling", "info", product=product.name)
+
+
+def check_alcohol(ctx: _Context) -> None:
+    if ctx.case.alcohol == "regular":
+        ctx.add("counselling.alcohol-regular", "counselling", "warn", subject="alcohol: regular")
+    elif ctx.case.alcohol == "occasional":
+        ctx.add(
+            "counselling.alcohol-occasional", "counselling", "info", subject="alcohol: occasional"
+        )
+
+
+# -- the whole assessment -----------------------------------------------------------------------
+
+
+def _sort_key(f: Finding) -> tuple[int, int, str, str]:
+    return (CATEGORY_ORDER[f.category], SEVERITY_ORDER[f.severity], f.code, f.subject or "")
+
+
+def checklist_for(ctx: _Context) -> list[ChecklistEntry]:
+    entries = []
+    for item in ctx.kb.checklist:
+        if item.rule_sets and ctx.rule_set.id not in item.rule_sets:
+            continue
+        if not ctx.applies_to(item.patient):
+            continue
+        entries.append(
+            ChecklistEntry(
+                id=item.id,
+                title=item.title,
+                required=item.required,
+                done=bool(ctx.case.checklist.get(item.id, False)),
+                script=item.script,
+            )
+        )
+    return entries
+
+
+def assess(case: Case, kb: KnowledgeBase) -> Assessment:
+    """Assess a case against the knowledge base (pure: the same input gives the same output)."""
+    ctx = _Context(case, kb)
+    weakening = check_interactions(ctx)
+    check_pregnancy_tests(ctx)
+    check_contraception(ctx, weakening)
+    check_prescription(ctx)
+    check_dose(ctx)
+    check_alcohol(ctx)
+    dispense: Dispense
+    findings: list[Finding] = []
+    seen: set[tuple[str, str | None]] = set()
+    for f in sorted(ctx.findings, key=_sort_key):
+        if (f.code, f.subject) not in seen:
+            seen.add((f.code, f.subject))
+            findings.append(f)
+    checklist = checklist_for(ctx)
+    if any(f.stands and f.severity == "block" for f in findings):
+        dispense = "do-not-dispense"
+    elif any(f.stands for f in findings) or any(c.required and not c.done for c in checklist):
+        dispense = "needs-action"
+    else:
+        dispense = "ok"
+    return Assessment(
+        knowledge_base=KnowledgeBaseRef(
+            medicine=kb.medicine,
+            version=kb.version,
+            rule_set=ctx.rule_set.id,
+            rules_effective_from=ctx.rules.effective_from,
+            rules_version=ctx.rules.id,
+        ),
+        dispense=dispense,
+        findings=findings,
+        checklist=checklist,
+        daily_dose_mg=round(case.prescription.daily_dose_mg, 2),
+        dose_mg_per_kg_per_day=mg_per_kg(ctx),
+        pick_up_by=pick_up_by(ctx),
+        next_pregnancy_test_due=next_test_due(ctx),
+        product=ctx.product.name,
+    )
