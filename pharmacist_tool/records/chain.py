@@ -107,7 +107,7 @@ def append(session: Session, head: ChainHead, row: Any) -> None:
     row.prev_hash = head.head_hash
     row.row_hash = row_hash(table, _column_values(row, table))
     session.add(row)
-    session.flush([row])
+    session.flush()
     head.seq = row.seq
     head.head_hash = row.row_hash
 

@@ -223,7 +223,7 @@ def _add(
         failed_logins=0,
     )
     session.add(user)
-    session.flush([user])
+    session.flush()
     _audit(
         session,
         "user-added",

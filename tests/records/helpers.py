@@ -1,0 +1,96 @@
+"""Building blocks for the records tests: a finished case, its assessment, a real PDF handout.
+
+The assessment is built directly from the model types (what the engine returns), so these
+tests exercise the store on their own; the command-line tests go through the real engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import msgspec
+from reportlab.lib.pagesizes import letter
+from reportlab.pdfgen.canvas import Canvas
+
+from pharmacist_tool.case import Case, Outcome
+from pharmacist_tool.engine.assessment import (
+    Assessment,
+    ChecklistEntry,
+    Finding,
+    KnowledgeBaseRef,
+)
+from pharmacist_tool.records.service import StoredHandout
+from tests.conftest import example_case
+
+PASSWORD = "correct horse battery staple"
+
+
+def finished_case(
+    name: str = "Ana García",
+    status: str = "handed-over",
+    reason: str = "",
+    counselled_on: dt.date | None = None,
+) -> Case:
+    case = example_case("01")
+    patient = msgspec.structs.replace(case.patient, name=name)
+    return msgspec.structs.replace(
+        case,
+        patient=patient,
+        counselled_on=counselled_on or case.counselled_on,
+        outcome=Outcome(status=status, reason=reason),  # type: ignore[arg-type]
+    )
+
+
+def assessment_for(case: Case, *, storage_done: bool = True, block: bool = False) -> Assessment:
+    findings = []
+    if block:
+        findings.append(
+            Finding(
+                code="interaction.tetracyclines",
+                category="interaction",
+                severity="block",
+                subject="doxycycline 100 mg",
+                message="Doxycycline must not be taken with isotretinoin",
+                action="Contact the prescriber",
+                sources=["S1"],
+            )
+        )
+    return Assessment(
+        knowledge_base=KnowledgeBaseRef(
+            medicine="isotretinoin",
+            version="2026.11.1",
+            rule_set=case.rule_set,
+            rules_effective_from=dt.date(2026, 11, 15),
+            rules_version="US-iPLEDGE-2026-11",
+        ),
+        dispense="do-not-dispense" if block else ("ok" if storage_done else "needs-action"),
+        findings=findings,
+        checklist=[
+            ChecklistEntry(id="storage", title="Storage", required=True, done=storage_done),
+            ChecklistEntry(id="disposal", title="Disposal", required=True, done=True),
+        ],
+        daily_dose_mg=40,
+        dose_mg_per_kg_per_day=0.65,
+        pick_up_by=case.counselled_on + dt.timedelta(days=2),
+        next_pregnancy_test_due=case.counselled_on + dt.timedelta(days=26),
+        product="Claravis",
+    )
+
+
+def make_pdf(text: str = "Your isotretinoin handout") -> bytes:
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=letter, invariant=1)
+    canvas.drawString(72, 720, text)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+def handout_for(case: Case, text: str = "Your isotretinoin handout") -> StoredHandout:
+    return StoredHandout.from_file_bytes(make_pdf(text), case, paper="Letter")
+
+
+def as_dict(obj: Any) -> dict[str, Any]:
+    return dict(obj.__dict__)
