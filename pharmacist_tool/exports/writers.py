@@ -387,7 +387,7 @@ def _column_decoders(model: Any) -> dict[str, Callable[[Any], Any]]:
         if isinstance(column.type, LargeBinary):
             decoders[column.key] = lambda v: None if v is None else base64.b64decode(v)
         else:
-            python_type = column.type.python_type
+            python_type = getattr(column.type, "impl", column.type).python_type
             if python_type is dt.datetime:
                 decoders[column.key] = lambda v: None if v is None else dt.datetime.fromisoformat(v)
             elif python_type is dt.date:
