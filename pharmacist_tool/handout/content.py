@@ -333,12 +333,13 @@ def _stop_section(
     pharmacy = clean(settings.pharmacy_name)
     phone = clean(settings.pharmacy_phone)
     if phone:
-        lines.append(out.line("call_pharmacy", measured=False, pharmacy=pharmacy, phone=phone))
+        call = out.spans("call_pharmacy", pharmacy=pharmacy, phone=phone)
     else:
-        lines.append(out.line("call_pharmacy_no_phone", measured=False, pharmacy=pharmacy))
+        call = out.spans("call_pharmacy_no_phone", pharmacy=pharmacy)
     prescriber = clean(case.prescription.prescriber)
     if prescriber:
-        lines.append(out.line("call_doctor", measured=False, prescriber=prescriber))
+        call += (Span(" "), *out.spans("call_doctor", prescriber=prescriber))
+    lines.append(Line(call, measured=False))
     if case.patient.can_get_pregnant and version is not None and version.contact.strip():
         lines.append(out.line("call_programme", measured=False, contact=clean(version.contact)))
     number = facts.emergency_number.get(family)

@@ -165,7 +165,7 @@ LARGE_SIZES = Sizes(body=18, heading=22, title=26, pharmacy=20, margin=14 * mm)
 
 
 def _styles(sizes: Sizes) -> dict[str, ParagraphStyle]:
-    lead = 1.28
+    lead = 1.25
     body = ParagraphStyle(
         "body",
         fontName=REGULAR,
@@ -193,8 +193,8 @@ def _styles(sizes: Sizes) -> dict[str, ParagraphStyle]:
             fontName=BOLD,
             fontSize=sizes.heading,
             leading=sizes.heading * 1.2,
-            spaceBefore=sizes.body * 0.6,
-            spaceAfter=sizes.body * 0.3,
+            spaceBefore=sizes.body * 0.5,
+            spaceAfter=sizes.body * 0.25,
             keepWithNext=True,
         ),
         "title": ParagraphStyle(
@@ -240,6 +240,7 @@ def _line_flowable(
             rowHeights=[size * 2.4],
             style=TableStyle(
                 [
+                    ("FONT", (0, 0), (-1, -1), REGULAR, size),
                     ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                     ("LINEBELOW", (1, 0), (1, 0), 1, colors.black),
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
@@ -266,6 +267,7 @@ def _section_flowables(
         colWidths=[width],
         style=TableStyle(
             [
+                ("FONT", (0, 0), (-1, -1), REGULAR, styles["body"].fontSize),
                 ("BOX", (0, 0), (-1, -1), 2.5, colors.black),
                 ("LEFTPADDING", (0, 0), (-1, -1), pad),
                 ("RIGHTPADDING", (0, 0), (-1, -1), pad),
@@ -278,20 +280,39 @@ def _section_flowables(
 
 
 def _header_flowables(
-    markup: Markup, content: HandoutContent, styles: dict[str, ParagraphStyle]
+    markup: Markup, content: HandoutContent, styles: dict[str, ParagraphStyle], width: float
 ) -> list[Flowable]:
-    flow: list[Flowable] = [Paragraph(markup(content.pharmacy, bold=True), styles["pharmacy"])]
+    """The pharmacy (name, address, phone) on the left; the patient and the date on the right."""
+    pharmacy: list[Flowable] = [Paragraph(markup(content.pharmacy, bold=True), styles["pharmacy"])]
     if content.pharmacy_details:
         details = "<br/>".join(_line_markup(markup, line) for line in content.pharmacy_details)
-        flow.append(Paragraph(details, styles["body"]))
-    flow.append(Paragraph(markup(content.title, bold=True), styles["title"]))
-    flow += [Paragraph(_line_markup(markup, line), styles["body"]) for line in content.header]
+        pharmacy.append(Paragraph(details, styles["body"]))
+    patient = [Paragraph(_line_markup(markup, line), styles["body"]) for line in content.header]
+    top = Table(
+        [[pharmacy, patient]],
+        colWidths=[width * 0.55, width * 0.45],
+        style=TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), REGULAR, styles["body"].fontSize),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (0, 0), styles["body"].fontSize),
+                ("LINEBELOW", (0, 0), (-1, 0), 1, colors.black),
+            ]
+        ),
+    )
+    flow: list[Flowable] = [top, Paragraph(markup(content.title, bold=True), styles["title"])]
     if content.notice is not None:
         notice = Paragraph(_line_markup(markup, content.notice), styles["body"])
         flow.append(
             Table(
                 [[notice]],
-                style=TableStyle([("BOX", (0, 0), (-1, -1), 1.5, colors.black)]),
+                style=TableStyle(
+                    [
+                        ("FONT", (0, 0), (-1, -1), REGULAR, styles["body"].fontSize),
+                        ("BOX", (0, 0), (-1, -1), 1.5, colors.black),
+                    ]
+                ),
             )
         )
     return flow
@@ -302,6 +323,8 @@ def _numbered_canvas(page_of: str, size: float) -> type[Canvas]:
 
     class NumberedCanvas(Canvas):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            # No base-14 Helvetica 10 pt left in the page streams: the bundled font at body size.
+            kwargs.update(initialFontName=REGULAR, initialFontSize=size, initialLeading=size * 1.2)
             super().__init__(*args, **kwargs)
             self._saved: list[dict[str, Any]] = []
 
@@ -353,7 +376,7 @@ def render_pdf(
         invariant=1,
     )
     width = page[0] - 2 * sizes.margin
-    story = _header_flowables(markup, content, styles)
+    story = _header_flowables(markup, content, styles, width)
     for section in content.sections:
         story += _section_flowables(markup, section, styles, width, sizes.body * 0.8)
     doc.build(story, canvasmaker=_numbered_canvas(content.page_of, sizes.body))

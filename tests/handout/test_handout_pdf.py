@@ -1,0 +1,270 @@
+"""The handout of each example case, read back from the PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import msgspec
+import pytest
+
+from pharmacist_tool.handout import TEMPLATE_VERSION, handout_content
+from pharmacist_tool.handout.content import flagged_medicines, general_avoid_list
+from pharmacist_tool.handout.wording import load_wording
+from pharmacist_tool.knowledge.model import KnowledgeBase
+from pharmacist_tool.settings import Settings
+from tests.conftest import EXAMPLE_FILES, example_case
+from tests.handout.conftest import (
+    SETTINGS,
+    assessed,
+    embedded_fonts,
+    font_sizes,
+    read_pdf,
+    render,
+    squeeze,
+)
+
+EXAMPLES = [p.name[:2] for p in EXAMPLE_FILES]
+LETTER = (612.0, 792.0)
+A4 = (595.2756, 841.8898)
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("paper", ["Letter", "A4"])
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_patients_own_details_are_printed(
+    example: str, paper: str, language: str, kb: KnowledgeBase
+) -> None:
+    case = example_case(example)
+    assessment = assessed(case, kb)
+    handout = render(case, kb, paper=paper, language=language, large_print=False)
+    back = read_pdf(handout.pdf)
+    w = load_wording(language)
+    assert w is not None
+    flat = back.flat
+
+    assert squeeze(case.patient.name) in flat
+    assert squeeze(w.date(case.counselled_on)) in flat
+    assert squeeze("Corner Pharmacy") in flat and "555-0100" in flat
+    assert squeeze("12 High Street") in flat
+    for medicine in flagged_medicines(assessment):
+        assert squeeze(medicine) in flat
+    for item in general_avoid_list(case, kb, w):
+        assert squeeze(item) in flat
+    for key in ("keep_blister", "keep_children", "dispose", "missed_dose", "about_title"):
+        assert squeeze(w(key)) in flat
+    assert squeeze(w("stop_title")) in flat
+    if case.patient.can_get_pregnant:
+        for method in case.contraception:
+            assert squeeze(method) in flat
+        assert assessment.next_pregnancy_test_due is not None
+        assert squeeze(w.date(assessment.next_pregnancy_test_due)) in flat
+        assert squeeze(w("bc_title")) in flat
+    else:
+        assert squeeze(w("bc_title")) not in flat
+        assert squeeze(w("stop_pregnant")) not in flat
+
+    assert back.pages <= 2, f"regular handout of {example} on {paper} has {back.pages} pages"
+    width, height = (float(x) for x in back.reader.pages[0].mediabox[2:])
+    assert (round(width, 1), round(height, 1)) == tuple(
+        round(x, 1) for x in (LETTER if paper == "Letter" else A4)
+    )
+    assert min(font_sizes(back.reader)) >= 12
+    assert handout.language == language and handout.paper == paper
+    assert handout.knowledge_base_version == assessment.knowledge_base.version
+    assert handout.template_version == TEMPLATE_VERSION
+
+
+def test_flagged_medicines_come_before_the_general_list(kb: KnowledgeBase) -> None:
+    case = example_case("05")
+    flagged = flagged_medicines(assessed(case, kb))
+    assert any("prednisone" in m for m in flagged)
+    assert any("vitamin A" in m for m in flagged)
+    text = read_pdf(render(case, kb).pdf).flat
+    general = squeeze(load_wording("en").data.text["avoid_general"])  # type: ignore[union-attr]
+    for medicine in flagged:
+        assert text.index(squeeze(medicine)) < text.index(general)
+
+
+def test_doxycycline_is_named_as_the_patients_own(kb: KnowledgeBase) -> None:
+    case = example_case("02")
+    text = read_pdf(render(case, kb).pdf).flat
+    assert squeeze("doxycycline 100 mg once a day") in text
+    assert squeeze("cetirizine") not in text  # not an interaction: not listed
+
+
+def test_dose_in_words(kb: KnowledgeBase) -> None:
+    case = example_case("01")
+    text = read_pdf(render(case, kb).pdf).flat
+    assert squeeze("Take 1 capsule (20 mg) in the morning and 1 in the evening, with food.") in text
+    assert squeeze("Medicine: Claravis 20 mg capsules (isotretinoin)") in text
+    assert squeeze("This fill is for 30 days.") in text
+    es = read_pdf(render(case, kb, language="es").pdf).flat
+    assert squeeze("Tome 1 cápsula (20 mg) por la mañana y 1 por la noche, con comida.") in es
+
+
+@pytest.mark.parametrize(
+    ("units", "doses", "expected"),
+    [
+        (1, 1, "Take 1 capsule (40 mg) once a day, with food."),
+        (2, 2, "Take 2 capsules (80 mg) in the morning and 2 in the evening, with food."),
+        (1, 3, "Take 1 capsule (40 mg) in the morning, 1 at midday and 1 in the evening"),
+        (1, 4, "Take 1 capsule (40 mg) 4 times a day, with food."),
+    ],
+)
+def test_dose_wording_follows_the_prescription(
+    units: int, doses: int, expected: str, kb: KnowledgeBase
+) -> None:
+    case = example_case("02")
+    rx = msgspec.structs.replace(case.prescription, units_per_dose=units, doses_per_day=doses)
+    case = msgspec.structs.replace(case, prescription=rx)
+    assert squeeze(expected) in read_pdf(render(case, kb).pdf).flat
+
+
+def test_dates_are_written_out_in_each_language(kb: KnowledgeBase) -> None:
+    en, es = load_wording("en"), load_wording("es")
+    assert en is not None and es is not None
+    day = dt.date(2026, 11, 27)
+    assert en.date(day) == "27 November 2026"
+    assert es.date(day) == "27 de noviembre de 2026"
+    assert es.number(8.5) == "8,5" and en.number(8.5) == "8.5" and en.number(20.0) == "20"
+
+
+def test_birth_control_plan_has_next_test_and_pick_up_dates(kb: KnowledgeBase) -> None:
+    case = example_case("01")
+    assessment = assessed(case, kb)
+    due = assessment.next_pregnancy_test_due
+    assert due is not None
+    text = read_pdf(render(case, kb).pdf).flat
+    last = due + dt.timedelta(days=6)  # US: 7 days, the test day is day 1
+    w = load_wording("en")
+    assert w is not None
+    assert squeeze(f"Your next pregnancy test: by {w.date(due)}.") in text
+    assert squeeze(f"the last day to pick it up is {w.date(last)}.") in text
+    assert squeeze("and for 1 month after your last dose.") in text
+
+
+def test_uk_plan_counts_from_the_prescription(kb: KnowledgeBase) -> None:
+    text = read_pdf(render(example_case("06"), kb).pdf).flat
+    assert squeeze("Mirena coil") in text
+    assert squeeze("within 7 days of the date on your prescription") in text
+    assert squeeze("patient leaflet (in the box)") in text
+    assert squeeze("In an emergency, call 999.") in text
+
+
+def test_same_case_same_bytes(kb: KnowledgeBase) -> None:
+    case = example_case("01")
+    first = render(case, kb, pharmacist="K. Lee, PharmD")
+    second = render(case, kb, pharmacist="K. Lee, PharmD")
+    assert first.pdf == second.pdf
+    assert first.sha256 == hashlib.sha256(first.pdf).hexdigest() == second.sha256
+    other = render(case, kb, pharmacist="A. N. Other")
+    assert other.sha256 != first.sha256
+
+
+def test_metadata_title_language_and_author(kb: KnowledgeBase) -> None:
+    for language, title in (("en", "Your Claravis sheet"), ("es", "Su hoja de Claravis")):
+        back = read_pdf(render(example_case("01"), kb, language=language).pdf)
+        meta = back.reader.metadata
+        assert meta is not None
+        assert meta.title == title
+        assert meta.author == "Corner Pharmacy"
+        assert str(back.reader.trailer["/Root"]["/Lang"]) == language
+
+
+def test_pharmacist_printed_or_blank_line(kb: KnowledgeBase) -> None:
+    case = example_case("01")
+    named = read_pdf(render(case, kb, pharmacist="K. Lee, PharmD").pdf).flat
+    assert squeeze("Your pharmacist: K. Lee, PharmD") in named
+    blank = read_pdf(render(case, kb).pdf).flat
+    assert squeeze("Your pharmacist:") in blank
+    assert "K.Lee" not in blank
+
+
+def test_sheet_says_it_adds_to_the_medication_guide(kb: KnowledgeBase) -> None:
+    case = example_case("01")
+    back = read_pdf(render(case, kb).pdf)
+    assert squeeze("This sheet adds to your Medication Guide. It does not replace it.") in back.flat
+    assert squeeze(f"knowledge base {kb.version}") in back.flat
+    content = handout_content(case, assessed(case, kb), kb, SETTINGS)
+    assert content.sources
+    for key in content.sources:
+        assert key in kb.sources or key.startswith("C"), key
+    assert squeeze(", ".join(content.sources)) in back.flat
+
+
+def test_language_without_approved_text_prints_english_with_a_note(kb: KnowledgeBase) -> None:
+    handout = render(example_case("01"), kb, language="fr")
+    assert handout.language == "en" and handout.requested_language == "fr"
+    text = read_pdf(handout.pdf).flat
+    assert squeeze("This sheet is in English. We do not have it in your language (French, fr)") in (
+        text
+    )
+    assert squeeze("Stop and get help now") in text
+
+
+def test_case_defaults_and_overrides(kb: KnowledgeBase) -> None:
+    case = example_case("05")  # large_print: true in the case
+    assert render(case, kb).large_print is True
+    assert render(case, kb, large_print=False).large_print is False
+    spanish = msgspec.structs.replace(
+        case, patient=msgspec.structs.replace(case.patient, handout_language="es")
+    )
+    assert render(spanish, kb).language == "es"
+    assert render(spanish, kb, language="en").language == "en"
+    a4 = Settings(pharmacy_name="X", paper_size="A4")
+    assert render(case, kb, settings=a4).paper == "A4"
+    assert render(case, kb, settings=a4, paper="Letter").paper == "Letter"
+
+
+@pytest.mark.parametrize("paper", ["Letter", "A4"])
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_large_print(example: str, paper: str, kb: KnowledgeBase) -> None:
+    handout = render(example_case(example), kb, large_print=True, paper=paper)
+    back = read_pdf(handout.pdf)
+    sizes = font_sizes(back.reader)
+    assert min(sizes) >= 18
+    assert squeeze(example_case(example).patient.name) in back.flat
+    fonts = embedded_fonts(back.reader)
+    assert fonts and all("DejaVuSans" in f or "Fallback" in f for f in fonts)
+
+
+def test_regular_print_fonts_are_bundled_sans_and_embedded(kb: KnowledgeBase) -> None:
+    back = read_pdf(render(example_case("01"), kb).pdf)
+    fonts = embedded_fonts(back.reader)
+    assert any("DejaVuSans-Bold" in f for f in fonts)
+    assert any(f.endswith("+DejaVuSans") or "DejaVuSans" in f for f in fonts)
+    sizes = font_sizes(back.reader)
+    assert min(sizes) >= 12
+    assert sizes.count(12.0) > len(sizes) / 2  # the body is 12 pt
+
+
+def test_busy_case_still_fits_two_pages(kb: KnowledgeBase) -> None:
+    """A long name, four flagged medicines, three methods, a long address: still two pages."""
+    case = example_case("01")
+    case = msgspec.structs.replace(
+        case,
+        patient=msgspec.structs.replace(
+            case.patient, name="Maria Fernanda de los Ángeles Gutiérrez-Villanueva y Castillo"
+        ),
+        medicines=[
+            "doxycycline 100 mg",
+            "prednisone 10 mg",
+            "St John's wort tea",
+            "vitamin A 10,000 IU",
+            "ibuprofen",
+        ],
+        contraception=["copper IUD", "male condoms", "diaphragm with spermicide"],
+    )
+    settings = Settings(
+        pharmacy_name="Springfield Community Pharmacy and Wellness Centre",
+        pharmacy_address="Unit 4, Riverside Shopping Parade\n1200 North Main Street\n"
+        "Springfield, IL 62701",
+        pharmacy_phone="(555) 010-0100 ext. 22",
+    )
+    for paper in ("Letter", "A4"):
+        handout = render(case, kb, paper=paper, settings=settings, pharmacist="K. Lee, PharmD")
+        back = read_pdf(handout.pdf)
+        assert back.pages <= 2, (paper, back.pages)
+        for medicine in ("doxycycline 100 mg", "prednisone 10 mg", "St John's wort tea"):
+            assert squeeze(medicine) in back.flat
