@@ -7,7 +7,6 @@ defaults; a damaged file is reported and the defaults are used, never silently o
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Annotated, Literal
 
 import msgspec
@@ -15,8 +14,6 @@ import msgspec
 from pharmacist_tool import paths
 from pharmacist_tool.case import write_atomically
 from pharmacist_tool.errors import UserError
-
-log = logging.getLogger(__name__)
 
 PaperSize = Literal["A4", "Letter"]
 
@@ -50,4 +47,3 @@ def load_settings() -> Settings:
 def save_settings(settings: Settings) -> None:
     data = msgspec.json.format(msgspec.json.encode(settings), indent=2) + b"\n"
     write_atomically(paths.settings_file(), data)
-    log.info("settings saved to %s", paths.settings_file())
