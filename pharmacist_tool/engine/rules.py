@@ -378,7 +378,7 @@ def check_contraception(ctx: _Context, weakening: list[str]) -> None:
             ctx.add("contraception.unrecognised", "pregnancy-prevention", "warn", subject=text)
             continue
         status = _status(ctx, method)
-        accepted = status in ("primary", "secondary") or (
+        accepted = status in ("primary", "secondary", "agreement") or (
             status == "abstinence" and ctx.rules.abstinence_accepted
         )
         if not accepted:
