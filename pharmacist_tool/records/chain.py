@@ -110,6 +110,8 @@ def append(session: Session, head: ChainHead, row: Any) -> None:
     session.flush()
     head.seq = row.seq
     head.head_hash = row.row_hash
+    head.head_table = table
+    head.head_id = row.id
 
 
 # -- verifying ------------------------------------------------------------------------------
@@ -154,6 +156,8 @@ class _Entry:
 
 def _entries(session: Session, report: VerifyReport) -> list[_Entry]:
     entries: list[_Entry] = []
+    present: dict[str, set[int]] = {}
+    references: list[tuple[int, str, int | None, int | None]] = []
     for table, model in CHAINED_TABLES.items():
         columns = model.__table__.columns
         ids: list[int] = []
@@ -177,9 +181,41 @@ def _entries(session: Session, report: VerifyReport) -> list[_Entry]:
                     Problem(table, rid, "the stored handout does not match its recorded SHA-256")
                 )
             entries.append(_Entry(int(values["seq"]), table, rid, str(values["prev_hash"]), stored))
+            if table == "audit_events":
+                references.append(
+                    (rid, str(values["action"]), values["record_id"], values["amendment_id"])
+                )
         report.counts[table] = len(ids)
+        present[table] = set(ids)
         _report_id_gaps(table, ids, report)
+    _report_references(present, references, report)
     return entries
+
+
+def _report_references(
+    present: dict[str, set[int]],
+    references: list[tuple[int, str, int | None, int | None]],
+    report: VerifyReport,
+) -> None:
+    """Each signature and amendment has its audit event, and each event's row still exists:
+    this names a removed row even when it was the newest of its table."""
+    signed: set[int] = set()
+    amended: set[int] = set()
+    for event_id, action, record_id, amendment_id in references:
+        if action == "sign" and record_id is not None:
+            signed.add(record_id)
+        if action == "amend" and amendment_id is not None:
+            amended.add(amendment_id)
+        for table, rid in (("records", record_id), ("amendments", amendment_id)):
+            if rid is not None and rid not in present[table]:
+                problem = Problem(table, rid, f"removed (audit event {event_id} refers to it)")
+                if problem not in report.problems:
+                    report.problems.append(problem)
+    for table, action, done in (("records", "sign", signed), ("amendments", "amend", amended)):
+        for rid in sorted(present[table] - done):
+            report.problems.append(
+                Problem(table, rid, f"its '{action}' audit event is missing (removed or altered)")
+            )
 
 
 def _report_id_gaps(table: str, ids: Iterable[int], report: VerifyReport) -> None:
@@ -217,8 +253,8 @@ def verify_chain(session: Session) -> VerifyReport:
                 Problem(
                     entry.table,
                     entry.id,
-                    f"{_entries_text(entry.seq - expected_seq)} before it (after {after}) "
-                    "were removed",
+                    f"the chain skips {_entries_text(entry.seq - expected_seq)} before it "
+                    f"(after {after}): removed",
                 )
             )
         elif entry.prev_hash != expected_prev:
@@ -238,12 +274,17 @@ def verify_chain(session: Session) -> VerifyReport:
     report.head_seq, report.head_hash = head.seq, head.head_hash
     last_seq = previous.seq if previous else 0
     if head.seq > last_seq:
+        newest = (head.head_table, head.head_id)
+        if newest[0] in CHAINED_TABLES and newest[1] is not None:
+            problem = Problem(newest[0], newest[1], "removed (it was the newest entry)")
+            if not any((p.table, p.id) == newest for p in report.problems):
+                report.problems.append(problem)
         report.problems.append(
             Problem(
                 "chain_head",
                 None,
-                f"the newest {_entries_text(head.seq - last_seq)} removed (the head is at "
-                f"position {head.seq}, the last entry found is at {last_seq})",
+                f"the newest {_entries_text(head.seq - last_seq)} of the chain removed (the head "
+                f"is at position {head.seq}, the last entry found is at {last_seq})",
             )
         )
     elif head.seq < last_seq or head.head_hash != expected_prev:

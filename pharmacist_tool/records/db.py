@@ -262,7 +262,10 @@ def _create_fresh(conn: Connection) -> None:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
+    from pharmacist_tool.records.guards import install_append_only_guards
+
     Base.metadata.create_all(conn)
+    install_append_only_guards(conn)
     conn.execute(
         ChainHead.__table__.insert().values(id=1, seq=0, head_hash=GENESIS_HASH)  # type: ignore[attr-defined]
     )

@@ -7,7 +7,7 @@ them on purpose is still caught by ``verify`` (the hash chain).
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
 APPEND_ONLY_TABLES = ("records", "amendments", "audit_events")
 
@@ -33,7 +33,7 @@ def install_append_only_guards(conn: Connection) -> None:
                     "a row'); END"
                 )
     elif conn.dialect.name == "postgresql":
-        conn.exec_driver_sql(_PG_FUNCTION)
+        conn.execute(text(_PG_FUNCTION))  # text(): the % in the message reaches PostgreSQL
         for table in APPEND_ONLY_TABLES:
             conn.exec_driver_sql(
                 f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "

@@ -88,6 +88,8 @@ class ChainHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     head_hash: Mapped[str] = mapped_column(String(64))
+    head_table: Mapped[str | None] = mapped_column(String(30))
+    head_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class ChainedRow:

@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("head_hash", sa.String(length=64), nullable=False),
+        sa.Column("head_table", sa.String(length=30), nullable=True),
+        sa.Column("head_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.bulk_insert(chain_head, [{"id": 1, "seq": 0, "head_hash": "0" * 64}])
