@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
@@ -103,8 +104,8 @@ def _decode(name: str, data: bytes, kind: type[T]) -> T:
         raise UserError(f"The knowledge base file {name} is not valid JSON ({error}).") from error
 
 
-def _read(medicine: str, name: str) -> bytes:
-    path = paths.resource("knowledge", medicine, name)
+def _read(medicine: str, name: str, folder: Path | None) -> bytes:
+    path = (folder or paths.resource("knowledge", medicine)) / name
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -222,24 +223,28 @@ def _with_dates(kb: KnowledgeBase, effective_dates: Mapping[str, dt.date]) -> Kn
 
 
 def load_knowledge_base(
-    medicine: str = "isotretinoin", effective_dates: Mapping[str, dt.date] | None = None
+    medicine: str = "isotretinoin",
+    effective_dates: Mapping[str, dt.date] | None = None,
+    *,
+    folder: Path | None = None,
 ) -> KnowledgeBase:
     """Load and validate ``resources/knowledge/<medicine>/*.json``.
 
     ``effective_dates`` maps a rule-set version id to the date the pharmacy confirmed it takes
-    effect, overriding the ``effective_from`` in the data.
+    effect, overriding the ``effective_from`` in the data. ``folder`` reads the files from another
+    folder (a knowledge base under review).
     """
-    meta = _decode("knowledge.json", _read(medicine, "knowledge.json"), _MetaFile)
-    products = _decode("products.json", _read(medicine, "products.json"), _ProductsFile)
+    meta = _decode("knowledge.json", _read(medicine, "knowledge.json", folder), _MetaFile)
+    products = _decode("products.json", _read(medicine, "products.json", folder), _ProductsFile)
     interactions = _decode(
-        "interactions.json", _read(medicine, "interactions.json"), _InteractionsFile
+        "interactions.json", _read(medicine, "interactions.json", folder), _InteractionsFile
     )
     contraception = _decode(
-        "contraception.json", _read(medicine, "contraception.json"), _ContraceptionFile
+        "contraception.json", _read(medicine, "contraception.json", folder), _ContraceptionFile
     )
-    rule_sets = _decode("rule_sets.json", _read(medicine, "rule_sets.json"), _RuleSetsFile)
-    checklist = _decode("checklist.json", _read(medicine, "checklist.json"), _ChecklistFile)
-    messages = _decode("messages.json", _read(medicine, "messages.json"), _MessagesFile)
+    rule_sets = _decode("rule_sets.json", _read(medicine, "rule_sets.json", folder), _RuleSetsFile)
+    checklist = _decode("checklist.json", _read(medicine, "checklist.json", folder), _ChecklistFile)
+    messages = _decode("messages.json", _read(medicine, "messages.json", folder), _MessagesFile)
     kb = KnowledgeBase(
         medicine=meta.medicine,
         version=meta.version,
