@@ -113,12 +113,66 @@ def register_base_fonts() -> None:
     pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD)
 
 
-def _needs_no_glyph(char: str) -> bool:
-    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Mn", "Me")
+MISSING_MARK = "\u25a1"
+"""Printed in place of a character no bundled font has (a white square, in DejaVu Sans)."""
+
+_RTL = frozenset(("R", "AL"))
+_STRONG_LTR = frozenset(("L",))
+
+
+def _clusters(text: str) -> list[str]:
+    """A base character with the combining marks that follow it."""
+    clusters: list[str] = []
+    for char in text:
+        if clusters and unicodedata.category(char) in ("Mn", "Me"):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
+
+
+def visual_order(text: str) -> str:
+    """Right-to-left runs (Hebrew, Arabic …) reversed for drawing on a left-to-right line.
+
+    A simplified Unicode bidi algorithm for names and short phrases on a left-to-right page:
+    runs of right-to-left letters, with the spaces and punctuation between them, are reversed
+    cluster by cluster; everything else keeps its order. PDF readers give the text back in
+    reading (logical) order.
+    """
+    if not any(unicodedata.bidirectional(c) in _RTL for c in text):
+        return text
+    clusters = _clusters(text)
+    kinds = []
+    for cluster in clusters:
+        bidi = unicodedata.bidirectional(cluster[0])
+        kinds.append("R" if bidi in _RTL else "L" if bidi in _STRONG_LTR else "N")
+    # A neutral between two right-to-left clusters belongs to the right-to-left run.
+    resolved = list(kinds)
+    for i, kind in enumerate(kinds):
+        if kind != "N":
+            continue
+        before = next((k for k in reversed(kinds[:i]) if k != "N"), "L")
+        after = next((k for k in kinds[i + 1 :] if k != "N"), "L")
+        resolved[i] = "R" if before == after == "R" else "L"
+    out: list[str] = []
+    run: list[str] = []
+    for cluster, kind in zip(clusters, resolved, strict=True):
+        if kind == "R":
+            run.append(cluster)
+            continue
+        out.extend(reversed(run))
+        run = []
+        out.append(cluster)
+    out.extend(reversed(run))
+    return "".join(out)
 
 
 class Markup:
-    """Escapes text for ReportLab paragraphs and routes each character to a font that has it."""
+    """Escapes text for ReportLab paragraphs and routes each character to a font that has it.
+
+    A character no bundled font has prints as a white square (a combining mark is left out) and
+    is reported in ``missing``, so the pharmacist can be told.
+    """
 
     def __init__(self) -> None:
         register_base_fonts()
@@ -127,15 +181,18 @@ class Markup:
     def __call__(self, text: str, *, bold: bool = False) -> str:
         base = register_font(BOLD if bold else REGULAR)
         runs: list[tuple[bool, str]] = []  # (in fallback font, text)
-        for char in text:
+        for char in visual_order(text):
             code = ord(char)
-            if code in base or _needs_no_glyph(char):
-                fallback = bool(runs) and runs[-1][0] and unicodedata.category(char) == "Mn"
+            mark = unicodedata.category(char) in ("Mn", "Me")
+            if code in base or char.isspace():
+                fallback = bool(runs) and runs[-1][0] and mark and code in register_font(FALLBACK)
             elif code in register_font(FALLBACK):
                 fallback = True
             else:
                 self.missing.add(char)
-                fallback = False
+                if mark:
+                    continue
+                char, fallback = MISSING_MARK, False
             if runs and runs[-1][0] == fallback:
                 runs[-1] = (fallback, runs[-1][1] + char)
             else:
