@@ -57,6 +57,13 @@ def audit(
     """Append one event to the tamper-evident audit log (who did what, when)."""
     from sqlalchemy import select
 
+    from pharmacist_tool.records.service import AUDIT_ACTIONS, record_event
+
+    if action in AUDIT_ACTIONS:
+        record_event(db, action, user=username, record_id=record_id, detail=detail)
+        return
+    # backup and restore: not (yet) among the records package's actions; same chain append
+
     from pharmacist_tool.records import chain
     from pharmacist_tool.records.models import AuditEvent, User
     from pharmacist_tool.records.users import workstation

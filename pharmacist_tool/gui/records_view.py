@@ -1,0 +1,862 @@
+"""The records view: find a signed record, open it, reprint its handout, amend it, export, back up.
+
+``RecordsView(database, parent=None, user=None)``: ``database`` is an open
+``pharmacist_tool.records.db.Database``, or a database URL / None (then the window's shared
+connection for that URL is used).
+
+The list is a lazy model: it asks the database for one page (100 rows) at a time as the list
+scrolls (``canFetchMore``/``fetchMore``, keyset pages), so 100,000 records open as fast as 100.
+Exports run in a worker thread with a progress bar and a Cancel button; a cancelled export
+leaves no file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    Qt,
+    QThread,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pharmacist_tool.errors import UserError
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+
+# (heading, sort key or None, attribute of RecordRow)
+COLUMNS: list[tuple[str, str | None, str]] = [
+    ("No.", "id", "id"),
+    ("Signed", "signed_at", "signed_at"),
+    ("Counselled", "counselled_on", "counselled_on"),
+    ("Patient", "patient", "patient_name"),
+    ("Born", "date_of_birth", "date_of_birth"),
+    ("Medicine", None, "medicine"),
+    ("Rules", None, "rule_set"),
+    ("Outcome", "outcome", "outcome"),
+    ("Pharmacist", "pharmacist", "pharmacist"),
+    ("Amended", None, "amendments"),
+]
+OUTCOME_WORDS = {
+    "handed-over": "Handed over",
+    "not-handed-over": "Not handed over",
+    "declined": "Counselling declined",
+}
+
+
+def _resolve_database(database: Any) -> Any:
+    if database is None or isinstance(database, str):
+        from pharmacist_tool.gui.signing import database as shared
+
+        return shared(database)
+    return database
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return "" if value is None else str(value)
+
+
+class RecordsModel(QAbstractTableModel):
+    """Signed records, fetched a page at a time; never all rows in memory at once."""
+
+    def __init__(self, db: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        from pharmacist_tool.exports.queries import RecordFilter
+
+        self.db = db
+        self.filter = RecordFilter()
+        self.sort_key = "signed_at"
+        self.descending = True
+        self.rows: list[Any] = []
+        self._more = True
+
+    # -- loading
+    def set_filter(self, flt: Any) -> None:
+        flt.check()
+        self.beginResetModel()
+        self.filter = flt
+        self.rows = []
+        self._more = True
+        self.endResetModel()
+        self.fetchMore(QModelIndex())
+
+    def refresh(self) -> None:
+        self.set_filter(self.filter)
+
+    def canFetchMore(self, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: B008, N802
+        return not parent.isValid() and self._more
+
+    def fetchMore(self, parent: QModelIndex = QModelIndex()) -> None:  # noqa: B008, N802
+        if parent.isValid() or not self._more:
+            return
+        from pharmacist_tool.exports.queries import fetch_page
+
+        after = (self.rows[-1].sort_value, self.rows[-1].id) if self.rows else None
+        with self.db.session() as session:
+            page = fetch_page(
+                session,
+                self.filter,
+                sort=self.sort_key,
+                descending=self.descending,
+                after=after,
+                limit=PAGE_SIZE,
+            )
+        self._more = len(page) == PAGE_SIZE
+        if page:
+            first = len(self.rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+            self.rows.extend(page)
+            self.endInsertRows()
+
+    def total(self) -> int:
+        from pharmacist_tool.exports.queries import count_records
+
+        with self.db.session() as session:
+            return count_records(session, self.filter)
+
+    # -- the table
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        attribute = COLUMNS[index.column()][2]
+        value = getattr(row, attribute)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if attribute == "outcome":
+                return OUTCOME_WORDS.get(value, value)
+            if attribute == "amendments":
+                return f"{value}×" if value else ""
+            return _show(value)
+        if role == Qt.ItemDataRole.UserRole:
+            return row.id
+        if role == Qt.ItemDataRole.ToolTipRole and attribute == "amendments" and value:
+            return f"Amended {value} time(s); open the record to read why"
+        return None
+
+    def headerData(  # noqa: N802
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section][0]
+        return None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        key = COLUMNS[column][1]
+        if key is None:
+            return
+        self.sort_key = key
+        self.descending = order == Qt.SortOrder.DescendingOrder
+        self.refresh()
+
+    def record_id(self, row: int) -> int:
+        return int(self.rows[row].id)
+
+
+# -- exporting in a worker thread -----------------------------------------------------------
+
+
+class ExportWorker(QObject):
+    progress = Signal(int, int)
+    finished = Signal(object)  # ExportResult
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, db: Any, fmt: str, path: Path, flt: Any, username: str | None) -> None:
+        super().__init__()
+        self.db, self.fmt, self.path, self.flt, self.username = db, fmt, path, flt, username
+        self._stop = False
+
+    def cancel(self) -> None:
+        self._stop = True
+
+    def run(self) -> None:
+        from pharmacist_tool.exports.files import ExportCancelled
+        from pharmacist_tool.exports.service import export_records
+
+        try:
+            result = export_records(
+                self.db,
+                self.fmt,
+                self.path,
+                self.flt,
+                username=self.username,
+                progress=lambda done, total: self.progress.emit(done, total),
+                cancelled=lambda: self._stop,
+            )
+        except ExportCancelled:
+            self.cancelled.emit()
+        except UserError as error:
+            self.failed.emit(str(error))
+        except Exception as error:
+            log.exception("export failed")
+            self.failed.emit(f"The export failed ({error}); no file was written.")
+        else:
+            self.finished.emit(result)
+
+
+class ExportDialog(QDialog):
+    """Choose a format and a file; watch the progress; cancel leaves no file."""
+
+    def __init__(self, db: Any, flt: Any, username: str | None, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        from pharmacist_tool.exports.service import FORMATS
+
+        self.setWindowTitle("Export records")
+        self.db, self.flt, self.username = db, flt, username
+        self.thread: QThread | None = None
+        self.worker: ExportWorker | None = None
+        self.export_result: Any = None
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.format = QComboBox()
+        for key, label in FORMATS.items():
+            self.format.addItem(label, key)
+        form.addRow("&Format", self.format)
+        path_row = QHBoxLayout()
+        self.path = QLineEdit()
+        self.path.setPlaceholderText("the file to write")
+        browse = QPushButton("&Choose…")
+        browse.clicked.connect(self.choose)
+        path_row.addWidget(self.path, 1)
+        path_row.addWidget(browse)
+        form.addRow("&File", path_row)
+        form.addRow("Records", QLabel(_describe_filter(flt)))
+        layout.addLayout(form)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1)
+        self.bar.setValue(0)
+        layout.addWidget(self.bar)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.start_button = QPushButton("&Export")
+        self.start_button.setDefault(True)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel)
+        buttons.addWidget(self.start_button)
+        buttons.addWidget(self.cancel_button)
+        layout.addLayout(buttons)
+        self.resize(560, 220)
+
+    def choose(self) -> None:
+        from pharmacist_tool.exports.service import SUFFIXES
+
+        fmt = self.format.currentData()
+        suggested = f"records-{dt.date.today().isoformat()}{SUFFIXES[fmt]}"
+        name, _ = QFileDialog.getSaveFileName(self, "Export to", suggested)
+        if name:
+            self.path.setText(name)
+
+    def start(self) -> None:
+        text = self.path.text().strip()
+        if not text:
+            self.status.setText("✖ Choose the file to write.")
+            return
+        self.start_button.setEnabled(False)
+        self.format.setEnabled(False)
+        self.status.setText("Exporting…")
+        self.thread = QThread(self)
+        self.worker = ExportWorker(
+            self.db, self.format.currentData(), Path(text), self.flt, self.username
+        )
+        self.worker.moveToThread(self.thread)
+        self.thread.started.connect(self.worker.run)
+        self.worker.progress.connect(self._progress)
+        self.worker.finished.connect(self._finished)
+        self.worker.failed.connect(self._failed)
+        self.worker.cancelled.connect(self._cancelled)
+        for signal in (
+            self.worker.finished,
+            self.worker.failed,
+            self.worker.cancelled,
+        ):
+            signal.connect(self.thread.quit)
+        self.thread.start()
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.isRunning()
+
+    def cancel(self) -> None:
+        if self.running and self.worker is not None:
+            self.worker.cancel()
+            self.status.setText("Stopping…")
+            return
+        self.reject()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(min(done, max(total, 1)))
+        self.status.setText(f"Exporting… {done:,} of {total:,} records")
+
+    def _finished(self, result: Any) -> None:
+        self.export_result = result
+        self.bar.setRange(0, 1)
+        self.bar.setValue(1)
+        self.status.setText(f"✓ Exported {result.count:,} records to {result.path}")
+        self.cancel_button.setText("Close")
+        self.start_button.setEnabled(False)
+
+    def _failed(self, message: str) -> None:
+        self.status.setText(f"✖ {message}")
+        self.start_button.setEnabled(True)
+        self.format.setEnabled(True)
+
+    def _cancelled(self) -> None:
+        self.status.setText("Export cancelled; no file was written.")
+        self.start_button.setEnabled(True)
+        self.format.setEnabled(True)
+        self.bar.setValue(0)
+
+    def done(self, code: int) -> None:  # closing waits for a running export to stop
+        if self.running and self.worker is not None and self.thread is not None:
+            self.worker.cancel()
+            self.thread.quit()
+            self.thread.wait()
+        super().done(code)
+
+
+def _describe_filter(flt: Any) -> str:
+    parts = []
+    if flt.patient:
+        parts.append(f"patient “{flt.patient}”")
+    if flt.date_of_birth:
+        parts.append(f"born {flt.date_of_birth}")
+    if flt.since or flt.until:
+        parts.append(f"counselled {flt.since or '…'} to {flt.until or '…'}")
+    if flt.pharmacist:
+        parts.append(f"pharmacist {flt.pharmacist}")
+    if flt.outcome:
+        parts.append(OUTCOME_WORDS.get(flt.outcome, flt.outcome).lower())
+    return "All records" if not parts else "Records matching the search: " + ", ".join(parts)
+
+
+# -- one record -----------------------------------------------------------------------------
+
+
+def record_html(detail: Any) -> str:
+    """A read-only page for one record: what was signed, by whom, and every amendment."""
+    e = html.escape
+    s = detail.summary
+    case = json.loads(detail.current_case_json)
+    patient, rx = case["patient"], case["prescription"]
+    parts = [
+        f"<h2>Record {s.id}: {e(s.patient_name)}</h2>",
+        f"<p><b>{e(detail.signature.line())}</b></p>",
+        "<table cellspacing='2' cellpadding='3'>",
+    ]
+    rows = [
+        ("Patient", f"{patient['name']} (born {patient['date_of_birth']})"),
+        ("Counselled on", case["counselled_on"]),
+        ("Rules", f"{s.rule_set}; knowledge base {s.knowledge_base_version}"),
+        (
+            "Prescription",
+            f"{rx['medicine']} {rx['strength_mg']} mg × {rx['units_per_dose']}, "
+            f"{rx['doses_per_day']}/day for {rx['days_supply']} days; prescribed "
+            f"{rx['prescribed_on']} by {rx.get('prescriber') or '—'}",
+        ),
+        ("Authorization", rx.get("authorization") or "—"),
+        ("Weight", f"{patient['weight_kg']} kg"),
+        (
+            "Outcome",
+            OUTCOME_WORDS.get(s.outcome, s.outcome)
+            + (f": {s.outcome_reason}" if s.outcome_reason else ""),
+        ),
+        (
+            "Handout",
+            f"SHA-256 {detail.handout_sha256} ({detail.handout_language}, {detail.handout_paper})",
+        ),
+        ("Record hash", detail.row_hash),
+    ]
+    parts += [f"<tr><td><b>{e(k)}</b></td><td>{e(str(v))}</td></tr>" for k, v in rows]
+    parts.append("</table>")
+    assessment = detail.assessment
+    findings = assessment.get("findings") or []
+    if findings:
+        parts.append("<h3>Findings</h3><ul>")
+        for f in findings:
+            line = f"[{f.get('severity')}] {f.get('message')}"
+            if f.get("resolution"):
+                line += f" — resolution: {f['resolution']}"
+            parts.append(f"<li>{e(line)}</li>")
+        parts.append("</ul>")
+    checklist = assessment.get("checklist") or []
+    if checklist:
+        parts.append("<h3>Counselling points</h3><ul>")
+        for item in checklist:
+            mark = "✓" if item.get("done") else "✗"
+            parts.append(f"<li>{mark} {e(str(item.get('title') or item.get('id')))}</li>")
+        parts.append("</ul>")
+    if detail.amendments:
+        parts.append("<h3>Amendments (the signed record above is kept unchanged)</h3><ol>")
+        for a in detail.amendments:
+            parts.append(
+                f"<li>{e(a.signature.line())}<br/>Reason: {e(a.reason)}<br/>"
+                f"Handout SHA-256 {e(a.handout_sha256)}</li>"
+            )
+        parts.append("</ol>")
+    if detail.amendments:
+        parts.append("<p><i>Details above show the record as last amended.</i></p>")
+    return "".join(parts)
+
+
+class RecordDialog(QDialog):
+    """A record, read-only, with its amendments; reprint, save the handout, amend."""
+
+    def __init__(self, view: RecordsView, record_id: int) -> None:
+        super().__init__(view)
+        from pharmacist_tool.records.service import get_record, record_event
+
+        self.view = view
+        self.record_id = record_id
+        self.detail = get_record(view.db, record_id)
+        record_event(view.db, "view", user=view.user, record_id=record_id)
+        self.setWindowTitle(f"Record {record_id} — {self.detail.summary.patient_name}")
+        layout = QVBoxLayout(self)
+        self.text = QTextBrowser()
+        self.text.setHtml(record_html(self.detail))
+        layout.addWidget(self.text, 1)
+        row = QHBoxLayout()
+        reprint = QPushButton("&Reprint handout…")
+        reprint.clicked.connect(lambda: view.reprint(record_id))
+        save = QPushButton("&Save handout as PDF…")
+        save.clicked.connect(lambda: view.save_handout(record_id))
+        amend = QPushButton("&Amend…")
+        amend.clicked.connect(lambda: view.amend(record_id))
+        close = QPushButton("Close")
+        close.clicked.connect(self.reject)
+        for button in (reprint, save, amend):
+            row.addWidget(button)
+        row.addStretch(1)
+        row.addWidget(close)
+        layout.addLayout(row)
+        self.resize(760, 640)
+
+
+class AmendDialog(QDialog):
+    """Correct a signed record: the corrected case, the reason, and the pharmacist's password."""
+
+    def __init__(self, view: RecordsView, record_id: int) -> None:
+        super().__init__(view)
+        from pharmacist_tool.records.service import get_record
+
+        self.view = view
+        self.record_id = record_id
+        detail = get_record(view.db, record_id)
+        self.setWindowTitle(f"Amend record {record_id}")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            QLabel(
+                "The signed record is never changed: an amendment is added beside it, with the "
+                "corrected session, the reason and your signature. Correct the session below."
+            )
+        )
+        self.case_text = QPlainTextEdit(
+            json.dumps(json.loads(detail.current_case_json), indent=2, ensure_ascii=False)
+        )
+        layout.addWidget(self.case_text, 1)
+        form = QFormLayout()
+        self.reason = QLineEdit()
+        self.reason.setPlaceholderText("why the record is corrected (required)")
+        self.username = QLineEdit(view.user or "")
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        form.addRow("&Reason", self.reason)
+        form.addRow("&User name", self.username)
+        form.addRow("&Password", self.password)
+        layout.addLayout(form)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Sign amendment")
+        buttons.accepted.connect(self.submit)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.amendment_id: int | None = None
+        self.resize(700, 640)
+
+    def submit(self) -> None:
+        try:
+            self.amendment_id = amend_with_password(
+                self.view.db,
+                self.record_id,
+                self.case_text.toPlainText(),
+                self.reason.text(),
+                self.username.text().strip(),
+                self.password.text(),
+            )
+        except UserError as error:
+            self.message.setText(f"✖ {error}")
+            self.password.clear()
+            return
+        self.accept()
+
+
+def amend_with_password(
+    db: Any, record_id: int, case_text: str, reason: str, username: str, password: str
+) -> int:
+    """Assess the corrected case, check the password, render its handout, add the amendment."""
+    from pharmacist_tool.case import parse_case
+    from pharmacist_tool.engine import assess
+    from pharmacist_tool.handout import render_handout
+    from pharmacist_tool.knowledge import load_for_counter
+    from pharmacist_tool.records.service import amend_record
+    from pharmacist_tool.records.users import authenticate
+    from pharmacist_tool.settings import load_settings
+
+    if not reason.strip():
+        raise UserError("Give the reason for the amendment.")
+    if not username or not password:
+        raise UserError("Enter your user name and password to sign the amendment.")
+    case = parse_case(case_text.encode("utf-8"), source="the corrected session")
+    kb = load_for_counter()
+    assessment = assess(case, kb)
+    signer = authenticate(db, username, password, purpose="amend")
+    handout = render_handout(case, assessment, kb, load_settings(), pharmacist=signer.printed_name)
+    return int(amend_record(db, record_id, signer, case, assessment, handout, reason).id)
+
+
+# -- the view -------------------------------------------------------------------------------
+
+
+class RecordsView(QWidget):
+    """Find, open, reprint, amend and export signed records; back up and restore."""
+
+    reprinted = Signal(int, bytes)
+    """A handout was fetched for a reprint: (record id, the stored bytes sent to the printer)."""
+    amended = Signal(int, int)
+    exported = Signal(object)
+
+    def __init__(
+        self, database: Any = None, parent: QWidget | None = None, user: str | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.db = _resolve_database(database)
+        self.user = user
+        self.model = RecordsModel(self.db, self)
+        self._build()
+        self.search()
+
+    def _build(self) -> None:
+        layout = QVBoxLayout(self)
+        filters = QHBoxLayout()
+        self.patient = QLineEdit()
+        self.patient.setPlaceholderText("Patient name (start of it)")
+        self.anywhere = QCheckBox("&anywhere in the name")
+        self.dob = QLineEdit()
+        self.dob.setPlaceholderText("Born YYYY-MM-DD")
+        self.since = QLineEdit()
+        self.since.setPlaceholderText("From YYYY-MM-DD")
+        self.until = QLineEdit()
+        self.until.setPlaceholderText("Until YYYY-MM-DD")
+        self.pharmacist = QComboBox()
+        self.pharmacist.addItem("Any pharmacist", "")
+        self._fill_pharmacists()
+        self.outcome = QComboBox()
+        self.outcome.addItem("Any outcome", "")
+        for key, word in OUTCOME_WORDS.items():
+            self.outcome.addItem(word, key)
+        for widget in (self.patient, self.dob, self.since, self.until):
+            widget.returnPressed.connect(self.search)
+        search = QPushButton("&Search")
+        search.clicked.connect(self.search)
+        for widget in (self.patient, self.anywhere, self.dob, self.since, self.until):
+            filters.addWidget(widget)
+        filters.addWidget(self.pharmacist)
+        filters.addWidget(self.outcome)
+        filters.addWidget(search)
+        layout.addLayout(filters)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicator(1, Qt.SortOrder.DescendingOrder)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.doubleClicked.connect(
+            lambda index: self.open_record(self.model.record_id(index.row()))
+        )
+        layout.addWidget(self.table, 1)
+
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        layout.addWidget(self.status)
+        actions = QHBoxLayout()
+        self.open_button = QPushButton("&Open")
+        self.open_button.clicked.connect(lambda: self._with_selected(self.open_record))
+        self.reprint_button = QPushButton("&Reprint handout…")
+        self.reprint_button.clicked.connect(lambda: self._with_selected(self.reprint))
+        self.amend_button = QPushButton("A&mend…")
+        self.amend_button.clicked.connect(lambda: self._with_selected(self.amend))
+        self.export_button = QPushButton("&Export…")
+        self.export_button.clicked.connect(self.export)
+        self.backup_button = QPushButton("&Back up…")
+        self.backup_button.clicked.connect(self.backup)
+        self.restore_button = QPushButton("Res&tore…")
+        self.restore_button.clicked.connect(self.restore)
+        for button in (self.open_button, self.reprint_button, self.amend_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        for button in (self.export_button, self.backup_button, self.restore_button):
+            actions.addWidget(button)
+        layout.addLayout(actions)
+        sqlite = getattr(self.db, "sqlite_path", None) is not None
+        for button in (self.backup_button, self.restore_button):
+            button.setEnabled(sqlite)
+            if not sqlite:
+                button.setToolTip("Back up PostgreSQL with pg_dump (ask your IT).")
+
+    def _fill_pharmacists(self) -> None:
+        from pharmacist_tool.records.users import list_users
+
+        try:
+            users = list_users(self.db)
+        except Exception:
+            log.exception("listing users")
+            return
+        for user in users:
+            self.pharmacist.addItem(user.printed_name, user.username)
+
+    # -- searching
+    def current_filter(self) -> Any:
+        from pharmacist_tool.exports.queries import RecordFilter, parse_date
+
+        return RecordFilter(
+            patient=self.patient.text().strip(),
+            match="anywhere" if self.anywhere.isChecked() else "start",
+            date_of_birth=parse_date(self.dob.text(), "Born"),
+            since=parse_date(self.since.text(), "From"),
+            until=parse_date(self.until.text(), "Until"),
+            pharmacist=self.pharmacist.currentData() or "",
+            outcome=self.outcome.currentData() or "",
+        )
+
+    def search(self) -> None:
+        try:
+            self.model.set_filter(self.current_filter())
+        except UserError as error:
+            self.status.setText(f"✖ {error}")
+            return
+        total = self.model.total()
+        noun = "record" if total == 1 else "records"
+        self.status.setText(f"{total:,} {noun} found" if total else "No record matches the search.")
+
+    def _with_selected(self, action: Any) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            self.status.setText("Select a record first.")
+            return
+        action(self.model.record_id(rows[0].row()))
+
+    # -- one record
+    def open_record(self, record_id: int) -> RecordDialog | None:
+        try:
+            dialog = RecordDialog(self, record_id)
+        except UserError as error:
+            self.status.setText(f"✖ {error}")
+            return None
+        dialog.open()
+        self.record_dialog = dialog
+        return dialog
+
+    def reprint(self, record_id: int) -> bytes | None:
+        """Send the stored handout, byte for byte, to the printer (audited as a reprint)."""
+        from pharmacist_tool.exports.service import reprint_handout
+
+        try:
+            pdf = reprint_handout(self.db, record_id, username=self.user)
+        except UserError as error:
+            self.status.setText(f"✖ {error}")
+            return None
+        self.reprinted.emit(record_id, pdf)
+        self._print(record_id, pdf)
+        return pdf
+
+    def _print(self, record_id: int, pdf: bytes) -> None:
+        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setFullPage(True)
+        printer.setDocName(f"Handout, record {record_id} (reprint)")
+        dialog = QPrintDialog(printer, self)
+
+        def accepted() -> None:
+            from pharmacist_tool.gui.handout_view import print_pdf
+
+            try:
+                print_pdf(printer, pdf)
+            except Exception as error:
+                log.exception("reprint failed")
+                self.status.setText(f"✖ Not printed: {error}")
+                return
+            self.status.setText(f"✓ Handout of record {record_id} sent to the printer")
+
+        dialog.accepted.connect(accepted)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.show()  # QPrintDialog.open() wants a receiver in PySide6; this is the same
+        self.print_dialog = dialog
+
+    def save_handout(self, record_id: int, path: str | None = None) -> Path | None:
+        from pharmacist_tool.case import write_atomically
+        from pharmacist_tool.exports.service import reprint_handout
+
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(
+                self, "Save the handout", f"handout-record-{record_id}.pdf", "PDF (*.pdf)"
+            )
+            if not path:
+                return None
+        try:
+            pdf = reprint_handout(self.db, record_id, username=self.user)
+            write_atomically(path, pdf)
+        except (UserError, OSError) as error:
+            self.status.setText(f"✖ Not saved: {error}")
+            return None
+        self.status.setText(f"✓ Handout of record {record_id} saved to {path}")
+        return Path(path)
+
+    def amend(self, record_id: int) -> AmendDialog:
+        dialog = AmendDialog(self, record_id)
+
+        def done() -> None:
+            if dialog.amendment_id is not None:
+                self.status.setText(
+                    f"✓ Amendment {dialog.amendment_id} added to record {record_id}"
+                )
+                self.amended.emit(record_id, dialog.amendment_id)
+                self.model.refresh()
+
+        dialog.accepted.connect(done)
+        dialog.open()
+        self.amend_dialog = dialog
+        return dialog
+
+    # -- export, backup, restore
+    def export(self) -> ExportDialog | None:
+        try:
+            flt = self.current_filter()
+        except UserError as error:
+            self.status.setText(f"✖ {error}")
+            return None
+        dialog = ExportDialog(self.db, flt, self.user, self)
+        dialog.finished.connect(
+            lambda _code: dialog.export_result and self.exported.emit(dialog.export_result)
+        )
+        dialog.open()
+        self.export_dialog = dialog
+        return dialog
+
+    def backup(self, path: str | None = None) -> Path | None:
+        from pharmacist_tool.exports.backup import backup_database
+        from pharmacist_tool.exports.service import audit
+
+        if path is None:
+            suggested = f"records-backup-{dt.datetime.now():%Y%m%d-%H%M}.sqlite3"
+            path, _ = QFileDialog.getSaveFileName(self, "Back up the records to", suggested)
+            if not path:
+                return None
+        try:
+            check = backup_database(str(self.db.url), Path(path))
+            audit(
+                self.db,
+                "backup",
+                username=self.user,
+                detail={"file": str(check.path), "records": check.records},
+            )
+        except UserError as error:
+            self.status.setText(f"✖ {error}")
+            return None
+        self.status.setText(f"✓ Backed up {check.records:,} records to {check.path} (checked)")
+        return check.path
+
+    def restore(self, path: str | None = None, *, confirm: bool = True) -> bool:
+        from pharmacist_tool.exports.backup import restore_database
+        from pharmacist_tool.exports.service import audit
+
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Restore the records from")
+            if not path:
+                return False
+        if confirm:
+            answer = QMessageBox.question(
+                self,
+                "Restore the records",
+                "Replace every record in this database with the backup?\n"
+                "A copy of the current database is kept beside it.",
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        try:
+            result = restore_database(str(self.db.url), Path(path))
+            audit(
+                self.db,
+                "restore",
+                username=self.user,
+                detail={"from": str(path), "previous_copy": str(result.previous_copy or "")},
+            )
+        except UserError as error:
+            self.status.setText(f"✖ {error}")
+            return False
+        self.status.setText(
+            f"✓ Restored {result.restored.records:,} records; the previous database is kept at "
+            f"{result.previous_copy}"
+        )
+        self.search()
+        return True
+
+
+def make_records_view(parent: QWidget | None, database: Any) -> RecordsView:
+    return RecordsView(database, parent)

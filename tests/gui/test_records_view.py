@@ -1,0 +1,181 @@
+"""The records view, driven as a pharmacist would: search, open, reprint, amend, export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from pharmacist_tool.gui.records_view import RecordsView
+from pharmacist_tool.records.service import get_handout, get_record, list_events, verify
+from tests.exports.conftest import PASSWORD, TRICKY_NAMES, Counter
+from tests.exports.conftest import counter as counter  # fixture
+from tests.exports.conftest import filled as filled  # fixture
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def view(filled: Counter, qtbot) -> RecordsView:  # type: ignore[no-untyped-def]
+    widget = RecordsView(filled.db, user="ana")
+    qtbot.addWidget(widget)
+    widget.resize(1100, 600)
+    widget.show()
+    return widget
+
+
+def _names(view: RecordsView) -> list[str]:
+    return [view.model.rows[i].patient_name for i in range(view.model.rowCount())]
+
+
+def test_search_by_name_date_and_outcome(view: RecordsView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    assert view.model.rowCount() == 6 + len(TRICKY_NAMES)
+    assert "12 records found" in view.status.text()
+    qtbot.keyClicks(view.patient, "zoe")
+    qtbot.keyClick(view.patient, Qt.Key.Key_Return)
+    assert _names(view) == [TRICKY_NAMES[5]]  # accents and case ignored
+    view.patient.clear()
+    view.since.setText("2026-04-02")
+    view.until.setText("2026-04-03")
+    view.search()
+    assert sorted(_names(view)) == sorted(TRICKY_NAMES[1:3])
+    view.since.setText("2 April")
+    view.search()
+    assert "YYYY-MM-DD" in view.status.text()
+    view.since.clear()
+    view.until.clear()
+    view.outcome.setCurrentIndex(view.outcome.findData("declined"))
+    view.search()
+    assert view.model.rowCount() == 0
+    assert "No record" in view.status.text()
+
+
+def test_sorting_and_paging(view: RecordsView, filled: Counter) -> None:
+    view.outcome.setCurrentIndex(0)
+    view.model.sort(3, Qt.SortOrder.AscendingOrder)  # by patient
+    keys = [r.sort_value for r in view.model.rows]
+    assert keys == sorted(keys)
+    # page boundaries: a page size of 5 still gives every row once, in order
+    import pharmacist_tool.gui.records_view as module
+
+    old = module.PAGE_SIZE
+    module.PAGE_SIZE = 5
+    try:
+        view.model.refresh()
+        while view.model.canFetchMore():
+            view.model.fetchMore()
+        ids = [r.id for r in view.model.rows]
+        assert sorted(ids) == list(range(1, 13)) and len(set(ids)) == 12
+    finally:
+        module.PAGE_SIZE = old
+
+
+def test_open_shows_the_record_and_its_amendment(view: RecordsView) -> None:
+    view.model.sort(0, Qt.SortOrder.AscendingOrder)
+    dialog = view.open_record(1)
+    assert dialog is not None
+    text = dialog.text.toPlainText()
+    assert "Record 1" in text
+    assert "Signed by Ana Pharmacist" in text
+    assert "Surname was misspelt" in text
+    assert dialog.text.isReadOnly()
+    assert list_events(view.db, action="view")[0].record_id == 1
+
+
+def test_reprint_sends_the_identical_bytes(view: RecordsView, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    first_print = get_handout(view.db, 3).pdf
+    with qtbot.waitSignal(view.reprinted) as caught:
+        view.reprint(3)
+    assert caught.args == [3, first_print]
+    view.print_dialog.reject()
+    event = list_events(view.db, action="reprint")[0]
+    assert event.record_id == 3 and event.username == "ana"
+    saved = view.save_handout(3, str(tmp_path / "again.pdf"))
+    assert saved is not None and saved.read_bytes() == first_print
+
+
+def test_amend_asks_reason_and_password(view: RecordsView, filled: Counter, qtbot) -> None:  # type: ignore[no-untyped-def]
+    record = get_record(view.db, 4)
+    dialog = view.amend(4)
+    case = json.loads(dialog.case_text.toPlainText())
+    case["patient"]["weight_kg"] = 64
+    case["counselled_on"] = "2026-11-25"
+    case["outcome"] = {
+        "status": "not-handed-over",
+        "reason": "Weight re-measured; prescriber to review",
+    }
+    dialog.case_text.setPlainText(json.dumps(case))
+    dialog.username.setText("ana")
+    dialog.password.setText("wrong password")
+    dialog.submit()
+    assert "Give the reason" in dialog.message.text()
+    assert dialog.password.text() == ""  # never left in the field after a refusal
+    dialog.reason.setText("Weight was entered wrongly")
+    dialog.password.setText("wrong password")
+    dialog.submit()
+    assert "Wrong user name or password" in dialog.message.text()
+    assert dialog.password.text() == ""
+    dialog.password.setText(PASSWORD)
+    with qtbot.waitSignal(view.amended):
+        dialog.submit()
+    after = get_record(view.db, 4)
+    assert len(after.amendments) == len(record.amendments) + 1
+    assert after.case_json == record.case_json  # the signed record is unchanged
+    assert json.loads(after.current_case_json)["patient"]["weight_kg"] == 64
+    assert verify(view.db).intact
+
+
+def test_export_with_progress_and_cancel(view: RecordsView, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    view.since.setText("2026-04-01")
+    view.search()
+    dialog = view.export()
+    assert dialog is not None
+    out = tmp_path / "april.csv"
+    dialog.format.setCurrentIndex(dialog.format.findData("csv"))
+    dialog.path.setText(str(out))
+    progress: list[tuple[int, int]] = []
+    with qtbot.waitSignal(view.exported, timeout=20000):
+        dialog.start()
+        dialog.worker.progress.connect(lambda d, t: progress.append((d, t)))  # type: ignore[union-attr]
+        qtbot.waitUntil(lambda: not dialog.running, timeout=20000)
+        dialog.accept()
+    with out.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(TRICKY_NAMES)
+    assert dialog.bar.value() == dialog.bar.maximum()
+    assert "Exported 6 records" in dialog.status.text()
+
+    # a cancelled export leaves no file
+    dialog = view.export()
+    assert dialog is not None
+    stopped = tmp_path / "stopped.json"
+    dialog.format.setCurrentIndex(dialog.format.findData("json"))
+    dialog.path.setText(str(stopped))
+    dialog.start()
+    dialog.worker.cancel()  # type: ignore[union-attr]  (what the Cancel button does)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=20000)
+    assert "cancelled" in dialog.status.text()
+    assert not stopped.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".stopped")]
+
+
+def test_backup_from_the_window(view: RecordsView, tmp_path: Path) -> None:
+    target = view.backup(str(tmp_path / "b.sqlite3"))
+    assert target is not None and target.exists()
+    assert "Backed up 12 records" in view.status.text()
+    assert view.restore(str(tmp_path / "nothing.sqlite3"), confirm=False) is False
+    assert "does not exist" in view.status.text()
+    assert view.restore(str(target), confirm=False) is True
+    assert view.model.rowCount() == 12
+
+
+def test_screenshot(view: RecordsView, tmp_path: Path) -> None:
+    view.model.sort(0, Qt.SortOrder.AscendingOrder)
+    image = view.grab()
+    assert not image.isNull()
+    image.save(str(tmp_path / "records.png"))
+    assert dt.date.today()  # the image is kept with the test's files for a look by hand
