@@ -152,6 +152,14 @@ class _Context:
 # -- dates --------------------------------------------------------------------------------------
 
 
+def _plus_days(day: dt.date, days: int) -> dt.date:
+    """``day`` + ``days``, stopping at the last representable date instead of failing."""
+    try:
+        return day + dt.timedelta(days=days)
+    except OverflowError:
+        return dt.date.max
+
+
 def _latest_test(case: Case) -> tuple[dt.date, str] | None:
     """The most recent test; a positive result wins over a negative one on the same day."""
     if not case.pregnancy_tests:
@@ -181,7 +189,7 @@ def pick_up_by(ctx: _Context) -> dt.date | None:
     if found is None:
         return None
     window, anchor = found
-    return anchor + dt.timedelta(days=window.days - 1)
+    return _plus_days(anchor, window.days - 1)
 
 
 def next_test_due(ctx: _Context) -> dt.date | None:
@@ -190,7 +198,7 @@ def next_test_due(ctx: _Context) -> dt.date | None:
     latest = _latest_test(ctx.case)
     if latest is None or latest[1] != "negative":
         return None
-    return latest[0] + dt.timedelta(days=ctx.rules.test_interval_days)
+    return _plus_days(latest[0], ctx.rules.test_interval_days)
 
 
 # -- programme rules ----------------------------------------------------------------------------
@@ -209,7 +217,7 @@ def check_prescription(ctx: _Context) -> None:
     found = _window(ctx)
     if found is not None:
         window, anchor = found
-        last_day = anchor + dt.timedelta(days=window.days - 1)
+        last_day = _plus_days(anchor, window.days - 1)
         if case.counselled_on > last_day:
             visit_window = not ctx.can_get_pregnant and window.anchor == "prescribed-on"
             code = (
