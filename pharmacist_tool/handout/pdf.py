@@ -27,7 +27,6 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
-    KeepTogether,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -177,16 +176,26 @@ class Markup:
     def __init__(self) -> None:
         register_base_fonts()
         self.missing: set[str] = set()
+        self._regular = register_font(REGULAR)
+        self._bold = register_font(BOLD)
+        self._fallback: frozenset[int] | None = None  # registered on first need
+
+    def _in_fallback(self, code: int) -> bool:
+        if self._fallback is None:
+            self._fallback = register_font(FALLBACK)
+        return code in self._fallback
 
     def __call__(self, text: str, *, bold: bool = False) -> str:
-        base = register_font(BOLD if bold else REGULAR)
+        if text.isascii():
+            return f"<b>{escape(text)}</b>" if bold else escape(text)
+        base = self._bold if bold else self._regular
         runs: list[tuple[bool, str]] = []  # (in fallback font, text)
         for char in visual_order(text):
             code = ord(char)
             mark = unicodedata.category(char) in ("Mn", "Me")
             if code in base or char.isspace():
-                fallback = bool(runs) and runs[-1][0] and mark and code in register_font(FALLBACK)
-            elif code in register_font(FALLBACK):
+                fallback = bool(runs) and runs[-1][0] and mark and self._in_fallback(code)
+            elif self._in_fallback(code):
                 fallback = True
             else:
                 self.missing.add(char)
@@ -252,7 +261,6 @@ def _styles(sizes: Sizes) -> dict[str, ParagraphStyle]:
             leading=sizes.heading * 1.2,
             spaceBefore=sizes.body * 0.5,
             spaceAfter=sizes.body * 0.25,
-            keepWithNext=True,
         ),
         "title": ParagraphStyle(
             "title",
@@ -333,7 +341,8 @@ def _section_flowables(
             ]
         ),
     )
-    return [Spacer(1, styles["body"].fontSize * 0.5), KeepTogether([box])]
+    # A one-row table never splits: the box stays whole, moving to the next page if need be.
+    return [Spacer(1, styles["body"].fontSize * 0.5), box]
 
 
 def _header_flowables(
