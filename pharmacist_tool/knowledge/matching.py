@@ -11,7 +11,6 @@ match catches misspellings of long names only (words of 7 letters or more, simil
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -21,8 +20,8 @@ FUZZY_MIN_LETTERS = 7
 FUZZY_MIN_RATIO = 0.88
 
 _APOSTROPHES = re.compile(r"['’‘`´ʼ]")
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
-_NUMBER_UNIT = re.compile(r"(?<=[0-9])(?=[a-z])|(?<=[a-z])(?=[0-9])")
+_TOKEN = re.compile(r"[a-z]+|[0-9]+")
+"""Runs of letters or of digits: punctuation separates words, and "100mg" is "100 mg"."""
 _DOSE_WORDS = frozenset(
     {
         "mg",
@@ -77,12 +76,14 @@ _DOSE_WORDS = frozenset(
 
 def words(text: str, *, drop_doses: bool = False) -> tuple[str, ...]:
     """The normalised words of a text (``drop_doses``: without numbers and dose words)."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = _APOSTROPHES.sub("", text)
-    text = _NOT_WORD.sub(" ", text)
-    text = _NUMBER_UNIT.sub(" ", text)
-    tokens = tuple(text.split())
+    if text.isascii():
+        text = text.lower()
+    else:
+        import unicodedata
+
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    tokens = tuple(_TOKEN.findall(_APOSTROPHES.sub("", text)))
     if drop_doses:
         tokens = tuple(t for t in tokens if not t.isdigit() and t not in _DOSE_WORDS)
     return tokens
@@ -105,6 +106,9 @@ class _Candidate(NamedTuple):
 class Index(NamedTuple):
     rules: tuple[tuple[InteractionRule, tuple[_Candidate, ...]], ...]
     methods: tuple[tuple[ContraceptionMethod, tuple[tuple[str, ...], ...]], ...]
+    fuzzy_rules: tuple[tuple[InteractionRule, str, tuple[tuple[str, ...], ...]], ...]
+    """Single-word terms long enough for the fuzzy step: (rule, word, excluding words)."""
+    fuzzy_methods: tuple[tuple[ContraceptionMethod, str], ...]
 
 
 _INDEXES: dict[int, tuple[KnowledgeBase, Index]] = {}
@@ -115,36 +119,45 @@ def index(kb: KnowledgeBase) -> Index:
     cached = _INDEXES.get(id(kb))
     if cached is not None and cached[0] is kb:
         return cached[1]
-    rules = tuple(
-        (
-            rule,
-            tuple(
-                _Candidate(words(term), tuple(words(x) for x in rule.exclude_terms))
-                for term in rule.terms
-                if words(term)
-            ),
-        )
-        for rule in kb.interactions
-    )
+    rules = []
+    for rule in kb.interactions:
+        excluded = tuple(t for t in (words(x) for x in rule.exclude_terms) if t)
+        terms = (words(term) for term in rule.terms)
+        rules.append((rule, tuple(_Candidate(t, excluded) for t in terms if t)))
     methods = tuple(
         (method, tuple(t for t in (words(term) for term in method.terms) if t))
         for method in kb.contraception
     )
-    built = Index(rules, methods)
+    fuzzy_rules = tuple(
+        (rule, c.term[0], c.excluded_by)
+        for rule, candidates in rules
+        for c in candidates
+        if _fuzzy_word(c.term)
+    )
+    fuzzy_methods = tuple(
+        (method, term[0]) for method, terms in methods for term in terms if _fuzzy_word(term)
+    )
+    built = Index(tuple(rules), methods, fuzzy_rules, fuzzy_methods)
     if len(_INDEXES) > 16:
         _INDEXES.clear()
     _INDEXES[id(kb)] = (kb, built)
     return built
 
 
+def _fuzzy_word(term: tuple[str, ...]) -> bool:
+    return len(term) == 1 and len(term[0]) >= FUZZY_MIN_LETTERS and term[0].isalpha()
+
+
 def _similar(a: str, b: str) -> bool:
-    if min(len(a), len(b)) < FUZZY_MIN_LETTERS or not (a.isalpha() and b.isalpha()):
-        return False
+    """Both words long enough (checked by the caller) and spelt nearly the same."""
     if abs(len(a) - len(b)) > 2:
         return False
+    if len(set(a) ^ set(b)) > 4:
+        return False  # too many letters that only one of the words has
     from difflib import SequenceMatcher
 
-    return SequenceMatcher(None, a, b, autojunk=False).ratio() >= FUZZY_MIN_RATIO
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    return matcher.quick_ratio() >= FUZZY_MIN_RATIO and matcher.ratio() >= FUZZY_MIN_RATIO
 
 
 class MedicineMatch(NamedTuple):
@@ -172,19 +185,16 @@ def explain_medicine(kb: KnowledgeBase, text: str) -> list[MedicineMatch]:
             covered.update(range(at, at + len(candidate.term)))
             found.append(MedicineMatch(rule, " ".join(candidate.term), False))
             break
-    loose = [t for i, t in enumerate(tokens) if i not in covered]
+    loose = [t for i, t in enumerate(tokens) if i not in covered and _fuzzy_word((t,))]
+    if not loose:
+        return found
     matched = {m.rule.id for m in found}
-    for rule, candidates in entries:
-        if rule.id in matched:
+    for rule, word, excluded_by in index(kb).fuzzy_rules:
+        if rule.id in matched or any(_contains(tokens, x) >= 0 for x in excluded_by):
             continue
-        for candidate in candidates:
-            if len(candidate.term) != 1 or any(
-                _contains(tokens, x) >= 0 for x in candidate.excluded_by
-            ):
-                continue
-            if any(_similar(token, candidate.term[0]) for token in loose):
-                found.append(MedicineMatch(rule, candidate.term[0], True))
-                break
+        if any(_similar(token, word) for token in loose):
+            matched.add(rule.id)
+            found.append(MedicineMatch(rule, word, True))
     return found
 
 
@@ -209,8 +219,8 @@ def match_method(kb: KnowledgeBase, text: str) -> ContraceptionMethod | None:
                 best, chosen = score, method
     if chosen is not None:
         return chosen
-    for method, terms in index(kb).methods:
-        for term in terms:
-            if len(term) == 1 and any(_similar(token, term[0]) for token in tokens):
-                return method
+    loose = [t for t in tokens if _fuzzy_word((t,))]
+    for method, word in index(kb).fuzzy_methods if loose else ():
+        if any(_similar(token, word) for token in loose):
+            return method
     return None

@@ -6,8 +6,9 @@ date it was last reviewed; an entry whose facts are unconfirmed says so in ``unc
 encodes the safe choice.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: msgspec reads these annotations when it first
+# decodes the files, and real objects are read twice as fast as strings it must evaluate (the
+# knowledge base loads on every ``assess``).
 import datetime as dt
 from typing import Annotated, Literal
 

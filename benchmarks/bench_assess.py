@@ -1,0 +1,57 @@
+"""``pharmacist-tool assess CASE`` against a bare ``python -c pass``, side by side.
+
+Subject: ``python -m pharmacist_tool assess`` on the first example case (start Python, parse the
+command line, load and validate the whole knowledge base, read the case, assess it, print the
+JSON). Floor: ``python -c pass``. Both run in turn in fresh processes (A B A B …) with the same
+bytecode cache (a temporary folder filled by the warm-up runs), as an installed copy would have,
+and with a temporary home folder so nothing of the user's is read or written. Goal: at most 6x
+the floor.
+
+Run: ``.venv/bin/python benchmarks/bench_assess.py [--runs N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import PYTHON, REPO, Comparison, paired_process_medians, report
+
+GOAL = 6.0
+CASE = REPO / "tests" / "fixtures" / "examples" / "01-routine-can-get-pregnant.json"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-assess-") as tmp:
+        env = {
+            "PHARMACIST_TOOL_HOME": str(Path(tmp) / "home"),
+            "PYTHONDONTWRITEBYTECODE": "",
+            "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"),
+            "PYTHONPATH": str(REPO),
+        }
+        subject = [PYTHON, "-m", "pharmacist_tool", "assess", str(CASE)]
+        floor = [PYTHON, "-c", "pass"]
+        value, floor_value = paired_process_medians(subject, floor, runs=args.runs, env=env)
+    return report(
+        [
+            Comparison(
+                name="assess (example 01, whole process)",
+                value=value * 1000,
+                floor=floor_value * 1000,
+                floor_name="python -c pass",
+                unit="ms",
+                goal_ratio=GOAL,
+            )
+        ]
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
