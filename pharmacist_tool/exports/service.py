@@ -74,21 +74,21 @@ def audit(
             user_id = session.execute(
                 select(User.id).where(User.username == username)
             ).scalar_one_or_none()
-        head = chain.lock_head(session)
-        chain.append(
-            session,
-            head,
-            AuditEvent(
-                at=_utcnow(),
-                action=action,
-                username=username,
-                user_id=user_id,
-                record_id=record_id,
-                amendment_id=None,
-                detail=json.dumps(detail, sort_keys=True, ensure_ascii=False),
-                workstation=workstation(),
-            ),
-        )
+        with chain.appending(session) as head:
+            chain.append(
+                session,
+                head,
+                AuditEvent(
+                    at=_utcnow(),
+                    action=action,
+                    username=username,
+                    user_id=user_id,
+                    record_id=record_id,
+                    amendment_id=None,
+                    detail=json.dumps(detail, sort_keys=True, ensure_ascii=False),
+                    workstation=workstation(),
+                ),
+            )
 
 
 def _schema_version(db: Database) -> str | None:
