@@ -83,14 +83,18 @@ class _Context:
         return (category == "can-get-pregnant") == self.can_get_pregnant
 
     def message(self, code: str) -> Message:
-        general: Message | None = None
+        """The wording for this version, else for this rule set, else the general wording."""
+        by_version = by_set = general = None
         for m in self.kb.messages:
             if m.code != code:
                 continue
-            if self.rule_set.id in m.rule_sets:
-                return m
-            if not m.rule_sets:
+            if self.rules.id in m.rule_sets:
+                by_version = m
+            elif self.rule_set.id in m.rule_sets:
+                by_set = m
+            elif not m.rule_sets:
                 general = m
+        general = by_version or by_set or general
         if general is None:
             raise UserError(
                 f"The knowledge base has no wording for finding {code!r} "

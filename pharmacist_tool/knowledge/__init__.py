@@ -195,9 +195,12 @@ def _check(kb: KnowledgeBase) -> None:
     for c in kb.checklist:
         cited("checklist.json", repr(c.id), c.sources)
         known_rule_sets("checklist.json", repr(c.id), c.rule_sets)
+    version_ids = {v.id for r in kb.rule_sets for v in r.versions}
     for msg in kb.messages:
         cited("messages.json", repr(msg.code), msg.sources)
-        known_rule_sets("messages.json", repr(msg.code), msg.rule_sets)
+        known_rule_sets(
+            "messages.json", repr(msg.code), (i for i in msg.rule_sets if i not in version_ids)
+        )
     if problems:
         raise UserError("The knowledge base is inconsistent:", details=problems)
 
@@ -270,17 +273,57 @@ def load_for_counter() -> KnowledgeBase:
     return load_knowledge_base(effective_dates=load_settings().rule_effective_dates)
 
 
+_PRODUCT_FILLER = frozenset(
+    [
+        "soft",
+        "oral",
+        "generic",
+        "brand",
+        "name",
+        "the",
+        "by",
+        "of",
+        "and",
+        "micronized",
+        "micronised",
+    ]
+)
+"""Words that may stand beside a product name without changing which product it is."""
+
+
 def find_product(kb: KnowledgeBase, name: str) -> Product | None:
-    """The product a prescription names: brand or generic, any case, strengths ignored."""
-    from pharmacist_tool.knowledge.matching import words
+    """The product a prescription names: brand or generic, any case, strengths ignored.
+
+    "Claravis 20 mg capsules" and "isotretinoin (Claravis)" name Claravis; "Absorica LD" is never
+    read as Absorica; a text naming two different brands names none (it is refused, not guessed).
+    """
+    from pharmacist_tool.knowledge.matching import contains, words
 
     wanted = words(name, drop_doses=True)
     if not wanted:
         return None
+    spans: list[tuple[int, int, Product]] = []
     for product in kb.products:
-        if wanted == words(product.id) or any(wanted == words(n) for n in product.names):
-            return product
-    return None
+        for product_name in [product.id, *product.names]:
+            key = words(product_name)
+            if key == wanted:
+                return product
+            at = contains(wanted, key)
+            if at >= 0:
+                spans.append((at, at + len(key), product))
+    covered = {i for start, end, _ in spans for i in range(start, end)}
+    if any(w not in _PRODUCT_FILLER for i, w in enumerate(wanted) if i not in covered):
+        return None  # other words ("Absorica XR"): perhaps another product; never guess
+    # drop names that lie inside a longer name found ("absorica" inside "absorica ld")
+    kept = {
+        p.id: p
+        for start, end, p in spans
+        if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans)
+    }
+    if len(kept) > 1:  # a brand written with its generic name: the brand is what is dispensed
+        brands = [p for p in kept.values() if p.id != kb.medicine]
+        return brands[0] if len(brands) == 1 and kb.medicine in kept else None
+    return next(iter(kept.values()), None)
 
 
 def rule_set(kb: KnowledgeBase, rule_set_id: str) -> RuleSet | None:

@@ -89,7 +89,7 @@ def words(text: str, *, drop_doses: bool = False) -> tuple[str, ...]:
     return tokens
 
 
-def _contains(tokens: Sequence[str], term: Sequence[str]) -> int:
+def contains(tokens: Sequence[str], term: Sequence[str]) -> int:
     """Index where ``term`` occurs as whole words in ``tokens``, or -1."""
     n = len(term)
     for start in range(len(tokens) - n + 1):
@@ -177,10 +177,10 @@ def explain_medicine(kb: KnowledgeBase, text: str) -> list[MedicineMatch]:
     entries = index(kb).rules
     for rule, candidates in entries:
         for candidate in candidates:
-            at = _contains(tokens, candidate.term)
+            at = contains(tokens, candidate.term)
             if at < 0:
                 continue
-            if any(_contains(tokens, x) >= 0 for x in candidate.excluded_by):
+            if any(contains(tokens, x) >= 0 for x in candidate.excluded_by):
                 break
             covered.update(range(at, at + len(candidate.term)))
             found.append(MedicineMatch(rule, " ".join(candidate.term), False))
@@ -190,7 +190,7 @@ def explain_medicine(kb: KnowledgeBase, text: str) -> list[MedicineMatch]:
         return found
     matched = {m.rule.id for m in found}
     for rule, word, excluded_by in index(kb).fuzzy_rules:
-        if rule.id in matched or any(_contains(tokens, x) >= 0 for x in excluded_by):
+        if rule.id in matched or any(contains(tokens, x) >= 0 for x in excluded_by):
             continue
         if any(_similar(token, word) for token in loose):
             matched.add(rule.id)
@@ -212,7 +212,7 @@ def match_method(kb: KnowledgeBase, text: str) -> ContraceptionMethod | None:
     chosen: ContraceptionMethod | None = None
     for method, terms in index(kb).methods:
         for term in terms:
-            if _contains(tokens, term) < 0:
+            if contains(tokens, term) < 0:
                 continue
             score = (len(term), 0 if method.confirm else 1, len("".join(term)))
             if best is None or score > best:

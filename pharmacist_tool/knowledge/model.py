@@ -163,7 +163,8 @@ class Message(Entry, kw_only=True, forbid_unknown_fields=True):
     message: str
     action: str
     rule_sets: list[str] = msgspec.field(default_factory=list)
-    """Empty: every rule set; otherwise this wording is for these rule sets only."""
+    """Empty: every rule set; otherwise this wording is for these rule sets (``US-iPLEDGE``) or
+    rule-set versions (``us-ipledge-2021``) only. A version's wording wins over its rule set's."""
 
 
 class KnowledgeBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

@@ -1038,3 +1038,22 @@ def test_every_finding_code_in_the_wording_is_exercised_by_the_table() -> None:
     assert wording - seen == set()
     interaction_codes = {f"interaction.{r.id}" for r in KB.interactions}
     assert interaction_codes - seen == set()
+
+
+def test_window_wording_follows_the_version_in_force() -> None:
+    before = build(
+        "US",
+        {
+            "counselled_on": "2026-11-10",
+            "prescription.prescribed_on": "2026-11-01",
+            TEST: [{"date": "2026-11-01", "result": "negative"}],
+        },
+    )
+    after = build("US", {TEST: [{"date": "2026-11-10", "result": "negative"}]})
+    actions = {}
+    for name, data in (("2021", before), ("2026", after)):
+        a = assess(case_from_dict(data), KB)
+        (window,) = [f for f in a.findings if f.code == "prescription.pick-up-window-closed"]
+        actions[name] = window.action
+    assert "at least 19 days" in actions["2021"]
+    assert "no 19-day wait" in actions["2026"]

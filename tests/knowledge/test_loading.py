@@ -84,6 +84,9 @@ def test_unconfirmed_entries_say_which_safe_choice_is_encoded() -> None:
         ("Isotretinoin", "isotretinoin"),
         ("Roaccutane", "isotretinoin"),
         ("Zenatane", "zenatane"),
+        ("isotretinoin (Claravis)", "claravis"),
+        ("Zenatane isotretinoin capsules 30 mg", "zenatane"),
+        ("Roaccutane 20mg soft capsules", "isotretinoin"),
     ],
 )
 def test_find_product_by_brand_or_generic(name: str, product: str) -> None:
@@ -91,7 +94,9 @@ def test_find_product_by_brand_or_generic(name: str, product: str) -> None:
     assert found is not None and found.id == product
 
 
-@pytest.mark.parametrize("name", ["Ssotroin", "ibuprofen", "", "Absorica XR", "LD"])
+@pytest.mark.parametrize(
+    "name", ["Ssotroin", "ibuprofen", "", "Absorica XR", "LD", "Claravis or Amnesteem"]
+)
 def test_unknown_products_are_not_guessed(name: str) -> None:
     assert find_product(KB, name) is None
 
