@@ -1,0 +1,76 @@
+"""Start-up of the counselling window against a bare PySide6 window, side by side.
+
+Subject: ``python -m pharmacist_tool gui --smoke`` (opens the main window with the first example
+case, waits for its first paint, exits). Floor: a script that imports PySide6.QtWidgets, builds a
+QMainWindow with a few widgets, shows it, processes events and exits. Both run offscreen, in
+turn, in fresh processes; both use the same bytecode cache (a temporary folder, filled by the
+warm-up runs), as an installed copy would. Goal: the window within 2.5x the floor.
+
+Run: ``.venv/bin/python benchmarks/bench_startup.py [--runs N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import PYTHON, REPO, Comparison, paired_process_medians, report
+
+FLOOR = """
+import sys
+from PySide6.QtWidgets import (QApplication, QMainWindow, QWidget, QVBoxLayout,
+                               QLabel, QLineEdit, QPushButton, QTableWidget)
+app = QApplication(sys.argv)
+win = QMainWindow()
+win.setWindowTitle("floor")
+central = QWidget()
+lay = QVBoxLayout(central)
+lay.addWidget(QLabel("Patient"))
+lay.addWidget(QLineEdit())
+lay.addWidget(QPushButton("Save"))
+lay.addWidget(QTableWidget(5, 3))
+win.setCentralWidget(central)
+win.resize(800, 600)
+win.show()
+app.processEvents()
+sys.exit(0)
+"""
+
+GOAL = 2.5
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        env = {
+            "QT_QPA_PLATFORM": "offscreen",
+            "PHARMACIST_TOOL_HOME": str(Path(tmp) / "home"),
+            "PYTHONDONTWRITEBYTECODE": "",
+            "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"),
+            "PYTHONPATH": str(REPO),
+        }
+        subject = [PYTHON, "-m", "pharmacist_tool", "gui", "--smoke"]
+        floor = [PYTHON, "-c", FLOOR]
+        value, floor_value = paired_process_medians(subject, floor, runs=args.runs, env=env)
+    return report(
+        [
+            Comparison(
+                name="window start-up to first paint (gui --smoke)",
+                value=value * 1000,
+                floor=floor_value * 1000,
+                floor_name="bare PySide6 window",
+                unit="ms",
+                goal_ratio=GOAL,
+            )
+        ]
+    )
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,181 @@
+"""Starting the window: the application, crash handling, Qt messages to the log, ``--smoke``.
+
+``run_gui`` is what ``pharmacist-tool gui`` calls (the CLI checked for a display already).
+Start-up stays lean: only Qt and the case/engine/knowledge code load before the first paint;
+the records (SQLAlchemy) and the handout (ReportLab) load when they are first used.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_T0 = time.perf_counter()
+
+
+def _process_age() -> float | None:
+    """Seconds since this process started (Linux), so the smoke time includes Python's start."""
+    try:
+        ticks = os.sysconf("SC_CLK_TCK")
+        start = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19]) / ticks
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - start)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _qt_message_handler(mode: Any, context: Any, message: str) -> None:
+    from PySide6.QtCore import QtMsgType
+
+    level = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }.get(mode, logging.WARNING)
+    where = f" ({context.file}:{context.line})" if context and context.file else ""
+    logging.getLogger("qt").log(level, "%s%s", message, where)
+
+
+class CrashHandler:
+    """``sys.excepthook``: log the trace, save the session once more, show what happened."""
+
+    def __init__(self) -> None:
+        self.window: Any = None
+        self.showing = False
+        self.previous = sys.excepthook
+
+    def __call__(
+        self, kind: type[BaseException], error: BaseException, tb: TracebackType | None
+    ) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            self.previous(kind, error, tb)
+            return
+        trace = "".join(traceback.format_exception(kind, error, tb))
+        log.critical("unexpected error in the window\n%s", trace)
+        window = self.window
+        if window is not None:
+            try:
+                window.save_now()
+            except Exception:
+                log.exception("saving the session after an error failed")
+        if self.showing:
+            return
+        from pharmacist_tool import paths
+        from pharmacist_tool.gui.dialogs import CrashDialog
+        from pharmacist_tool.logs import LOG_FILE_NAME
+
+        self.showing = True
+        try:
+            summary = f"{kind.__name__}: {error}"
+            dialog = CrashDialog(window, summary, trace, str(paths.log_dir() / LOG_FILE_NAME))
+            self.dialog = dialog
+            dialog.exec()
+        finally:
+            self.showing = False
+
+
+def _load_settings() -> tuple[Any, str]:
+    from pharmacist_tool.errors import UserError
+    from pharmacist_tool.settings import Settings, load_settings
+
+    try:
+        return load_settings(), ""
+    except UserError as error:
+        return Settings(), str(error)
+
+
+def example_case_path() -> Path:
+    from pharmacist_tool import paths
+
+    found = sorted(paths.resource("examples").glob("01-*.json"))
+    if not found:
+        raise FileNotFoundError(
+            "the bundled example case (resources/examples/01-*.json) is missing"
+        )
+    return found[0]
+
+
+def create_window(database: str | None = None) -> Any:
+    """The main window with this machine's settings (used by ``run_gui`` and the tests)."""
+    from pharmacist_tool.gui.window import MainWindow
+
+    settings, problem = _load_settings()
+    window = MainWindow(settings, database)
+    if problem:
+        window.start_note.setText(f"⚠ {problem} Using the default settings.")
+    return window
+
+
+def run_gui(case_path: str | None = None, smoke: bool = False, database: str | None = None) -> int:
+    from pharmacist_tool.logs import setup_logging
+
+    setup_logging()
+    # Qt-free modules first: once PySide6 is loaded, its import hook inspects every module
+    # imported after it, which makes each later import slower.
+    from PySide6.QtCore import QTimer, qInstallMessageHandler
+    from PySide6.QtWidgets import QApplication
+
+    import pharmacist_tool.case
+    import pharmacist_tool.gui.drafts
+    import pharmacist_tool.gui.services
+    import pharmacist_tool.settings  # noqa: F401
+
+    qInstallMessageHandler(_qt_message_handler)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("pharmacist-tool")
+    app.setApplicationDisplayName("Pharmacist tool")
+    app.setOrganizationName("PharmacistTool")
+    crash = CrashHandler()
+    sys.excepthook = crash
+
+    window = create_window(database)
+    crash.window = window
+    if smoke:
+        window.open_case_file(example_case_path())
+    elif case_path:
+        window.open_case_file(case_path)
+
+    if smoke:
+        painted: list[float] = []
+
+        def first_paint() -> None:
+            painted.append(time.perf_counter())
+            app.exit(0)
+
+        window.first_painted.connect(first_paint)
+        QTimer.singleShot(10_000, app.quit)  # a platform that never paints must not hang a check
+        window.show()
+        app.exec()
+        if not painted:
+            print("pharmacist-tool: the window was not painted within 10 s", file=sys.stderr)
+            return 1
+        elapsed = painted[0] - _T0
+        age = _process_age()
+        if age is not None:
+            age -= time.perf_counter() - painted[0]
+        total = f"; {age:.3f} s since the process started" if age is not None else ""
+        print(f"first paint after {elapsed:.3f} s{total}")
+        window.close()
+        # The check is done: leave without tearing down hundreds of widgets one by one
+        # (the operating system frees them at once); logs and output are flushed first.
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+    window.show()
+    status = app.exec()
+    from pharmacist_tool.gui import signing
+
+    signing.close_all()
+    return int(status)

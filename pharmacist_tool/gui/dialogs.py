@@ -1,0 +1,259 @@
+"""Dialogs: the crash report, the settings, the records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import platform
+import sys
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pharmacist_tool.errors import UserError
+from pharmacist_tool.gui.widgets import add_row, heading, note
+
+log = logging.getLogger(__name__)
+
+
+def versions_text() -> str:
+    import PySide6
+    from PySide6.QtCore import qVersion
+
+    from pharmacist_tool import APP_NAME, __version__
+
+    return "\n".join(
+        [
+            f"{APP_NAME} {__version__}",
+            f"Qt {qVersion()} · PySide6 {PySide6.__version__}",
+            f"Python {platform.python_version()} ({sys.executable})",
+            f"OS {platform.platform()}",
+        ]
+    )
+
+
+class CrashDialog(QDialog):
+    """What happened, the versions, and a Copy button; the session is kept."""
+
+    def __init__(self, parent: QWidget | None, summary: str, trace: str, log_path: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Something went wrong")
+        self.resize(720, 480)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading("Something went wrong in the window"))
+        layout.addWidget(
+            note(
+                "Your session in progress was saved and will be offered back. "
+                "You can carry on, or close the window and open it again.\n"
+                f"What happened: {summary}\nThe details are also in the log: {log_path}"
+            )
+        )
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setPlainText(f"{versions_text()}\n\n{trace}")
+        label = QLabel("&Details:")
+        label.setBuddy(self.details)
+        self.details.setAccessibleName("Details")
+        layout.addWidget(label)
+        layout.addWidget(self.details, 1)
+        buttons = QDialogButtonBox()
+        self.copy = QPushButton("&Copy")
+        self.copy.setAccessibleName("Copy the details")
+        buttons.addButton(self.copy, QDialogButtonBox.ButtonRole.ActionRole)
+        close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        close.setDefault(True)
+        layout.addWidget(buttons)
+        self.copy.clicked.connect(self.copy_details)
+        buttons.rejected.connect(self.reject)
+        close.clicked.connect(self.accept)
+
+    def copy_details(self) -> None:
+        QGuiApplication.clipboard().setText(self.details.toPlainText())
+        self.copy.setText("Copied ✓")
+
+
+class SettingsDialog(QDialog):
+    """This machine's settings, saved atomically when accepted."""
+
+    accepted_settings = Signal(object)
+
+    def __init__(self, parent: QWidget | None, settings: Any, kb: Any) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.settings = settings
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.name = QLineEdit(settings.pharmacy_name)
+        self.name.setMaxLength(120)
+        self.address = QLineEdit(settings.pharmacy_address)
+        self.address.setMaxLength(300)
+        self.phone = QLineEdit(settings.pharmacy_phone)
+        self.phone.setMaxLength(60)
+        self.paper = QComboBox()
+        self.paper.addItems(["A4", "Letter"])
+        self.paper.setCurrentText(settings.paper_size)
+        self.printer = QComboBox()
+        self.printer.setEditable(True)
+        self.printer.addItem("")
+        try:
+            from PySide6.QtPrintSupport import QPrinterInfo
+
+            self.printer.addItems(QPrinterInfo.availablePrinterNames())
+        except Exception:  # no print support on this machine: type a name
+            log.exception("listing printers")
+        self.printer.setCurrentText(settings.default_printer)
+        self.idle = QSpinBox()
+        self.idle.setRange(1, 240)
+        self.idle.setSuffix(" min")
+        self.idle.setValue(settings.idle_lock_minutes)
+        self.rule_set = QComboBox()
+        from pharmacist_tool.gui import services
+
+        self.rule_set.addItems(services.rule_set_ids(kb))
+        self.rule_set.setCurrentText(settings.default_rule_set)
+        self.language = QComboBox()
+        from pharmacist_tool.gui.pages import LANGUAGES
+
+        for code, name in LANGUAGES.items():
+            self.language.addItem(f"{name} ({code})", code)
+        self.language.setCurrentIndex(max(0, self.language.findData(settings.handout_language)))
+        add_row(form, "Pharmacy &name:", self.name, "Printed on the handout")
+        add_row(form, "&Address:", self.address, "Printed on the handout")
+        add_row(form, "P&hone:", self.phone, "Printed on the handout")
+        add_row(form, "&Paper size:", self.paper, "Paper the handout is printed on")
+        add_row(form, "Default p&rinter:", self.printer, "Empty: the system's default printer")
+        add_row(form, "&Lock after:", self.idle, "Minutes without input before the window locks")
+        add_row(form, "Default r&ules:", self.rule_set, "Programme for new sessions")
+        add_row(form, "Handout lan&guage:", self.language, "Default language of the handout")
+        layout.addLayout(form)
+
+        layout.addWidget(QLabel("Rule-set versions: the date each takes effect at this pharmacy"))
+        self.dates = QTableWidget(0, 3)
+        self.dates.setHorizontalHeaderLabels(["Rule-set version", "Published from", "Takes effect"])
+        self.dates.setAccessibleName("Rule-set effective dates")
+        self.dates.setAccessibleDescription(
+            "Edit the third column as YYYY-MM-DD; empty uses the published date"
+        )
+        self.dates.horizontalHeader().setStretchLastSection(True)
+        versions = [
+            (v.id, v.effective_from) for rs in getattr(kb, "rule_sets", []) for v in rs.versions
+        ]
+        for version_id, published in versions:
+            row = self.dates.rowCount()
+            self.dates.insertRow(row)
+            item = QTableWidgetItem(version_id)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.dates.setItem(row, 0, item)
+            item = QTableWidgetItem(published.isoformat())
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.dates.setItem(row, 1, item)
+            chosen = settings.rule_effective_dates.get(version_id)
+            self.dates.setItem(row, 2, QTableWidgetItem(chosen.isoformat() if chosen else ""))
+        self.dates.resizeColumnsToContents()
+        layout.addWidget(self.dates, 1)
+        self.message = note()
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.resize(640, 620)
+
+    def collect(self) -> Any:
+        import msgspec
+
+        from pharmacist_tool.settings import Settings
+
+        problems: list[str] = []
+        dates: dict[str, dt.date] = {}
+        for row in range(self.dates.rowCount()):
+            version_id = self.dates.item(row, 0).text()
+            text = (self.dates.item(row, 2).text() if self.dates.item(row, 2) else "").strip()
+            if not text:
+                continue
+            try:
+                dates[version_id] = dt.date.fromisoformat(text)
+            except ValueError:
+                problems.append(f"{version_id}: “{text}” is not a date (YYYY-MM-DD)")
+        if problems:
+            raise UserError("Some settings are not valid:", details=problems)
+        data = {
+            "pharmacy_name": self.name.text().strip() or "Your pharmacy",
+            "pharmacy_address": self.address.text().strip(),
+            "pharmacy_phone": self.phone.text().strip(),
+            "paper_size": self.paper.currentText(),
+            "default_printer": self.printer.currentText().strip(),
+            "idle_lock_minutes": self.idle.value(),
+            "default_rule_set": self.rule_set.currentText(),
+            "handout_language": self.language.currentData() or "en",
+            "rule_effective_dates": {k: v.isoformat() for k, v in dates.items()},
+        }
+        try:
+            return msgspec.convert(data, Settings)
+        except msgspec.ValidationError as error:
+            raise UserError(f"A setting is not valid: {error}") from error
+
+    def save(self) -> None:
+        from pharmacist_tool.settings import save_settings
+
+        try:
+            settings = self.collect()
+            save_settings(settings)
+        except UserError as error:
+            self.message.setText(f"✖ {error}")
+            return
+        except OSError as error:
+            self.message.setText(f"✖ The settings could not be saved: {error.strerror or error}")
+            return
+        self.accepted_settings.emit(settings)
+        self.accept()
+
+
+def open_records_dialog(window: Any, database: str | None) -> QDialog:
+    """The records view (``records_view.py``) in a dialog of its own, on this window's database."""
+    dialog = QDialog(window)
+    dialog.setWindowTitle("Records")
+    dialog.resize(1100, 720)
+    layout = QVBoxLayout(dialog)
+    try:
+        from pharmacist_tool.gui import signing
+        from pharmacist_tool.gui.records_view import RecordsView
+
+        view: QWidget = RecordsView(
+            signing.database(database), parent=dialog, user=window.user_name or None
+        )
+    except UserError as error:
+        view = note(f"The records cannot be opened: {error}")
+    except Exception as error:  # the counter must keep working without the records view
+        log.exception("opening the records view")
+        view = note(f"The records cannot be shown here ({type(error).__name__}); see the log.")
+    layout.addWidget(view, 1)
+    row = QHBoxLayout()
+    row.addStretch(1)
+    close = QPushButton("&Close  Esc")
+    close.setAutoDefault(False)
+    close.clicked.connect(dialog.reject)
+    row.addWidget(close)
+    layout.addLayout(row)
+    dialog.open()
+    window.records_dialog = dialog
+    return dialog

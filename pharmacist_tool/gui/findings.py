@@ -1,0 +1,194 @@
+"""The findings panel: beside every step, updated from the engine on each change.
+
+Severity is shown by an icon and a word, never colour alone. Each ``warn`` and clinical ``block``
+takes the pharmacist's resolution; a programme block has no resolution box and says why.
+Widgets are kept per finding code and updated in place, so typing a resolution never loses focus.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pharmacist_tool.gui.widgets import (
+    SEVERITY_ORDER,
+    bold,
+    frame_style,
+    heading,
+    note,
+    severity_text,
+)
+
+DISPENSE_WORDS = {
+    "do-not-dispense": "✖ Do not hand over",
+    "needs-action": "⚠ Needs action before handing over",
+    "ok": "✓ Ready to hand over",
+}
+
+PROGRAMME_BLOCK_WHY = (
+    "Programme rule: this cannot be overridden. The medicine cannot be handed over until it is "
+    "put right (for example a new test, prescription or authorization)."
+)
+
+
+class FindingItem(QFrame):
+    resolution_changed = Signal(str, str)
+    go_to = Signal(str)
+
+    def __init__(self, finding: object, step_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.code = finding.code  # type: ignore[attr-defined]
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        frame_style(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 6, 8, 6)
+        top = QHBoxLayout()
+        self.severity = QLabel()
+        bold(self.severity)
+        self.subject = QLabel()
+        self.subject.setWordWrap(True)
+        top.addWidget(self.severity)
+        top.addWidget(self.subject, 1)
+        layout.addLayout(top)
+        self.message = note()
+        self.action = note()
+        layout.addWidget(self.message)
+        layout.addWidget(self.action)
+        self.why = note(PROGRAMME_BLOCK_WHY)
+        bold(self.why)
+        layout.addWidget(self.why)
+        self.resolution_label = QLabel("Resolution (Ctrl+F goes to the first):")
+        self.resolution = QLineEdit()
+        self.resolution.setPlaceholderText("What you did about it, in your words")
+        self.resolution_label.setBuddy(self.resolution)
+        self.resolution.textEdited.connect(
+            lambda text: self.resolution_changed.emit(self.code, text)
+        )
+        layout.addWidget(self.resolution_label)
+        layout.addWidget(self.resolution)
+        self.jump = QPushButton()
+        self.jump.setAutoDefault(False)
+        self.jump.clicked.connect(lambda: self.go_to.emit(self.code))
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.jump)
+        layout.addLayout(row)
+        self.update_from(finding, step_label)
+
+    def update_from(self, finding: object, step_label: str) -> None:
+        f = finding
+        sev = f.severity  # type: ignore[attr-defined]
+        stands = f.stands  # type: ignore[attr-defined]
+        state = "" if sev == "info" else (" — open" if stands else " — resolved")
+        self.severity.setText(severity_text(sev) + state)
+        subject = f.subject or ""  # type: ignore[attr-defined]
+        self.subject.setText(f"“{subject}”" if subject else f.category)  # type: ignore[attr-defined]
+        self.message.setText(f.message)  # type: ignore[attr-defined]
+        action = f.action  # type: ignore[attr-defined]
+        self.action.setText(f"What to do: {action}" if action else "")
+        self.action.setVisible(bool(action))
+        programme_block = sev == "block" and f.programme_rule  # type: ignore[attr-defined]
+        self.why.setVisible(programme_block)
+        needs = f.needs_resolution  # type: ignore[attr-defined]
+        self.resolution_label.setVisible(needs)
+        self.resolution.setVisible(needs)
+        self.resolution.setAccessibleName(f"Resolution for {f.code}")  # type: ignore[attr-defined]
+        text = f.resolution or ""  # type: ignore[attr-defined]
+        if needs and self.resolution.text() != text and not self.resolution.hasFocus():
+            self.resolution.setText(text)
+        self.jump.setText(f"Show in {step_label}")
+        self.jump.setAccessibleName(f"Show {f.code} in {step_label}")  # type: ignore[attr-defined]
+        self.setAccessibleName(f"{severity_text(sev)}{state}: {f.message}")  # type: ignore[attr-defined]
+
+
+class FindingsPanel(QWidget):
+    resolution_changed = Signal(str, str)
+    go_to = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Findings")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(heading("Findings", 2))
+        self.verdict = QLabel()
+        bold(self.verdict)
+        self.verdict.setWordWrap(True)
+        self.verdict.setAccessibleName("Verdict")
+        outer.addWidget(self.verdict)
+        self.problems = note()
+        self.problems.setAccessibleName("Not complete")
+        outer.addWidget(self.problems)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        self.list = QVBoxLayout(body)
+        self.list.setContentsMargins(0, 0, 4, 0)
+        self.list.addStretch(1)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+        self.items: dict[str, FindingItem] = {}
+
+    def show_problems(self, problems: list[str]) -> None:
+        """The case is not complete enough to assess: say what is missing, drop stale findings."""
+        self.verdict.setText("○ Not assessed yet")
+        self.problems.setText(
+            "Complete these to see the checks:\n" + "\n".join(f"• {p}" for p in problems)
+        )
+        self.problems.setVisible(bool(problems))
+        self._set_items([], {})
+
+    def show_assessment(self, assessment: object, step_labels: dict[str, str]) -> None:
+        self.verdict.setText(DISPENSE_WORDS.get(assessment.dispense, assessment.dispense))  # type: ignore[attr-defined]
+        self.problems.setVisible(False)
+        # By severity only (stable): a finding does not jump away while its resolution is typed.
+        findings = sorted(
+            assessment.findings,  # type: ignore[attr-defined]
+            key=lambda f: SEVERITY_ORDER.get(f.severity, 9),
+        )
+        self._set_items(findings, step_labels)
+
+    def _set_items(self, findings: list[object], step_labels: dict[str, str]) -> None:
+        wanted = [f.code for f in findings]  # type: ignore[attr-defined]
+        for code in list(self.items):
+            if code not in wanted:
+                item = self.items.pop(code)
+                self.list.removeWidget(item)
+                item.hide()
+                item.deleteLater()
+        for index, finding in enumerate(findings):
+            code = finding.code  # type: ignore[attr-defined]
+            label = step_labels.get(code, "")
+            item = self.items.get(code)
+            if item is None:
+                item = FindingItem(finding, label)
+                item.resolution_changed.connect(self.resolution_changed)
+                item.go_to.connect(self.go_to)
+                self.items[code] = item
+            else:
+                item.update_from(finding, label)
+            if self.list.indexOf(item) != index:
+                self.list.removeWidget(item)
+                self.list.insertWidget(index, item)
+
+    def focus_widgets(self) -> list[QWidget]:
+        """The panel's inputs in display order (for the tab chain)."""
+        result: list[QWidget] = []
+        for i in range(self.list.count()):
+            widget = self.list.itemAt(i).widget()
+            if isinstance(widget, FindingItem):
+                if widget.resolution.isVisibleTo(widget):
+                    result.append(widget.resolution)
+                result.append(widget.jump)
+        return result

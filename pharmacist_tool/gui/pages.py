@@ -1,0 +1,971 @@
+"""The seven steps of a counselling session, each a page the pharmacist can jump to.
+
+Every page reads its part of the case (``load``) and writes it back (``collect``), reporting the
+fields that are not entered yet, the text typed that is not valid yet (kept in the draft, never
+thrown away) and a message per problem naming the field.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pharmacist_tool.case import Case, Outcome, PregnancyTest
+from pharmacist_tool.gui import services
+from pharmacist_tool.gui.inputs import (
+    CountInput,
+    DateInput,
+    NumberInput,
+    attach_completer,
+    set_completions,
+)
+from pharmacist_tool.gui.widgets import add_row, bold, heading, note
+
+PLACEHOLDER_DATE = dt.date(1900, 1, 1)
+
+LANGUAGES = {"en": "English", "es": "Español"}
+
+
+@dataclass
+class Collected:
+    unset: set[str] = field(default_factory=set)
+    typed: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    """Fields not entered or not valid: the case cannot be assessed yet."""
+    pending: list[str] = field(default_factory=list)
+    """Things typed but not finished (not added to a list): they only hold up signing."""
+
+
+def _date_field(result: Collected, name: str, label: str, widget: DateInput) -> dt.date | None:
+    problem = widget.problem(label)
+    if problem:
+        result.unset.add(name)
+        result.problems.append(problem)
+        if widget.text().strip():
+            result.typed[name] = widget.text()
+        return None
+    return widget.value()
+
+
+def _number_field(result: Collected, name: str, label: str, widget: NumberInput) -> float | None:
+    problem = widget.problem(label)
+    if problem:
+        result.unset.add(name)
+        result.problems.append(problem)
+        if widget.text().strip():
+            result.typed[name] = widget.text()
+        return None
+    return widget.value()
+
+
+def _count_field(result: Collected, name: str, label: str, widget: CountInput) -> int | None:
+    value = widget.count()
+    if value is None and not widget.optional:
+        result.unset.add(name)
+        result.problems.append(f"{label}: not entered")
+    return value
+
+
+class StepPage(QWidget):
+    changed = Signal()
+    title = ""
+    short = ""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kb: Any = None
+        self._loading = False
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        body = QWidget()
+        self.body = QVBoxLayout(body)
+        self.heading = heading(self.title)
+        self.body.addWidget(self.heading)
+        self.scroll.setWidget(body)
+        outer.addWidget(self.scroll)
+
+    def finish(self) -> None:
+        self.body.addStretch(1)
+
+    def _emit(self, *_: object) -> None:
+        if not self._loading:
+            self.changed.emit()
+
+    def watch(self, *widgets: QWidget) -> None:
+        for w in widgets:
+            if isinstance(w, QLineEdit):
+                w.textChanged.connect(self._emit)
+            elif isinstance(w, QComboBox):
+                w.currentIndexChanged.connect(self._emit)
+            elif isinstance(w, QSpinBox):
+                w.valueChanged.connect(self._emit)
+            elif isinstance(w, QCheckBox | QRadioButton):
+                w.toggled.connect(self._emit)
+
+    def set_kb(self, kb: Any) -> None:
+        self.kb = kb
+
+    def load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+        self._loading = True
+        try:
+            self._load(case, unset, typed)
+        finally:
+            self._loading = False
+
+    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+        pass
+
+    def collect(self, case: Case, result: Collected) -> None:
+        pass
+
+    def update_assessment(self, case: Case, assessment: Any) -> None:
+        pass
+
+    def first_input(self) -> QWidget | None:
+        return None
+
+
+def _typed_or(widget: QLineEdit, name: str, typed: dict[str, str], text: str) -> None:
+    widget.setText(typed.get(name, text))
+
+
+class PatientPage(StepPage):
+    title = "1  Patient and prescription"
+    short = "Patient"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        box = QGroupBox("Patient")
+        form = QFormLayout(box)
+        self.name = QLineEdit()
+        self.name.setMaxLength(200)
+        self.dob = DateInput()
+        self.weight = NumberInput("kg", 0, 400)
+        self.pregnancy = QComboBox()
+        self.pregnancy.addItems(["Not entered", "Can get pregnant", "Cannot get pregnant"])
+        add_row(form, "&Name:", self.name, "The patient's full name as on the prescription")
+        add_row(form, "Date of &birth:", self.dob, "Year-month-day, e.g. 2004-03-02")
+        add_row(form, "&Weight (kg):", self.weight, "Body weight in kilograms, for the dose check")
+        add_row(
+            form,
+            "Can get &pregnant:",
+            self.pregnancy,
+            "The prescriber's risk category; it decides the pregnancy-prevention step",
+        )
+        self.body.addWidget(box)
+
+        box = QGroupBox("Programme")
+        form = QFormLayout(box)
+        self.rule_set = QComboBox()
+        self.rule_set.addItems(list(services.RULE_SETS))
+        self.counselled_on = DateInput()
+        add_row(form, "&Rules:", self.rule_set, "The risk-management programme that applies")
+        add_row(
+            form, "C&ounselled on:", self.counselled_on, "Today, unless recording a past session"
+        )
+        self.body.addWidget(box)
+
+        box = QGroupBox("Prescription")
+        form = QFormLayout(box)
+        self.medicine = QLineEdit()
+        self.medicine_completer = attach_completer(self.medicine, [])
+        self.strength = NumberInput("mg", 0, 1000)
+        self.units = CountInput(100)
+        self.doses = CountInput(100)
+        self.prescribed_on = DateInput()
+        self.prescriber = QLineEdit()
+        add_row(
+            form, "&Medicine:", self.medicine, "Brand or generic name; completion offers known ones"
+        )
+        add_row(form, "S&trength (mg):", self.strength, "Strength of one capsule in mg")
+        add_row(form, "&Units per dose:", self.units, "Capsules per dose")
+        add_row(form, "&Doses per day:", self.doses, "How many times a day")
+        add_row(form, "Pr&escribed on:", self.prescribed_on, "Date on the prescription")
+        add_row(form, "Prescr&iber:", self.prescriber, "Who prescribed it")
+        self.dose_note = note()
+        self.dose_note.setAccessibleName("Dose")
+        form.addRow(self.dose_note)
+        self.body.addWidget(box)
+        self.finish()
+        self.watch(
+            self.name, self.dob, self.weight, self.pregnancy, self.rule_set, self.counselled_on,
+            self.medicine, self.strength, self.units, self.doses, self.prescribed_on,
+            self.prescriber,
+        )  # fmt: skip
+
+    def set_kb(self, kb: Any) -> None:
+        super().set_kb(kb)
+        set_completions(self.medicine_completer, services.product_names(kb))
+        current = self.rule_set.currentText()
+        self._loading, was = True, self._loading
+        self.rule_set.clear()
+        self.rule_set.addItems(services.rule_set_ids(kb))
+        self.rule_set.setCurrentText(current)
+        self._loading = was
+
+    def first_input(self) -> QWidget:
+        return self.name
+
+    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+        p, rx = case.patient, case.prescription
+        self.name.setText(p.name)
+        dob = "" if "patient.date_of_birth" in unset else p.date_of_birth.isoformat()
+        _typed_or(self.dob, "patient.date_of_birth", typed, dob)
+        _typed_or(self.weight, "patient.weight_kg", typed,
+                  "" if "patient.weight_kg" in unset else f"{p.weight_kg:g}")  # fmt: skip
+        if "patient.can_get_pregnant" in unset:
+            self.pregnancy.setCurrentIndex(0)
+        else:
+            self.pregnancy.setCurrentIndex(1 if p.can_get_pregnant else 2)
+        if self.rule_set.findText(case.rule_set) < 0:
+            self.rule_set.addItem(case.rule_set)
+        self.rule_set.setCurrentText(case.rule_set)
+        _typed_or(self.counselled_on, "counselled_on", typed, case.counselled_on.isoformat())
+        self.medicine.setText(rx.medicine)
+        _typed_or(self.strength, "prescription.strength_mg", typed,
+                  "" if "prescription.strength_mg" in unset else f"{rx.strength_mg:g}")  # fmt: skip
+        self.units.set_count(None if "prescription.units_per_dose" in unset else rx.units_per_dose)
+        self.doses.set_count(None if "prescription.doses_per_day" in unset else rx.doses_per_day)
+        on = "" if "prescription.prescribed_on" in unset else rx.prescribed_on.isoformat()
+        _typed_or(self.prescribed_on, "prescription.prescribed_on", typed, on)
+        self.prescriber.setText(rx.prescriber)
+
+    def collect(self, case: Case, result: Collected) -> None:
+        p, rx = case.patient, case.prescription
+        p.name = self.name.text()
+        if not p.name.strip():
+            result.problems.append("Name: not entered")
+        dob = _date_field(result, "patient.date_of_birth", "Date of birth", self.dob)
+        p.date_of_birth = dob or PLACEHOLDER_DATE
+        weight = _number_field(result, "patient.weight_kg", "Weight", self.weight)
+        p.weight_kg = weight or 1.0
+        if self.pregnancy.currentIndex() == 0:
+            result.unset.add("patient.can_get_pregnant")
+            result.problems.append("Can get pregnant: not entered")
+            p.can_get_pregnant = True
+        else:
+            p.can_get_pregnant = self.pregnancy.currentIndex() == 1
+        case.rule_set = self.rule_set.currentText()
+        on = _date_field(result, "counselled_on", "Counselled on", self.counselled_on)
+        case.counselled_on = on or dt.date.today()
+        rx.medicine = self.medicine.text()
+        if not rx.medicine.strip():
+            result.problems.append("Medicine: not entered")
+        strength = _number_field(result, "prescription.strength_mg", "Strength", self.strength)
+        rx.strength_mg = strength or 1.0
+        rx.units_per_dose = (
+            _count_field(result, "prescription.units_per_dose", "Units per dose", self.units) or 1
+        )
+        rx.doses_per_day = (
+            _count_field(result, "prescription.doses_per_day", "Doses per day", self.doses) or 1
+        )
+        prescribed = _date_field(
+            result, "prescription.prescribed_on", "Prescribed on", self.prescribed_on
+        )
+        rx.prescribed_on = prescribed or case.counselled_on
+        rx.prescriber = self.prescriber.text()
+
+    def update_assessment(self, case: Case, assessment: Any) -> None:
+        if assessment is None:
+            self.dose_note.setText("")
+            return
+        self.dose_note.setText(
+            f"Daily dose {assessment.daily_dose_mg:g} mg = "
+            f"{assessment.dose_mg_per_kg_per_day:.2f} mg/kg/day"
+            + (f" · {assessment.product}" if getattr(assessment, "product", "") else "")
+        )
+
+
+def countdown_text(deadline: dt.date | None, now: dt.datetime) -> str:
+    """The pick-up deadline in words: the deadline is the end of that day, local time."""
+    if deadline is None:
+        return "No pick-up deadline applies."
+    end = dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time())
+    when = deadline.strftime("%a %d %b %Y")
+    left = end - now
+    if left.total_seconds() <= 0:
+        days = (now.date() - deadline).days
+        return f"✖ Pick-up window CLOSED on {when} ({days} day{'s' * (days != 1)} ago)"
+    hours = int(left.total_seconds() // 3600)
+    days, hours = divmod(hours, 24)
+    minutes = int(left.total_seconds() // 60) % 60
+    if days:
+        rest = f"{days} day{'s' * (days != 1)} {hours} h left"
+    else:
+        rest = f"{hours} h {minutes} min left"
+    return f"Pick up by {when} — {rest}"
+
+
+class ProgrammePage(StepPage):
+    title = "2  Programme checks"
+    short = "Programme"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.countdown = QLabel()
+        bold(self.countdown)
+        self.countdown.setAccessibleName("Pick-up deadline")
+        self.countdown.setWordWrap(True)
+        self.body.addWidget(self.countdown)
+        self.next_test = note()
+        self.next_test.setAccessibleName("Next pregnancy test")
+        self.body.addWidget(self.next_test)
+        box = QGroupBox("Authorization and supply")
+        form = QFormLayout(box)
+        self.authorization = QLineEdit()
+        self.authorization.setMaxLength(200)
+        self.auth_label = add_row(
+            form, "&Authorization:", self.authorization,
+            "The programme's dispensing authorization (iPLEDGE RMA number in the US)",
+        )  # fmt: skip
+        self.days = CountInput(366)
+        self.quantity = CountInput(10000, optional=True)
+        self.refills = QSpinBox()
+        self.refills.setRange(0, 99)
+        add_row(form, "Days' su&pply:", self.days, "How many days the supply lasts")
+        add_row(form, "&Quantity:", self.quantity, "Number of capsules")
+        add_row(form, "Refi&lls:", self.refills, "Refills on the prescription")
+        self.body.addWidget(box)
+        self.rules = note()
+        self.rules.setAccessibleName("Programme rules")
+        self.body.addWidget(self.rules)
+        self.finish()
+        self.watch(self.authorization, self.days, self.quantity, self.refills)
+        self.deadline: dt.date | None = None
+
+    def first_input(self) -> QWidget:
+        return self.authorization
+
+    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+        rx = case.prescription
+        self.authorization.setText(rx.authorization or "")
+        self.days.set_count(None if "prescription.days_supply" in unset else rx.days_supply)
+        self.quantity.set_count(rx.quantity)
+        self.refills.setValue(rx.refills)
+
+    def collect(self, case: Case, result: Collected) -> None:
+        rx = case.prescription
+        rx.authorization = self.authorization.text().strip() or None
+        rx.days_supply = (
+            _count_field(result, "prescription.days_supply", "Days' supply", self.days) or 1
+        )
+        rx.quantity = self.quantity.count()
+        rx.refills = self.refills.value()
+
+    def update_assessment(self, case: Case, assessment: Any) -> None:
+        self.deadline = assessment.pick_up_by if assessment is not None else None
+        self.tick()
+        due = assessment.next_pregnancy_test_due if assessment is not None else None
+        self.next_test.setText(
+            f"Next pregnancy test due by {due.strftime('%a %d %b %Y')}." if due else ""
+        )
+        version = _rule_version(self.kb, case)
+        if version is not None:
+            label = version.authorization_label or "Authorization"
+            self.auth_label.setText(f"&{label}:")
+            self.authorization.setAccessibleName(label)
+            need = "required" if version.requires_authorization else "not used by this programme"
+            self.rules.setText(
+                f"{version.title} (in force from {version.effective_from:%d %b %Y}): "
+                f"authorization {need}; at most {version.max_days_supply} days' supply"
+                + ("" if version.refills_allowed else "; no refills")
+                + (f". Contact: {version.contact}" if version.contact else ".")
+            )
+
+    def tick(self) -> None:
+        self.countdown.setText(countdown_text(self.deadline, dt.datetime.now()))
+
+
+def _rule_version(kb: Any, case: Case) -> Any:
+    for rs in getattr(kb, "rule_sets", []) or []:
+        if rs.id != case.rule_set:
+            continue
+        in_force = [v for v in rs.versions if v.effective_from <= case.counselled_on]
+        chosen = max(in_force, key=lambda v: v.effective_from, default=None)
+        return chosen or (rs.versions[0] if rs.versions else None)
+    return None
+
+
+class ListEditor(QWidget):
+    """A line to type into (with completion), Add, and the list with what each line matched."""
+
+    changed = Signal()
+
+    def __init__(self, label: str, add_text: str, description: str) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        row = QHBoxLayout()
+        self.caption = QLabel(label)
+        self.edit = QLineEdit()
+        self.edit.setMaxLength(200)
+        self.caption.setBuddy(self.edit)
+        self.edit.setAccessibleName(label.replace("&", "").rstrip(":"))
+        self.edit.setAccessibleDescription(description)
+        self.edit.setPlaceholderText(description)
+        self.completer = attach_completer(self.edit, [])
+        self.add = QPushButton(add_text)
+        self.add.setAutoDefault(False)
+        row.addWidget(self.caption)
+        row.addWidget(self.edit, 1)
+        row.addWidget(self.add)
+        layout.addLayout(row)
+        self.list = QListWidget()
+        self.list.setAccessibleName(label.replace("&", "").rstrip(":") + " list")
+        self.list.setAccessibleDescription("Delete removes the selected line")
+        self.list.setMinimumHeight(90)
+        layout.addWidget(self.list)
+        self.remove = QPushButton("Remove selected (Del)")
+        self.remove.setAutoDefault(False)
+        row2 = QHBoxLayout()
+        row2.addStretch(1)
+        row2.addWidget(self.remove)
+        layout.addLayout(row2)
+        self.edit.returnPressed.connect(self._add)
+        self.add.clicked.connect(self._add)
+        self.remove.clicked.connect(self._remove)
+        self.list.installEventFilter(self)
+        self.values: list[str] = []
+        self.describe = lambda text: ""
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802
+        from PySide6.QtCore import QEvent
+
+        if (
+            watched is self.list
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+        ):
+            self._remove()
+            return True
+        return False
+
+    def _add(self) -> None:
+        text = self.edit.text().strip()
+        if not text:
+            return
+        self.values.append(text)
+        self.edit.clear()
+        self.refresh()
+        self.changed.emit()
+
+    def _remove(self) -> None:
+        row = self.list.currentRow()
+        if 0 <= row < len(self.values):
+            del self.values[row]
+            self.refresh()
+            self.list.setCurrentRow(min(row, len(self.values) - 1))
+            self.changed.emit()
+
+    def set_values(self, values: list[str]) -> None:
+        self.values = list(values)
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.list.clear()
+        for value in self.values:
+            matched = self.describe(value)
+            item = QListWidgetItem(f"{value}   →   {matched}" if matched else value)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{value}: {matched}")
+            self.list.addItem(item)
+
+
+class PregnancyPage(StepPage):
+    title = "3  Pregnancy prevention"
+    short = "Pregnancy"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.not_needed = note(
+            "Not needed: the prescriber's category says this patient cannot get pregnant."
+        )
+        bold(self.not_needed)
+        self.body.addWidget(self.not_needed)
+        self.content = QWidget()
+        layout = QVBoxLayout(self.content)
+        layout.setContentsMargins(0, 0, 0, 0)
+
+        tests = QGroupBox("Pregnancy tests")
+        tl = QVBoxLayout(tests)
+        row = QHBoxLayout()
+        self.test_date = DateInput()
+        self.test_result = QComboBox()
+        self.test_result.addItems(["negative", "positive"])
+        date_label = QLabel("&Test date:")
+        date_label.setBuddy(self.test_date)
+        self.test_date.setAccessibleName("Test date")
+        result_label = QLabel("Res&ult:")
+        result_label.setBuddy(self.test_result)
+        self.test_result.setAccessibleName("Test result")
+        self.add_test = QPushButton("Add t&est")
+        self.add_test.setAutoDefault(False)
+        for w in (date_label, self.test_date, result_label, self.test_result, self.add_test):
+            row.addWidget(w)
+        row.addStretch(1)
+        tl.addLayout(row)
+        self.test_problem = note()
+        tl.addWidget(self.test_problem)
+        self.tests = QListWidget()
+        self.tests.setAccessibleName("Pregnancy tests list")
+        self.tests.setAccessibleDescription("Delete removes the selected test")
+        self.tests.setMaximumHeight(110)
+        self.tests.installEventFilter(self)
+        tl.addWidget(self.tests)
+        layout.addWidget(tests)
+
+        methods = QGroupBox("Birth control")
+        ml = QVBoxLayout(methods)
+        self.methods = ListEditor(
+            "&Method:", "&Add method", "A method as the patient says it, e.g. copper IUD"
+        )
+        self.methods.describe = self._describe_method
+        ml.addWidget(self.methods)
+        self.abstinence = QCheckBox("Commits to a&bstinence (where the programme accepts it)")
+        self.abstinence.setAccessibleName("Commits to abstinence")
+        ml.addWidget(self.abstinence)
+        self.method_rule = note()
+        ml.addWidget(self.method_rule)
+        layout.addWidget(methods)
+        self.body.addWidget(self.content)
+        self.finish()
+        self.add_test.clicked.connect(self._add_test)
+        self.test_date.returnPressed.connect(self._add_test)
+        self.methods.changed.connect(self._emit)
+        self.abstinence.toggled.connect(self._emit)
+        self.test_values: list[PregnancyTest] = []
+        self.rule_set = "US-iPLEDGE"
+        self.abstinence_term = "abstinence"
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802
+        from PySide6.QtCore import QEvent
+
+        if (
+            watched is self.tests
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+        ):
+            row = self.tests.currentRow()
+            if 0 <= row < len(self.test_values):
+                del self.test_values[row]
+                self._show_tests()
+                self._emit()
+            return True
+        return False
+
+    def _add_test(self) -> None:
+        date = self.test_date.value()
+        if date is None:
+            self.test_problem.setText(self.test_date.problem("Test date") or "")
+            return
+        self.test_problem.setText("")
+        self.test_values.append(PregnancyTest(date=date, result=self.test_result.currentText()))  # type: ignore[arg-type]
+        self.test_values.sort(key=lambda t: t.date)
+        self.test_date.clear()
+        self.test_result.setCurrentIndex(0)
+        self._show_tests()
+        self.test_date.setFocus()
+        self._emit()
+
+    def _show_tests(self) -> None:
+        self.tests.clear()
+        for t in self.test_values:
+            mark = "✖ POSITIVE" if t.result == "positive" else "negative"
+            self.tests.addItem(f"{t.date:%a %d %b %Y} ({t.date.isoformat()}) — {mark}")
+
+    def _describe_method(self, text: str) -> str:
+        if self.kb is None:
+            return ""
+        return services.match_method(self.kb, text, self.rule_set).text
+
+    def set_kb(self, kb: Any) -> None:
+        super().set_kb(kb)
+        set_completions(self.methods.completer, services.method_terms(kb))
+        for method in getattr(kb, "contraception", []):
+            if "abstinence" in method.status.values():
+                self.abstinence_term = method.terms[0] if method.terms else method.label
+        self.methods.refresh()
+
+    def first_input(self) -> QWidget:
+        return self.test_date if self.content.isVisibleTo(self) else self.heading
+
+    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+        self.rule_set = case.rule_set
+        self.test_values = list(case.pregnancy_tests)
+        self._show_tests()
+        methods = list(case.contraception)
+        abst = [m for m in methods if self._is_abstinence(m)]
+        self.abstinence.setChecked(bool(abst))
+        self.methods.set_values([m for m in methods if m not in abst])
+        self.test_date.setText(typed.get("draft.test_date", ""))
+        self.methods.edit.setText(typed.get("draft.method", ""))
+        self._show_applicable(case)
+
+    def _is_abstinence(self, text: str) -> bool:
+        return text.strip().lower() in {self.abstinence_term.lower(), "abstinence"}
+
+    def _show_applicable(self, case: Case) -> None:
+        applies = case.patient.can_get_pregnant
+        self.not_needed.setVisible(not applies)
+        self.content.setVisible(applies)
+
+    def collect(self, case: Case, result: Collected) -> None:
+        self.rule_set = case.rule_set
+        case.pregnancy_tests = list(self.test_values)
+        methods = list(self.methods.values)
+        if self.abstinence.isChecked():
+            methods.append(self.abstinence_term)
+        case.contraception = methods
+        if self.test_date.text().strip():
+            result.typed["draft.test_date"] = self.test_date.text()
+            result.pending.append(
+                f"Pregnancy test dated “{self.test_date.text()}” is typed but not added"
+            )
+        if self.methods.edit.text().strip():
+            result.typed["draft.method"] = self.methods.edit.text()
+            result.pending.append(
+                f"Birth control “{self.methods.edit.text()}” is typed but not added (press Enter)"
+            )
+        self._show_applicable(case)
+
+    def update_assessment(self, case: Case, assessment: Any) -> None:
+        version = _rule_version(self.kb, case)
+        if version is not None:
+            words = {
+                "two-methods-one-primary": "two methods at the same time, at least one primary",
+                "one-highly-effective-or-two": "one highly effective (user-independent) method, "
+                "or two that work together",
+            }
+            self.method_rule.setText(
+                f"{version.title}: "
+                f"{words.get(version.contraception_rule, version.contraception_rule)}"
+                f"; abstinence {'is' if version.abstinence_accepted else 'is not'} accepted; "
+                f"continue for {version.contraception_after_last_dose_days} days "
+                "after the last dose."
+            )
+            self.abstinence.setEnabled(version.abstinence_accepted or self.abstinence.isChecked())
+        self.methods.refresh()
+
+
+class MedicinesPage(StepPage):
+    title = "4  Other medicines"
+    short = "Medicines"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.body.addWidget(
+            note(
+                "Everything else the patient takes, as they say it: prescriptions, "
+                "over-the-counter, vitamins, herbal and skin products. Press Enter to add each."
+            )
+        )
+        self.editor = ListEditor(
+            "&Medicine:", "&Add", "e.g. doxycycline 100 mg, St John's wort, vitamin A"
+        )
+        self.editor.describe = self._describe
+        self.body.addWidget(self.editor)
+        self.none = QCheckBox("Patient takes &nothing else (asked)")
+        self.none.setAccessibleName("Patient takes nothing else")
+        self.body.addWidget(self.none)
+        box = QGroupBox("Alcohol")
+        form = QFormLayout(box)
+        self.alcohol = QComboBox()
+        self.alcohol.addItems(["Not asked", "none", "occasional", "regular"])
+        add_row(form, "A&lcohol:", self.alcohol, "How much alcohol the patient drinks")
+        self.body.addWidget(box)
+        self.finish()
+        self.editor.changed.connect(self._emit)
+        self.watch(self.alcohol)
+
+    def _describe(self, text: str) -> str:
+        if self.kb is None:
+            return ""
+        return services.match_medicine(self.kb, text).text
+
+    def set_kb(self, kb: Any) -> None:
+        super().set_kb(kb)
+        set_completions(self.editor.completer, services.medicine_terms(kb))
+        self.editor.refresh()
+
+    def first_input(self) -> QWidget:
+        return self.editor.edit
+
+    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+        self.editor.set_values(case.medicines)
+        self.editor.edit.setText(typed.get("draft.medicine", ""))
+        self.alcohol.setCurrentText(case.alcohol or "Not asked")
+
+    def collect(self, case: Case, result: Collected) -> None:
+        case.medicines = list(self.editor.values)
+        if self.editor.edit.text().strip():
+            result.typed["draft.medicine"] = self.editor.edit.text()
+            result.pending.append(
+                f"Other medicines: “{self.editor.edit.text()}” is typed but not added (press Enter)"
+            )
+        text = self.alcohol.currentText()
+        case.alcohol = None if text == "Not asked" else text  # type: ignore[assignment]
+
+
+STORAGE_WORDS = ("storage", "store", "dispos", "shar", "return", "keep")
+
+
+def is_storage_item(item_id: str) -> bool:
+    return any(word in item_id.lower() for word in STORAGE_WORDS)
+
+
+class ChecklistPage(StepPage):
+    """Counselling points to confirm, each with its short script to read aloud."""
+
+    storage = False
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.body.addWidget(
+            note(
+                "Read each point to the patient (the script is under it), then tick it. "
+                "Space ticks the focused point; Tab moves to the next."
+            )
+        )
+        self.items_box = QVBoxLayout()
+        self.body.addLayout(self.items_box)
+        self.empty = note("Nothing to confirm here yet: complete the patient and prescription.")
+        self.body.addWidget(self.empty)
+        self.finish()
+        self.boxes: dict[str, QCheckBox] = {}
+        self.scripts: dict[str, QLabel] = {}
+        self.ids: list[str] = []
+        self.state: dict[str, bool] = {}
+
+    def first_input(self) -> QWidget | None:
+        return self.boxes[self.ids[0]] if self.ids else None
+
+    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+        self.state = dict(case.checklist)
+        for item_id, box in self.boxes.items():
+            box.setChecked(self.state.get(item_id, False))
+
+    def collect(self, case: Case, result: Collected) -> None:
+        for item_id, box in self.boxes.items():
+            if box.isChecked():
+                case.checklist[item_id] = True
+            else:
+                case.checklist.pop(item_id, None)
+
+    def update_assessment(self, case: Case, assessment: Any) -> None:
+        entries = [] if assessment is None else assessment.checklist
+        entries = [e for e in entries if is_storage_item(e.id) == self.storage]
+        ids = [e.id for e in entries]
+        if ids != self.ids:
+            self._rebuild(entries, case)
+        for e in entries:
+            box = self.boxes[e.id]
+            text = f"{e.title}" + ("" if e.required else " (optional)")
+            if box.text() != text:
+                box.setText(text)
+        self.empty.setVisible(not ids)
+
+    def _rebuild(self, entries: list[Any], case: Case) -> None:
+        while self.items_box.count():
+            widget = self.items_box.takeAt(0).widget()
+            if widget is not None:
+                widget.deleteLater()
+        self.boxes.clear()
+        self.scripts.clear()
+        self._loading = True
+        for e in entries:
+            box = QCheckBox(e.title)
+            bold(box)
+            box.setAccessibleName(e.title)
+            box.setAccessibleDescription(e.script)
+            box.setChecked(bool(case.checklist.get(e.id)))
+            box.toggled.connect(self._emit)
+            script = note(f"“{e.script}”" if e.script else "")
+            script.setContentsMargins(24, 0, 0, 8)
+            self.items_box.addWidget(box)
+            self.items_box.addWidget(script)
+            self.boxes[e.id] = box
+            self.scripts[e.id] = script
+        self._loading = False
+        self.ids = [e.id for e in entries]
+
+
+class CounsellingPage(ChecklistPage):
+    title = "5  Counselling points"
+    short = "Counselling"
+    storage = False
+
+
+class StoragePage(ChecklistPage):
+    title = "6  Storage and disposal"
+    short = "Storage"
+    storage = True
+
+
+OUTCOMES = [
+    ("handed-over", "&Handed over after counselling"),
+    ("not-handed-over", "Not &handed over (give the reason)"),
+    ("declined", "Patient &declined counselling (give the reason)"),
+]
+
+
+class ReviewPage(StepPage):
+    title = "7  Review and sign"
+    short = "Sign"
+    preview_requested = Signal()
+    sign_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.summary = note()
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setAccessibleName("Summary")
+        self.body.addWidget(self.summary)
+
+        box = QGroupBox("Outcome")
+        ol = QVBoxLayout(box)
+        self.outcome_group = QButtonGroup(self)
+        self.outcome_buttons: dict[str, QRadioButton] = {}
+        labels = [
+            "Handed &over after counselling",
+            "&Not handed over",
+            "Patient decl&ined counselling",
+        ]
+        for (status, _), label in zip(OUTCOMES, labels, strict=True):
+            button = QRadioButton(label)
+            button.setAccessibleName(label.replace("&", ""))
+            self.outcome_group.addButton(button)
+            self.outcome_buttons[status] = button
+            ol.addWidget(button)
+            button.toggled.connect(self._emit)
+        form = QFormLayout()
+        self.reason = QLineEdit()
+        self.reason.setMaxLength(2000)
+        add_row(
+            form,
+            "&Reason:",
+            self.reason,
+            "Why the medicine was not handed over, or why counselling was declined",
+        )
+        ol.addLayout(form)
+        self.body.addWidget(box)
+
+        box = QGroupBox("Handout")
+        form = QFormLayout(box)
+        self.language = QComboBox()
+        for code, name in LANGUAGES.items():
+            self.language.addItem(f"{name} ({code})", code)
+        self.large_print = QCheckBox("&Large print")
+        self.large_print.setAccessibleName("Large print")
+        add_row(form, "Lan&guage:", self.language, "Language of the patient's handout")
+        form.addRow(self.large_print)
+        self.preview = QPushButton("&Preview handout… (Ctrl+P)")
+        self.preview.setAutoDefault(False)
+        self.preview.clicked.connect(self.preview_requested)
+        form.addRow(self.preview)
+        self.handout_note = note("No handout previewed yet.")
+        form.addRow(self.handout_note)
+        self.body.addWidget(box)
+
+        box = QGroupBox("Before signing")
+        ml = QVBoxLayout(box)
+        self.missing = note()
+        self.missing.setAccessibleName("Missing before signing")
+        ml.addWidget(self.missing)
+        self.body.addWidget(box)
+
+        box = QGroupBox("Sign (a pharmacist signs)")
+        form = QFormLayout(box)
+        self.user = QLineEdit()
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        add_row(form, "&User:", self.user, "The pharmacist's user name")
+        add_row(form, "Pass&word:", self.password, "Your password, asked again to sign")
+        self.sign = QPushButton("Sign re&cord (Enter in the password)")
+        self.sign.setAutoDefault(False)
+        self.sign.clicked.connect(self.sign_requested)
+        self.password.returnPressed.connect(self.sign_requested)
+        form.addRow(self.sign)
+        self.sign_message = note()
+        self.sign_message.setAccessibleName("Signing message")
+        form.addRow(self.sign_message)
+        self.body.addWidget(box)
+        self.finish()
+        self.watch(self.reason, self.language, self.large_print)
+
+    def first_input(self) -> QWidget:
+        checked = self.outcome_group.checkedButton()
+        return checked or self.outcome_buttons["handed-over"]
+
+    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+        self.outcome_group.setExclusive(False)
+        for button in self.outcome_buttons.values():
+            button.setChecked(False)
+        self.outcome_group.setExclusive(True)
+        if case.outcome is not None:
+            self.outcome_buttons[case.outcome.status].setChecked(True)
+            self.reason.setText(case.outcome.reason)
+        else:
+            self.reason.setText(typed.get("draft.reason", ""))
+        index = self.language.findData(case.patient.handout_language)
+        if index < 0:
+            self.language.addItem(case.patient.handout_language, case.patient.handout_language)
+            index = self.language.count() - 1
+        self.language.setCurrentIndex(index)
+        self.large_print.setChecked(case.patient.large_print)
+
+    def collect(self, case: Case, result: Collected) -> None:
+        status = next((s for s, b in self.outcome_buttons.items() if b.isChecked()), None)
+        if status is None:
+            case.outcome = None
+            if self.reason.text().strip():
+                result.typed["draft.reason"] = self.reason.text()
+        else:
+            case.outcome = Outcome(status=status, reason=self.reason.text())  # type: ignore[arg-type]
+        case.patient.handout_language = self.language.currentData() or "en"
+        case.patient.large_print = self.large_print.isChecked()
+
+    def show_missing(self, missing: list[str]) -> None:
+        if missing:
+            self.missing.setText(
+                "Signing is not possible yet:\n" + "\n".join(f"• {m}" for m in missing)
+            )
+        else:
+            self.missing.setText("✓ Nothing is missing: the session can be signed.")
+
+    def show_summary(self, text: str) -> None:
+        self.summary.setText(text)
+
+
+def make_pages() -> list[StepPage]:
+    return [
+        PatientPage(),
+        ProgrammePage(),
+        PregnancyPage(),
+        MedicinesPage(),
+        CounsellingPage(),
+        StoragePage(),
+        ReviewPage(),
+    ]

@@ -1,0 +1,138 @@
+"""The window's door to the rest of the tool: knowledge base, engine, records and handout.
+
+Everything heavy is imported here lazily: the knowledge base and the engine when the first case is
+shown, the records (SQLAlchemy) only when someone signs in, signs or opens the records, the
+handout (ReportLab) only when it is previewed or signed. This module imports no Qt.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+RULE_SETS = ("US-iPLEDGE", "UK-PPP", "EU-PPP")
+
+
+@lru_cache(maxsize=1)
+def knowledge_base() -> Any:
+    from pharmacist_tool.knowledge import load_for_counter
+
+    return load_for_counter()
+
+
+def assess(case: Any, kb: Any) -> Any:
+    from pharmacist_tool.engine import assess as run
+
+    return run(case, kb)
+
+
+def missing_for_signing(case: Any, assessment: Any) -> list[str]:
+    from pharmacist_tool.engine.readiness import missing_for_signing as missing
+
+    result: list[str] = missing(case, assessment)
+    return result
+
+
+def rule_set_ids(kb: Any) -> list[str]:
+    try:
+        return [rs.id for rs in kb.rule_sets] or list(RULE_SETS)
+    except AttributeError:
+        return list(RULE_SETS)
+
+
+def product_names(kb: Any) -> list[str]:
+    names: list[str] = []
+    for product in getattr(kb, "products", []):
+        names.append(product.name)
+        names.extend(n for n in product.names if n.lower() != product.name.lower())
+    return sorted(set(names), key=str.lower)
+
+
+def medicine_terms(kb: Any) -> list[str]:
+    terms: set[str] = set()
+    for rule in getattr(kb, "interactions", []):
+        terms.update(rule.terms)
+    return sorted(terms, key=str.lower)
+
+
+def method_terms(kb: Any) -> list[str]:
+    terms: set[str] = set()
+    for method in getattr(kb, "contraception", []):
+        terms.add(method.label)
+        terms.update(method.terms)
+    return sorted(terms, key=str.lower)
+
+
+def family_of(kb: Any, rule_set: str) -> str:
+    for rs in getattr(kb, "rule_sets", []):
+        if rs.id == rule_set:
+            return str(rs.family)
+    return rule_set.split("-", 1)[0]
+
+
+@dataclass(frozen=True)
+class Match:
+    text: str
+    """What the line matched, in words for the pharmacist."""
+    known: bool
+
+
+def match_medicine(kb: Any, text: str) -> Match:
+    try:
+        from pharmacist_tool.knowledge.matching import match_medicine as match
+    except ImportError:
+        return Match("not checked (knowledge base matching unavailable)", False)
+    result = match(kb, text)
+    return _describe(result, kind="medicine")
+
+
+def match_method(kb: Any, text: str, rule_set: str) -> Match:
+    try:
+        from pharmacist_tool.knowledge.matching import match_method as match
+    except ImportError:
+        return Match("not checked (knowledge base matching unavailable)", False)
+    result = match(kb, text)
+    if result is None:
+        return Match("not recognised: not counted as a method", False)
+    method = getattr(result, "method", result)
+    label = getattr(method, "label", str(method))
+    status_map = getattr(method, "status", {})
+    status = status_map.get(family_of(kb, rule_set), "not listed") if status_map else ""
+    words = {
+        "primary": "primary method",
+        "secondary": "secondary method",
+        "not-acceptable": "not acceptable for this programme",
+        "abstinence": "abstinence",
+    }
+    return Match(f"{label}: {words.get(status, status)}", True)
+
+
+def _describe(result: Any, *, kind: str) -> Match:
+    if result is None or result == [] or result == ():
+        return Match("no interaction known with isotretinoin", False)
+    items = result if isinstance(result, list | tuple) else [result]
+    names: list[str] = []
+    for item in items:
+        rule = getattr(item, "rule", item)
+        agent = getattr(rule, "agent", None) or getattr(rule, "label", None) or str(rule)
+        names.append(str(agent))
+    return Match("matches " + ", ".join(dict.fromkeys(names)), True)
+
+
+# -- records (SQLAlchemy): imported only when needed --------------------------------------------
+
+
+def records_module() -> Any:
+    import pharmacist_tool.records as records
+
+    return records
+
+
+def handout_module() -> Any:
+    import pharmacist_tool.handout as handout
+
+    return handout

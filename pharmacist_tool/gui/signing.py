@@ -1,0 +1,77 @@
+"""Signing in, unlocking and signing a record: the records service, imported only when needed.
+
+SQLAlchemy is loaded the first time someone signs in, unlocks or signs, never at start-up.
+The records service enforces who may sign (a pharmacist); the window only asks.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pharmacist_tool.errors import UserError
+
+log = logging.getLogger(__name__)
+
+_open: dict[str, Any] = {}
+
+
+def database(url: str | None) -> Any:
+    """The records database for this window (opened, created or migrated once)."""
+    from pharmacist_tool import paths
+    from pharmacist_tool.records.db import open_database
+
+    key = paths.database_url(url)
+    db = _open.get(key)
+    if db is None:
+        db = open_database(key)
+        _open[key] = db
+    return db
+
+
+def close_all() -> None:
+    for db in _open.values():
+        try:
+            db.close()
+        except Exception:  # closing must never stop the window from closing
+            log.exception("closing the records database")
+    _open.clear()
+
+
+def authenticate(name: str, password: str, url: str | None, purpose: str = "login") -> Any:
+    if not name or not password:
+        raise UserError("Enter your user name and password")
+    from pharmacist_tool.records.users import authenticate as check
+    from pharmacist_tool.records.users import count_users
+
+    db = database(url)
+    if count_users(db) == 0:
+        raise UserError(
+            "No users are set up yet. Create one with: "
+            "pharmacist-tool users add NAME --role pharmacist --password-stdin"
+        )
+    return check(db, name, password, purpose=purpose)  # type: ignore[arg-type]
+
+
+def sign_session(
+    window: Any, case: Any, assessment: Any, name: str, password: str, url: str | None
+) -> int:
+    """Check the password again, take the handout shown (or render it), store the record."""
+    from pharmacist_tool.records.service import sign_record
+    from pharmacist_tool.records.users import require_signer
+
+    signer = authenticate(name, password, url, purpose="sign")
+    require_signer(signer)
+    handout = window.current_handout_for(case)
+    if handout is None:
+        from pharmacist_tool.handout import render_handout
+
+        handout = render_handout(
+            case, assessment, window.ensure_kb(), window.settings, pharmacist=signer.printed_name
+        )
+    prepared_by = (
+        window.user_name if window.user_name and window.user_name != signer.username else None
+    )
+    summary = sign_record(database(url), signer, case, assessment, handout, prepared_by=prepared_by)
+    log.info("signed record %s", summary.id)
+    return int(summary.id)

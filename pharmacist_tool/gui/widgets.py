@@ -1,0 +1,65 @@
+"""Small building blocks: labelled form rows, severity words, palette-derived colours."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
+
+SEVERITY_ICON = {"block": "✖", "warn": "⚠", "info": "ℹ"}
+SEVERITY_WORD = {"block": "BLOCK", "warn": "WARN", "info": "INFO"}
+SEVERITY_ORDER = {"block": 0, "warn": 1, "info": 2}
+
+
+def severity_text(severity: str) -> str:
+    return f"{SEVERITY_ICON.get(severity, '•')} {SEVERITY_WORD.get(severity, severity.upper())}"
+
+
+def plain(label: str) -> str:
+    return label.replace("&&", "\0").replace("&", "").replace("\0", "&").rstrip(":")
+
+
+def add_row(form: QFormLayout, label: str, widget: QWidget, description: str = "") -> QLabel:
+    """A form row whose label is the field's buddy (Alt+letter focuses it) and accessible name."""
+    caption = QLabel(label)
+    caption.setBuddy(widget)
+    widget.setAccessibleName(plain(label))
+    if description:
+        widget.setAccessibleDescription(description)
+        widget.setToolTip(description)
+    form.addRow(caption, widget)
+    return caption
+
+
+def heading(text: str, level: int = 1) -> QLabel:
+    label = QLabel(text)
+    font = QFont(label.font())
+    font.setBold(True)
+    font.setPointSizeF(font.pointSizeF() * (1.35 if level == 1 else 1.12))
+    label.setFont(font)
+    label.setAccessibleName(text)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+    return label
+
+
+def note(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+def bold(widget: QWidget, on: bool = True) -> None:
+    font = QFont(widget.font())
+    font.setBold(on)
+    widget.setFont(font)
+
+
+def frame_style(
+    widget: QWidget, role: QPalette.ColorRole = QPalette.ColorRole.AlternateBase
+) -> None:
+    """A softly filled panel that follows the palette (light or dark)."""
+    widget.setAutoFillBackground(True)
+    palette = widget.palette()
+    palette.setColor(QPalette.ColorRole.Window, palette.color(role))
+    widget.setPalette(palette)

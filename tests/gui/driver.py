@@ -1,0 +1,234 @@
+"""Drive the counselling window from the keyboard only, as a pharmacist at the counter would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QComboBox, QLineEdit
+
+from pharmacist_tool.case import Case
+
+ALT = Qt.KeyboardModifier.AltModifier
+CTRL = Qt.KeyboardModifier.ControlModifier
+NONE = Qt.KeyboardModifier.NoModifier
+STEP_KEYS = [Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5,
+             Qt.Key.Key_6, Qt.Key.Key_7]  # fmt: skip
+
+
+class Keyboard:
+    def __init__(self, qtbot: Any, window: Any) -> None:
+        self.qtbot = qtbot
+        self.window = window
+
+    @property
+    def focus(self) -> Any:
+        widget = QApplication.focusWidget()
+        assert widget is not None, "nothing has the keyboard focus"
+        return widget
+
+    def press(self, key: Qt.Key, modifier: Qt.KeyboardModifier = NONE) -> None:
+        self.reactivate()
+        self.qtbot.keyClick(self.focus, key, modifier)
+
+    def reactivate(self) -> None:
+        """The offscreen platform leaves a closed completion popup as the active window (a
+        desktop gives activation back to the main window); give it back as a desktop does."""
+        active = QApplication.activeWindow()
+        if (
+            active is not None
+            and active is not self.window
+            and not active.isVisible()
+            and QApplication.activePopupWidget() is None
+            and QApplication.activeModalWidget() is None
+        ):
+            self.window.activateWindow()
+            self.qtbot.waitUntil(lambda: QApplication.activeWindow() is self.window, timeout=2000)
+
+    def type(self, text: str) -> None:
+        """Type into the focused field, replacing what is there (select all first)."""
+        widget = self.focus
+        if isinstance(widget, QLineEdit):
+            self.qtbot.keyClick(widget, Qt.Key.Key_A, CTRL)
+        for char in text:
+            self.type_char(char)
+
+    def type_char(self, char: str) -> None:
+        """One typed character; non-ASCII letters arrive as key events carrying their text,
+        as a keyboard layout with that letter sends them (QTest only knows ASCII keys)."""
+        if char.isascii():
+            self.qtbot.keyClicks(self.focus, char)
+            return
+        widget = self.focus
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            event = QKeyEvent(kind, Qt.Key.Key_unknown, NONE, char)
+            QApplication.sendEvent(widget, event)
+
+    def tab(self, times: int = 1) -> None:
+        for _ in range(times):
+            popup = getattr(self.focus, "completer", lambda: None)()
+            if popup is not None and popup.popup().isVisible():
+                self.qtbot.keyClick(popup.popup(), Qt.Key.Key_Escape)
+            self.press(Qt.Key.Key_Tab)
+
+    def enter(self) -> None:
+        widget = self.focus
+        completer = widget.completer() if isinstance(widget, QLineEdit) else None
+        if completer is not None and completer.popup().isVisible():
+            self.qtbot.keyClick(completer.popup(), Qt.Key.Key_Escape)
+        self.press(Qt.Key.Key_Return)
+
+    def choose(self, text: str) -> None:
+        """Pick an item of the focused list box with the arrow keys."""
+        combo = self.focus
+        assert isinstance(combo, QComboBox), f"{combo!r} is not a list box"
+        target = combo.findText(text)
+        assert target >= 0, f"{text!r} not offered in {combo.accessibleName()}"
+        while combo.currentIndex() < target:
+            self.press(Qt.Key.Key_Down)
+        while combo.currentIndex() > target:
+            self.press(Qt.Key.Key_Up)
+
+    def step(self, number: int) -> None:
+        self.press(STEP_KEYS[number - 1], CTRL)
+
+    def next_step(self) -> None:
+        self.press(Qt.Key.Key_Right, ALT)
+
+    def settle(self) -> None:
+        self.qtbot.wait(1)
+        self.qtbot.waitUntil(lambda: not self.window._assess_pending, timeout=5000)
+
+
+def fill_case(kb: Keyboard, case: Case) -> None:
+    """Type a whole case into a new session, step by step, from the keyboard."""
+    p, rx = case.patient, case.prescription
+    assert kb.focus is kb.window.pages[0].name
+    kb.type(p.name)
+    kb.tab()
+    kb.type(p.date_of_birth.isoformat())
+    kb.tab()
+    kb.type(f"{p.weight_kg:g}")
+    kb.tab()
+    kb.choose("Can get pregnant" if p.can_get_pregnant else "Cannot get pregnant")
+    kb.tab()
+    kb.choose(case.rule_set)
+    kb.tab()
+    kb.type(case.counselled_on.isoformat())
+    kb.tab()
+    kb.type(rx.medicine)
+    kb.tab()
+    kb.type(f"{rx.strength_mg:g}")
+    kb.tab()
+    kb.type(str(rx.units_per_dose))
+    kb.tab()
+    kb.type(str(rx.doses_per_day))
+    kb.tab()
+    kb.type(rx.prescribed_on.isoformat())
+    kb.tab()
+    kb.type(rx.prescriber)
+
+    kb.next_step()  # 2 programme
+    assert kb.focus is kb.window.pages[1].authorization
+    kb.type(rx.authorization or "")
+    kb.tab()
+    kb.type(str(rx.days_supply))
+    if rx.quantity is not None:
+        kb.tab()
+        kb.type(str(rx.quantity))
+        kb.tab()
+    else:
+        kb.tab(2)
+    kb.type(str(rx.refills))
+
+    kb.next_step()  # 3 pregnancy prevention
+    if p.can_get_pregnant:
+        kb.settle()
+        page = kb.window.pages[2]
+        assert kb.focus is page.test_date
+        for test in case.pregnancy_tests:
+            kb.type(test.date.isoformat())
+            kb.tab()
+            kb.choose(test.result)
+            kb.tab()
+            kb.press(Qt.Key.Key_Space)  # Add test
+            assert kb.focus is page.test_date
+        kb.press(Qt.Key.Key_M, ALT)
+        assert kb.focus is page.methods.edit
+        for method in case.contraception:
+            kb.type(method)
+            kb.enter()
+
+    kb.next_step()  # 4 other medicines
+    page = kb.window.pages[3]
+    assert kb.focus is page.editor.edit
+    for medicine in case.medicines:
+        kb.type(medicine)
+        kb.enter()
+    if case.alcohol:
+        kb.press(Qt.Key.Key_L, ALT)
+        kb.choose(case.alcohol)
+    kb.settle()
+
+
+def resolve_findings(
+    kb: Keyboard, words: str = "Discussed with the prescriber; {code} noted"
+) -> list[str]:
+    """Type a resolution into every box the findings panel offers (Ctrl+F, then Tab)."""
+    kb.press(Qt.Key.Key_F, CTRL)
+    done: list[str] = []
+    panel = kb.window.findings
+    boxes = [w for w in panel.focus_widgets() if isinstance(w, QLineEdit)]
+    for _ in range(len(panel.focus_widgets())):
+        widget = kb.focus
+        if isinstance(widget, QLineEdit) and widget in boxes:
+            code = widget.accessibleName().removeprefix("Resolution for ")
+            kb.type(words.format(code=code))
+            done.append(code)
+        kb.tab()
+    kb.settle()
+    return done
+
+
+def confirm_checklist(kb: Keyboard) -> None:
+    """Tick every counselling point on steps 5 and 6 with Space, moving on with Tab."""
+    for step in (5, 6):
+        kb.step(step)
+        page = kb.window.pages[step - 1]
+        for item_id in page.ids:
+            assert kb.focus is page.boxes[item_id]
+            if not page.boxes[item_id].isChecked():
+                kb.press(Qt.Key.Key_Space)
+            kb.tab()
+    kb.settle()
+
+
+def choose_outcome(kb: Keyboard, status: str, reason: str = "") -> None:
+    kb.step(7)
+    review = kb.window.review
+    order = ["handed-over", "not-handed-over", "declined"]
+    assert kb.focus is review.outcome_buttons["handed-over"] or kb.focus.isChecked()
+    current = next((s for s, b in review.outcome_buttons.items() if b is kb.focus), order[0])
+    if not kb.focus.isChecked():
+        kb.press(Qt.Key.Key_Space)
+    for _ in range(order.index(status) - order.index(current)):
+        kb.press(Qt.Key.Key_Down)
+    assert review.outcome_buttons[status].isChecked()
+    kb.press(Qt.Key.Key_R, ALT)
+    assert kb.focus is review.reason
+    kb.type(reason)
+    kb.settle()
+
+
+def sign(kb: Keyboard, user: str, password: str) -> None:
+    """Ctrl+S goes to signing; type the user and the password; Enter signs."""
+    kb.press(Qt.Key.Key_S, CTRL)
+    review = kb.window.review
+    kb.press(Qt.Key.Key_U, ALT)
+    assert kb.focus is review.user
+    kb.type(user)
+    kb.press(Qt.Key.Key_W, ALT)
+    assert kb.focus is review.password
+    kb.type(password)
+    kb.press(Qt.Key.Key_Return)
