@@ -382,6 +382,7 @@ def check_contraception(ctx: _Context, weakening: list[str]) -> None:
         return
     methods: list[ContraceptionMethod] = []
     seen: set[str] = set()
+    not_counted: list[tuple[str, ContraceptionMethod]] = []
     for text in ctx.case.contraception:
         if not text.strip():
             continue
@@ -394,14 +395,7 @@ def check_contraception(ctx: _Context, weakening: list[str]) -> None:
             status == "abstinence" and ctx.rules.abstinence_accepted
         )
         if not accepted:
-            ctx.add(
-                "contraception.method-not-accepted",
-                "pregnancy-prevention",
-                "warn",
-                subject=text,
-                method=method.label,
-                note=method.note or "it is not an acceptable method in this programme.",
-            )
+            not_counted.append((text, method))
         elif method.confirm:
             ctx.add(
                 "contraception.confirm-method",
@@ -414,7 +408,18 @@ def check_contraception(ctx: _Context, weakening: list[str]) -> None:
         if method.id not in seen:
             seen.add(method.id)
             methods.append(method)
-    if not _rule_met(ctx, methods):
+    met = _rule_met(ctx, methods)
+    for text, method in not_counted:
+        # a warn when the patient may be relying on it; information when the rule is met anyway
+        ctx.add(
+            "contraception.method-not-accepted",
+            "pregnancy-prevention",
+            "info" if met else "warn",
+            subject=text,
+            method=method.label,
+            note=method.note or "it is not an acceptable method in this programme.",
+        )
+    if not met:
         ctx.add(
             "contraception.rule-not-met",
             "pregnancy-prevention",

@@ -356,6 +356,13 @@ ROWS = [
         has=[("contraception.rule-not-met", "block")],
     ),
     Row(
+        "us-minipill-extra-to-a-valid-pair-is-info",
+        "US",
+        {METHODS: ["Mirena", "condoms", "minipill"]},
+        has=[("contraception.method-not-accepted", "info", "minipill")],
+        none=["contraception.rule-not-met", "contraception.method-not-accepted:warn"],
+    ),
+    Row(
         "us-ring-and-sponge",
         "US",
         {METHODS: ["NuvaRing", "sponge"]},
@@ -989,7 +996,12 @@ def _check_row(row: Row, assessment: Assessment) -> list[str]:
             floor = rank[absent[2:]]
             extra = [f.code for f in findings if rank[f.severity] >= floor]
         else:
-            extra = [f.code for f in findings if f.code == absent]
+            code, _, floor_name = absent.partition(":")
+            extra = [
+                f.code
+                for f in findings
+                if f.code == code and (not floor_name or rank[f.severity] >= rank[floor_name])
+            ]
         if extra:
             problems.append(f"unexpected {absent}: {extra}")
     if row.dispense and assessment.dispense != row.dispense:
