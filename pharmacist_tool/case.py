@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -225,6 +224,8 @@ def dump_case(case: Case) -> bytes:
 
 def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
     """Write a file so that a crash leaves either the old or the new content, never half."""
+    import tempfile  # here, not at the top: ``assess`` never writes and starts faster without it
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
