@@ -14,13 +14,13 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 
 from pharmacist_tool.errors import UserError
 
-CASE_FORMAT = "pharmacist-tool/case@1"
+CASE_FORMAT: Final = "pharmacist-tool/case@1"
 
 ShortText = Annotated[str, msgspec.Meta(max_length=200)]
 LongText = Annotated[str, msgspec.Meta(max_length=2000)]

@@ -48,7 +48,8 @@ def _cmd_gui(args: argparse.Namespace) -> int:
         )
     from pharmacist_tool.gui.app import run_gui
 
-    return run_gui(case_path=args.case, smoke=args.smoke, database=args.database)
+    status: int = run_gui(case_path=args.case, smoke=args.smoke, database=args.database)
+    return status
 
 
 def _records(name: str) -> Handler:
