@@ -556,6 +556,7 @@ class PregnancyPage(StepPage):
         self.test_date.returnPressed.connect(self._add_test)
         self.methods.changed.connect(self._emit)
         self.abstinence.toggled.connect(self._emit)
+        self.watch(self.test_date, self.methods.edit)
         self.test_values: list[PregnancyTest] = []
         self.rule_set = "US-iPLEDGE"
         self.abstinence_term = "abstinence"
@@ -698,7 +699,7 @@ class MedicinesPage(StepPage):
         self.body.addWidget(box)
         self.finish()
         self.editor.changed.connect(self._emit)
-        self.watch(self.alcohol)
+        self.watch(self.alcohol, self.editor.edit)
 
     def _describe(self, text: str) -> str:
         if self.kb is None:

@@ -38,19 +38,30 @@ def close_all() -> None:
     _open.clear()
 
 
+class NoUsersError(UserError):
+    """The records database has no user yet: the window offers to create the first one."""
+
+
 def authenticate(name: str, password: str, url: str | None, purpose: str = "login") -> Any:
-    if not name or not password:
-        raise UserError("Enter your user name and password")
     from pharmacist_tool.records.users import authenticate as check
-    from pharmacist_tool.records.users import count_users
+    from pharmacist_tool.records.users import needs_first_admin
 
     db = database(url)
-    if count_users(db) == 0:
-        raise UserError(
-            "No users are set up yet. Create one with: "
-            "pharmacist-tool users add NAME --role pharmacist --password-stdin"
-        )
+    if needs_first_admin(db):
+        raise NoUsersError("No users are set up yet: create the first one.")
+    if not name or not password:
+        raise UserError("Enter your user name and password")
     return check(db, name, password, purpose=purpose)  # type: ignore[arg-type]
+
+
+def logout(user: Any, url: str | None, reason: str) -> None:
+    """Audit a log-out (``idle-lock`` when the window locked itself)."""
+    from pharmacist_tool.records.users import logout as record
+
+    try:
+        record(database(url), user, reason=reason)
+    except Exception:  # an audit write must never keep the window from locking
+        log.exception("recording the log-out")
 
 
 def sign_session(

@@ -480,6 +480,7 @@ class MainWindow(QMainWindow):
         self.source = source or (meta.source if meta else "")
         self.unset = set(unset or ())
         self.typed = dict(typed or {})
+        step = meta.step if meta else 0  # before anything moves the step list
         self.dirty = False
         self.handout = None
         self.handout_case = b""
@@ -501,7 +502,6 @@ class MainWindow(QMainWindow):
         self.findings.show_problems([])
         self.findings.verdict.setText("○ Checking…")
         self.schedule_assess()  # after the first paint: the knowledge base loads then
-        step = meta.step if meta else 0
         self.go_step(step)
 
     def resume_selected(self) -> None:
@@ -896,7 +896,7 @@ class MainWindow(QMainWindow):
 
         case = copy.deepcopy(self.case)
         dialog = HandoutDialog(self, case, self.assessment, self.ensure_kb(), self.settings,
-                               pharmacist=self.user_display())  # fmt: skip
+                               pharmacist=self.handout_pharmacist())  # fmt: skip
         dialog.rendered.connect(self._handout_rendered)
         dialog.open()
         self.handout_dialog = dialog
@@ -911,10 +911,13 @@ class MainWindow(QMainWindow):
         )
 
     def user_display(self) -> str | None:
-        user = self.user
-        if user is None:
-            return None
-        return getattr(user, "full_name", "") or getattr(user, "name", None)
+        return self.user.printed_name if self.user is not None else None
+
+    def handout_pharmacist(self) -> str | None:
+        """The name printed as the counselling pharmacist: only a pharmacist's (else a blank)."""
+        if self.user is not None and getattr(self.user, "can_sign", False):
+            return str(self.user.printed_name)
+        return None
 
     def sign(self) -> None:
         if self.case is None or self.stack.currentIndex() != SESSION:
@@ -993,15 +996,31 @@ class MainWindow(QMainWindow):
         self.login_password.clear()
         try:
             user = signing.authenticate(name, password, self.database)
+        except signing.NoUsersError:
+            self.ask_first_user()
+            return
         except UserError as error:
             self.login_status.setText(f"✖ Not signed in: {error}")
             return
         self.user = user
-        self.user_name = getattr(user, "name", name)
-        role = getattr(user, "role", "")
+        self.user_name = user.username
+        role = user.role
         self.login_status.setText(f"✓ At the counter: {self.user_display()} ({role})")
         self.review.user.setText(self.user_name)
         self.unlock_user.setText(self.user_name)
+
+    def ask_first_user(self) -> None:
+        from pharmacist_tool.gui.dialogs import FirstUserDialog
+
+        dialog = FirstUserDialog(self, self.database)
+        dialog.created.connect(self._first_user_created)
+        dialog.open()
+        self.first_user_dialog = dialog
+
+    def _first_user_created(self, username: str) -> None:
+        self.login_user.setText(username)
+        self.login_status.setText(f"✓ User {username} created: sign in with the new password.")
+        self.login_password.setFocus()
 
     # -- idle lock --------------------------------------------------------------------------------
 
@@ -1009,6 +1028,10 @@ class MainWindow(QMainWindow):
         if self.stack.currentIndex() == LOCKED:
             return
         self.save_now()
+        if self.user is not None:
+            from pharmacist_tool.gui import signing
+
+            signing.logout(self.user, self.database, "idle-lock")
         self._before_lock = self.stack.currentIndex()
         for dialog in self.findChildren(QWidget):
             if dialog.isWindow() and dialog is not self and dialog.isVisible():
@@ -1034,11 +1057,14 @@ class MainWindow(QMainWindow):
             return
         try:
             user = signing.authenticate(name, password, self.database)
+        except signing.NoUsersError:
+            user = None  # nobody to check against: the lock only hid the data from view
         except UserError as error:
             self.unlock_message.setText(f"✖ {error}")
             return
-        self.user = user
-        self.user_name = getattr(user, "name", name)
+        if user is not None:
+            self.user = user
+            self.user_name = user.username
         self.menuBar().setEnabled(True)
         self.stack.setCurrentIndex(getattr(self, "_before_lock", START))
         self.idle.start()

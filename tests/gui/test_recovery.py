@@ -1,0 +1,73 @@
+"""Never lose work: a session killed mid-way (SIGKILL) comes back intact in a new window."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+
+from pharmacist_tool.case import load_case
+from pharmacist_tool.gui import drafts
+from tests.conftest import EXAMPLE_FILES
+from tests.gui.crash_child import PENDING, RESOLUTION
+from tests.gui.driver import Keyboard
+
+pytestmark = [pytest.mark.gui, pytest.mark.slow]
+
+CHILD = Path(__file__).with_name("crash_child.py")
+
+
+def test_killed_session_comes_back_with_every_field(
+    isolated_home: Path, qtbot: Any, window: Any
+) -> None:
+    path = next(p for p in EXAMPLE_FILES if p.name.startswith("02"))
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONDONTWRITEBYTECODE": "1"}
+    child = subprocess.Popen(
+        [sys.executable, str(CHILD), str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        text=True,
+    )
+    try:
+        line = child.stdout.readline() if child.stdout else ""
+        assert line.startswith("SAVED "), f"the child did not get to the end: {line!r}"
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+    assert child.returncode == -signal.SIGKILL
+    draft_id = line.split()[1]
+
+    # A new window (the fixture's, opened before the kill) offers the session back.
+    window.show_start()
+    assert [m.id for m in drafts.list_drafts()] == [draft_id]
+    kb = Keyboard(qtbot, window)
+    window.drafts_list.setFocus()
+    assert "Tomás Ruiz" in window.drafts_list.currentItem().text()
+    kb.press(Qt.Key.Key_Return)
+    kb.settle()
+    assert window.meta is not None and window.meta.id == draft_id
+
+    case = load_case(path)
+    got = window.case
+    assert got.patient == case.patient
+    assert got.prescription == case.prescription
+    assert got.rule_set == case.rule_set and got.counselled_on == case.counselled_on
+    assert got.medicines == case.medicines
+    assert got.resolutions == {"interaction.tetracyclines": RESOLUTION}
+    first_item = window.pages[4].ids[0]
+    assert got.checklist == {first_item: True}
+    assert window.pages[4].boxes[first_item].isChecked()
+    # What was typed but not added, and the step the pharmacist was on, come back too.
+    assert window.pages[3].editor.edit.text() == PENDING
+    assert window.current_step() == 3
+    assert window.findings.items["interaction.tetracyclines"].resolution.text() == RESOLUTION
+    assert not any(
+        f.stands for f in window.assessment.findings if f.code == "interaction.tetracyclines"
+    )
