@@ -86,6 +86,7 @@ def test_01_routine_figures_and_checklist() -> None:
     assert a.next_pregnancy_test_due.isoformat() == "2026-12-21"
     ids = {c.id for c in a.checklist}
     assert {"mood", "blood-donation", "medication-guide", "contraception", "breastfeeding"} <= ids
+    assert "ipledge-monthly" in ids
     assert "leaflet-and-card" not in ids
     assert all(c.required and not c.done and c.script for c in a.checklist)
 
@@ -120,3 +121,10 @@ def test_06_uk_has_no_authorization_finding_and_uk_checklist() -> None:
     assert not [f for f in a.findings if "authorization" in f.code]
     ids = {c.id for c in a.checklist}
     assert "leaflet-and-card" in ids and "medication-guide" not in ids
+    assert "ipledge-monthly" not in ids
+
+
+def test_patients_who_cannot_get_pregnant_get_no_pregnancy_checklist_items() -> None:
+    ids = {c.id for c in assess(example_case("02"), KB).checklist}
+    assert {"mood", "storage", "disposal", "never-share", "medication-guide"} <= ids
+    assert not ids & {"contraception", "pregnancy-tests", "breastfeeding", "ipledge-monthly"}
