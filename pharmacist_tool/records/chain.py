@@ -17,14 +17,15 @@ somewhere else, e.g. in the pharmacy's paper log: a later head must extend it.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from pharmacist_tool.records.models import (
@@ -79,39 +80,86 @@ def _column_values(row: object, table: str) -> dict[str, Any]:
 # -- appending ------------------------------------------------------------------------------
 
 
-def lock_head(session: Session) -> ChainHead:
-    """Take the chain lock (PostgreSQL: row lock; SQLite: the IMMEDIATE transaction holds it)."""
-    stmt = select(ChainHead).where(ChainHead.id == 1)
-    if session.get_bind().dialect.name != "sqlite":
-        stmt = stmt.with_for_update()
-    head = session.execute(stmt.execution_options(populate_existing=True)).scalar_one_or_none()
-    if head is None:
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+@dataclass
+class Head:
+    """The chain head while the lock is held: the newest position and the next free ids."""
+
+    seq: int
+    hash: str
+    next_ids: dict[str, int]
+    table: str | None = None
+    id: int | None = None
+
+
+def lock_head(session: Session) -> Head:
+    """Take the chain lock and read the head. SQLite: the IMMEDIATE transaction already holds the
+    write lock. PostgreSQL: the head row is locked ``FOR UPDATE``; the next ids are read after
+    the lock is granted (a new statement, so it sees what the previous holder committed)."""
+    ch = _table(ChainHead)
+    top_ids = [
+        select(func.max(model.__table__.c.id)).scalar_subquery().label(table)
+        for table, model in CHAINED_TABLES.items()
+    ]
+    if session.get_bind().dialect.name == "sqlite":
+        found = (
+            session.execute(select(ch.c.seq, ch.c.head_hash, *top_ids).where(ch.c.id == 1))
+            .mappings()
+            .one_or_none()
+        )
+        tops = found
+    else:
+        found = (
+            session.execute(select(ch.c.seq, ch.c.head_hash).where(ch.c.id == 1).with_for_update())
+            .mappings()
+            .one_or_none()
+        )
+        tops = session.execute(select(*top_ids)).mappings().one()
+    if found is None:
         raise RuntimeError(
             "the chain head row is missing: the database was not set up by this tool"
         )
-    return head
+    assert tops is not None
+    return Head(
+        seq=int(found["seq"]),
+        hash=str(found["head_hash"]),
+        next_ids={table: int(tops[table] or 0) + 1 for table in CHAINED_TABLES},
+    )
 
 
-def next_id(session: Session, table: str) -> int:
-    model = CHAINED_TABLES[table]
-    current = session.execute(select(func.max(model.id))).scalar_one()
-    return int(current or 0) + 1
-
-
-def append(session: Session, head: ChainHead, row: Any) -> None:
-    """Give ``row`` its id, position and hashes, add it, and move the head. Call under the lock."""
+def append(session: Session, head: Head, row: Any) -> None:
+    """Give ``row`` (a new, unsaved model object) its id, position and hashes, insert it, and
+    move ``head``. Call between ``lock_head`` and ``store_head``, in one transaction."""
     table = row.__tablename__
     if row.id is None:
-        row.id = next_id(session, table)
+        row.id = head.next_ids[table]
+    head.next_ids[table] = max(head.next_ids[table], row.id + 1)
     row.seq = head.seq + 1
-    row.prev_hash = head.head_hash
-    row.row_hash = row_hash(table, _column_values(row, table))
-    session.add(row)
-    session.flush()
-    head.seq = row.seq
-    head.head_hash = row.row_hash
-    head.head_table = table
-    head.head_id = row.id
+    row.prev_hash = head.hash
+    values = _column_values(row, table)
+    row.row_hash = values["row_hash"] = row_hash(table, values)
+    session.execute(insert(_table(CHAINED_TABLES[table])), [values])
+    head.seq, head.hash, head.table, head.id = row.seq, row.row_hash, table, row.id
+
+
+def store_head(session: Session, head: Head) -> None:
+    ch = _table(ChainHead)
+    session.execute(
+        update(ch)
+        .where(ch.c.id == 1)
+        .values(seq=head.seq, head_hash=head.hash, head_table=head.table, head_id=head.id)
+    )
+
+
+@contextlib.contextmanager
+def appending(session: Session) -> Iterator[Head]:
+    """``with chain.appending(session) as head: chain.append(session, head, row) …``"""
+    head = lock_head(session)
+    yield head
+    store_head(session, head)
 
 
 # -- verifying ------------------------------------------------------------------------------

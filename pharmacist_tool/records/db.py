@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import logging
 import os
 import sqlite3
@@ -194,12 +195,24 @@ def alembic_config(connection: Connection | None = None) -> Any:
     return config
 
 
-def head_revision() -> str:
+@functools.cache
+def _script_directory() -> Any:
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return ScriptDirectory.from_config(alembic_config())
+
+
+@functools.cache
+def _known_revisions() -> tuple[str, frozenset[str]]:
+    """The newest schema revision this version knows, and all it knows (read once)."""
+    script = _script_directory()
+    head = script.get_current_head()
     assert head is not None
-    return head
+    return head, frozenset(rev.revision for rev in script.walk_revisions())
+
+
+def head_revision() -> str:
+    return _known_revisions()[0]
 
 
 def _current_revision(connection: Connection) -> str | None:
@@ -209,17 +222,13 @@ def _current_revision(connection: Connection) -> str | None:
 
 
 def _ensure_schema(db: Database) -> None:
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config())
-    head = script.get_current_head()
+    head, known = _known_revisions()
     with db.engine.connect() as probe:
         current = _current_revision(probe)
         tables = set(inspect(probe).get_table_names())
         probe.rollback()
     if current == head:
         return
-    known = {rev.revision for rev in script.walk_revisions()}
     if current is not None and current not in known:
         raise UserError(
             f"The records database {db.describe()} was written by a newer version of "
@@ -260,7 +269,6 @@ def _ensure_schema(db: Database) -> None:
 
 def _create_fresh(conn: Connection) -> None:
     from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
 
     from pharmacist_tool.records.guards import install_append_only_guards
 
@@ -269,8 +277,7 @@ def _create_fresh(conn: Connection) -> None:
     conn.execute(
         ChainHead.__table__.insert().values(id=1, seq=0, head_hash=GENESIS_HASH)  # type: ignore[attr-defined]
     )
-    script = ScriptDirectory.from_config(alembic_config())
-    MigrationContext.configure(conn).stamp(script, "head")
+    MigrationContext.configure(conn).stamp(_script_directory(), "head")
 
 
 def backup_before_migration(db: Database, current: str | None, head: str | None) -> Path | None:

@@ -406,8 +406,7 @@ def sign_record(
         assessment_json=encode_assessment(assessment).decode("utf-8"),
         **values,
     )
-    with db.session(write=True) as session:
-        head = chain.lock_head(session)
+    with db.session(write=True) as session, chain.appending(session) as head:
         chain.append(session, head, record)
         _event(
             session,
@@ -469,21 +468,21 @@ def amend_record(
         **values,
     )
     with db.session(write=True) as session:
-        if session.get(Record, record_id) is None:
+        if session.execute(select(Record.id).where(Record.id == record_id)).first() is None:
             raise UserError(f"There is no record {record_id}")
-        head = chain.lock_head(session)
-        chain.append(session, head, amendment)
-        _event(
-            session,
-            head,
-            "amend",
-            at=now,
-            username=signer.username,
-            user_id=signer.id,
-            record_id=record_id,
-            amendment_id=amendment.id,
-            detail={"reason": reason, "handout_sha256": amendment.handout_sha256},
-        )
+        with chain.appending(session) as head:
+            chain.append(session, head, amendment)
+            _event(
+                session,
+                head,
+                "amend",
+                at=now,
+                username=signer.username,
+                user_id=signer.id,
+                record_id=record_id,
+                amendment_id=amendment.id,
+                detail={"reason": reason, "handout_sha256": amendment.handout_sha256},
+            )
     return _amendment_detail(amendment, include_handout=False)
 
 
@@ -509,18 +508,18 @@ def record_event(
             user_id = session.execute(
                 select(User.id).where(User.username == username)
             ).scalar_one_or_none()
-        head = chain.lock_head(session)
-        event = _event(
-            session,
-            head,
-            action,
-            at=utcnow(),
-            username=username,
-            user_id=user_id,
-            record_id=record_id,
-            amendment_id=amendment_id,
-            detail=detail,
-        )
+        with chain.appending(session) as head:
+            event = _event(
+                session,
+                head,
+                action,
+                at=utcnow(),
+                username=username,
+                user_id=user_id,
+                record_id=record_id,
+                amendment_id=amendment_id,
+                detail=detail,
+            )
         return event.id
 
 

@@ -160,21 +160,21 @@ def _audit(
     detail: dict[str, object] | None = None,
     at: dt.datetime | None = None,
 ) -> None:
-    head = chain.lock_head(session)
-    chain.append(
-        session,
-        head,
-        AuditEvent(
-            at=at or utcnow(),
-            action=action,
-            username=username,
-            user_id=user_id,
-            record_id=None,
-            amendment_id=None,
-            detail=json.dumps(detail or {}, sort_keys=True, ensure_ascii=False),
-            workstation=workstation(),
-        ),
-    )
+    with chain.appending(session) as head:
+        chain.append(
+            session,
+            head,
+            AuditEvent(
+                at=at or utcnow(),
+                action=action,
+                username=username,
+                user_id=user_id,
+                record_id=None,
+                amendment_id=None,
+                detail=json.dumps(detail or {}, sort_keys=True, ensure_ascii=False),
+                workstation=workstation(),
+            ),
+        )
 
 
 def count_users(db: Database) -> int:

@@ -79,17 +79,22 @@ def assessment_for(case: Case, *, storage_done: bool = True, block: bool = False
     )
 
 
-def make_pdf(text: str = "Your isotretinoin handout") -> bytes:
+def make_pdf(text: str = "Your isotretinoin handout", pages: int = 1) -> bytes:
+    """A real PDF (ReportLab), ``pages`` pages of 50 lines of ``text``."""
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=letter, invariant=1)
-    canvas.drawString(72, 720, text)
-    canvas.showPage()
+    canvas = Canvas(buffer, pagesize=letter, invariant=1, pageCompression=0)
+    for page in range(pages):
+        for line in range(50 if pages > 1 else 1):
+            canvas.drawString(72, 740 - 13 * line, f"{text} (page {page + 1}, line {line + 1})")
+        canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def handout_for(case: Case, text: str = "Your isotretinoin handout") -> StoredHandout:
-    return StoredHandout.from_file_bytes(make_pdf(text), case, paper="Letter")
+def handout_for(
+    case: Case, text: str = "Your isotretinoin handout", pages: int = 1
+) -> StoredHandout:
+    return StoredHandout.from_file_bytes(make_pdf(text, pages), case, paper="Letter")
 
 
 def as_dict(obj: Any) -> dict[str, Any]:
