@@ -966,6 +966,96 @@ ROWS = [
     ),
     Row("eu-cannot-get-pregnant-quiet", "EU_NO", none=["*:block", "category:pregnancy-prevention"]),
     Row("eu-vitamin-a", "EU", {MEDS: ["cod liver oil"]}, has=[("interaction.vitamin-a", "warn")]),
+    Row(
+        "eu-refills",
+        "EU",
+        {"prescription.refills": 1},
+        has=[("prescription.refills-not-allowed", "block")],
+    ),
+    Row(
+        "eu-cannot-get-pregnant-refills-ok",
+        "EU_NO",
+        {"prescription.refills": 1},
+        none=["prescription.refills-not-allowed"],
+    ),
+    Row("eu-no-test", "EU", {TEST: []}, has=[("pregnancy-test.missing", "block")]),
+    Row(
+        "eu-positive-test",
+        "EU",
+        {TEST: [{"date": "2026-11-22", "result": "positive"}]},
+        has=[("pregnancy-test.positive", "block")],
+        dispense="do-not-dispense",
+    ),
+    Row(
+        "eu-pill-and-condoms",
+        "EU",
+        {METHODS: ["Yasmin", "condoms"]},
+        none=["category:pregnancy-prevention"],
+    ),
+    Row(
+        "eu-condoms-alone",
+        "EU",
+        {METHODS: ["male condoms"]},
+        has=[("contraception.rule-not-met", "block")],
+    ),
+    Row(
+        "eu-minipill-alone",
+        "EU",
+        {METHODS: ["desogestrel"]},
+        has=[
+            ("contraception.rule-not-met", "block"),
+            ("contraception.method-not-accepted", "warn"),
+        ],
+    ),
+    Row(
+        "eu-no-risk-agreement",
+        "EU",
+        {METHODS: ["no risk of pregnancy agreement"]},
+        none=["contraception.rule-not-met"],
+    ),
+    Row(
+        "eu-quantity-over-limit",
+        "EU",
+        {"prescription.quantity": 90},
+        has=[("prescription.quantity-over-limit", "block")],
+    ),
+    Row(
+        "uk-quantity-over-limit",
+        "UK",
+        {"prescription.quantity": 62},
+        has=[
+            ("prescription.quantity-over-limit", "block"),
+            ("prescription.quantity-mismatch", "warn"),
+        ],
+    ),
+    Row(
+        "uk-dose-above-max",
+        "UK",
+        {
+            "prescription.strength_mg": 40,
+            "prescription.units_per_dose": 2,
+            "prescription.quantity": 120,
+        },
+        has=[("dose.above-max", "block")],
+    ),
+    Row(
+        "uk-alcohol-regular",
+        "UK",
+        {"alcohol": "regular"},
+        has=[("counselling.alcohol-regular", "warn")],
+    ),
+    Row(
+        "uk-under-12",
+        "UK",
+        {"patient.date_of_birth": "2015-03-01"},
+        has=[("safety.under-12", "warn")],
+    ),
+    Row(
+        "us-unknown-word-in-medicines-quiet",
+        "US",
+        {MEDS: ["grandma's herbal tea", "aloe vera gel"]},
+        none=["category:interaction"],
+    ),
 ]
 
 
