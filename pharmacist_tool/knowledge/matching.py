@@ -19,7 +19,7 @@ from pharmacist_tool.knowledge.model import ContraceptionMethod, InteractionRule
 FUZZY_MIN_LETTERS = 7
 FUZZY_MIN_RATIO = 0.88
 
-_APOSTROPHES = re.compile(r"['’‘`´ʼ]")
+_DROP_APOSTROPHES = {ord(c): None for c in "'’‘`´ʼ"}
 _TOKEN = re.compile(r"[a-z]+|[0-9]+")
 """Runs of letters or of digits: punctuation separates words, and "100mg" is "100 mg"."""
 _DOSE_WORDS = frozenset(
@@ -83,7 +83,7 @@ def words(text: str, *, drop_doses: bool = False) -> tuple[str, ...]:
 
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    tokens = tuple(_TOKEN.findall(_APOSTROPHES.sub("", text)))
+    tokens = tuple(_TOKEN.findall(text.translate(_DROP_APOSTROPHES)))
     if drop_doses:
         tokens = tuple(t for t in tokens if not t.isdigit() and t not in _DOSE_WORDS)
     return tokens
