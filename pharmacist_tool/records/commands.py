@@ -58,7 +58,7 @@ def run_users_add(args: argparse.Namespace) -> int:
         else:
             if not admin_name:
                 raise UserError(
-                    "Only an administrator can add users once the first one exists. Give "
+                    "Adding a user needs an administrator once the first user exists. Give "
                     "--admin NAME, with the new user's password on the first line of standard "
                     "input and the administrator's on the second."
                 )
@@ -226,8 +226,9 @@ def run_verify(args: argparse.Namespace) -> int:
         where = db.describe()
     counts = report.counts
     print(
-        f"Checked {where}: {counts.get('records', 0)} records, "
-        f"{counts.get('amendments', 0)} amendments, {counts.get('audit_events', 0)} audit events."
+        f"Checked {where}: {_count(counts.get('records', 0), 'record')}, "
+        f"{_count(counts.get('amendments', 0), 'amendment')}, "
+        f"{_count(counts.get('audit_events', 0), 'audit event')}."
     )
     print(f"Chain head: position {report.head_seq}, hash {report.head_hash}")
     if report.intact:
@@ -237,6 +238,10 @@ def run_verify(args: argparse.Namespace) -> int:
     for problem in report.problems:
         print(f"  {problem}")
     return EXIT_BROKEN
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def _print_table(rows: Sequence[tuple[str, ...]]) -> None:

@@ -254,10 +254,19 @@ def add_user(
     *,
     full_name: str = "",
 ) -> UserInfo:
-    """An administrator adds a user (``admin`` must come from ``authenticate`` just now)."""
-    if admin.role != "admin":
-        raise UserError(f"Only an administrator can add users; {admin.username} is a {admin.role}")
+    """An administrator adds a user (``admin`` must come from ``authenticate`` just now).
+
+    While the database has no administrator (its first user was given another role), a
+    pharmacist may add users, so that a pharmacy is never locked out of its own database."""
     with db.session(write=True) as session:
+        if admin.role != "admin":
+            admins = session.execute(
+                select(func.count()).select_from(User).where(User.role == "admin", User.active)
+            ).scalar_one()
+            if admins or admin.role != "pharmacist":
+                raise UserError(
+                    f"Only an administrator can add users; {admin.username} is a {admin.role}"
+                )
         return _info(_add(session, username, role, password, full_name, admin))
 
 

@@ -28,8 +28,15 @@ def test_the_first_user_may_have_any_role_and_later_ones_need_an_admin(db: Datab
     assert not users.needs_first_admin(db)
     with pytest.raises(UserError, match="already has users"):
         users.create_first_admin(db, "boss", PASSWORD)
+    # no administrator yet: the first pharmacist may add users (nobody is locked out) …
+    tech = users.add_user(db, signed_in(first), "tech", "technician", PASSWORD)
     with pytest.raises(UserError, match="Only an administrator"):
-        users.add_user(db, signed_in(first), "tech", "technician", PASSWORD)
+        users.add_user(db, signed_in(tech), "tech2", "technician", PASSWORD)
+    boss = users.add_user(db, signed_in(first), "boss", "admin", PASSWORD)
+    # … until there is one
+    with pytest.raises(UserError, match="Only an administrator"):
+        users.add_user(db, signed_in(first), "ph2", "pharmacist", PASSWORD)
+    assert users.add_user(db, signed_in(boss), "ph2", "pharmacist", PASSWORD).role == "pharmacist"
 
 
 def test_admin_adds_users_and_names_are_unique(db: Database, admin: AuthenticatedUser) -> None:

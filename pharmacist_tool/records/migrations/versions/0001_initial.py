@@ -12,11 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from pharmacist_tool.records.guards import (
-    install_append_only_guards,
-    remove_append_only_guards,
-)
-
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -29,8 +24,6 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("head_hash", sa.String(length=64), nullable=False),
-        sa.Column("head_table", sa.String(length=30), nullable=True),
-        sa.Column("head_id", sa.Integer(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     op.bulk_insert(chain_head, [{"id": 1, "seq": 0, "head_hash": "0" * 64}])
@@ -192,11 +185,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_audit_events_at"), ["at"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_events_record_id"), ["record_id"], unique=False)
 
-    install_append_only_guards(op.get_bind())
-
 
 def downgrade() -> None:
-    remove_append_only_guards(op.get_bind())
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_audit_events_record_id"))
         batch_op.drop_index(batch_op.f("ix_audit_events_at"))
