@@ -33,13 +33,11 @@ class Keyboard:
         self.qtbot.keyClick(self.focus, key, modifier)
 
     def reactivate(self) -> None:
-        """The offscreen platform leaves a closed completion popup as the active window (a
-        desktop gives activation back to the main window); give it back as a desktop does."""
+        """The offscreen platform leaves a closed popup or dialog as the active window (or none);
+        a desktop gives activation back to the main window: do as a desktop does."""
         active = QApplication.activeWindow()
         if (
-            active is not None
-            and active is not self.window
-            and not active.isVisible()
+            (active is None or (active is not self.window and not active.isVisible()))
             and QApplication.activePopupWidget() is None
             and QApplication.activeModalWidget() is None
         ):

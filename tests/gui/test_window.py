@@ -1,0 +1,337 @@
+"""The window's other promises: keyboard and accessibility, autosave of unfinished fields,
+settings, crash handling, Qt messages, idle lock, sign-in, the handout, records, the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
+
+from pharmacist_tool import paths
+from pharmacist_tool.gui import drafts
+from tests.conftest import EXAMPLE_FILES
+from tests.gui.driver import ALT, CTRL, Keyboard, choose_outcome, confirm_checklist, sign
+
+pytestmark = pytest.mark.gui
+
+
+def example(prefix: str) -> Path:
+    return next(p for p in EXAMPLE_FILES if p.name.startswith(prefix))
+
+
+def test_steps_by_shortcut_and_every_input_named(window: Any, qtbot: Any) -> None:
+    kb = Keyboard(qtbot, window)
+    window.open_case_file(example("01"))
+    kb.settle()
+    for number in range(1, 8):
+        kb.step(number)
+        assert window.current_step() == number - 1
+    kb.press(Qt.Key.Key_Left, ALT)
+    assert window.current_step() == 5
+    kb.step(1)
+    kb.next_step()
+    assert window.current_step() == 1
+    # Each step shows its state in words beside an icon.
+    texts = [window.steps.item(i).text() for i in range(7)]
+    assert all(any(w in t for w in ("done", "to do", "attention", "blocked", "not needed"))
+               for t in texts), texts  # fmt: skip
+    # Every input has an accessible name; every text field, list box and number a buddy label.
+    buddies = {label.buddy() for label in window.findChildren(QLabel) if label.buddy()}
+    for widget in window.findChildren(QWidget):
+        if isinstance(widget, QLineEdit | QComboBox | QSpinBox | QAbstractButton):
+            if widget.objectName().startswith("qt_"):
+                continue  # Qt's own parts (the menu bar's overflow button)
+            if widget.parent() is not None and type(widget.parent()).__name__ in (
+                "QSpinBox", "CountInput", "QComboBox", "QScrollBar", "QTabBar",
+            ):  # fmt: skip
+                continue  # a box's own inner line edit or arrows
+            if isinstance(widget, QLineEdit) and isinstance(widget.parent(), QSpinBox | QComboBox):
+                continue
+            name = widget.accessibleName() or (
+                widget.text() if isinstance(widget, QAbstractButton) else ""
+            )
+            assert name, f"{widget!r} has no accessible name"
+            if isinstance(widget, QLineEdit | QComboBox | QSpinBox):
+                assert widget in buddies, f"{name} has no buddy label"
+
+
+def test_new_session_unfinished_fields_come_back(window: Any, qtbot: Any) -> None:
+    """Empty means not entered; half-typed text is kept as typed, never replaced by a default."""
+    kb = Keyboard(qtbot, window)
+    kb.press(Qt.Key.Key_N, CTRL)
+    kb.type("Zoë Ångström")
+    kb.tab()
+    kb.type("2004-13-0")  # not a date yet
+    kb.settle()
+    assert any("Date of birth" in p and "not a date" in p for p in window.problems)
+    assert any("Weight: not entered" in p for p in window.problems)
+    assert window.assessment is None
+    assert "Not signed" not in window.review.sign_message.text()
+    window.close()
+
+    from pharmacist_tool.gui.app import create_window
+
+    again = create_window()
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: again._painted)
+    assert "Zoë Ångström" in again.drafts_list.item(0).text()
+    again.resume_selected()
+    qtbot.waitUntil(lambda: not again._assess_pending)
+    page = again.pages[0]
+    assert page.name.text() == "Zoë Ångström"
+    assert page.dob.text() == "2004-13-0"
+    assert page.weight.text() == ""
+    assert page.pregnancy.currentIndex() == 0  # still "Not entered"
+    assert again.pages[1].days.count() is None
+    again.close()
+
+
+def test_settings_dialog_saves_every_setting(window: Any, qtbot: Any) -> None:
+    from pharmacist_tool.settings import load_settings
+
+    kb = Keyboard(qtbot, window)
+    kb.press(Qt.Key.Key_Comma, CTRL)
+    dialog = window.settings_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.name.setText("Corner Pharmacy")
+    dialog.address.setText("1 High Street")
+    dialog.phone.setText("555-0100")
+    dialog.paper.setCurrentText("A4")
+    dialog.printer.setCurrentText("Front desk")
+    dialog.idle.setValue(7)
+    dialog.rule_set.setCurrentText("UK-PPP")
+    dialog.language.setCurrentIndex(dialog.language.findData("es"))
+    assert dialog.dates.rowCount() > 0
+    version = dialog.dates.item(0, 0).text()
+    dialog.dates.item(0, 2).setText("2027-01-31")
+    dialog.save()
+    saved = load_settings()
+    assert saved.pharmacy_name == "Corner Pharmacy"
+    assert (saved.pharmacy_address, saved.pharmacy_phone) == ("1 High Street", "555-0100")
+    assert (saved.paper_size, saved.default_printer) == ("A4", "Front desk")
+    assert (saved.idle_lock_minutes, saved.default_rule_set, saved.handout_language) == (
+        7, "UK-PPP", "es",
+    )  # fmt: skip
+    assert saved.rule_effective_dates == {version: dt.date(2027, 1, 31)}
+    assert window.idle.interval() == 7 * 60_000
+    # A bad date is named and nothing is saved.
+    kb.press(Qt.Key.Key_Comma, CTRL)
+    dialog = window.settings_dialog
+    dialog.dates.item(0, 2).setText("31/01/2027")
+    dialog.save()
+    assert "not a date" in dialog.message.text() and dialog.isVisible()
+    assert load_settings().rule_effective_dates == {version: dt.date(2027, 1, 31)}
+    dialog.reject()
+
+
+def test_crash_hook_logs_saves_and_shows_versions(window: Any, qtbot: Any) -> None:
+    from pharmacist_tool.gui.app import CrashHandler
+    from pharmacist_tool.logs import LOG_FILE_NAME, setup_logging
+
+    setup_logging()
+    kb = Keyboard(qtbot, window)
+    kb.press(Qt.Key.Key_N, CTRL)
+    kb.type("Crash Test Patient")
+    handler = CrashHandler()
+    handler.window = window
+    window.dirty = True
+    seen: dict[str, str] = {}
+
+    def look_and_copy() -> None:
+        dialog = QApplication.activeModalWidget()
+        seen["text"] = dialog.details.toPlainText()
+        dialog.copy.click()
+        seen["clipboard"] = QApplication.clipboard().text()
+        dialog.accept()
+
+    QTimer.singleShot(200, look_and_copy)
+    try:
+        raise RuntimeError("planted failure")
+    except RuntimeError as error:
+        handler(type(error), error, error.__traceback__)
+    assert "planted failure" in seen["text"]
+    for word in ("pharmacist-tool", "Qt ", "PySide6", "Python", "OS "):
+        assert word in seen["text"]
+    assert seen["clipboard"] == seen["text"]
+    for h in logging.getLogger().handlers:
+        h.flush()
+    log = (paths.log_dir() / LOG_FILE_NAME).read_text(encoding="utf-8")
+    assert "planted failure" in log and "Traceback" in log
+    assert [m.patient_name for m in drafts.list_drafts()] == ["Crash Test Patient"]
+
+
+def test_qt_warnings_go_to_the_log(caplog: Any) -> None:
+    from PySide6.QtCore import qInstallMessageHandler, qWarning
+
+    from pharmacist_tool.gui.app import _qt_message_handler
+
+    previous = qInstallMessageHandler(_qt_message_handler)
+    try:
+        with caplog.at_level(logging.WARNING, logger="qt"):
+            qWarning("planted Qt warning")
+    finally:
+        qInstallMessageHandler(previous)
+    assert any("planted Qt warning" in r.getMessage() for r in caplog.records)
+
+
+def test_idle_lock_hides_patient_and_asks_password(
+    window: Any, qtbot: Any, users: dict[str, str]
+) -> None:
+    kb = Keyboard(qtbot, window)
+    window.login_user.setText(users["pharmacist"])
+    window.login_password.setText(users["password"])
+    window.sign_in()
+    assert "K. Lee" in window.login_status.text()
+    window.open_case_file(example("01"))
+    kb.settle()
+    kb.step(4)
+    window.idle.setInterval(150)  # minutes in use; a short pause here
+    window.idle.start()
+    qtbot.waitUntil(lambda: window.stack.currentIndex() == 2, timeout=5000)
+    assert not window.banner_patient.isVisible() and not window.pages[0].isVisible()
+    assert "Ana" not in window.windowTitle()
+    assert window.focusWidget() is window.unlock_password
+    kb.type("wrong password")
+    kb.press(Qt.Key.Key_Return)
+    assert window.stack.currentIndex() == 2 and "Wrong" in window.unlock_message.text()
+    kb.type(users["password"])
+    kb.press(Qt.Key.Key_Return)
+    assert window.stack.currentIndex() == 1 and window.current_step() == 3
+    assert window.banner_patient.isVisible()
+
+
+def test_technician_prepares_pharmacist_signs_with_the_previewed_handout(
+    window: Any, qtbot: Any, users: dict[str, str]
+) -> None:
+    from pharmacist_tool.records.db import open_database
+    from pharmacist_tool.records.service import get_handout, get_record
+
+    window.login_user.setText(users["technician"])
+    window.login_password.setText(users["password"])
+    window.sign_in()
+    window.open_case_file(example("01"))
+    kb = Keyboard(qtbot, window)
+    kb.settle()
+    confirm_checklist(kb)
+    choose_outcome(kb, "handed-over")
+    kb.press(Qt.Key.Key_P, CTRL)
+    dialog = window.handout_dialog
+    qtbot.waitUntil(lambda: dialog.handout is not None, timeout=30_000)
+    assert len(dialog.images) >= 1
+    import pypdfium2
+
+    assert len(dialog.images) == len(pypdfium2.PdfDocument(dialog.handout.pdf))
+    shown = dialog.handout
+    dialog.reject()
+    assert window.current_handout_for(window.case) is shown
+    with qtbot.waitSignal(window.signed, timeout=30_000) as signed:
+        sign(kb, users["pharmacist"], users["password"])
+    record_id = int(signed.args[0])
+    with open_database() as db:
+        record = get_record(db, record_id)
+        assert record.prepared_by == users["technician"]
+        assert get_handout(db, record_id).pdf == shown.pdf
+
+
+def test_print_is_true_size(tmp_path: Path, qtbot: Any) -> None:
+    """The handout drawn on a printer (here a PDF printer) keeps its paper size exactly."""
+    import pypdf
+    from PySide6.QtGui import QPageLayout, QPageSize
+    from PySide6.QtPrintSupport import QPrinter
+
+    from pharmacist_tool.case import load_case
+    from pharmacist_tool.engine import assess
+    from pharmacist_tool.gui.handout_view import print_pdf
+    from pharmacist_tool.handout import render_handout
+    from pharmacist_tool.knowledge import load_for_counter
+    from pharmacist_tool.settings import Settings
+
+    case = load_case(example("01"))
+    kb = load_for_counter()
+    for paper, size, points in (
+        ("A4", QPageSize.PageSizeId.A4, (595.3, 841.9)),
+        ("Letter", QPageSize.PageSizeId.Letter, (612.0, 792.0)),
+    ):
+        handout = render_handout(case, assess(case, kb), kb, Settings(), paper=paper)
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        out = tmp_path / f"printed-{paper}.pdf"
+        printer.setOutputFileName(str(out))
+        printer.setPageSize(QPageSize(size))
+        printer.setPageOrientation(QPageLayout.Orientation.Portrait)
+        printer.setFullPage(True)
+        print_pdf(printer, handout.pdf)
+        printed = pypdf.PdfReader(out)
+        source = pypdf.PdfReader(__import__("io").BytesIO(handout.pdf))
+        assert len(printed.pages) == len(source.pages)
+        box = printed.pages[0].mediabox
+        assert abs(float(box.width) - points[0]) < 1.5 and abs(float(box.height) - points[1]) < 1.5
+
+
+def test_records_open_from_the_start_screen(window: Any, qtbot: Any, users: dict[str, str]) -> None:
+    kb = Keyboard(qtbot, window)
+    kb.press(Qt.Key.Key_R, CTRL)
+    dialog = window.records_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    from pharmacist_tool.gui.records_view import RecordsView
+
+    assert dialog.findChildren(RecordsView)
+    dialog.reject()
+
+
+def test_first_user_is_created_from_the_window(window: Any, qtbot: Any) -> None:
+    window.login_user.setText("anyone")
+    window.login_password.setText("whatever it is")
+    window.sign_in()
+    dialog = window.first_user_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.username.setText("rosei")
+    dialog.full_name.setText("R. Osei")
+    dialog.role.setCurrentText("pharmacist")
+    dialog.password.setText("green lamp river stone")
+    dialog.repeat.setText("green lamp river stone")
+    dialog.create()
+    assert not dialog.isVisible()
+    window.login_password.setText("green lamp river stone")
+    window.sign_in()
+    assert "R. Osei (pharmacist)" in window.login_status.text()
+
+
+def test_smoke_opens_paints_and_exits(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", paths.HOME_ENV: str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "pharmacist_tool", "gui", "--smoke"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("first paint after ")
+    assert not list((tmp_path / "data" / "drafts").glob("*.json")), "the smoke leaves no draft"
+
+
+def test_no_display_exits_2_with_one_line() -> None:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "pharmacist_tool"],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "display" in done.stderr.lower() and "Abort" not in done.stderr
