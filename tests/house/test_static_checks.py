@@ -15,8 +15,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "pharmacist_tool"
 BIN = Path(sys.executable).parent
@@ -97,45 +95,44 @@ def test_ruff_format_check_fails_on_unformatted_code(tmp_path: Path) -> None:
     assert "planted_format.py" in result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("package", CORE_PACKAGES)
-def test_import_contract_fails_on_qt_in_the_core(tmp_path: Path, package: str) -> None:
+QT_PLANT = "import PySide6.QtCore\n\nQT_VERSION = PySide6.QtCore.qVersion()\n"
+
+
+def test_import_contract_fails_on_qt_in_any_core_package(tmp_path: Path) -> None:
     project = _copy_project(tmp_path)
     # Lint-clean and type-clean: only the import contract can object to it.
-    _plant(
-        project,
-        f"pharmacist_tool/{package}/planted_qt.py",
-        "import PySide6.QtCore\n\nQT_VERSION = PySide6.QtCore.qVersion()\n",
-    )
+    for package in CORE_PACKAGES:
+        _plant(project, f"pharmacist_tool/{package}/planted_qt.py", QT_PLANT)
     result = _run(project, "lint-imports", "--no-cache")
     assert result.returncode != 0, result.stdout
-    assert f"pharmacist_tool.{package}.planted_qt" in result.stdout
     assert "BROKEN" in result.stdout
+    missed = [p for p in CORE_PACKAGES if f"pharmacist_tool.{p}.planted_qt" not in result.stdout]
+    assert not missed, f"a Qt import in these packages passed lint-imports: {missed}"
 
 
 def test_import_contract_allows_qt_in_the_window(tmp_path: Path) -> None:
     project = _copy_project(tmp_path)
-    _plant(
-        project,
-        "pharmacist_tool/gui/planted_qt.py",
-        "import PySide6.QtCore\n\nQT_VERSION = PySide6.QtCore.qVersion()\n",
-    )
+    _plant(project, "pharmacist_tool/gui/planted_qt.py", QT_PLANT)
     result = _run(project, "lint-imports", "--no-cache")
     assert "pharmacist_tool.gui.planted_qt" not in result.stdout
 
 
-@pytest.mark.parametrize("package", CORE_PACKAGES)
-def test_mypy_fails_on_a_type_error_in_the_core(tmp_path: Path, package: str) -> None:
+def test_mypy_fails_on_a_type_error_in_any_core_package(tmp_path: Path) -> None:
     project = _copy_project(tmp_path)
-    _plant(
-        project,
-        f"pharmacist_tool/{package}/planted_types.py",
-        'def planted() -> int:\n    return "seven"\n',
-    )
+    for package in CORE_PACKAGES:
+        _plant(
+            project,
+            f"pharmacist_tool/{package}/planted_types.py",
+            'def planted() -> int:\n    return "seven"\n',
+        )
     result = _run(project, "mypy")
     assert result.returncode != 0
-    assert re.search(rf"pharmacist_tool/{package}/planted_types\.py:2: error", result.stdout), (
-        result.stdout
-    )
+    missed = [
+        p
+        for p in CORE_PACKAGES
+        if not re.search(rf"pharmacist_tool/{p}/planted_types\.py:2: error", result.stdout)
+    ]
+    assert not missed, f"a type error in these packages passed mypy: {missed}\n{result.stdout}"
 
 
 def test_mypy_is_strict_on_the_core(tmp_path: Path) -> None:
