@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
 
 from pharmacist_tool.knowledge.model import ContraceptionMethod, InteractionRule, KnowledgeBase
 
@@ -98,17 +97,28 @@ def contains(tokens: Sequence[str], term: Sequence[str]) -> int:
     return -1
 
 
-class _Candidate(NamedTuple):
-    term: tuple[str, ...]
-    excluded_by: tuple[tuple[str, ...], ...]
+Words = tuple[str, ...]
+_Candidate = tuple[Words, tuple[Words, ...]]
+"""A term's words and the words that exclude it."""
 
 
-class Index(NamedTuple):
-    rules: tuple[tuple[InteractionRule, tuple[_Candidate, ...]], ...]
-    methods: tuple[tuple[ContraceptionMethod, tuple[tuple[str, ...], ...]], ...]
-    fuzzy_rules: tuple[tuple[InteractionRule, str, tuple[tuple[str, ...], ...]], ...]
-    """Single-word terms long enough for the fuzzy step: (rule, word, excluding words)."""
-    fuzzy_methods: tuple[tuple[ContraceptionMethod, str], ...]
+class Index:
+    """The knowledge base's terms, normalised once (plain class: cheap to define at start-up)."""
+
+    __slots__ = ("fuzzy_methods", "fuzzy_rules", "methods", "rules")
+
+    def __init__(
+        self,
+        rules: tuple[tuple[InteractionRule, tuple[_Candidate, ...]], ...],
+        methods: tuple[tuple[ContraceptionMethod, tuple[Words, ...]], ...],
+        fuzzy_rules: tuple[tuple[InteractionRule, str, tuple[Words, ...]], ...],
+        fuzzy_methods: tuple[tuple[ContraceptionMethod, str], ...],
+    ) -> None:
+        self.rules = rules
+        self.methods = methods
+        self.fuzzy_rules = fuzzy_rules
+        """Single-word terms long enough for the fuzzy step: (rule, word, excluding words)."""
+        self.fuzzy_methods = fuzzy_methods
 
 
 _INDEXES: dict[int, tuple[KnowledgeBase, Index]] = {}
@@ -123,16 +133,16 @@ def index(kb: KnowledgeBase) -> Index:
     for rule in kb.interactions:
         excluded = tuple(t for t in (words(x) for x in rule.exclude_terms) if t)
         terms = (words(term) for term in rule.terms)
-        rules.append((rule, tuple(_Candidate(t, excluded) for t in terms if t)))
+        rules.append((rule, tuple((t, excluded) for t in terms if t)))
     methods = tuple(
         (method, tuple(t for t in (words(term) for term in method.terms) if t))
         for method in kb.contraception
     )
     fuzzy_rules = tuple(
-        (rule, c.term[0], c.excluded_by)
+        (rule, term[0], excluded_by)
         for rule, candidates in rules
-        for c in candidates
-        if _fuzzy_word(c.term)
+        for term, excluded_by in candidates
+        if _fuzzy_word(term)
     )
     fuzzy_methods = tuple(
         (method, term[0]) for method, terms in methods for term in terms if _fuzzy_word(term)
@@ -160,11 +170,20 @@ def _similar(a: str, b: str) -> bool:
     return matcher.quick_ratio() >= FUZZY_MIN_RATIO and matcher.ratio() >= FUZZY_MIN_RATIO
 
 
-class MedicineMatch(NamedTuple):
-    rule: InteractionRule
-    term: str
-    """The words that matched (normalised)."""
-    fuzzy: bool
+class MedicineMatch:
+    """One interaction rule a line matched, and the words that matched it."""
+
+    __slots__ = ("fuzzy", "rule", "term")
+
+    def __init__(self, rule: InteractionRule, term: str, fuzzy: bool) -> None:
+        self.rule = rule
+        self.term = term
+        """The words that matched (normalised)."""
+        self.fuzzy = fuzzy
+        """Matched by spelling similarity, not exactly."""
+
+    def __repr__(self) -> str:
+        return f"MedicineMatch({self.rule.id!r}, {self.term!r}, fuzzy={self.fuzzy})"
 
 
 def explain_medicine(kb: KnowledgeBase, text: str) -> list[MedicineMatch]:
@@ -176,14 +195,14 @@ def explain_medicine(kb: KnowledgeBase, text: str) -> list[MedicineMatch]:
     covered: set[int] = set()
     entries = index(kb).rules
     for rule, candidates in entries:
-        for candidate in candidates:
-            at = contains(tokens, candidate.term)
+        for term, excluded_by in candidates:
+            at = contains(tokens, term)
             if at < 0:
                 continue
-            if any(contains(tokens, x) >= 0 for x in candidate.excluded_by):
+            if any(contains(tokens, x) >= 0 for x in excluded_by):
                 break
-            covered.update(range(at, at + len(candidate.term)))
-            found.append(MedicineMatch(rule, " ".join(candidate.term), False))
+            covered.update(range(at, at + len(term)))
+            found.append(MedicineMatch(rule, " ".join(term), False))
             break
     loose = [t for i, t in enumerate(tokens) if i not in covered and _fuzzy_word((t,))]
     if not loose:
