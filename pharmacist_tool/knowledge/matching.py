@@ -77,12 +77,15 @@ def words(text: str, *, drop_doses: bool = False) -> tuple[str, ...]:
     """The normalised words of a text (``drop_doses``: without numbers and dose words)."""
     if text.isascii():
         text = text.lower()
+        if "'" in text or "`" in text:
+            text = text.replace("'", "").replace("`", "")
     else:
         import unicodedata
 
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    tokens = tuple(_TOKEN.findall(text.translate(_DROP_APOSTROPHES)))
+        text = text.translate(_DROP_APOSTROPHES)
+    tokens = tuple(_TOKEN.findall(text))
     if drop_doses:
         tokens = tuple(t for t in tokens if not t.isdigit() and t not in _DOSE_WORDS)
     return tokens
