@@ -150,7 +150,20 @@ class FindingsPanel(QWidget):
         self._set_items([], {})
 
     def show_assessment(self, assessment: object, step_labels: dict[str, str]) -> None:
-        self.verdict.setText(DISPENSE_WORDS.get(assessment.dispense, assessment.dispense))  # type: ignore[attr-defined]
+        a = assessment
+        open_blocks = sum(f.stands and f.severity == "block" for f in a.findings)  # type: ignore[attr-defined]
+        open_warns = sum(f.stands and f.severity == "warn" for f in a.findings)  # type: ignore[attr-defined]
+        points = sum(e.required and not e.done for e in a.checklist)  # type: ignore[attr-defined]
+        still = [
+            f"{open_blocks} block{'s' * (open_blocks != 1)}" if open_blocks else "",
+            f"{open_warns} warning{'s' * (open_warns != 1)} to resolve" if open_warns else "",
+            f"{points} counselling point{'s' * (points != 1)} to confirm" if points else "",
+        ]
+        still_text = ", ".join(p for p in still if p)
+        self.verdict.setText(
+            DISPENSE_WORDS.get(a.dispense, a.dispense)  # type: ignore[attr-defined]
+            + (f"\nStill open: {still_text}" if still_text else "")
+        )
         self.problems.setVisible(False)
         # By severity only (stable): a finding does not jump away while its resolution is typed.
         findings = sorted(

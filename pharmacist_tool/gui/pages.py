@@ -688,9 +688,6 @@ class MedicinesPage(StepPage):
         )
         self.editor.describe = self._describe
         self.body.addWidget(self.editor)
-        self.none = QCheckBox("Patient takes &nothing else (asked)")
-        self.none.setAccessibleName("Patient takes nothing else")
-        self.body.addWidget(self.none)
         box = QGroupBox("Alcohol")
         form = QFormLayout(box)
         self.alcohol = QComboBox()

@@ -58,8 +58,6 @@ def bold(widget: QWidget, on: bool = True) -> None:
 def frame_style(
     widget: QWidget, role: QPalette.ColorRole = QPalette.ColorRole.AlternateBase
 ) -> None:
-    """A softly filled panel that follows the palette (light or dark)."""
+    """A softly filled panel in a palette role, so it follows light, dark and high contrast."""
     widget.setAutoFillBackground(True)
-    palette = widget.palette()
-    palette.setColor(QPalette.ColorRole.Window, palette.color(role))
-    widget.setPalette(palette)
+    widget.setBackgroundRole(role)

@@ -284,7 +284,6 @@ class MainWindow(QMainWindow):
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         )
         self.banner_deadline.setAccessibleName("Pick-up deadline")
-        self.banner_deadline.setWordWrap(True)
         bl.addWidget(self.banner_deadline)
         outer.addWidget(banner)
 
