@@ -58,6 +58,8 @@ def test_every_entry_is_cited_dated_and_sources_are_registered() -> None:
         assert set(entry.sources) <= set(KB.sources)
     for key, source in KB.sources.items():
         assert source.title and source.issuer and source.date, key
+    cited = {key for entry in entries for key in entry.sources}
+    assert set(KB.sources) - cited == set(), "sources in the register that nothing cites"
 
 
 def test_unconfirmed_entries_say_which_safe_choice_is_encoded() -> None:
