@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmacist_tool.case import dump_case, write_atomically
+from pharmacist_tool.case import write_atomically
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.widgets import note
 
@@ -78,7 +78,7 @@ def page_sizes_points(pdf: bytes) -> list[tuple[float, float]]:
 
 
 class _Signals(QObject):
-    done = Signal(object, object, bytes)
+    done = Signal(object, object, object)
     failed = Signal(str)
 
 
@@ -94,7 +94,6 @@ class RenderJob(QRunnable):
     def run(self) -> None:
         from pharmacist_tool.handout import render_handout
 
-        case = self.args[0]
         try:
             handout = render_handout(*self.args, **self.options)
             images = render_pages(handout.pdf, self.dpi)
@@ -105,13 +104,14 @@ class RenderJob(QRunnable):
             log.exception("handout rendering failed")
             self.signals.failed.emit(f"The handout could not be made ({type(error).__name__}).")
             return
-        self.signals.done.emit(handout, images, dump_case(case))
+        self.signals.done.emit(handout, images, dict(self.options))
 
 
 class HandoutDialog(QDialog):
     """Preview of the handout exactly as it prints; Print… and Save as PDF…"""
 
-    rendered = Signal(object, bytes)
+    rendered = Signal(object, object)
+    """(the handout shown, the options it was rendered with: paper and pharmacist)"""
 
     def __init__(self, window: Any, case: Any, assessment: Any, kb: Any, settings: Any,
                  pharmacist: str | None = None) -> None:  # fmt: skip
@@ -212,7 +212,7 @@ class HandoutDialog(QDialog):
         if busy:
             self.status.setText("Making the handout…")
 
-    def _done(self, handout: Any, images: list[QImage], case_bytes: bytes) -> None:
+    def _done(self, handout: Any, images: list[QImage], options: dict[str, Any]) -> None:
         if self.jobs and self.sender() is not self.jobs[-1].signals:
             return  # an older render finished after a newer one started
         self.handout = handout
@@ -240,7 +240,7 @@ class HandoutDialog(QDialog):
             + f" · SHA-256 {handout.sha256[:12]}…{warn}"
         )
         self._set_busy(False)
-        self.rendered.emit(handout, case_bytes)
+        self.rendered.emit(handout, options)
 
     def _failed(self, message: str) -> None:
         self.status.setText(f"✖ {message}")

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -162,7 +162,7 @@ class MainWindow(QMainWindow):
         self.assessment: Any = None
         self.problems: list[str] = []
         self.handout: Any = None
-        self.handout_case: bytes = b""
+        self.handout_options: dict[str, Any] = {}
         self.user: Any = None
         self.user_name = ""
         self.last_saved = ""
@@ -482,7 +482,7 @@ class MainWindow(QMainWindow):
         step = meta.step if meta else 0  # before anything moves the step list
         self.dirty = False
         self.handout = None
-        self.handout_case = b""
+        self.handout_options = {}
         self.assessment = None
         for p in self.pages:
             p.load(case, self.unset, self.typed)
@@ -900,9 +900,9 @@ class MainWindow(QMainWindow):
         dialog.open()
         self.handout_dialog = dialog
 
-    def _handout_rendered(self, handout: Any, case_bytes: bytes) -> None:
+    def _handout_rendered(self, handout: Any, options: dict[str, Any]) -> None:
         self.handout = handout
-        self.handout_case = case_bytes
+        self.handout_options = options
         self.review.handout_note.setText(
             f"Handout previewed: {handout.paper}, {handout.language}"
             + (", large print" if handout.large_print else "")
@@ -964,12 +964,6 @@ class MainWindow(QMainWindow):
             f"✓ Signed: record {record_id} for {name}. " + self.start_note.text()
         )
         self.signed.emit(str(record_id))
-
-    def current_handout_for(self, case: Case) -> Any:
-        """The handout previewed, if made from exactly this case (so a reprint is identical)."""
-        if self.handout is not None and self.handout_case == dump_case(case):
-            return self.handout
-        return None
 
     def open_records(self) -> None:
         if self.stack.currentIndex() == LOCKED:
@@ -1111,5 +1105,6 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.save_now()
+        QThreadPool.globalInstance().waitForDone(10_000)  # a handout still rendering
         QApplication.instance().removeEventFilter(self.idle_watcher)
         super().closeEvent(event)

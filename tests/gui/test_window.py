@@ -240,7 +240,11 @@ def test_technician_prepares_pharmacist_signs_with_the_previewed_handout(
     assert len(dialog.images) == len(pypdfium2.PdfDocument(dialog.handout.pdf))
     shown = dialog.handout
     dialog.reject()
-    assert window.current_handout_for(window.case) is shown
+    # A change that alters the handout after the preview: signing waits for a new preview.
+    window.review.large_print.setChecked(True)
+    sign(kb, users["pharmacist"], users["password"])
+    assert "preview and print it again" in window.review.sign_message.text()
+    window.review.large_print.setChecked(False)
     with qtbot.waitSignal(window.signed, timeout=30_000) as signed:
         sign(kb, users["pharmacist"], users["password"])
     record_id = int(signed.args[0])
