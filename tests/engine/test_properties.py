@@ -309,3 +309,35 @@ def _changed(data: dict[str, Any], path: list[str | int], value: Any) -> dict[st
     copied = copy.deepcopy(data)
     _set_path(copied, path, value)
     return copied
+
+
+@settings(
+    max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.sampled_from(BASES),
+    st.lists(
+        st.tuples(st.sampled_from(PATHS), st.one_of(json_values, st.just(...))),
+        min_size=0,
+        max_size=2,
+    ),
+)
+def test_cli_on_generated_cases_gives_json_or_exit_2(
+    tmp_path: Path, base: dict[str, Any], edits: list[tuple[list[str | int], Any]]
+) -> None:
+    data = copy.deepcopy(base)
+    for path, value in edits:
+        try:
+            _set_path(data, path, value)
+        except (KeyError, TypeError, IndexError):
+            continue
+    case_file = tmp_path / "generated.json"
+    case_file.write_text(json.dumps(data), encoding="utf-8")
+    done = run_cli("assess", str(case_file))
+    err = done.stderr.decode()
+    assert "Traceback" not in err
+    assert done.returncode in (0, 2), err
+    if done.returncode == 0:
+        assert json.loads(done.stdout)["format"] == "pharmacist-tool/assessment@1"
+    else:
+        assert err.startswith("pharmacist-tool: ") and done.stdout == b""
