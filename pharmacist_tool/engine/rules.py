@@ -417,7 +417,7 @@ def check_contraception(ctx: _Context, weakening: list[str]) -> None:
             "info" if met else "warn",
             subject=text,
             method=method.label,
-            note=method.note or "it is not an acceptable method in this programme.",
+            note=method.note,
         )
     if not met:
         ctx.add(
@@ -437,13 +437,13 @@ def check_contraception(ctx: _Context, weakening: list[str]) -> None:
             "pregnancy-prevention",
             "warn" if still_met else "block",
             subject=", ".join(weakening),
+            wording=(
+                "contraception.weakened-rule-still-met"
+                if still_met
+                else "contraception.weakened-rule-not-met"
+            ),
             agents=", ".join(weakening),
             methods=", ".join(m.label for m in hormonal),
-            outcome=(
-                "Without the hormonal method(s) the programme's rule is still met."
-                if still_met
-                else "Without the hormonal method(s) the programme's rule is NOT met."
-            ),
         )
 
 

@@ -189,6 +189,10 @@ def _check(kb: KnowledgeBase) -> None:
         cited("contraception.json", repr(m.id), m.sources)
         for family in sorted(families - set(m.status)):
             problems.append(f"contraception.json: {m.id!r} has no status for {family}")
+        if not m.note and set(m.status.values()) - {"primary", "secondary"}:
+            problems.append(
+                f"contraception.json: {m.id!r} does not always count, so it needs a note saying why"
+            )
     for r in kb.rule_sets:
         for v in r.versions:
             cited("rule_sets.json", repr(v.id), v.sources)
