@@ -82,26 +82,28 @@ class Match:
 
 
 def match_medicine(kb: Any, text: str) -> Match:
-    try:
-        from pharmacist_tool.knowledge.matching import match_medicine as match
-    except ImportError:
-        return Match("not checked (knowledge base matching unavailable)", False)
-    result = match(kb, text)
-    return _describe(result, kind="medicine")
+    """What a line of the patient's medicines matched in the knowledge base, in words."""
+    from pharmacist_tool.knowledge.matching import explain_medicine
+
+    found = explain_medicine(kb, text)
+    if not found:
+        return Match("no interaction known with isotretinoin", False)
+    parts = []
+    for m in found:
+        how = f"spelling close to “{m.term}”: check it" if m.fuzzy else f"“{m.term}”"
+        parts.append(f"{m.rule.agent} ({how})")
+    return Match("matches " + "; ".join(parts), True)
 
 
 def match_method(kb: Any, text: str, rule_set: str) -> Match:
-    try:
-        from pharmacist_tool.knowledge.matching import match_method as match
-    except ImportError:
-        return Match("not checked (knowledge base matching unavailable)", False)
+    """The birth-control method a line names, and how this programme counts it."""
+    from pharmacist_tool.knowledge.matching import match_method as match
+
     result = match(kb, text)
     if result is None:
         return Match("not recognised: not counted as a method", False)
-    method = getattr(result, "method", result)
-    label = getattr(method, "label", str(method))
-    status_map = getattr(method, "status", {})
-    status = status_map.get(family_of(kb, rule_set), "not listed") if status_map else ""
+    label = result.label
+    status = result.status.get(family_of(kb, rule_set), "not listed")
     words = {
         "primary": "primary method",
         "secondary": "secondary method",
@@ -109,30 +111,3 @@ def match_method(kb: Any, text: str, rule_set: str) -> Match:
         "abstinence": "abstinence",
     }
     return Match(f"{label}: {words.get(status, status)}", True)
-
-
-def _describe(result: Any, *, kind: str) -> Match:
-    if result is None or result == [] or result == ():
-        return Match("no interaction known with isotretinoin", False)
-    items = result if isinstance(result, list | tuple) else [result]
-    names: list[str] = []
-    for item in items:
-        rule = getattr(item, "rule", item)
-        agent = getattr(rule, "agent", None) or getattr(rule, "label", None) or str(rule)
-        names.append(str(agent))
-    return Match("matches " + ", ".join(dict.fromkeys(names)), True)
-
-
-# -- records (SQLAlchemy): imported only when needed --------------------------------------------
-
-
-def records_module() -> Any:
-    import pharmacist_tool.records as records
-
-    return records
-
-
-def handout_module() -> Any:
-    import pharmacist_tool.handout as handout
-
-    return handout

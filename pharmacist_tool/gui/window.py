@@ -258,6 +258,7 @@ class MainWindow(QMainWindow):
         self.discard_button.clicked.connect(self.discard_selected)
         self.login_button.clicked.connect(self.sign_in)
         self.login_password.returnPressed.connect(self.sign_in)
+        self.login_user.returnPressed.connect(self.login_password.setFocus)
         return page
 
     def _build_session(self) -> QWidget:
@@ -637,10 +638,18 @@ class MainWindow(QMainWindow):
         return STEP_OF_CATEGORY.get(finding.category, 4)
 
     def go_to_finding(self, code: str) -> None:
+        """Show the step a finding concerns, with the patient's own line selected there."""
         for f in getattr(self.assessment, "findings", []):
-            if f.code == code:
-                self.go_step(self.step_of_finding(f))
-                return
+            if f.code != code:
+                continue
+            step = self.step_of_finding(f)
+            self.go_step(step)
+            page = self.pages[step]
+            editor = getattr(page, "editor", None) or getattr(page, "methods", None)
+            if editor is not None and f.subject in editor.values:
+                editor.list.setCurrentRow(editor.values.index(f.subject))
+                editor.list.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
 
     # -- changes, assessment, autosave ------------------------------------------------------------
 

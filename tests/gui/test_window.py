@@ -339,3 +339,24 @@ def test_no_display_exits_2_with_one_line() -> None:
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "display" in done.stderr.lower() and "Abort" not in done.stderr
+
+
+def test_a_finding_shows_the_line_it_concerns(window: Any, qtbot: Any) -> None:
+    kb = Keyboard(qtbot, window)
+    window.open_case_file(example("02"))
+    kb.settle()
+    kb.step(1)
+    item = window.findings.items["interaction.tetracyclines"]
+    assert "step 4" in item.jump.text()
+    item.jump.setFocus()
+    kb.press(Qt.Key.Key_Space)
+    assert window.current_step() == 3
+    editor = window.pages[3].editor
+    assert kb.focus is editor.list
+    assert editor.values[editor.list.currentRow()] == "doxycycline 100 mg once a day"
+    assert "tetracycline" in editor.list.currentItem().text()
+    # Delete removes the line; the block goes with it, and the draft keeps the change.
+    kb.press(Qt.Key.Key_Delete)
+    kb.settle()
+    assert "interaction.tetracyclines" not in window.findings.items
+    assert drafts.load_draft(window.meta.id).case.medicines == ["cetirizine"]
