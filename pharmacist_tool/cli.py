@@ -132,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument(
         "--admin",
         metavar="NAME",
-        help="the administrator adding the user (needed once any user exists); standard input "
+        help="an administrator who vouches for the new user; standard input "
         "then holds the new password on its first line and the administrator's on the second",
     )
     users_add.set_defaults(handler=_records("run_users_add"))

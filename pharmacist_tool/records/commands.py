@@ -44,7 +44,12 @@ def _read_passwords(count: int, what: list[str], stream: TextIO | None = None) -
 
 
 def run_users_add(args: argparse.Namespace) -> int:
-    from pharmacist_tool.records.users import add_user, authenticate, create_first_admin
+    from pharmacist_tool.records.users import (
+        add_user,
+        add_user_at_console,
+        authenticate,
+        create_first_admin,
+    )
 
     admin_name: str | None = getattr(args, "admin", None)
     with _open(args) as db:
@@ -57,11 +62,12 @@ def run_users_add(args: argparse.Namespace) -> int:
             )
         else:
             if not admin_name:
-                raise UserError(
-                    "Adding a user needs an administrator once the first user exists. Give "
-                    "--admin NAME, with the new user's password on the first line of standard "
-                    "input and the administrator's on the second."
+                (password,) = _read_passwords(1, [f"the new user {args.name}"])
+                user = add_user_at_console(
+                    db, args.name, args.role, password, full_name=args.full_name or ""
                 )
+                print(f"Added {user.role} {user.username} ({user.printed_name})")
+                return EXIT_OK
             password, admin_password = _read_passwords(
                 2, [f"the new user {args.name}", f"the administrator {admin_name}"]
             )

@@ -57,7 +57,7 @@ def test_admin_adds_users_and_names_are_unique(db: Database, admin: Authenticate
     ("password", "why"),
     [
         ("", "empty"),
-        ("short1!", "at least 10"),
+        ("short1", "at least 8"),
         ("password123", "most common"),
         ("aaaaaaaaaaaa", "repeats"),
         ("1234567890", "consecutive digits"),
