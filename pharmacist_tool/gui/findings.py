@@ -132,6 +132,7 @@ class FindingsPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the boxes, not the frame
         body = QWidget()
         self.list = QVBoxLayout(body)
         self.list.setContentsMargins(0, 0, 4, 0)
@@ -194,6 +195,7 @@ class FindingsPanel(QWidget):
             if self.list.indexOf(item) != index:
                 self.list.removeWidget(item)
                 self.list.insertWidget(index, item)
+            item.show()  # now, not at the next turn of the event loop (Tab can reach it at once)
 
     def focus_widgets(self) -> list[QWidget]:
         """The panel's inputs in display order (for the tab chain)."""

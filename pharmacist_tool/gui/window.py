@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
-import itertools
 import logging
 from pathlib import Path
 from typing import Any
@@ -739,14 +738,44 @@ class MainWindow(QMainWindow):
         self._update_banner()
         self.review.show_missing(self.missing())
         self.review.show_summary(self._summary())
-        self._fix_tab_order()
         self.assessed.emit()
 
-    def _fix_tab_order(self) -> None:
-        chain = [*self.findings.focus_widgets(), self.back_button, self.next_button,
-                 self.preview_button, self.sign_button]  # fmt: skip
-        for a, b in itertools.pairwise(chain):
-            QWidget.setTabOrder(a, b)
+    def session_tab_chain(self) -> list[QWidget]:
+        """Tab order on a step: the step list, the page's fields, the findings, the buttons."""
+
+        def tabbable(w: QWidget) -> bool:
+            return (
+                w.isVisible()
+                and w.isEnabled()
+                and bool(w.focusPolicy() & Qt.FocusPolicy.TabFocus)
+                and w.focusProxy() is None
+            )
+
+        page = self.pages[self.current_step()]
+        fields: list[QWidget] = []
+        w = page.nextInFocusChain()
+        while w is not page and w is not None and len(fields) < 500:
+            if page.isAncestorOf(w) and tabbable(w):
+                fields.append(w)
+            w = w.nextInFocusChain()
+        buttons = [self.back_button, self.next_button, self.preview_button, self.sign_button]
+        chain = [self.steps, *fields, *self.findings.focus_widgets(), *buttons]
+        return [w for w in chain if tabbable(w)]
+
+    def focusNextPrevChild(self, forward: bool) -> bool:  # noqa: N802
+        if self.stack.currentIndex() != SESSION:
+            return super().focusNextPrevChild(forward)
+        chain = self.session_tab_chain()
+        current = QApplication.focusWidget()
+        while current is not None and current not in chain and current is not self:
+            current = current.parentWidget()  # e.g. the line edit inside a spin box
+        if current not in chain or not chain:
+            return super().focusNextPrevChild(forward)
+        index = chain.index(current) + (1 if forward else -1)
+        chain[index % len(chain)].setFocus(
+            Qt.FocusReason.TabFocusReason if forward else Qt.FocusReason.BacktabFocusReason
+        )
+        return True
 
     def missing(self) -> list[str]:
         """Everything that stands between this session and its signature, in words."""

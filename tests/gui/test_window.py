@@ -360,3 +360,27 @@ def test_a_finding_shows_the_line_it_concerns(window: Any, qtbot: Any) -> None:
     kb.settle()
     assert "interaction.tetracyclines" not in window.findings.items
     assert drafts.load_draft(window.meta.id).case.medicines == ["cetirizine"]
+
+
+def test_tab_order_goes_page_then_findings_then_buttons(window: Any, qtbot: Any) -> None:
+    kb = Keyboard(qtbot, window)
+    window.open_case_file(example("05"))
+    kb.settle()
+    kb.step(2)
+    page = window.pages[1]
+    order = []
+    for _ in range(40):
+        order.append(kb.focus)
+        kb.tab()
+        if kb.focus is page.authorization:
+            break
+    assert order[0] is page.authorization
+    page_part = [w for w in order if page.isAncestorOf(w)]
+    assert order[: len(page_part)] == page_part, "the page's fields come first, in a row"
+    findings = window.findings.focus_widgets()
+    after = order[len(page_part) : len(page_part) + len(findings)]
+    assert after == findings, "then the findings: each resolution box, then its button"
+    buttons = [window.back_button, window.next_button, window.preview_button, window.sign_button]
+    rest = order[len(page_part) + len(findings) :]
+    assert rest[:4] == buttons
+    assert window.steps in rest, "and round through the step list back to the page"
