@@ -84,6 +84,40 @@ class CrashHandler:
             self.showing = False
 
 
+FAULT_LOG_NAME = "window-fault.log"
+
+
+def watch_for_hard_crashes() -> str:
+    """Keep a hard crash's trace (a fault inside Qt kills the process before any Python hook
+    runs): ``faulthandler`` writes it to a file in the log folder. Returns a note about the
+    previous run's crash, if the file holds one (the file is then started afresh)."""
+    import faulthandler
+
+    from pharmacist_tool import paths
+
+    try:
+        path = paths.log_dir() / FAULT_LOG_NAME
+        previous = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
+        if previous.strip():
+            kept = path.with_suffix(".previous.log")
+            kept.write_text(previous, encoding="utf-8")
+        handle = path.open("w", encoding="utf-8")
+    except OSError:
+        return ""
+    faulthandler.enable(handle)
+    _keep_open.append(handle)
+    if previous.strip():
+        log.error("the window stopped abruptly last time:\n%s", previous)
+        return (
+            "The window stopped abruptly last time; any session in progress is listed below. "
+            f"The details are in {path.with_suffix('.previous.log')}."
+        )
+    return ""
+
+
+_keep_open: list[Any] = []
+
+
 def _load_settings() -> tuple[Any, str]:
     from pharmacist_tool.errors import UserError
     from pharmacist_tool.settings import Settings, load_settings
@@ -120,6 +154,7 @@ def run_gui(case_path: str | None = None, smoke: bool = False, database: str | N
     from pharmacist_tool.logs import setup_logging
 
     setup_logging()
+    crashed_before = "" if smoke else watch_for_hard_crashes()
     # Qt-free modules first: once PySide6 is loaded, its import hook inspects every module
     # imported after it, which makes each later import slower.
     from PySide6.QtCore import QTimer, qInstallMessageHandler
@@ -140,6 +175,8 @@ def run_gui(case_path: str | None = None, smoke: bool = False, database: str | N
 
     window = create_window(database)
     crash.window = window
+    if crashed_before:
+        window.start_note.setText(f"⚠ {crashed_before} " + window.start_note.text())
     if smoke:
         window.open_case_file(example_case_path())
     elif case_path:

@@ -315,6 +315,10 @@ class MainWindow(QMainWindow):
         self.saved_label = QLabel("Not saved yet")
         self.saved_label.setAccessibleName("Saved")
         bar.addWidget(self.saved_label)
+        self.counter_label = QLabel("Nobody signed in")
+        self.counter_label.setAccessibleName("At the counter")
+        bar.addSpacing(24)
+        bar.addWidget(self.counter_label)
         bar.addStretch(1)
         self.back_button = QPushButton("◀ Back  Alt+←")
         self.next_button = QPushButton("Next ▶  Alt+→")
@@ -1037,6 +1041,7 @@ class MainWindow(QMainWindow):
         self.user_name = user.username
         role = user.role
         self.login_status.setText(f"✓ At the counter: {self.user_display()} ({role})")
+        self.counter_label.setText(f"At the counter: {self.user_display()} ({role})")
         self.review.user.setText(self.user_name)
         self.unlock_user.setText(self.user_name)
 

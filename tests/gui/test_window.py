@@ -384,3 +384,28 @@ def test_tab_order_goes_page_then_findings_then_buttons(window: Any, qtbot: Any)
     rest = order[len(page_part) + len(findings) :]
     assert rest[:4] == buttons
     assert window.steps in rest, "and round through the step list back to the page"
+
+
+def test_a_hard_crash_is_reported_on_the_next_start(isolated_home: Path) -> None:
+    """faulthandler keeps the trace of a crash inside Qt; the next start says so."""
+    crash = (
+        "import faulthandler, os\n"
+        "from pharmacist_tool.gui.app import watch_for_hard_crashes\n"
+        "watch_for_hard_crashes()\n"
+        "faulthandler._sigsegv()\n"
+    )
+    env = {**os.environ, paths.HOME_ENV: str(isolated_home)}
+    done = subprocess.run([sys.executable, "-c", crash], env=env, capture_output=True, timeout=60)
+    assert done.returncode != 0
+    import faulthandler
+
+    from pharmacist_tool.gui.app import watch_for_hard_crashes
+
+    try:
+        note = watch_for_hard_crashes()
+        assert "stopped abruptly last time" in note
+        kept = paths.log_dir() / "window-fault.previous.log"
+        assert "Fatal Python error" in kept.read_text(encoding="utf-8")
+        assert watch_for_hard_crashes() == ""  # started afresh
+    finally:
+        faulthandler.enable(sys.stderr)  # back to where the test run had it
