@@ -1,31 +1,29 @@
 """Sessions in progress, saved on every change so that nothing typed is lost.
 
-One session is two files in ``paths.drafts_dir()``, both written atomically:
-
-- ``<id>.json``: the case itself (``pharmacist_tool.case.save_case``), readable by every command;
-- ``<id>.meta.json``: what the window needs to put the pharmacist back where they were (the step,
-  who was at the counter, which fields were not entered yet, where the case came from).
-
-The case file is written first and the metadata second: a crash between the two leaves the newest
-case with the previous metadata, which is still a consistent session. This module is Qt-free.
+One session is one file, ``paths.drafts_dir() / <id>.json``, written atomically (the same
+write-then-rename as ``pharmacist_tool.case.save_case``): the case itself, as every command reads
+it, plus a ``draft`` member with what the window needs to put the pharmacist back where they were
+(the step, who was at the counter, which fields were not entered yet, text typed but not valid or
+not added yet). A case reader ignores the ``draft`` member, so a draft is also a case file
+(``pharmacist-tool assess <draft>`` works). One file means a crash can never pair a newer case
+with older metadata. This module is Qt-free.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
+import os
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from pharmacist_tool import paths
-from pharmacist_tool.case import Case, save_case, write_atomically
+from pharmacist_tool.case import Case, case_to_dict, write_atomically
 
 log = logging.getLogger(__name__)
 
-META_SUFFIX = ".meta.json"
 DRAFT_FORMAT = "pharmacist-tool/draft@1"
 
 
@@ -51,48 +49,51 @@ class Draft(msgspec.Struct, kw_only=True):
     case: Case
 
 
+class _DraftPart(msgspec.Struct):
+    """Only the ``draft`` member of a draft file (the rest is skipped when listing)."""
+
+    draft: DraftMeta
+
+
 def new_id() -> str:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return f"{stamp}-{secrets.token_hex(3)}"
+    return f"{stamp}-{os.urandom(3).hex()}"
 
 
-def _case_path(draft_id: str) -> Path:
+def draft_path(draft_id: str) -> Path:
     return paths.drafts_dir() / f"{draft_id}.json"
 
 
-def _meta_path(draft_id: str) -> Path:
-    return paths.drafts_dir() / f"{draft_id}{META_SUFFIX}"
-
-
 def save_draft(meta: DraftMeta, case: Case) -> dt.datetime:
-    """Save the session; returns the time it was saved."""
+    """Save the session (case and metadata together, atomically); returns when it was saved."""
     now = dt.datetime.now().replace(microsecond=0)
     meta.updated = now
     meta.patient_name = case.patient.name
     meta.medicine = case.prescription.medicine
-    save_case(case, _case_path(meta.id))
+    document = {**case_to_dict(case), "draft": msgspec.to_builtins(meta)}
     write_atomically(
-        _meta_path(meta.id), msgspec.json.format(msgspec.json.encode(meta), indent=2) + b"\n"
+        draft_path(meta.id), msgspec.json.format(msgspec.json.encode(document)) + b"\n"
     )
     return now
 
 
 def load_draft(draft_id: str) -> Draft:
-    meta = msgspec.json.decode(_meta_path(draft_id).read_bytes(), type=DraftMeta)
-    case = msgspec.json.decode(_case_path(draft_id).read_bytes(), type=Case)
+    data = draft_path(draft_id).read_bytes()
+    meta = msgspec.json.decode(data, type=_DraftPart).draft
+    case = msgspec.json.decode(data, type=Case)
     return Draft(meta=meta, case=case)
 
 
 def list_drafts() -> list[DraftMeta]:
     """Sessions that were not signed, newest first. Damaged files are logged and skipped."""
     found: list[DraftMeta] = []
-    for meta_file in paths.drafts_dir().glob(f"*{META_SUFFIX}"):
+    for path in paths.drafts_dir().glob("*.json"):
         try:
-            meta = msgspec.json.decode(meta_file.read_bytes(), type=DraftMeta)
+            meta = msgspec.json.decode(path.read_bytes(), type=_DraftPart).draft
         except (OSError, msgspec.DecodeError) as error:
-            log.warning("skipping unreadable draft %s: %s", meta_file, error)
+            log.warning("skipping unreadable draft %s: %s", path, error)
             continue
-        if _case_path(meta.id).is_file():
+        if meta.id == path.stem:
             found.append(meta)
     found.sort(key=lambda m: m.updated, reverse=True)
     return found
@@ -100,8 +101,7 @@ def list_drafts() -> list[DraftMeta]:
 
 def remove_draft(draft_id: str) -> None:
     """Called once the session is signed: the record now holds it."""
-    for path in (_meta_path(draft_id), _case_path(draft_id)):
-        path.unlink(missing_ok=True)
+    draft_path(draft_id).unlink(missing_ok=True)
 
 
 def describe(meta: DraftMeta) -> dict[str, Any]:

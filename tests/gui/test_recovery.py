@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 
+from pharmacist_tool import paths
 from pharmacist_tool.case import load_case
 from pharmacist_tool.gui import drafts
 from tests.conftest import EXAMPLE_FILES
@@ -71,3 +72,17 @@ def test_killed_session_comes_back_with_every_field(
     assert not any(
         f.stands for f in window.assessment.findings if f.code == "interaction.tetracyclines"
     )
+
+
+def test_a_draft_is_one_file_that_is_also_a_case_file(window: Any, qtbot: Any) -> None:
+    """Case and metadata in one atomic file; the command line reads it as a case."""
+    from tests.conftest import run_cli
+
+    window.open_case_file(next(p for p in EXAMPLE_FILES if p.name.startswith("05")))
+    window.pages[0].prescriber.setText("Dr A. Mensah")
+    qtbot.waitUntil(lambda: window.meta is not None and not window._save_pending)
+    files = sorted(p.name for p in (paths.drafts_dir()).iterdir())
+    assert files == [f"{window.meta.id}.json"], files
+    done = run_cli("assess", str(drafts.draft_path(window.meta.id)))
+    assert done.returncode == 0, done.stderr
+    assert b"interaction.vitamin-a" in done.stdout
