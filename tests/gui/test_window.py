@@ -409,3 +409,33 @@ def test_a_hard_crash_is_reported_on_the_next_start(isolated_home: Path) -> None
         assert watch_for_hard_crashes() == ""  # started afresh
     finally:
         faulthandler.enable(sys.stderr)  # back to where the test run had it
+
+
+def test_open_a_case_file_and_save_the_handout(
+    window: Any, qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QFileDialog
+
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"format": "pharmacist-tool/case@1", "rule_set": "US-iPLEDGE"}')
+    chosen = [str(bad)]
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (chosen[0], ""))
+    kb = Keyboard(qtbot, window)
+    kb.press(Qt.Key.Key_O, CTRL)
+    assert "counselled_on" in window.message_box.text() or "required" in window.message_box.text()
+    assert window.case is None, "a bad file opens nothing"
+    window.message_box.accept()
+    chosen[0] = str(example("06"))
+    kb.press(Qt.Key.Key_O, CTRL)
+    kb.settle()
+    assert window.case.patient.name == "Olivia Bennett"
+
+    out = tmp_path / "handout.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(out), ""))
+    kb.press(Qt.Key.Key_P, CTRL)
+    dialog = window.handout_dialog
+    qtbot.waitUntil(lambda: dialog.handout is not None, timeout=30_000)
+    dialog.save_button.click()
+    assert out.read_bytes() == dialog.handout.pdf
+    assert "Saved" in dialog.status.text()
+    dialog.reject()
