@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -100,3 +101,15 @@ def test_every_benchmark_script_uses_the_shared_helpers() -> None:
     for script in sorted((REPO / "benchmarks").glob("bench_*.py")):
         source = script.read_text(encoding="utf-8")
         assert "benchmarks.common" in source, f"{script.name} does not use benchmarks/common.py"
+
+
+def test_a_slow_script_leaves_time_for_the_scripts_after_it(tmp_path: Path) -> None:
+    _write(tmp_path, "a_stuck", "import time\ntime.sleep(60)\n")
+    _write(tmp_path, "b_next", REPORTING.format(name="second", value=1.0, goal=2))
+    _write(tmp_path, "c_last", REPORTING.format(name="third", value=1.0, goal=2))
+    result = _run(tmp_path, "--total", "46")  # 20 s kept for each of the two after the first
+    assert result.returncode == 1
+    assert "bench_a_stuck.py" in result.stdout
+    assert re.search(r"bench_a_stuck\.py \(\d s\): out of time \([56] s\)", result.stdout)
+    assert "second" in result.stdout
+    assert "third" in result.stdout
