@@ -68,6 +68,16 @@ def test_example_meets_its_expectations_through_the_cli(entry: dict[str, Any]) -
     assert check_expectation(EXAMPLES / entry["case"], entry["expect"]) == []
 
 
+STRICTER = EXAMPLES.parent / "expectations-engine.json"
+STRICT: list[dict[str, Any]] = json.loads(STRICTER.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("entry", STRICT, ids=[e["case"] for e in STRICT])
+def test_example_meets_the_stricter_engine_expectations(entry: dict[str, Any]) -> None:
+    """Same format and checks, more precise: exact verdicts and the words that must appear."""
+    assert check_expectation(STRICTER.parent / entry["case"], entry["expect"]) == []
+
+
 def test_every_example_has_an_expectation() -> None:
     assert {e["case"] for e in EXPECTATIONS} == {p.name for p in EXAMPLES.glob("0*.json")}
 
