@@ -104,8 +104,8 @@ def _decode(name: str, data: bytes, kind: type[T]) -> T:
         raise UserError(f"The knowledge base file {name} is not valid JSON ({error}).") from error
 
 
-def _read(medicine: str, name: str, folder: Path | None) -> bytes:
-    path = (folder or paths.resource("knowledge", medicine)) / name
+def _read(medicine: str, name: str, folder: Path) -> bytes:
+    path = folder / name
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -241,6 +241,7 @@ def load_knowledge_base(
     effect, overriding the ``effective_from`` in the data. ``folder`` reads the files from another
     folder (a knowledge base under review).
     """
+    folder = folder or paths.resource("knowledge", medicine)
     meta = _decode("knowledge.json", _read(medicine, "knowledge.json", folder), _MetaFile)
     products = _decode("products.json", _read(medicine, "products.json", folder), _ProductsFile)
     interactions = _decode(
