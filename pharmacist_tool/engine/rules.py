@@ -223,11 +223,11 @@ def check_prescription(ctx: _Context) -> None:
         window, anchor = found
         last_day = _plus_days(anchor, window.days - 1)
         if case.counselled_on > last_day:
-            visit_window = not ctx.can_get_pregnant and window.anchor == "prescribed-on"
+            # the window for patients who cannot get pregnant runs from the office visit
             code = (
-                "prescription.visit-window-closed"
-                if visit_window and ctx.rule_set.family == "US"
-                else "prescription.pick-up-window-closed"
+                "prescription.pick-up-window-closed"
+                if ctx.can_get_pregnant
+                else "prescription.visit-window-closed"
             )
             ctx.add(
                 code,
