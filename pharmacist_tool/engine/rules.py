@@ -353,8 +353,13 @@ def _status(ctx: _Context, method: ContraceptionMethod) -> str:
 
 def _rule_met(ctx: _Context, methods: list[ContraceptionMethod]) -> bool:
     statuses = {m.id: _status(ctx, m) for m in methods}
-    counting = {i: s for i, s in statuses.items() if s in ("primary", "secondary")}
-    primary = [i for i, s in counting.items() if s == "primary"]
+    counting: dict[str, str] = {}  # one entry per kind of method ("the pill" + "Yaz" is one)
+    for m in methods:
+        if statuses[m.id] in ("primary", "secondary"):
+            kind = m.group or m.id
+            if counting.get(kind) != "primary":
+                counting[kind] = statuses[m.id]
+    primary = [kind for kind, s in counting.items() if s == "primary"]
     if ctx.rules.contraception_rule == "two-methods-one-primary":
         if ctx.rules.abstinence_accepted and "abstinence" in statuses.values():
             return True

@@ -103,6 +103,8 @@ class ContraceptionMethod(Entry, kw_only=True, forbid_unknown_fields=True):
     """Why the method does or does not count (shown when it does not)."""
     confirm: str = ""
     """When not empty, the words were vague ("the pill"): an info finding asks to confirm this."""
+    group: str = ""
+    """Methods of one group are one method however many are named ("the pill" and "Yaz")."""
 
 
 class Window(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

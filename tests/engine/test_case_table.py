@@ -363,6 +363,18 @@ ROWS = [
         none=["contraception.rule-not-met", "contraception.method-not-accepted:warn"],
     ),
     Row(
+        "us-two-names-for-one-pill-are-one-method",
+        "US",
+        {METHODS: ["the pill", "Yaz"]},
+        has=[("contraception.rule-not-met", "block")],
+    ),
+    Row(
+        "us-coil-named-twice-is-one-method",
+        "US",
+        {METHODS: ["the coil", "Mirena"]},
+        has=[("contraception.rule-not-met", "block")],
+    ),
+    Row(
         "us-ring-and-sponge",
         "US",
         {METHODS: ["NuvaRing", "sponge"]},
