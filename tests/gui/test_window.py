@@ -439,3 +439,16 @@ def test_open_a_case_file_and_save_the_handout(
     assert out.read_bytes() == dialog.handout.pdf
     assert "Saved" in dialog.status.text()
     dialog.reject()
+
+
+def test_start_up_imports_neither_the_database_nor_the_pdf_libraries(tmp_path: Path) -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", paths.HOME_ENV: str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pharmacist_tool", "gui", "--smoke"],
+        capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()}
+    for heavy in ("sqlalchemy", "reportlab", "alembic", "pypdfium2", "argon2"):
+        assert heavy not in imported, f"{heavy} is imported before the first paint"
+    assert "PySide6.QtWidgets" in imported
