@@ -789,6 +789,16 @@ class MainWindow(QMainWindow):
         if self.assessment is None:
             return [*self.problems, *pending]
         missing = services.missing_for_signing(self.case, self.assessment)
+        if self.case.outcome is None:
+            # Also what handing over would still need, so nothing comes as a surprise later.
+            import msgspec
+
+            from pharmacist_tool.case import Outcome
+
+            probe = msgspec.structs.replace(self.case, outcome=Outcome(status="handed-over"))
+            missing += [
+                f"To hand over: {m}" for m in services.missing_for_signing(probe, self.assessment)
+            ]
         return [*missing, *pending]
 
     def save_now(self) -> None:
