@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
+
 from pharmacist_tool.case import Case, age_on
 from pharmacist_tool.engine.assessment import (
     Assessment,
@@ -70,8 +72,8 @@ class _Context:
         if product is None:
             known = ", ".join(p.name for p in kb.products)
             raise UserError(
-                f"prescription.medicine: {case.prescription.medicine!r} is not a "
-                f"{kb.medicine} product the knowledge base knows (known: {known})."
+                f"prescription.medicine: {case.prescription.medicine!r} is not a product "
+                f"the {kb.medicine} knowledge base knows (known: {known})."
             )
         self.product: Product = product
         self.can_get_pregnant = case.patient.can_get_pregnant
@@ -526,6 +528,33 @@ def _sort_key(f: Finding) -> tuple[int, int, str, str]:
     return (CATEGORY_ORDER[f.category], SEVERITY_ORDER[f.severity], f.code, f.subject or "")
 
 
+def _unique(texts: Iterable[str | None]) -> list[str]:
+    return list(dict.fromkeys(t for t in texts if t))
+
+
+def _one_per_code(findings: list[Finding]) -> list[Finding]:
+    """One finding per code: resolutions are keyed by code, so two lines of the patient's that
+    raise the same rule ("Doxy 100mg", "Minocin") become one finding naming both."""
+    by_code: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_code.setdefault(finding.code, []).append(finding)
+    merged = []
+    for group in by_code.values():
+        first = group[0]
+        if len(group) > 1:
+            first = msgspec.structs.replace(
+                first,
+                severity=min((f.severity for f in group), key=SEVERITY_ORDER.__getitem__),
+                subject="; ".join(_unique(f.subject for f in group)) or None,
+                message=" ".join(_unique(f.message for f in group)),
+                action=" ".join(_unique(f.action for f in group)),
+                sources=_unique(source for f in group for source in f.sources),
+                programme_rule=any(f.programme_rule for f in group),
+            )
+        merged.append(first)
+    return merged
+
+
 def checklist_for(ctx: _Context) -> list[ChecklistEntry]:
     entries = []
     for item in ctx.kb.checklist:
@@ -555,12 +584,7 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     check_dose(ctx)
     check_alcohol(ctx)
     dispense: Dispense
-    findings: list[Finding] = []
-    seen: set[tuple[str, str | None]] = set()
-    for f in sorted(ctx.findings, key=_sort_key):
-        if (f.code, f.subject) not in seen:
-            seen.add((f.code, f.subject))
-            findings.append(f)
+    findings = sorted(_one_per_code(ctx.findings), key=_sort_key)
     checklist = checklist_for(ctx)
     if any(f.stands and f.severity == "block" for f in findings):
         dispense = "do-not-dispense"

@@ -157,6 +157,8 @@ def _case_from(v: dict[str, Any]) -> dict[str, Any]:
 def _check_invariants(a: Assessment) -> None:
     keys = [(CATEGORIES.index(f.category), RANK[f.severity], f.code) for f in a.findings]
     assert keys == sorted(keys)
+    codes = [f.code for f in a.findings]
+    assert len(codes) == len(set(codes))  # resolutions are keyed by code
     blocks = [f for f in a.findings if f.severity == "block" and f.stands]
     if blocks:
         assert a.dispense == "do-not-dispense"
