@@ -345,7 +345,7 @@ class MainWindow(QMainWindow):
         page = QWidget()
         outer = QVBoxLayout(page)
         outer.addStretch(1)
-        outer.addWidget(heading("🔒 Locked"), 0, Qt.AlignmentFlag.AlignHCenter)
+        outer.addWidget(heading("Locked"), 0, Qt.AlignmentFlag.AlignHCenter)
         self.lock_note = note("The window locked after a pause. Patient data is hidden.")
         self.lock_note.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         outer.addWidget(self.lock_note)
