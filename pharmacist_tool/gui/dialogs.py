@@ -129,10 +129,8 @@ class SettingsDialog(QDialog):
         self.rule_set.addItems(services.rule_set_ids(kb))
         self.rule_set.setCurrentText(settings.default_rule_set)
         self.language = QComboBox()
-        from pharmacist_tool.gui.pages import LANGUAGES
-
-        for code, name in LANGUAGES.items():
-            self.language.addItem(f"{name} ({code})", code)
+        for code, name in services.handout_languages():
+            self.language.addItem(name, code)
         self.language.setCurrentIndex(max(0, self.language.findData(settings.handout_language)))
         add_row(form, "Pharmacy &name:", self.name, "Printed on the handout")
         add_row(form, "&Address:", self.address, "Printed on the handout")

@@ -137,10 +137,10 @@ class HandoutDialog(QDialog):
         self.large.setAccessibleName("Large print")
         self.large.setChecked(case.patient.large_print)
         self.language = QComboBox()
-        from pharmacist_tool.gui.pages import LANGUAGES
-
-        for code, name in LANGUAGES.items():
-            self.language.addItem(f"{name} ({code})", code)
+        for i in range(window.review.language.count()):  # as offered in step 7
+            self.language.addItem(
+                window.review.language.itemText(i), window.review.language.itemData(i)
+            )
         index = self.language.findData(case.patient.handout_language)
         self.language.setCurrentIndex(max(0, index))
         lang_label = QLabel("Lan&guage:")

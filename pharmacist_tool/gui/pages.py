@@ -913,6 +913,10 @@ class ReviewPage(StepPage):
         self.finish()
         self.watch(self.reason, self.language, self.large_print)
 
+    def set_kb(self, kb: Any) -> None:
+        super().set_kb(kb)
+        fill_languages(self.language, services.handout_languages())
+
     def first_input(self) -> QWidget:
         checked = self.outcome_group.checkedButton()
         return checked or self.outcome_buttons["handed-over"]
@@ -929,7 +933,8 @@ class ReviewPage(StepPage):
             self.reason.setText(typed.get("draft.reason", ""))
         index = self.language.findData(case.patient.handout_language)
         if index < 0:
-            self.language.addItem(case.patient.handout_language, case.patient.handout_language)
+            code = case.patient.handout_language
+            self.language.addItem(f"{code} (no approved text: prints in English)", code)
             index = self.language.count() - 1
         self.language.setCurrentIndex(index)
         self.large_print.setChecked(case.patient.large_print)
@@ -955,6 +960,19 @@ class ReviewPage(StepPage):
 
     def show_summary(self, text: str) -> None:
         self.summary.setText(text)
+
+
+def fill_languages(combo: QComboBox, languages: list[tuple[str, str]]) -> None:
+    """Offer these languages, keeping the current choice (even one without approved text)."""
+    current = combo.currentData()
+    blocked = combo.blockSignals(True)
+    combo.clear()
+    for code, name in languages:
+        combo.addItem(name, code)
+    if current and combo.findData(current) < 0:
+        combo.addItem(f"{current} (no approved text: prints in English)", current)
+    combo.setCurrentIndex(max(0, combo.findData(current)))
+    combo.blockSignals(blocked)
 
 
 def make_pages() -> list[StepPage]:

@@ -111,3 +111,17 @@ def match_method(kb: Any, text: str, rule_set: str) -> Match:
         "abstinence": "abstinence",
     }
     return Match(f"{label}: {words.get(status, status)}", True)
+
+
+def handout_languages() -> list[tuple[str, str]]:
+    """(code, name) of every language with approved handout wording; English if none load."""
+    try:
+        from pharmacist_tool.handout.wording import approved_languages, language_name
+
+        found = [
+            (code, f"{language_name(code).split(',')[0]} ({code})") for code in approved_languages()
+        ]
+    except Exception:  # the window keeps working with English alone
+        log.exception("listing the handout languages")
+        found = []
+    return found or [("en", "English (en)")]
