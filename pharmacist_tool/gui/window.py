@@ -76,6 +76,7 @@ STEP_OF_CODE_PREFIX = {
 }
 STATE_MARK = {
     "done": "✓ done",
+    "ready": "✓ ready to sign",
     "todo": "○ to do",
     "attention": "⚠ needs attention",
     "blocked": "✖ blocked",
@@ -854,7 +855,7 @@ class MainWindow(QMainWindow):
             if any(e.required and not e.done for e in items):
                 state = "attention" if any(e.done for e in items) else "todo"
         if index == 6:
-            state = "done" if not self.missing() else "todo"
+            state = "ready" if not self.missing() else "todo"
         return state
 
     def _update_states(self) -> None:
@@ -1047,6 +1048,12 @@ class MainWindow(QMainWindow):
         except UserError as error:
             self.login_status.setText(f"✖ Not signed in: {error}")
             return
+        except Exception as error:  # the database is unreachable: say so, keep working
+            log.exception("sign-in failed")
+            self.login_status.setText(
+                f"✖ Not signed in: the records database cannot be reached ({type(error).__name__})."
+            )
+            return
         self.user = user
         self.user_name = user.username
         role = user.role
@@ -1107,6 +1114,13 @@ class MainWindow(QMainWindow):
             user = None  # nobody to check against: the lock only hid the data from view
         except UserError as error:
             self.unlock_message.setText(f"✖ {error}")
+            return
+        except Exception as error:
+            log.exception("unlock failed")
+            self.unlock_message.setText(
+                f"✖ The records database cannot be reached ({type(error).__name__}). The session "
+                "is saved: you may close the window and open it again."
+            )
             return
         if user is not None:
             self.user = user

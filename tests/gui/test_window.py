@@ -49,7 +49,7 @@ def test_steps_by_shortcut_and_every_input_named(window: Any, qtbot: Any) -> Non
     assert window.current_step() == 1
     # Each step shows its state in words beside an icon.
     texts = [window.steps.item(i).text() for i in range(7)]
-    assert all(any(w in t for w in ("done", "to do", "attention", "blocked", "not needed"))
+    assert all(any(w in t for w in ("done", "ready", "to do", "attention", "blocked", "not needed"))
                for t in texts), texts  # fmt: skip
     # Every input has an accessible name; every text field, list box and number a buddy label.
     buddies = {label.buddy() for label in window.findChildren(QLabel) if label.buddy()}
