@@ -452,3 +452,39 @@ def test_start_up_imports_neither_the_database_nor_the_pdf_libraries(tmp_path: P
     for heavy in ("sqlalchemy", "reportlab", "alembic", "pypdfium2", "argon2"):
         assert heavy not in imported, f"{heavy} is imported before the first paint"
     assert "PySide6.QtWidgets" in imported
+
+
+MY_MODULES = ["app", "dialogs", "drafts", "findings", "handout_view", "inputs", "pages",
+              "services", "signing", "widgets", "window"]  # fmt: skip
+
+
+def test_colours_come_from_the_palette_and_sizes_from_the_font(qtbot: Any) -> None:
+    """No colour, style sheet or fixed font size is written into the window's code; headings
+    scale the system font; filled panels use a palette role, so dark palettes just work."""
+    import re
+
+    from PySide6.QtGui import QFont, QPalette
+
+    from pharmacist_tool.gui.widgets import frame_style, heading
+
+    source = Path(__file__).resolve().parents[2] / "pharmacist_tool" / "gui"
+    for name in MY_MODULES:
+        text = (source / f"{name}.py").read_text(encoding="utf-8")
+        assert "setStyleSheet" not in text and "QColor(" not in text, name
+        assert not re.search(r"#[0-9a-fA-F]{6}\b", text), name
+        assert "setPixelSize" not in text and not re.search(r"setPointSize\(\d", text), name
+    app = QApplication.instance()
+    before = app.font()
+    try:
+        big = QFont(before)
+        big.setPointSizeF(20)
+        app.setFont(big)
+        label = heading("Title")
+        assert label.font().pointSizeF() > 20
+        panel = QWidget()
+        qtbot.addWidget(panel)
+        frame_style(panel)
+        assert panel.backgroundRole() == QPalette.ColorRole.AlternateBase
+        assert panel.autoFillBackground()
+    finally:
+        app.setFont(before)
