@@ -391,6 +391,7 @@ class MainWindow(QMainWindow):
         self.act_records = action(file_menu, "&Records", "Ctrl+R", self.open_records)
         self.act_settings = action(file_menu, "Se&ttings…", "Ctrl+,", self.open_settings)
         self.act_lock = action(file_menu, "&Lock now", "Ctrl+L", self.lock)
+        self.act_sign_out = action(file_menu, "Sign o&ut", "Ctrl+Shift+Q", self.sign_out)
         file_menu.addSeparator()
         action(file_menu, "&Quit", "Ctrl+Q", self.close)
 
@@ -1062,6 +1063,24 @@ class MainWindow(QMainWindow):
         self.review.user.setText(self.user_name)
         self.unlock_user.setText(self.user_name)
 
+    def sign_out(self) -> None:
+        """The person at the counter leaves: record it, save the session and show the start
+        screen, where the session waits among the unfinished ones."""
+        if self.user is None or self.stack.currentIndex() == LOCKED:
+            return
+        from pharmacist_tool.gui import signing
+
+        self.save_now()
+        signing.logout(self.user, self.database, "logout")
+        name = self.user_display()
+        self.user = None
+        self.user_name = ""
+        self.review.user.clear()
+        self.unlock_user.clear()
+        self.counter_label.setText("Nobody signed in")
+        self.close_session()  # the patient's data leaves the screen; the draft is listed
+        self.login_status.setText(f"{name} signed out. Nobody is signed in.")
+
     def ask_first_user(self) -> None:
         from pharmacist_tool.gui.dialogs import FirstUserDialog
 
@@ -1153,7 +1172,8 @@ class MainWindow(QMainWindow):
                 "Ctrl+P   preview and print the handout",
                 "Ctrl+S   go to signing (asks for the password)",
                 "Ctrl+N   new session · Ctrl+O open a case file · Ctrl+Home start screen",
-                "Ctrl+R   records · Ctrl+,  settings · Ctrl+L  lock now · Ctrl+Q  quit",
+                "Ctrl+R   records · Ctrl+,  settings · Ctrl+L  lock now",
+                "Ctrl+Shift+Q   sign out · Ctrl+Q  quit (the session in progress is kept)",
                 "Alt+underlined letter   go to that field",
             ]
         )

@@ -215,6 +215,9 @@ def test_idle_lock_hides_patient_and_asks_password(
     kb.press(Qt.Key.Key_Return)
     assert window.stack.currentIndex() == 1 and window.current_step() == 3
     assert window.banner_patient.isVisible()
+    kb.press(Qt.Key.Key_Q, CTRL | Qt.KeyboardModifier.ShiftModifier)  # sign out
+    assert window.user is None and "Nobody signed in" in window.counter_label.text()
+    assert window.stack.currentIndex() == 0, "signing out takes the patient off the screen"
 
 
 def test_technician_prepares_pharmacist_signs_with_the_previewed_handout(
