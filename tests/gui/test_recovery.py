@@ -24,9 +24,7 @@ pytestmark = [pytest.mark.gui, pytest.mark.slow]
 CHILD = Path(__file__).with_name("crash_child.py")
 
 
-def test_killed_session_comes_back_with_every_field(
-    isolated_home: Path, qtbot: Any, window: Any
-) -> None:
+def test_killed_session_comes_back_with_every_field(isolated_home: Path, qtbot: Any) -> None:
     path = next(p for p in EXAMPLE_FILES if p.name.startswith("02"))
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONDONTWRITEBYTECODE": "1"}
     child = subprocess.Popen(
@@ -45,9 +43,18 @@ def test_killed_session_comes_back_with_every_field(
     assert child.returncode == -signal.SIGKILL
     draft_id = line.split()[1]
 
-    # A new window (the fixture's, opened before the kill) offers the session back.
-    window.show_start()
+    # A new window, opened after the kill, offers the session back on its start screen.
+    from pharmacist_tool.gui.app import create_window
+
+    window = create_window()
+    qtbot.addWidget(window)
+    window.resize(1280, 820)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: window._painted)
     assert [m.id for m in drafts.list_drafts()] == [draft_id]
+    assert window.stack.currentIndex() == 0 and window.drafts_list.count() == 1
     kb = Keyboard(qtbot, window)
     window.drafts_list.setFocus()
     assert "Tomás Ruiz" in window.drafts_list.currentItem().text()
