@@ -435,6 +435,16 @@ class MainWindow(QMainWindow):
         self.idle.setInterval(max(1, int(settings.idle_lock_minutes)) * 60_000)
         self.idle.start()
 
+    def settings_saved(self, settings: Any) -> None:
+        """New settings: the idle lock, and the knowledge base again (the dates each rule-set
+        version takes effect here may have changed, and with them the rules in force)."""
+        self.apply_settings(settings)
+        services.knowledge_base.cache_clear()
+        self.kb = None
+        if self.case is not None:
+            self.ensure_kb()
+            self.schedule_assess()
+
     def ensure_kb(self) -> Any:
         if self.kb is None:
             self.kb = services.knowledge_base()
@@ -1032,7 +1042,7 @@ class MainWindow(QMainWindow):
         from pharmacist_tool.gui.dialogs import SettingsDialog
 
         dialog = SettingsDialog(self, self.settings, self.ensure_kb())
-        dialog.accepted_settings.connect(self.apply_settings)
+        dialog.accepted_settings.connect(self.settings_saved)
         dialog.open()
         self.settings_dialog = dialog
 

@@ -107,6 +107,9 @@ def test_settings_dialog_saves_every_setting(window: Any, qtbot: Any) -> None:
     from pharmacist_tool.settings import load_settings
 
     kb = Keyboard(qtbot, window)
+    window.open_case_file(example("01"))
+    kb.settle()
+    in_force = window.assessment.knowledge_base.rules_version
     kb.press(Qt.Key.Key_Comma, CTRL)
     dialog = window.settings_dialog
     qtbot.waitUntil(dialog.isVisible)
@@ -119,8 +122,11 @@ def test_settings_dialog_saves_every_setting(window: Any, qtbot: Any) -> None:
     dialog.rule_set.setCurrentText("UK-PPP")
     dialog.language.setCurrentIndex(dialog.language.findData("es"))
     assert dialog.dates.rowCount() > 0
-    version = dialog.dates.item(0, 0).text()
-    dialog.dates.item(0, 2).setText("2027-01-31")
+    row = next(
+        r for r in range(dialog.dates.rowCount()) if dialog.dates.item(r, 0).text() == in_force
+    )
+    version = dialog.dates.item(row, 0).text()
+    dialog.dates.item(row, 2).setText("2027-01-31")
     dialog.save()
     saved = load_settings()
     assert saved.pharmacy_name == "Corner Pharmacy"
@@ -131,10 +137,13 @@ def test_settings_dialog_saves_every_setting(window: Any, qtbot: Any) -> None:
     )  # fmt: skip
     assert saved.rule_effective_dates == {version: dt.date(2027, 1, 31)}
     assert window.idle.interval() == 7 * 60_000
+    # The version now takes effect after the session's date: the rules before it apply.
+    kb.settle()
+    assert window.assessment.knowledge_base.rules_version != in_force
     # A bad date is named and nothing is saved.
     kb.press(Qt.Key.Key_Comma, CTRL)
     dialog = window.settings_dialog
-    dialog.dates.item(0, 2).setText("31/01/2027")
+    dialog.dates.item(row, 2).setText("31/01/2027")
     dialog.save()
     assert "not a date" in dialog.message.text() and dialog.isVisible()
     assert load_settings().rule_effective_dates == {version: dt.date(2027, 1, 31)}
