@@ -500,3 +500,39 @@ def test_colours_come_from_the_palette_and_sizes_from_the_font(qtbot: Any) -> No
         assert panel.autoFillBackground()
     finally:
         app.setFont(before)
+
+
+def test_pregnancy_step_tests_methods_and_abstinence(window: Any, qtbot: Any) -> None:
+    """Example 03 (minipill + condoms: no primary method). Remove the minipill with Del and
+    record committed abstinence with Space: the programme block goes; a positive test blocks."""
+    kb = Keyboard(qtbot, window)
+    window.open_case_file(example("03"))
+    kb.settle()
+    assert "contraception.rule-not-met" in window.findings.items
+    kb.step(3)
+    page = window.pages[2]
+    assert "not acceptable" in page.methods.list.item(0).text()
+    assert "secondary" in page.methods.list.item(1).text()
+    kb.press(Qt.Key.Key_M, ALT)
+    kb.tab(2)  # past Add method, into the list
+    assert kb.focus is page.methods.list
+    kb.press(Qt.Key.Key_Home)
+    kb.press(Qt.Key.Key_Delete)
+    assert page.methods.values == ["male condoms"]
+    kb.press(Qt.Key.Key_B, ALT)
+    assert kb.focus is page.abstinence
+    kb.press(Qt.Key.Key_Space)
+    kb.settle()
+    assert any("abstinen" in m.lower() for m in window.case.contraception)
+    assert "contraception.rule-not-met" not in window.findings.items
+    # A positive test, typed and added from the keyboard, stands between patient and medicine.
+    kb.press(Qt.Key.Key_T, ALT)
+    kb.type(window.case.counselled_on.isoformat())
+    kb.tab()
+    kb.choose("positive")
+    kb.tab()
+    kb.press(Qt.Key.Key_Space)
+    kb.settle()
+    assert window.case.pregnancy_tests[-1].result == "positive"
+    assert window.assessment.dispense == "do-not-dispense"
+    assert any(f.severity == "block" and f.stands for f in window.assessment.findings)
