@@ -950,6 +950,13 @@ class ReviewPage(StepPage):
         case.patient.handout_language = self.language.currentData() or "en"
         case.patient.large_print = self.large_print.isChecked()
 
+    def update_assessment(self, case: Case, assessment: Any) -> None:
+        blocks = [] if assessment is None else [
+            f for f in assessment.findings if f.severity == "block" and f.stands
+        ]  # fmt: skip
+        hint = blocks[0].message if blocks else "Pick-up window missed; new test needed"
+        self.reason.setPlaceholderText(f"e.g. {hint[:120]}")
+
     def show_missing(self, missing: list[str]) -> None:
         if missing:
             self.missing.setText(
