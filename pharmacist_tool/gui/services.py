@@ -103,14 +103,19 @@ def match_method(kb: Any, text: str, rule_set: str) -> Match:
     if result is None:
         return Match("not recognised: not counted as a method", False)
     label = result.label
-    status = result.status.get(family_of(kb, rule_set), "not listed")
+    family = family_of(kb, rule_set)
+    status = result.status.get(family, "not listed")
     words = {
         "primary": "primary method",
         "secondary": "secondary method",
         "not-acceptable": "not acceptable for this programme",
         "abstinence": "abstinence",
+        "agreement": "agreement recorded: no contraception needed",
     }
-    return Match(f"{label}: {words.get(status, status)}", True)
+    described = words.get(status, status)
+    if family != "US" and result.user_independent and status != "not-acceptable":
+        described = "highly effective on its own (user-independent)"
+    return Match(f"{label}: {described}", True)
 
 
 def handout_languages() -> list[tuple[str, str]]:
