@@ -6,7 +6,6 @@ The command line and the window both call these; neither talks to the writers di
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,40 +54,9 @@ def audit(
     record_id: int | None = None,
 ) -> None:
     """Append one event to the tamper-evident audit log (who did what, when)."""
-    from sqlalchemy import select
+    from pharmacist_tool.records.service import record_event
 
-    from pharmacist_tool.records.service import AUDIT_ACTIONS, record_event
-
-    if action in AUDIT_ACTIONS:
-        record_event(db, action, user=username, record_id=record_id, detail=detail)
-        return
-    # backup and restore: not (yet) among the records package's actions; same chain append
-
-    from pharmacist_tool.records import chain
-    from pharmacist_tool.records.models import AuditEvent, User
-    from pharmacist_tool.records.users import workstation
-
-    with db.session(write=True) as session:
-        user_id = None
-        if username:
-            user_id = session.execute(
-                select(User.id).where(User.username == username)
-            ).scalar_one_or_none()
-        with chain.appending(session) as head:
-            chain.append(
-                session,
-                head,
-                AuditEvent(
-                    at=_utcnow(),
-                    action=action,
-                    username=username,
-                    user_id=user_id,
-                    record_id=record_id,
-                    amendment_id=None,
-                    detail=json.dumps(detail, sort_keys=True, ensure_ascii=False),
-                    workstation=workstation(),
-                ),
-            )
+    record_event(db, action, user=username, record_id=record_id, detail=detail)
 
 
 def _schema_version(db: Database) -> str | None:

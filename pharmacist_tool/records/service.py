@@ -56,6 +56,8 @@ AUDIT_ACTIONS = frozenset(
         "login-failed",
         "account-locked",
         "user-added",
+        "backup",
+        "restore",
     }
 )
 
