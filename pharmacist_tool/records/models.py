@@ -28,7 +28,7 @@ from sqlalchemy import (
     TypeDecorator,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, deferred, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 GENESIS_HASH = "0" * 64
 
@@ -131,7 +131,13 @@ class Record(ChainedRow, Base):
     case_json: Mapped[str] = mapped_column(Text)
     assessment_json: Mapped[str] = mapped_column(Text)
 
-    handout_pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    handout_pdf: Mapped[bytes] = mapped_column(
+        # last in the table, so reading any other column never walks the PDF's pages
+        LargeBinary,
+        nullable=False,
+        deferred=True,
+        sort_order=1000,
+    )
     handout_sha256: Mapped[str] = mapped_column(String(64))
     handout_template_version: Mapped[str] = mapped_column(String(80))
     handout_language: Mapped[str] = mapped_column(String(10))
@@ -169,7 +175,13 @@ class Amendment(ChainedRow, Base):
     case_json: Mapped[str] = mapped_column(Text)
     assessment_json: Mapped[str] = mapped_column(Text)
 
-    handout_pdf: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    handout_pdf: Mapped[bytes] = mapped_column(
+        # last in the table, so reading any other column never walks the PDF's pages
+        LargeBinary,
+        nullable=False,
+        deferred=True,
+        sort_order=1000,
+    )
     handout_sha256: Mapped[str] = mapped_column(String(64))
     handout_template_version: Mapped[str] = mapped_column(String(80))
     handout_language: Mapped[str] = mapped_column(String(10))

@@ -69,7 +69,6 @@ def upgrade() -> None:
         sa.Column("rules_effective_from", sa.Date(), nullable=False),
         sa.Column("case_json", sa.Text(), nullable=False),
         sa.Column("assessment_json", sa.Text(), nullable=False),
-        sa.Column("handout_pdf", sa.LargeBinary(), nullable=False),
         sa.Column("handout_sha256", sa.String(length=64), nullable=False),
         sa.Column("handout_template_version", sa.String(length=80), nullable=False),
         sa.Column("handout_language", sa.String(length=10), nullable=False),
@@ -79,6 +78,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("row_hash", sa.String(length=64), nullable=False),
+        sa.Column("handout_pdf", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["user_id"],
             ["users.id"],
@@ -127,7 +127,6 @@ def upgrade() -> None:
         sa.Column("rules_version", sa.String(length=80), nullable=False),
         sa.Column("case_json", sa.Text(), nullable=False),
         sa.Column("assessment_json", sa.Text(), nullable=False),
-        sa.Column("handout_pdf", sa.LargeBinary(), nullable=False),
         sa.Column("handout_sha256", sa.String(length=64), nullable=False),
         sa.Column("handout_template_version", sa.String(length=80), nullable=False),
         sa.Column("handout_language", sa.String(length=10), nullable=False),
@@ -137,6 +136,7 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer(), nullable=False),
         sa.Column("prev_hash", sa.String(length=64), nullable=False),
         sa.Column("row_hash", sa.String(length=64), nullable=False),
+        sa.Column("handout_pdf", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
             ["record_id"],
             ["records.id"],
