@@ -600,6 +600,18 @@ ROWS = [
         has=[("interaction.oral-retinoids", "block")],
     ),
     Row(
+        "us-isotretinoin-also-among-other-medicines",
+        "US",
+        {MEDS: ["Accutane 20mg from abroad"]},
+        has=[("interaction.duplicate-isotretinoin", "warn", "Accutane")],
+    ),
+    Row(
+        "us-topical-isotretinoin-is-no-duplicate",
+        "US",
+        {MEDS: ["isotretinoin gel 0.05%"]},
+        none=["interaction.duplicate-isotretinoin"],
+    ),
+    Row(
         "us-topical-retinoid",
         "US",
         {MEDS: ["tretinoin cream 0.05%", "Differin gel"]},

@@ -235,7 +235,6 @@ EVERYDAY = [
     "ketoconazole shampoo",
     "moisturiser",
     "sunscreen SPF 50",
-    "isotretinoin",
     "EpiPen",
     "cromolyn",
     "desloratadine",
