@@ -40,7 +40,7 @@ def load_settings() -> Settings:
     except (msgspec.DecodeError, OSError) as error:
         raise UserError(
             f"The settings file {path} cannot be read ({error}). "
-            "Fix or remove it; until then nothing will overwrite it."
+            "Fix or remove it, or save new settings in the window to replace it."
         ) from error
 
 
