@@ -19,7 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import PYTHON, REPO, Comparison, paired_process_medians, report
+from benchmarks.common import (
+    PYTHON,
+    REPO,
+    Comparison,
+    fresh_app_env,
+    paired_process_medians,
+    report,
+)
 
 GOAL = 6.0
 CASE = REPO / "tests" / "fixtures" / "examples" / "01-routine-can-get-pregnant.json"
@@ -30,12 +37,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=21)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-assess-") as tmp:
-        env = {
-            "PHARMACIST_TOOL_HOME": str(Path(tmp) / "home"),
-            "PYTHONDONTWRITEBYTECODE": "",
-            "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"),
-            "PYTHONPATH": str(REPO),
-        }
+        env = fresh_app_env(tmp)
         subject = [PYTHON, "-m", "pharmacist_tool", "assess", str(CASE)]
         floor = [PYTHON, "-c", "pass"]
         value, floor_value = paired_process_medians(subject, floor, runs=args.runs, env=env)

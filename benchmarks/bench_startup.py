@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import PYTHON, REPO, Comparison, paired_process_medians, report
+from benchmarks.common import PYTHON, Comparison, fresh_app_env, paired_process_medians, report
 
 FLOOR = """
 import os
@@ -55,13 +55,7 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
-        env = {
-            "QT_QPA_PLATFORM": "offscreen",
-            "PHARMACIST_TOOL_HOME": str(Path(tmp) / "home"),
-            "PYTHONDONTWRITEBYTECODE": "",
-            "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache"),
-            "PYTHONPATH": str(REPO),
-        }
+        env = {"QT_QPA_PLATFORM": "offscreen", **fresh_app_env(tmp)}
         subject = [PYTHON, "-m", "pharmacist_tool", "gui", "--smoke"]
         floor = [PYTHON, "-c", FLOOR]
         value, floor_value = paired_process_medians(subject, floor, runs=args.runs, env=env)

@@ -45,6 +45,18 @@ class Comparison:
         )
 
 
+def fresh_app_env(scratch: str | Path) -> dict[str, str]:
+    """Environment for timing the app in fresh processes: an empty home, the source checkout on
+    the path, and a bytecode cache of its own (filled by the warm-up runs, as an installed copy
+    would have one) even where PYTHONDONTWRITEBYTECODE is set."""
+    return {
+        "PHARMACIST_TOOL_HOME": str(Path(scratch) / "home"),
+        "PYTHONDONTWRITEBYTECODE": "",
+        "PYTHONPYCACHEPREFIX": str(Path(scratch) / "pycache"),
+        "PYTHONPATH": str(REPO),
+    }
+
+
 def run_once(cmd: Sequence[str], env: dict[str, str] | None = None) -> float:
     """Wall seconds from spawn to reap of one process; fails loudly if the command fails."""
     start = time.perf_counter()

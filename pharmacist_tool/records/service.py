@@ -201,8 +201,24 @@ class RecordSummary:
         }
 
 
+class _SignedDocuments:
+    """The case and assessment as signed, decoded from their stored JSON."""
+
+    case_json: str
+    assessment_json: str
+
+    @property
+    def case(self) -> Case:
+        return msgspec.json.decode(self.case_json, type=Case)
+
+    @property
+    def assessment(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.assessment_json)
+        return data
+
+
 @dataclass(frozen=True)
-class AmendmentDetail:
+class AmendmentDetail(_SignedDocuments):
     id: int
     record_id: int
     signature: Signature
@@ -217,18 +233,9 @@ class AmendmentDetail:
     stored: dict[str, Any]
     handout_pdf: bytes | None = None
 
-    @property
-    def case(self) -> Case:
-        return msgspec.json.decode(self.case_json, type=Case)
-
-    @property
-    def assessment(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.assessment_json)
-        return data
-
 
 @dataclass(frozen=True)
-class RecordDetail:
+class RecordDetail(_SignedDocuments):
     summary: RecordSummary
     signature: Signature
     prepared_by: str | None
@@ -254,15 +261,6 @@ class RecordDetail:
     @property
     def id(self) -> int:
         return self.summary.id
-
-    @property
-    def case(self) -> Case:
-        return msgspec.json.decode(self.case_json, type=Case)
-
-    @property
-    def assessment(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads(self.assessment_json)
-        return data
 
     @property
     def current_case_json(self) -> str:
