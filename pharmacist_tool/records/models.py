@@ -100,7 +100,30 @@ class ChainedRow:
     row_hash: Mapped[str] = mapped_column(String(64))
 
 
-class Record(ChainedRow, Base):
+class SignedDocuments:
+    """What a signature covers (records and amendments alike): the case and assessment as
+    signed, and the exact handout given."""
+
+    case_json: Mapped[str] = mapped_column(Text)
+    assessment_json: Mapped[str] = mapped_column(Text)
+
+    handout_pdf: Mapped[bytes] = mapped_column(
+        # last in the table, so reading any other column never walks the PDF's pages
+        LargeBinary,
+        nullable=False,
+        deferred=True,
+        sort_order=1000,
+    )
+    handout_sha256: Mapped[str] = mapped_column(String(64))
+    handout_template_version: Mapped[str] = mapped_column(String(80))
+    handout_language: Mapped[str] = mapped_column(String(10))
+    handout_large_print: Mapped[bool] = mapped_column(Boolean)
+    handout_paper: Mapped[str] = mapped_column(String(20))
+    handout_source: Mapped[str] = mapped_column(String(20))
+    """``rendered`` (made at signing) or ``supplied`` (a PDF file given to ``sign --handout``)."""
+
+
+class Record(SignedDocuments, ChainedRow, Base):
     __tablename__ = "records"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -128,28 +151,10 @@ class Record(ChainedRow, Base):
     rules_version: Mapped[str] = mapped_column(String(80))
     rules_effective_from: Mapped[dt.date]
 
-    case_json: Mapped[str] = mapped_column(Text)
-    assessment_json: Mapped[str] = mapped_column(Text)
-
-    handout_pdf: Mapped[bytes] = mapped_column(
-        # last in the table, so reading any other column never walks the PDF's pages
-        LargeBinary,
-        nullable=False,
-        deferred=True,
-        sort_order=1000,
-    )
-    handout_sha256: Mapped[str] = mapped_column(String(64))
-    handout_template_version: Mapped[str] = mapped_column(String(80))
-    handout_language: Mapped[str] = mapped_column(String(10))
-    handout_large_print: Mapped[bool] = mapped_column(Boolean)
-    handout_paper: Mapped[str] = mapped_column(String(20))
-    handout_source: Mapped[str] = mapped_column(String(20))
-    """``rendered`` (made at signing) or ``supplied`` (a PDF file given to ``sign --handout``)."""
-
     __table_args__ = (Index("ix_records_pharmacist_signed", "signer_username", "signed_at"),)
 
 
-class Amendment(ChainedRow, Base):
+class Amendment(SignedDocuments, ChainedRow, Base):
     __tablename__ = "amendments"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -171,23 +176,6 @@ class Amendment(ChainedRow, Base):
     outcome_reason: Mapped[str] = mapped_column(Text)
     knowledge_base_version: Mapped[str] = mapped_column(String(40))
     rules_version: Mapped[str] = mapped_column(String(80))
-
-    case_json: Mapped[str] = mapped_column(Text)
-    assessment_json: Mapped[str] = mapped_column(Text)
-
-    handout_pdf: Mapped[bytes] = mapped_column(
-        # last in the table, so reading any other column never walks the PDF's pages
-        LargeBinary,
-        nullable=False,
-        deferred=True,
-        sort_order=1000,
-    )
-    handout_sha256: Mapped[str] = mapped_column(String(64))
-    handout_template_version: Mapped[str] = mapped_column(String(80))
-    handout_language: Mapped[str] = mapped_column(String(10))
-    handout_large_print: Mapped[bool] = mapped_column(Boolean)
-    handout_paper: Mapped[str] = mapped_column(String(20))
-    handout_source: Mapped[str] = mapped_column(String(20))
 
 
 class AuditEvent(ChainedRow, Base):
