@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from pharmacist_tool.case import Case, age_on
+from pharmacist_tool.engine import line_dose
 from pharmacist_tool.engine.assessment import (
     Assessment,
     Category,
@@ -27,6 +28,7 @@ from pharmacist_tool.knowledge import find_product, rule_set, rules_in_force
 from pharmacist_tool.knowledge.matching import explain_medicine, match_method
 from pharmacist_tool.knowledge.model import (
     ContraceptionMethod,
+    InteractionRule,
     KnowledgeBase,
     Message,
     PatientCategory,
@@ -315,35 +317,62 @@ def check_prescription(ctx: _Context) -> None:
 
 
 def check_pregnancy_tests(ctx: _Context) -> None:
-    if not ctx.can_get_pregnant:
-        return
+    tests = ctx.case.pregnancy_tests
     latest = _latest_test(ctx.case)
-    if latest is None:
-        ctx.add("pregnancy-test.missing", "pregnancy-prevention", "block", programme_rule=True)
-        return
-    date, result = latest
-    if result == "positive":
+    if latest is not None and latest[1] == "positive":
+        # whatever the risk category says: the category itself may be wrong
         ctx.add(
             "pregnancy-test.positive",
             "pregnancy-prevention",
             "block",
             programme_rule=True,
-            test_date=_fmt_date(date),
+            wording=None if ctx.can_get_pregnant else "pregnancy-test.positive-cannot-get-pregnant",
+            test_date=_fmt_date(latest[0]),
         )
         return
+    positives = [t.date for t in tests if t.result == "positive"]
+    if positives and latest is not None:
+        ctx.add(
+            "pregnancy-test.positive-then-negative",
+            "pregnancy-prevention",
+            "warn",
+            positive_date=_fmt_date(max(positives)),
+            negative_date=_fmt_date(latest[0]),
+        )
+    if not ctx.can_get_pregnant:
+        return
+    if latest is None:
+        ctx.add("pregnancy-test.missing", "pregnancy-prevention", "block", programme_rule=True)
+        return
     limit = ctx.rules.test_max_days_before_prescription
-    if limit is not None:
-        days_before = (ctx.case.prescription.prescribed_on - date).days
-        if days_before > limit:
-            ctx.add(
-                "pregnancy-test.too-old",
-                "pregnancy-prevention",
-                "block",
-                programme_rule=True,
-                test_date=_fmt_date(date),
-                days_before=days_before,
-                max_days=limit,
-            )
+    if limit is None:
+        return
+    prescribed_on = ctx.case.prescription.prescribed_on
+    negatives = [t.date for t in tests if t.result == "negative"]
+    before = [d for d in negatives if d <= prescribed_on]
+    if any((prescribed_on - d).days <= limit for d in before):
+        return
+    after = [d for d in negatives if d > prescribed_on]
+    if after:
+        ctx.add(
+            "pregnancy-test.after-prescription",
+            "pregnancy-prevention",
+            "warn",
+            test_date=_fmt_date(min(after)),
+            prescribed_on=_fmt_date(prescribed_on),
+            max_days=limit,
+        )
+        return
+    date = max(before)
+    ctx.add(
+        "pregnancy-test.too-old",
+        "pregnancy-prevention",
+        "block",
+        programme_rule=True,
+        test_date=_fmt_date(date),
+        days_before=(prescribed_on - date).days,
+        max_days=limit,
+    )
 
 
 # -- contraception ------------------------------------------------------------------------------
@@ -384,7 +413,51 @@ def _counted_text(ctx: _Context, methods: list[ContraceptionMethod]) -> str:
     return ", ".join(parts) if parts else "no method that counts"
 
 
-def check_contraception(ctx: _Context, weakening: list[str]) -> None:
+class Weakening:
+    """The patient's lines that make the methods marked ``weakened_by_enzyme_inducers``
+    unreliable, and what was assumed about their dose."""
+
+    __slots__ = ("lines", "notes")
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.notes: list[str] = []
+
+
+def weakening_lines(ctx: _Context, candidates: list[tuple[str, InteractionRule]]) -> Weakening:
+    """Which lines weaken contraception: every inducer, and a dose-dependent one (topiramate)
+    from its threshold on; a dose that cannot be read counts (the safe choice, said so)."""
+    found = Weakening()
+    for text, rule in candidates:
+        if text in found.lines:
+            continue
+        threshold = rule.weakens_contraception_from_mg_per_day
+        if threshold is None:
+            found.lines.append(text)
+            continue
+        dose = line_dose.daily_dose(text, rule.assumed_doses_per_day)
+        if dose is None:
+            found.lines.append(text)
+            found.notes.append(
+                ctx.message("contraception.weakened-dose-unknown").message.format(
+                    subject=text, threshold=_fmt_number(threshold)
+                )
+            )
+        elif dose.daily_mg >= threshold:
+            found.lines.append(text)
+            if not dose.frequency_stated:
+                found.notes.append(
+                    ctx.message("contraception.weakened-frequency-assumed").message.format(
+                        subject=text,
+                        daily_mg=_fmt_number(dose.daily_mg),
+                        doses_per_day=rule.assumed_doses_per_day,
+                        threshold=_fmt_number(threshold),
+                    )
+                )
+    return found
+
+
+def check_contraception(ctx: _Context, weakening: Weakening) -> None:
     if not ctx.can_get_pregnant:
         return
     methods: list[ContraceptionMethod] = []
@@ -435,36 +508,45 @@ def check_contraception(ctx: _Context, weakening: list[str]) -> None:
             counted=_counted_text(ctx, methods),
         )
         return
-    hormonal = [m for m in methods if m.hormonal and _status(ctx, m) in ("primary", "secondary")]
-    if weakening and hormonal:
-        without = [m for m in methods if not m.hormonal]
+    weakened = [
+        m
+        for m in methods
+        if m.weakened_by_enzyme_inducers and _status(ctx, m) in ("primary", "secondary")
+    ]
+    if weakening.lines and weakened:
+        without = [m for m in methods if not m.weakened_by_enzyme_inducers]
         still_met = _rule_met(ctx, without)
+        # Not met without the weakened method: the facts block it (a programme rule), and only
+        # changing the facts clears it (the medicine stopped, a method added), never free text.
         ctx.add(
             "contraception.weakened",
             "pregnancy-prevention",
             "warn" if still_met else "block",
-            subject=", ".join(weakening),
+            subject=", ".join(weakening.lines),
+            programme_rule=not still_met,
             wording=(
                 "contraception.weakened-rule-still-met"
                 if still_met
                 else "contraception.weakened-rule-not-met"
             ),
-            agents=", ".join(weakening),
-            methods=", ".join(m.label for m in hormonal),
+            agents=", ".join(weakening.lines),
+            methods=", ".join(m.label for m in weakened),
+            dose_notes="".join(f" {note}" for note in weakening.notes),
         )
 
 
 # -- interactions -------------------------------------------------------------------------------
 
 
-def check_interactions(ctx: _Context) -> list[str]:
-    """Adds interaction findings; returns the lines that weaken hormonal contraception."""
-    weakening: list[str] = []
+def check_interactions(ctx: _Context) -> list[tuple[str, InteractionRule]]:
+    """Adds interaction findings; returns the lines (with their rule) that may weaken hormonal
+    contraception (``weakening_lines`` decides, by dose, which do)."""
+    weakening: list[tuple[str, InteractionRule]] = []
     for text in ctx.case.medicines:
         for match in explain_medicine(ctx.kb, text):
             rule = match.rule
-            if rule.weakens_hormonal_contraception and text not in weakening:
-                weakening.append(text)
+            if rule.weakens_hormonal_contraception:
+                weakening.append((text, rule))
             if not ctx.applies_to(rule.patient):
                 continue
             ctx.add_rule_finding(
@@ -577,7 +659,7 @@ def checklist_for(ctx: _Context) -> list[ChecklistEntry]:
 def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     """Assess a case against the knowledge base (pure: the same input gives the same output)."""
     ctx = _Context(case, kb)
-    weakening = check_interactions(ctx)
+    weakening = weakening_lines(ctx, check_interactions(ctx))
     check_pregnancy_tests(ctx)
     check_contraception(ctx, weakening)
     check_prescription(ctx)

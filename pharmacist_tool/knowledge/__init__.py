@@ -185,6 +185,13 @@ def _check(kb: KnowledgeBase) -> None:
         known_rule_sets("interactions.json", repr(i.id), i.severity.by_rule_set)
         if not i.terms:
             problems.append(f"interactions.json: {i.id!r} has no terms")
+        if i.weakens_contraception_from_mg_per_day is not None and not (
+            i.weakens_hormonal_contraception
+        ):
+            problems.append(
+                f"interactions.json: {i.id!r} gives a dose from which it weakens contraception "
+                "but does not say weakens_hormonal_contraception"
+            )
     for m in kb.contraception:
         cited("contraception.json", repr(m.id), m.sources)
         for family in sorted(families - set(m.status)):

@@ -82,6 +82,12 @@ class InteractionRule(Entry, kw_only=True, forbid_unknown_fields=True):
     message: str
     action: str
     weakens_hormonal_contraception: bool = False
+    """Makes the methods marked ``weakened_by_enzyme_inducers`` unreliable (an enzyme inducer)."""
+    weakens_contraception_from_mg_per_day: float | None = None
+    """Weakens them only from this daily dose, read from the patient's line (topiramate: 200);
+    a line whose daily dose cannot be read counts as weakening (the safe choice)."""
+    assumed_doses_per_day: Annotated[int, msgspec.Meta(ge=1, le=6)] = 1
+    """Doses a day to assume when a line gives a strength but no frequency."""
     patient: PatientCategory = "all"
     exclude_terms: list[str] = msgspec.field(default_factory=list)
     """Words that mean a line is not this agent's form ("cream" for a systemic steroid)."""
@@ -92,6 +98,9 @@ class ContraceptionMethod(Entry, kw_only=True, forbid_unknown_fields=True):
     label: str
     terms: list[str]
     hormonal: bool
+    weakened_by_enzyme_inducers: bool
+    """Enzyme inducers (St John's wort, rifampicin …) make it unreliable: combined pills, patches,
+    rings, progestogen-only pills and implants; not the DMPA injection, an IUD or an IUS."""
     status: dict[str, Literal["primary", "secondary", "not-acceptable", "abstinence", "agreement"]]
     """Status of the method per rule-set family (``US``, ``UK``, ``EU``).
 

@@ -244,6 +244,7 @@ ROWS = [
         fields={"next_pregnancy_test_due": None},
     ),
     Row(
+        # a positive then a negative: the prescriber must explain it (silent before December 2026)
         "us-old-positive-then-negative",
         "US",
         {
@@ -252,7 +253,9 @@ ROWS = [
                 {"date": "2026-11-21", "result": "negative"},
             ]
         },
+        has=[("pregnancy-test.positive-then-negative", "warn")],
         none=["pregnancy-test.positive"],
+        dispense="needs-action",
     ),
     Row(
         "us-same-day-positive-wins",
@@ -400,7 +403,8 @@ ROWS = [
         dispense="do-not-dispense",
     ),
     Row(
-        "us-sjw-weakened-block-cleared-by-resolution",
+        # the facts block it: a typed resolution never clears it (it did before December 2026)
+        "us-sjw-weakened-block-not-cleared-by-resolution",
         "US",
         {
             METHODS: ["Nexplanon", "condoms"],
@@ -412,6 +416,28 @@ ROWS = [
             },
         },
         has=[("contraception.weakened", "block")],
+        dispense="do-not-dispense",
+    ),
+    Row(
+        "us-sjw-weakened-cleared-by-stopping-it",
+        "US",
+        {METHODS: ["Nexplanon", "condoms"], MEDS: [], "checklist": ALL_CHECKS_DONE},
+        none=["contraception.weakened", "category:pregnancy-prevention:warn"],
+        dispense="ok",
+    ),
+    Row(
+        "us-sjw-weakened-cleared-by-adding-a-method",
+        "US",
+        {
+            METHODS: ["Nexplanon", "condoms", "copper IUD"],
+            MEDS: ["St John's wort"],
+            "checklist": ALL_CHECKS_DONE,
+            "resolutions": {
+                "contraception.weakened": "Relies on the copper IUD and condoms",
+                "interaction.st-johns-wort": "Stopped",
+            },
+        },
+        has=[("contraception.weakened", "warn")],
         dispense="ok",
     ),
     Row(
@@ -863,13 +889,13 @@ ROWS = [
         none=["contraception.rule-not-met", "contraception.method-not-accepted"],
     ),
     Row(
+        # two complementary user-dependent methods under the UK programme (FSRH, MHRA 2019);
+        # blocked before December 2026, when the US label's minipill rule was applied everywhere
         "uk-minipill-and-condoms",
         "UK",
-        {METHODS: ["Cerazette", "condoms"]},
-        has=[
-            ("contraception.rule-not-met", "block"),
-            ("contraception.method-not-accepted", "warn"),
-        ],
+        {METHODS: ["Cerazette", "condoms"], "checklist": ALL_CHECKS_DONE},
+        none=["category:pregnancy-prevention"],
+        dispense="ok",
     ),
     Row(
         "uk-sjw-implant-alone",
@@ -1023,13 +1049,12 @@ ROWS = [
         has=[("contraception.rule-not-met", "block")],
     ),
     Row(
+        # a user-dependent method: counted, but never enough alone
         "eu-minipill-alone",
         "EU",
         {METHODS: ["desogestrel"]},
-        has=[
-            ("contraception.rule-not-met", "block"),
-            ("contraception.method-not-accepted", "warn"),
-        ],
+        has=[("contraception.rule-not-met", "block")],
+        none=["contraception.method-not-accepted"],
     ),
     Row(
         "eu-no-risk-agreement",
@@ -1079,6 +1104,572 @@ ROWS = [
         "US",
         {MEDS: ["grandma's herbal tea", "aloe vera gel"]},
         none=["category:interaction"],
+    ),
+]
+
+# -- December 2026: rules put right, both ways, in every rule set they touch ---------------------
+US2021 = {
+    "counselled_on": "2026-11-10",
+    "prescription.prescribed_on": "2026-11-08",
+    TEST: [{"date": "2026-11-08", "result": "negative"}],
+}
+UK2023 = {
+    "counselled_on": "2025-06-02",
+    "prescription.prescribed_on": "2025-06-01",
+    TEST: [{"date": "2025-05-30", "result": "negative"}],
+}
+UK2018 = {
+    "counselled_on": "2019-01-10",
+    "prescription.prescribed_on": "2019-01-09",
+    TEST: [{"date": "2019-01-08", "result": "negative"}],
+}
+WEAKENED = "contraception.weakened"
+NOT_MET = "contraception.rule-not-met"
+POSITIVE = "pregnancy-test.positive"
+THEN_NEGATIVE = "pregnancy-test.positive-then-negative"
+AFTER_RX = "pregnancy-test.after-prescription"
+EVERY_CODE_OK = {
+    code: "ok"
+    for code in [
+        NOT_MET,
+        WEAKENED,
+        "contraception.method-not-accepted",
+        "interaction.st-johns-wort",
+        "interaction.enzyme-inducers",
+    ]
+}
+
+ROWS += [
+    # enzyme inducers weaken pills, patches, rings, implants; not DMPA, an IUD or an IUS
+    Row(
+        "us-rifampin-depo-and-condoms-not-weakened",
+        "US",
+        {METHODS: ["Depo-Provera", "condoms"], MEDS: ["rifampin 600 mg"]},
+        has=[("interaction.enzyme-inducers", "info")],
+        none=[WEAKENED, NOT_MET],
+    ),
+    Row(
+        "us-rifampin-mirena-and-condoms-not-weakened",
+        "US",
+        {METHODS: ["Mirena", "condoms"], MEDS: ["rifampin"], "checklist": ALL_CHECKS_DONE},
+        none=[WEAKENED, "*:warn"],
+        dispense="ok",
+    ),
+    Row(
+        "us-rifampin-patch-and-condoms-weakened",
+        "US",
+        {METHODS: ["Xulane patch", "condoms"], MEDS: ["rifampin"]},
+        has=[(WEAKENED, "block")],
+    ),
+    Row(
+        "us-rifampin-ring-and-condoms-weakened",
+        "US",
+        {METHODS: ["NuvaRing", "condoms"], MEDS: ["Rifadin"]},
+        has=[(WEAKENED, "block")],
+    ),
+    Row(
+        "us-sjw-depo-and-cap-not-weakened",
+        "US",
+        {METHODS: ["Depo-Provera", "cervical cap"], MEDS: ["St John's wort"]},
+        has=[("interaction.st-johns-wort", "warn")],
+        none=[WEAKENED, NOT_MET],
+    ),
+    Row(
+        "us-sjw-norethisterone-injection-weakened-safe-choice",
+        "US",
+        {METHODS: ["Noristerat", "condoms"], MEDS: ["St John's wort"]},
+        has=[(WEAKENED, "block")],
+    ),
+    Row(
+        "us-coil-unspecified-not-weakened",
+        "US",
+        {METHODS: ["the coil", "condoms"], MEDS: ["carbamazepine"]},
+        has=[("contraception.confirm-method", "info")],
+        none=[WEAKENED, NOT_MET],
+    ),
+    Row(
+        "us2021-rifampin-depo-and-condoms-not-weakened",
+        "US",
+        US2021 | {METHODS: ["Depo-Provera", "condoms"], MEDS: ["rifampin"]},
+        none=[WEAKENED, NOT_MET],
+        fields={"rules_version": "us-ipledge-2021"},
+    ),
+    Row(
+        "us2021-rifampin-pill-and-condoms-weakened",
+        "US",
+        US2021 | {METHODS: ["Yaz", "condoms"], MEDS: ["rifampin"]},
+        has=[(WEAKENED, "block")],
+        fields={"rules_version": "us-ipledge-2021"},
+    ),
+    Row(
+        "uk-rifampin-mirena-alone-not-weakened",
+        "UK",
+        {METHODS: ["Mirena"], MEDS: ["rifampicin"]},
+        none=[WEAKENED, NOT_MET],
+    ),
+    Row(
+        "uk-rifampin-implant-alone-weakened",
+        "UK",
+        {METHODS: ["Nexplanon"], MEDS: ["rifampicin 600 mg"]},
+        has=[(WEAKENED, "block")],
+    ),
+    Row(
+        "uk-carbamazepine-depo-and-condoms-not-weakened",
+        "UK",
+        {METHODS: ["Sayana Press", "condoms"], MEDS: ["carbamazepine 200 mg"]},
+        none=[WEAKENED, NOT_MET],
+    ),
+    Row(
+        "uk2023-carbamazepine-kyleena-not-weakened",
+        "UK",
+        UK2023 | {METHODS: ["Kyleena"], MEDS: ["Tegretol"]},
+        none=[WEAKENED, NOT_MET],
+        fields={"rules_version": "uk-ppp-2023"},
+    ),
+    Row(
+        "uk2023-sjw-implant-weakened",
+        "UK",
+        UK2023 | {METHODS: ["Nexplanon"], MEDS: ["St John's wort"]},
+        has=[(WEAKENED, "block")],
+        fields={"rules_version": "uk-ppp-2023"},
+    ),
+    Row(
+        "uk2018-rifampin-copper-iud-not-weakened",
+        "UK",
+        UK2018 | {METHODS: ["copper IUD"], MEDS: ["rifampicin"]},
+        none=[WEAKENED, NOT_MET],
+        fields={"rules_version": "uk-ppp-2018"},
+    ),
+    Row(
+        "uk2018-sjw-implant-weakened",
+        "UK",
+        UK2018 | {METHODS: ["Nexplanon"], MEDS: ["St John's wort"]},
+        has=[(WEAKENED, "block")],
+        fields={"rules_version": "uk-ppp-2018"},
+    ),
+    Row(
+        "eu-sjw-depo-and-condoms-not-weakened",
+        "EU",
+        {METHODS: ["Depo-Provera", "condoms"], MEDS: ["St John's wort"]},
+        none=[WEAKENED, NOT_MET],
+    ),
+    Row(
+        "eu-sjw-minipill-and-condoms-weakened",
+        "EU",
+        {METHODS: ["Cerazette", "condoms"], MEDS: ["St John's wort"]},
+        has=[(WEAKENED, "block")],
+    ),
+    # topiramate weakens them only from 200 mg a day
+    Row(
+        "us-topiramate-25-mg-combined-pill-not-weakened",
+        "US",
+        {
+            METHODS: ["combined pill", "condoms"],
+            MEDS: ["topiramate 25 mg"],
+            "checklist": ALL_CHECKS_DONE,
+        },
+        has=[("interaction.topiramate", "info")],
+        none=[WEAKENED, "*:warn"],
+        dispense="ok",
+    ),
+    Row(
+        "us-topiramate-100-mg-twice-daily-weakens-pill",
+        "US",
+        {METHODS: ["combined pill", "condoms"], MEDS: ["Topamax 100 mg twice daily"]},
+        has=[(WEAKENED, "block")],
+    ),
+    Row(
+        "us-topiramate-dose-unknown-weakens-pill-safe-choice",
+        "US",
+        {METHODS: ["combined pill", "condoms"], MEDS: ["topiramate"]},
+        has=[(WEAKENED, "block")],
+    ),
+    Row(
+        "us-topiramate-50-mg-bd-and-iud-quiet",
+        "US",
+        {METHODS: ["Paragard", "condoms"], MEDS: ["topiramate 50 mg bd"]},
+        none=[WEAKENED],
+    ),
+    Row(
+        "us2021-topiramate-25-mg-pill-not-weakened",
+        "US",
+        US2021 | {METHODS: ["Yaz", "condoms"], MEDS: ["topiramate 25mg"]},
+        none=[WEAKENED, NOT_MET],
+    ),
+    Row(
+        "us2021-topiramate-200-mg-daily-weakens-pill",
+        "US",
+        US2021 | {METHODS: ["Yaz", "condoms"], MEDS: ["topiramate 200 mg daily"]},
+        has=[(WEAKENED, "block")],
+    ),
+    Row(
+        "uk-topiramate-25-mg-implant-not-weakened",
+        "UK",
+        {METHODS: ["Nexplanon"], MEDS: ["topiramate 25 mg"]},
+        none=[WEAKENED, NOT_MET],
+    ),
+    Row(
+        "uk-topiramate-400-mg-a-day-weakens-implant",
+        "UK",
+        {METHODS: ["Nexplanon"], MEDS: ["topiramate 200 mg bd"]},
+        has=[(WEAKENED, "block")],
+    ),
+    Row(
+        "uk2023-topiramate-25-mg-implant-not-weakened",
+        "UK",
+        UK2023 | {METHODS: ["Nexplanon"], MEDS: ["topiramate 25 mg"]},
+        none=[WEAKENED, NOT_MET],
+    ),
+    Row(
+        "uk2018-topiramate-unknown-dose-weakens-implant",
+        "UK",
+        UK2018 | {METHODS: ["Nexplanon"], MEDS: ["Topamax"]},
+        has=[(WEAKENED, "block")],
+    ),
+    Row(
+        "eu-topiramate-25-mg-pill-and-condoms-not-weakened",
+        "EU",
+        {METHODS: ["Microgynon", "condoms"], MEDS: ["topiramate 25 mg"]},
+        none=[WEAKENED, NOT_MET],
+    ),
+    Row(
+        "eu-topiramate-300-mg-day-weakens-pill",
+        "EU",
+        {METHODS: ["Microgynon", "condoms"], MEDS: ["topiramate 300 mg/day"]},
+        has=[(WEAKENED, "block")],
+    ),
+    # a method's status follows the rule set: the minipill rule is the US label's
+    Row(
+        "us2021-minipill-and-condoms-not-met",
+        "US",
+        US2021 | {METHODS: ["Cerazette", "condoms"]},
+        has=[(NOT_MET, "block"), ("contraception.method-not-accepted", "warn", "Cerazette")],
+    ),
+    Row(
+        "uk-desogestrel-pill-alone-not-enough",
+        "UK",
+        {METHODS: ["desogestrel 75 microgram"]},
+        has=[(NOT_MET, "block")],
+        none=["contraception.method-not-accepted"],
+    ),
+    Row(
+        "uk2023-minipill-and-condoms-met",
+        "UK",
+        UK2023 | {METHODS: ["Cerelle", "male condoms"]},
+        none=["category:pregnancy-prevention"],
+    ),
+    Row(
+        "uk2018-minipill-and-condoms-met",
+        "UK",
+        UK2018 | {METHODS: ["Cerazette", "condoms"]},
+        none=["category:pregnancy-prevention"],
+    ),
+    Row(
+        "eu-minipill-and-condoms-met",
+        "EU",
+        {METHODS: ["desogestrel", "condoms"], "checklist": ALL_CHECKS_DONE},
+        none=["category:pregnancy-prevention"],
+        dispense="ok",
+    ),
+    # any positive test blocks, whatever the risk category says
+    Row(
+        "us-cannot-get-pregnant-positive-test-blocks",
+        "US_NO",
+        {TEST: [{"date": "2026-11-20", "result": "positive"}]},
+        has=[(POSITIVE, "block")],
+        dispense="do-not-dispense",
+    ),
+    Row(
+        "us2021-positive-test-blocks",
+        "US",
+        US2021 | {TEST: [{"date": "2026-11-08", "result": "positive"}]},
+        has=[(POSITIVE, "block")],
+    ),
+    Row(
+        "us2021-cannot-get-pregnant-positive-test-blocks",
+        "US_NO",
+        {"counselled_on": "2026-11-10", "prescription.prescribed_on": "2026-11-01"}
+        | {TEST: [{"date": "2026-11-02", "result": "positive"}]},
+        has=[(POSITIVE, "block")],
+        fields={"rules_version": "us-ipledge-2021"},
+    ),
+    Row(
+        "uk-cannot-get-pregnant-positive-test-blocks",
+        "UK_NO",
+        {TEST: [{"date": "2026-11-22", "result": "positive"}]},
+        has=[(POSITIVE, "block")],
+    ),
+    Row(
+        "uk2023-positive-test-blocks",
+        "UK",
+        UK2023 | {TEST: [{"date": "2025-05-30", "result": "positive"}]},
+        has=[(POSITIVE, "block")],
+    ),
+    Row(
+        "uk2018-positive-test-blocks",
+        "UK",
+        UK2018 | {TEST: [{"date": "2019-01-08", "result": "positive"}]},
+        has=[(POSITIVE, "block")],
+    ),
+    Row(
+        "eu-cannot-get-pregnant-positive-test-blocks",
+        "EU_NO",
+        {TEST: [{"date": "2026-11-22", "result": "positive"}]},
+        has=[(POSITIVE, "block")],
+    ),
+    Row(
+        "us-cannot-get-pregnant-negative-test-quiet",
+        "US_NO",
+        {TEST: [{"date": "2026-11-20", "result": "negative"}]},
+        none=["category:pregnancy-prevention"],
+    ),
+    # a positive followed by a negative: a warning asking for the prescriber's explanation
+    Row(
+        "us-positive-then-negative-cleared-by-explanation",
+        "US",
+        {
+            TEST: [
+                {"date": "2026-10-20", "result": "positive"},
+                {"date": "2026-11-21", "result": "negative"},
+            ],
+            "checklist": ALL_CHECKS_DONE,
+            "resolutions": {THEN_NEGATIVE: "Prescriber: false positive, confirmed by blood test"},
+        },
+        has=[(THEN_NEGATIVE, "warn")],
+        none=[POSITIVE],
+        dispense="ok",
+    ),
+    Row(
+        "us-cannot-get-pregnant-positive-then-negative-warns",
+        "US_NO",
+        {
+            TEST: [
+                {"date": "2026-10-01", "result": "positive"},
+                {"date": "2026-11-20", "result": "negative"},
+            ]
+        },
+        has=[(THEN_NEGATIVE, "warn")],
+        none=[POSITIVE],
+    ),
+    Row(
+        "us2021-positive-then-negative-warns",
+        "US",
+        US2021
+        | {
+            TEST: [
+                {"date": "2026-10-01", "result": "positive"},
+                {"date": "2026-11-08", "result": "negative"},
+            ]
+        },
+        has=[(THEN_NEGATIVE, "warn")],
+        none=[POSITIVE],
+    ),
+    Row(
+        "us-negatives-only-no-positive-then-negative",
+        "US",
+        none=[THEN_NEGATIVE, POSITIVE],
+    ),
+    Row(
+        "uk-positive-then-negative-warns",
+        "UK",
+        {
+            TEST: [
+                {"date": "2026-10-01", "result": "positive"},
+                {"date": "2026-11-22", "result": "negative"},
+            ]
+        },
+        has=[(THEN_NEGATIVE, "warn")],
+        none=[POSITIVE],
+    ),
+    Row(
+        "uk2023-positive-then-negative-warns",
+        "UK",
+        UK2023
+        | {
+            TEST: [
+                {"date": "2025-04-01", "result": "positive"},
+                {"date": "2025-05-30", "result": "negative"},
+            ]
+        },
+        has=[(THEN_NEGATIVE, "warn")],
+    ),
+    Row(
+        "eu-positive-then-negative-warns",
+        "EU",
+        {
+            TEST: [
+                {"date": "2026-10-01", "result": "positive"},
+                {"date": "2026-11-22", "result": "negative"},
+            ]
+        },
+        has=[(THEN_NEGATIVE, "warn")],
+        none=[POSITIVE],
+    ),
+    # UK/EU: a test after the prescription date, with none in the 3 days before it, warns
+    Row(
+        "uk-test-after-prescription-none-before-warns",
+        "UK",
+        {TEST: [{"date": "2026-11-24", "result": "negative"}]},
+        has=[(AFTER_RX, "warn")],
+        none=["pregnancy-test.too-old", "pregnancy-test.missing"],
+    ),
+    Row(
+        "uk-test-after-prescription-and-one-before-quiet",
+        "UK",
+        {
+            TEST: [
+                {"date": "2026-11-21", "result": "negative"},
+                {"date": "2026-11-24", "result": "negative"},
+            ]
+        },
+        none=[AFTER_RX, "pregnancy-test.too-old"],
+    ),
+    Row(
+        "uk-test-after-prescription-old-one-before-warns",
+        "UK",
+        {
+            TEST: [
+                {"date": "2026-11-01", "result": "negative"},
+                {"date": "2026-11-24", "result": "negative"},
+            ]
+        },
+        has=[(AFTER_RX, "warn")],
+        none=["pregnancy-test.too-old"],
+    ),
+    Row(
+        "uk-test-on-prescription-day-quiet",
+        "UK",
+        {TEST: [{"date": "2026-11-23", "result": "negative"}]},
+        none=[AFTER_RX, "pregnancy-test.too-old"],
+    ),
+    Row(
+        "uk2023-test-after-prescription-warns",
+        "UK",
+        UK2023 | {TEST: [{"date": "2025-06-02", "result": "negative"}]},
+        has=[(AFTER_RX, "warn")],
+        fields={"rules_version": "uk-ppp-2023"},
+    ),
+    Row(
+        "uk2018-test-after-prescription-warns",
+        "UK",
+        UK2018 | {TEST: [{"date": "2019-01-10", "result": "negative"}]},
+        has=[(AFTER_RX, "warn")],
+        fields={"rules_version": "uk-ppp-2018"},
+    ),
+    Row(
+        "eu-test-after-prescription-warns",
+        "EU",
+        {TEST: [{"date": "2026-11-25", "result": "negative"}]},
+        has=[(AFTER_RX, "warn")],
+    ),
+    Row(
+        "eu-test-in-3-days-before-quiet",
+        "EU",
+        {TEST: [{"date": "2026-11-20", "result": "negative"}]},
+        none=[AFTER_RX, "pregnancy-test.too-old"],
+    ),
+    Row(
+        "us-test-after-prescription-no-uk-rule",
+        "US",
+        {TEST: [{"date": "2026-11-22", "result": "negative"}]},
+        none=[AFTER_RX],
+    ),
+    Row(
+        "uk-cannot-get-pregnant-no-test-rule",
+        "UK_NO",
+        {TEST: [{"date": "2026-11-24", "result": "negative"}]},
+        none=["category:pregnancy-prevention"],
+    ),
+    # a block from the facts is cleared by changing the facts, never by typing "ok"
+    Row(
+        "us-condoms-alone-ok-typed-still-blocked",
+        "US",
+        {METHODS: ["condoms"], "checklist": ALL_CHECKS_DONE, "resolutions": EVERY_CODE_OK},
+        has=[(NOT_MET, "block")],
+        dispense="do-not-dispense",
+    ),
+    Row(
+        "us-weakened-ok-typed-still-blocked",
+        "US",
+        {
+            METHODS: ["Yaz", "condoms"],
+            MEDS: ["St John's wort"],
+            "checklist": ALL_CHECKS_DONE,
+            "resolutions": EVERY_CODE_OK,
+        },
+        has=[(WEAKENED, "block")],
+        dispense="do-not-dispense",
+    ),
+    Row(
+        "us2021-condoms-alone-ok-typed-still-blocked",
+        "US",
+        US2021 | {METHODS: ["condoms"], "checklist": ALL_CHECKS_DONE, "resolutions": EVERY_CODE_OK},
+        has=[(NOT_MET, "block")],
+        dispense="do-not-dispense",
+    ),
+    Row(
+        "uk-condoms-alone-ok-typed-still-blocked",
+        "UK",
+        {METHODS: ["condoms"], "checklist": ALL_CHECKS_DONE, "resolutions": EVERY_CODE_OK},
+        has=[(NOT_MET, "block")],
+        dispense="do-not-dispense",
+    ),
+    Row(
+        "uk-weakened-implant-ok-typed-still-blocked",
+        "UK",
+        {
+            METHODS: ["Nexplanon"],
+            MEDS: ["rifampicin"],
+            "checklist": ALL_CHECKS_DONE,
+            "resolutions": EVERY_CODE_OK,
+        },
+        has=[(WEAKENED, "block")],
+        dispense="do-not-dispense",
+    ),
+    Row(
+        "uk-weakened-implant-cleared-by-adding-a-copper-iud",
+        "UK",
+        {
+            METHODS: ["Nexplanon", "copper IUD"],
+            MEDS: ["rifampicin"],
+            "checklist": ALL_CHECKS_DONE,
+            "resolutions": {WEAKENED: "Relies on the copper IUD"},
+        },
+        has=[(WEAKENED, "warn")],
+        dispense="ok",
+    ),
+    Row(
+        "eu-condoms-alone-ok-typed-still-blocked",
+        "EU",
+        {METHODS: ["condoms"], "checklist": ALL_CHECKS_DONE, "resolutions": EVERY_CODE_OK},
+        has=[(NOT_MET, "block")],
+        dispense="do-not-dispense",
+    ),
+    # a refill's finding blocks, and its action says so
+    Row(
+        "us2021-refills-not-allowed",
+        "US",
+        US2021 | {"prescription.refills": 1},
+        has=[("prescription.refills-not-allowed", "block")],
+        dispense="do-not-dispense",
+    ),
+    Row(
+        "uk2023-refills-not-allowed",
+        "UK",
+        UK2023 | {"prescription.refills": 2},
+        has=[("prescription.refills-not-allowed", "block")],
+    ),
+    Row(
+        "uk2018-refills-not-allowed",
+        "UK",
+        UK2018 | {"prescription.refills": 1},
+        has=[("prescription.refills-not-allowed", "block")],
+    ),
+    Row(
+        "us-no-refills-quiet",
+        "US",
+        {"prescription.refills": 0},
+        none=["prescription.refills-not-allowed"],
     ),
 ]
 

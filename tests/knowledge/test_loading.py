@@ -54,7 +54,7 @@ def test_every_entry_is_cited_dated_and_sources_are_registered() -> None:
     ]
     for entry in entries:
         assert entry.sources, entry
-        assert entry.last_reviewed <= dt.date(2026, 11, 25)
+        assert entry.last_reviewed <= KB.last_reviewed, entry
         assert set(entry.sources) <= set(KB.sources)
     for key, source in KB.sources.items():
         assert source.title and source.issuer and source.date, key
@@ -67,8 +67,12 @@ def test_unconfirmed_entries_say_which_safe_choice_is_encoded() -> None:
     assert v2026.effective_from == dt.date(2026, 11, 15)
     assert "NOT CONFIRMED" in v2026.unconfirmed and "settings" in v2026.unconfirmed
     minipill = next(m for m in KB.contraception if m.id == "progestin-only-pill")
-    assert "safe choice" in minipill.unconfirmed
-    assert all(s == "not-acceptable" for s in minipill.status.values())
+    # the US label's rule; the UK/EU programmes count it as a user-dependent method
+    assert "US label" in minipill.unconfirmed and "never enough alone" in minipill.unconfirmed
+    assert minipill.status == {"US": "not-acceptable", "UK": "primary", "EU": "primary"}
+    topiramate = next(r for r in KB.interactions if r.id == "topiramate")
+    assert "safe choice" in topiramate.unconfirmed
+    assert topiramate.weakens_contraception_from_mg_per_day == 200
     keratolytics = next(r for r in KB.interactions if r.id == "keratolytics")
     assert "Resorcinol" in keratolytics.unconfirmed
     breastfeeding = next(c for c in KB.checklist if c.id == "breastfeeding")
