@@ -42,6 +42,9 @@ class Patient(msgspec.Struct, kw_only=True):
     can_get_pregnant: bool
     handout_language: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}$")] = "en"
     large_print: bool = False
+    programme_id: ShortText | None = None
+    """The programme's patient number (iPLEDGE patient ID), the NHS number, or the pharmacy's
+    own patient number: the patient's identity across visits when given."""
 
 
 class Prescription(msgspec.Struct, kw_only=True):
@@ -66,6 +69,36 @@ class PregnancyTest(msgspec.Struct, kw_only=True):
     result: TestResult
 
 
+# -- the course across visits ----------------------------------------------------------------
+
+MilliGrams = Annotated[float, msgspec.Meta(ge=0, le=10_000_000)]
+AuthorizationVia = Literal["website", "phone"]
+
+
+class Course(msgspec.Struct, kw_only=True):
+    """Where this visit stands in the patient's course (filled by ``next`` from the last one)."""
+
+    fill_number: Annotated[int, msgspec.Meta(ge=1, le=1000)]
+    cumulative_mg_before: MilliGrams = 0
+    """What the patient took before this fill, in mg (handed-over fills only)."""
+    previous_fill_on: dt.date | None = None
+    last_fill: bool = False
+    """The prescriber said this is the course's last fill: the assessment adds the dates after."""
+
+
+class ProgrammeCheck(msgspec.Struct, kw_only=True):
+    """How the programme's authorization was obtained (the outage log) and whether it was
+    reversed after the medicine was not picked up."""
+
+    authorization_via: AuthorizationVia | None = None
+    outage: bool = False
+    """The programme's website was down: the authorization was obtained by phone."""
+    call_reference: ShortText = ""
+    called_at: dt.datetime | None = None
+    authorization_reversed_on: dt.date | None = None
+    """The day the pharmacy reversed the authorization (a fill not picked up)."""
+
+
 class Outcome(msgspec.Struct, kw_only=True):
     """How the session ended: an extension of the contract used by signing."""
 
@@ -86,6 +119,8 @@ class Case(msgspec.Struct, kw_only=True):
     checklist: dict[ShortText, bool] = msgspec.field(default_factory=dict)
     resolutions: dict[ShortText, LongText] = msgspec.field(default_factory=dict)
     outcome: Outcome | None = None
+    course: Course | None = None
+    programme_check: ProgrammeCheck | None = None
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -106,6 +141,7 @@ _ALLOWED = {
     "alcohol": "none, occasional or regular",
     "result": "negative or positive",
     "status": "handed-over, not-handed-over or declined",
+    "authorization_via": "website or phone",
 }
 
 
@@ -167,8 +203,37 @@ def _check_meaning(case: Case) -> list[str]:
             problems.append(f"pregnancy_tests[{i}].date: is after counselled_on")
         if test.date < case.patient.date_of_birth:
             problems.append(f"pregnancy_tests[{i}].date: is before the patient's date of birth")
+    problems += _check_course(case)
     if case.outcome and case.outcome.status != "handed-over" and not case.outcome.reason.strip():
         problems.append("outcome.reason: a reason is required when the medicine is not handed over")
+    return problems
+
+
+def _check_course(case: Case) -> list[str]:
+    problems: list[str] = []
+    if case.patient.programme_id is not None and not case.patient.programme_id.strip():
+        problems.append("patient.programme_id: is empty (leave it out when there is none)")
+    course, check = case.course, case.programme_check
+    if course and course.previous_fill_on and course.previous_fill_on > case.counselled_on:
+        problems.append("course.previous_fill_on: is after counselled_on")
+    if course and course.fill_number == 1 and course.previous_fill_on is not None:
+        problems.append("course.previous_fill_on: a first fill has no previous fill")
+    if check and check.outage and check.authorization_via != "phone":
+        problems.append(
+            "programme_check.authorization_via: during an outage the authorization is obtained "
+            "by phone (give phone, the call reference and the time)"
+        )
+    if check and check.authorization_via == "phone" and check.outage:
+        if not check.call_reference.strip():
+            problems.append("programme_check.call_reference: give the call reference")
+        if check.called_at is None:
+            problems.append("programme_check.called_at: give the time of the call")
+    if (
+        check
+        and check.authorization_reversed_on
+        and check.authorization_reversed_on < case.counselled_on
+    ):
+        problems.append("programme_check.authorization_reversed_on: is before counselled_on")
     return problems
 
 

@@ -60,6 +60,17 @@ class ChecklistEntry(msgspec.Struct, kw_only=True):
     script: str = ""
 
 
+class AfterCourse(msgspec.Struct, kw_only=True, omit_defaults=False):
+    """The dates after a course's last fill, as the rule set says (``None``: does not apply to
+    this patient, or the rule set gives no period the tool can count on)."""
+
+    last_dose_on: dt.date
+    pregnancy_test_due: dt.date | None
+    contraception_until: dt.date | None
+    blood_donation_from: dt.date | None
+    cosmetic_procedures_from: dt.date | None
+
+
 class Assessment(msgspec.Struct, kw_only=True):
     format: str = ASSESSMENT_FORMAT
     knowledge_base: KnowledgeBaseRef
@@ -72,6 +83,12 @@ class Assessment(msgspec.Struct, kw_only=True):
     next_pregnancy_test_due: dt.date | None
     product: str = ""
     """The product the prescription names, as the knowledge base shows it."""
+    cumulative_mg: float | msgspec.UnsetType = msgspec.UNSET
+    """With the case's ``course``: mg taken before + this fill's daily dose x days' supply."""
+    cumulative_mg_per_kg: float | msgspec.UnsetType = msgspec.UNSET
+    """``cumulative_mg`` on this visit's weight."""
+    after_course: AfterCourse | msgspec.UnsetType = msgspec.UNSET
+    """With the course's last fill: the dates after it."""
 
 
 def encode_assessment(assessment: Assessment) -> bytes:

@@ -665,6 +665,9 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     check_prescription(ctx)
     check_dose(ctx)
     check_alcohol(ctx)
+    from pharmacist_tool.engine.course import check_course  # the course across visits
+
+    course_fields = check_course(ctx)
     dispense: Dispense
     findings = sorted(_one_per_code(ctx.findings), key=_sort_key)
     checklist = checklist_for(ctx)
@@ -690,4 +693,5 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
         pick_up_by=pick_up_by(ctx),
         next_pregnancy_test_due=next_test_due(ctx),
         product=ctx.product.name,
+        **course_fields,
     )

@@ -22,6 +22,7 @@ from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge.model import (
     ChecklistItem,
     ContraceptionMethod,
+    CourseFacts,
     InteractionRule,
     KnowledgeBase,
     Message,
@@ -70,6 +71,17 @@ class _ChecklistFile(msgspec.Struct, forbid_unknown_fields=True):
 
 class _MessagesFile(msgspec.Struct, forbid_unknown_fields=True):
     messages: list[Message]
+
+
+class _CourseFile(msgspec.Struct, forbid_unknown_fields=True):
+    course: CourseFacts
+
+
+def _course_facts(medicine: str, folder: Path) -> CourseFacts:
+    """``course.json`` is optional: a pack without it knows no cumulative target."""
+    if not (folder / "course.json").is_file():
+        return CourseFacts()
+    return _decode("course.json", _read(medicine, "course.json", folder), _CourseFile).course
 
 
 T = TypeVar("T")
@@ -203,6 +215,13 @@ def _check(kb: KnowledgeBase) -> None:
     for r in kb.rule_sets:
         for v in r.versions:
             cited("rule_sets.json", repr(v.id), v.sources)
+            if v.after_course is not None:
+                cited("rule_sets.json", f"{v.id!r}.after_course", v.after_course.sources)
+    if kb.course.cumulative_target is not None:
+        target = kb.course.cumulative_target
+        cited("course.json", "cumulative_target", target.sources)
+        if not 0 < target.min_mg_per_kg <= target.max_mg_per_kg:
+            problems.append("course.json: cumulative_target: needs 0 < min_mg_per_kg <= max")
     for c in kb.checklist:
         cited("checklist.json", repr(c.id), c.sources)
         known_rule_sets("checklist.json", repr(c.id), c.rule_sets)
@@ -271,6 +290,7 @@ def load_knowledge_base(
         rule_sets=rule_sets.rule_sets,
         checklist=checklist.checklist,
         messages=messages.messages,
+        course=_course_facts(medicine, folder),
     )
     _check(kb)
     if effective_dates:

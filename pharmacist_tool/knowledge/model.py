@@ -123,6 +123,21 @@ class Window(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     days: int
 
 
+class AfterCourse(Entry, kw_only=True, forbid_unknown_fields=True):
+    """What the rule set says about the time after the last dose, in days after it.
+
+    Contraception continues ``contraception_after_last_dose_days`` (the rule set's own field);
+    these are the other periods. ``None``: the rule set says nothing the tool can count on.
+    """
+
+    pregnancy_test_days: int | None
+    """The pregnancy test after the course: due this many days after the last dose."""
+    blood_donation_days: int | None
+    """No blood donation until this many days after the last dose (from the day after)."""
+    cosmetic_procedures_days: int | None
+    """No waxing, dermabrasion or laser until this many days after the last dose."""
+
+
 class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     id: Id
     title: str
@@ -146,6 +161,8 @@ class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     under_18_second_prescriber: bool = False
     contact: str = ""
     """Who to call about the programme (shown to the pharmacist and on the handout)."""
+    after_course: AfterCourse | None = None
+    """The dates after the last fill of a course (``None``: not known for this rule set)."""
 
 
 class RuleSet(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -178,6 +195,19 @@ class Message(Entry, kw_only=True, forbid_unknown_fields=True):
     rule-set versions (``us-ipledge-2021``) only. A version's wording wins over its rule set's."""
 
 
+class CumulativeTarget(Entry, kw_only=True, forbid_unknown_fields=True):
+    """The cumulative dose over a course that guidance usually aims for (never a rule)."""
+
+    min_mg_per_kg: float
+    max_mg_per_kg: float
+
+
+class CourseFacts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """``course.json``: facts about a whole course of the medicine (optional in a pack)."""
+
+    cumulative_target: CumulativeTarget | None = None
+
+
 class KnowledgeBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     medicine: str
     version: str
@@ -189,3 +219,5 @@ class KnowledgeBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     rule_sets: list[RuleSet]
     checklist: list[ChecklistItem]
     messages: list[Message] = msgspec.field(default_factory=list)
+    course: CourseFacts = msgspec.field(default_factory=CourseFacts)
+    """From the pack's optional ``course.json``."""

@@ -1105,6 +1105,29 @@ ROWS = [
         {MEDS: ["grandma's herbal tea", "aloe vera gel"]},
         none=["category:interaction"],
     ),
+    # -- the course across visits (guidance, never a block) --------------------------------------
+    Row(
+        "us-course-fill-3",
+        "US",
+        {"course": {"fill_number": 3, "cumulative_mg_before": 2400}, "checklist": ALL_CHECKS_DONE},
+        has=[("course.cumulative-dose", "info")],
+        none=["course.after-course"],
+        dispense="ok",
+        fields={"cumulative_mg": 3600, "cumulative_mg_per_kg": 58.06},
+    ),
+    Row(
+        "us-course-last-fill",
+        "US",
+        {"course": {"fill_number": 6, "cumulative_mg_before": 7200, "last_fill": True}},
+        has=[("course.cumulative-dose", "info"), ("course.after-course", "info")],
+        fields={"cumulative_mg": 8400, "cumulative_mg_per_kg": 135.48},
+    ),
+    Row(
+        "uk-no-course-last-fill",
+        "UK_NO",
+        {"course": {"fill_number": 2, "cumulative_mg_before": 1200, "last_fill": True}},
+        has=[("course.after-course", "info")],
+    ),
 ]
 
 # -- December 2026: rules put right, both ways, in every rule set they touch ---------------------

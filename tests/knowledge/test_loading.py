@@ -51,6 +51,8 @@ def test_every_entry_is_cited_dated_and_sources_are_registered() -> None:
         *KB.checklist,
         *KB.messages,
         *(v for r in KB.rule_sets for v in r.versions),
+        *(v.after_course for r in KB.rule_sets for v in r.versions if v.after_course),
+        *([KB.course.cumulative_target] if KB.course.cumulative_target else []),
     ]
     for entry in entries:
         assert entry.sources, entry
