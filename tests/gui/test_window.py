@@ -26,7 +26,15 @@ from PySide6.QtWidgets import (
 from pharmacist_tool import paths
 from pharmacist_tool.gui import drafts
 from tests.conftest import EXAMPLE_FILES
-from tests.gui.driver import ALT, CTRL, Keyboard, choose_outcome, confirm_checklist, sign
+from tests.gui.driver import (
+    ALT,
+    CTRL,
+    Keyboard,
+    answer_alcohol,
+    choose_outcome,
+    confirm_checklist,
+    sign,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -241,6 +249,7 @@ def test_technician_prepares_pharmacist_signs_with_the_previewed_handout(
     window.open_case_file(example("01"))
     kb = Keyboard(qtbot, window)
     kb.settle()
+    answer_alcohol(kb)
     confirm_checklist(kb)
     choose_outcome(kb, "handed-over")
     kb.press(Qt.Key.Key_P, CTRL)
