@@ -125,7 +125,7 @@ def test_settings_dialog_saves_every_setting(window: Any, qtbot: Any) -> None:
     dialog.address.setText("1 High Street")
     dialog.phone.setText("555-0100")
     dialog.paper.setCurrentText("A4")
-    dialog.printer.setCurrentText("Front desk")
+    dialog.printer.setCurrentText("")  # the system's default (test_printing: a named queue)
     dialog.idle.setValue(7)
     dialog.rule_set.setCurrentText("UK-PPP")
     dialog.language.setCurrentIndex(dialog.language.findData("es"))
@@ -139,7 +139,7 @@ def test_settings_dialog_saves_every_setting(window: Any, qtbot: Any) -> None:
     saved = load_settings()
     assert saved.pharmacy_name == "Corner Pharmacy"
     assert (saved.pharmacy_address, saved.pharmacy_phone) == ("1 High Street", "555-0100")
-    assert (saved.paper_size, saved.default_printer) == ("A4", "Front desk")
+    assert (saved.paper_size, saved.default_printer) == ("A4", "")
     assert (saved.idle_lock_minutes, saved.default_rule_set, saved.handout_language) == (
         7, "UK-PPP", "es",
     )  # fmt: skip
