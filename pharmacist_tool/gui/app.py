@@ -154,7 +154,13 @@ def run_gui(case_path: str | None = None, smoke: bool = False, database: str | N
     from pharmacist_tool.logs import setup_logging
 
     setup_logging()
-    crashed_before = "" if smoke else watch_for_hard_crashes()
+    from pharmacist_tool.gui.platform_check import platform_problem
+
+    problem = platform_problem()
+    if problem is not None:
+        log.error("Qt's platform plugin cannot be loaded: %s", problem.detail)
+        print(f"pharmacist-tool: {problem.message()}", file=sys.stderr)
+        return 2
     # Qt-free modules first: once PySide6 is loaded, its import hook inspects every module
     # imported after it, which makes each later import slower.
     from PySide6.QtCore import QTimer, qInstallMessageHandler
@@ -170,6 +176,8 @@ def run_gui(case_path: str | None = None, smoke: bool = False, database: str | N
     app.setApplicationName("pharmacist-tool")
     app.setApplicationDisplayName("Pharmacist tool")
     app.setOrganizationName("PharmacistTool")
+    # Armed once Qt has started: a machine that cannot start Qt is no crash of a session.
+    crashed_before = "" if smoke else watch_for_hard_crashes()
     crash = CrashHandler()
     sys.excepthook = crash
 

@@ -89,6 +89,21 @@ class CrashDialog(QDialog):
         self.copy.setText("Copied ✓")
 
 
+def available_printers() -> list[str]:
+    """The printers of this machine: CUPS's queues where CUPS runs, else Qt's list."""
+    from pharmacist_tool.gui import printing
+
+    if printing.cups_running():
+        return printing.cups_queues()
+    try:
+        from PySide6.QtPrintSupport import QPrinterInfo
+
+        return list(QPrinterInfo.availablePrinterNames())
+    except Exception:  # no print support on this machine
+        log.exception("listing printers")
+        return []
+
+
 class SettingsDialog(QDialog):
     """This machine's settings, saved atomically when accepted."""
 
@@ -112,12 +127,8 @@ class SettingsDialog(QDialog):
         self.printer = QComboBox()
         self.printer.setEditable(True)
         self.printer.addItem("")
-        try:
-            from PySide6.QtPrintSupport import QPrinterInfo
-
-            self.printer.addItems(QPrinterInfo.availablePrinterNames())
-        except Exception:  # no print support on this machine: type a name
-            log.exception("listing printers")
+        self.available_printers = available_printers()
+        self.printer.addItems(self.available_printers)
         self.printer.setCurrentText(settings.default_printer)
         self.idle = QSpinBox()
         self.idle.setRange(1, 240)
@@ -171,6 +182,7 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
         )
+        buttons.button(QDialogButtonBox.StandardButton.Save).setText("&Save")
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
@@ -192,6 +204,13 @@ class SettingsDialog(QDialog):
                 dates[version_id] = dt.date.fromisoformat(text)
             except ValueError:
                 problems.append(f"{version_id}: “{text}” is not a date (YYYY-MM-DD)")
+        printer = self.printer.currentText().strip()
+        if printer and printer not in self.available_printers:
+            here = ", ".join(self.available_printers) or "none is set up (ask IT to add one)"
+            problems.append(
+                f"There is no printer called “{printer}” on this machine. Printers here: {here}. "
+                "Leave it empty for the system's default printer."
+            )
         if problems:
             raise UserError("Some settings are not valid:", details=problems)
         data = {

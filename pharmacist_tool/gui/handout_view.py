@@ -1,9 +1,9 @@
 """Handout preview, print and save: what is shown is the PDF itself, rendered by pdfium.
 
 The PDF is made by ``pharmacist_tool.handout.render_handout`` (ReportLab, imported here, at
-preview time) in a worker thread; its pages are rasterised with pypdfium2 for the screen and again,
-at the printer's resolution, for the printer, so the paper shows exactly the PDF that is stored
-with the signed record.
+preview time) in a worker thread; its pages are rasterised with pypdfium2 for the screen. Printing
+sends the PDF itself to CUPS where it runs (``printing``); elsewhere the pages are rasterised at
+the printer's resolution and drawn at true size on the sheet's paper.
 """
 
 from __future__ import annotations
@@ -263,28 +263,73 @@ class HandoutDialog(QDialog):
     def print_handout(self) -> None:
         if self.handout is None:
             return
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
-
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        if self.settings.default_printer:
-            printer.setPrinterName(self.settings.default_printer)
-        size = (
-            QPageSize.PageSizeId.A4 if self.handout.paper == "A4" else QPageSize.PageSizeId.Letter
-        )
-        printer.setPageSize(QPageSize(size))
-        printer.setPageOrientation(QPageLayout.Orientation.Portrait)
-        printer.setFullPage(True)
-        printer.setDocName(self.windowTitle())
-        dialog = QPrintDialog(printer, self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
         try:
-            print_pdf(printer, self.handout.pdf)
+            done = send_to_printer(
+                self, self.handout.pdf, self.handout.paper, self.settings, title=JOB_TITLE
+            )
+        except UserError as error:
+            self.status.setText(f"✖ Not printed: {error}")
+            return
         except Exception as error:
             log.exception("printing failed")
             self.status.setText(f"✖ Not printed: {error}")
             return
-        self.status.setText("✓ Sent to the printer")
+        if done:
+            self.status.setText(done)
+
+
+JOB_TITLE = "Handout (pharmacist-tool)"
+"""A print job's title: print queues are visible to others, so never the patient's name."""
+
+
+def send_to_printer(parent: Any, pdf: bytes, paper: str, settings: Any, *, title: str) -> str:
+    """Print the stored PDF: through CUPS as it is where CUPS runs, else through Qt at the
+    sheet's own paper size. Returns what happened in words ("" when the pharmacist cancelled);
+    raises ``UserError`` when it cannot be printed."""
+    from pharmacist_tool.gui import printing
+
+    queue = settings.default_printer or None
+    if printing.cups_running():
+        sent = printing.print_with_cups(pdf, paper=paper, queue=queue, title=title)
+        return f"✓ Sent to the printer {sent.queue} (job {sent.job}), on {paper} paper"
+    if not print_with_qt(parent, pdf, paper, queue, title):
+        return ""
+    return f"✓ Sent to the printer, on {paper} paper"
+
+
+def qt_printer(paper: str, queue: str | None, title: str) -> Any:
+    """A Qt printer set to the sheet's paper, portrait, the whole page, with this job title."""
+    from PySide6.QtPrintSupport import QPrinter
+
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    if queue:
+        printer.setPrinterName(queue)
+    keep_sheet_paper(printer, paper)
+    printer.setDocName(title)
+    return printer
+
+
+def keep_sheet_paper(printer: Any, paper: str) -> None:
+    """The sheet was laid out for this paper: set it (again after the print dialog, which may
+    offer its own default size)."""
+    size = QPageSize(QPageSize.PageSizeId.A4 if paper == "A4" else QPageSize.PageSizeId.Letter)
+    printer.setPageSize(size)
+    printer.setPageOrientation(QPageLayout.Orientation.Portrait)
+    printer.setFullPage(True)
+
+
+def print_with_qt(parent: Any, pdf: bytes, paper: str, queue: str | None, title: str) -> bool:
+    """The system print dialog, then each page drawn at true size on the sheet's paper.
+    False if the pharmacist cancelled."""
+    from PySide6.QtPrintSupport import QPrintDialog
+
+    printer = qt_printer(paper, queue, title)
+    dialog = QPrintDialog(printer, parent)
+    if dialog.exec() != QDialog.DialogCode.Accepted:
+        return False
+    keep_sheet_paper(printer, paper)
+    print_pdf(printer, pdf)
+    return True
 
 
 def print_pdf(printer: Any, pdf: bytes) -> None:

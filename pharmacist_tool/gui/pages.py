@@ -55,6 +55,8 @@ class Collected:
     """Fields not entered or not valid: the case cannot be assessed yet."""
     pending: list[str] = field(default_factory=list)
     """Things typed but not finished (not added to a list): they only hold up signing."""
+    unasked: list[str] = field(default_factory=list)
+    """Questions not asked yet (other medicines, alcohol): they hold up handing over."""
 
 
 def _date_field(result: Collected, name: str, label: str, widget: DateInput) -> dt.date | None:
@@ -671,6 +673,12 @@ class PregnancyPage(StepPage):
         self.methods.refresh()
 
 
+NONE_TAKEN_LABEL = "Asked: takes &no other medicines, supplements or herbal products"
+NONE_TAKEN_KEY = "asked.no_other_medicines"
+"""Kept with the draft's ``typed`` entries: the case itself has no field for "asked, none"."""
+ALCOHOL_NOT_ASKED = "Not asked"
+
+
 class MedicinesPage(StepPage):
     title = "4  Other medicines"
     short = "Medicines"
@@ -688,15 +696,18 @@ class MedicinesPage(StepPage):
         )
         self.editor.describe = self._describe
         self.body.addWidget(self.editor)
+        self.none_taken = QCheckBox(NONE_TAKEN_LABEL)
+        self.none_taken.setAccessibleName(NONE_TAKEN_LABEL.replace("&", ""))
+        self.body.addWidget(self.none_taken)
         box = QGroupBox("Alcohol")
         form = QFormLayout(box)
         self.alcohol = QComboBox()
-        self.alcohol.addItems(["Not asked", "none", "occasional", "regular"])
+        self.alcohol.addItems([ALCOHOL_NOT_ASKED, "none", "occasional", "regular"])
         add_row(form, "A&lcohol:", self.alcohol, "How much alcohol the patient drinks")
         self.body.addWidget(box)
         self.finish()
         self.editor.changed.connect(self._emit)
-        self.watch(self.alcohol, self.editor.edit)
+        self.watch(self.alcohol, self.editor.edit, self.none_taken)
 
     def _describe(self, text: str) -> str:
         if self.kb is None:
@@ -714,17 +725,30 @@ class MedicinesPage(StepPage):
     def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
         self.editor.set_values(case.medicines)
         self.editor.edit.setText(typed.get("draft.medicine", ""))
-        self.alcohol.setCurrentText(case.alcohol or "Not asked")
+        self.none_taken.setChecked(typed.get(NONE_TAKEN_KEY) == "asked" and not case.medicines)
+        self.alcohol.setCurrentText(case.alcohol or ALCOHOL_NOT_ASKED)
 
     def collect(self, case: Case, result: Collected) -> None:
         case.medicines = list(self.editor.values)
+        if case.medicines and self.none_taken.isChecked():
+            self.none_taken.setChecked(False)  # a line was added: the patient does take something
+        self.none_taken.setEnabled(not case.medicines)
         if self.editor.edit.text().strip():
             result.typed["draft.medicine"] = self.editor.edit.text()
             result.pending.append(
                 f"Other medicines: “{self.editor.edit.text()}” is typed but not added (press Enter)"
             )
+        if self.none_taken.isChecked():
+            result.typed[NONE_TAKEN_KEY] = "asked"
+        elif not case.medicines:
+            result.unasked.append(
+                "Other medicines: ask what else the patient takes (add each, or tick “Asked: "
+                "takes no other medicines, supplements or herbal products”) on step 4"
+            )
         text = self.alcohol.currentText()
-        case.alcohol = None if text == "Not asked" else text  # type: ignore[assignment]
+        case.alcohol = None if text == ALCOHOL_NOT_ASKED else text  # type: ignore[assignment]
+        if case.alcohol is None:
+            result.unasked.append("Alcohol: ask how much the patient drinks (step 4)")
 
 
 STORAGE_WORDS = ("storage", "store", "dispos", "shar", "return", "keep")

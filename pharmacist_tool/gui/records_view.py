@@ -726,16 +726,36 @@ class RecordsView(QWidget):
         return pdf
 
     def _print(self, record_id: int, pdf: bytes) -> None:
-        from PySide6.QtPrintSupport import QPrintDialog, QPrinter
+        """Through CUPS as the stored bytes where it runs; else the system print dialog, at
+        the paper the sheet was made for."""
+        from PySide6.QtPrintSupport import QPrintDialog
 
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setFullPage(True)
-        printer.setDocName(f"Handout, record {record_id} (reprint)")
+        from pharmacist_tool.gui import printing
+        from pharmacist_tool.gui.handout_view import (
+            keep_sheet_paper,
+            page_sizes_points,
+            print_pdf,
+            qt_printer,
+        )
+
+        paper = printing.paper_of(page_sizes_points(pdf)) or "Letter"
+        title = f"Handout, record {record_id} (reprint)"
+        queue = _printer_setting()
+        if printing.cups_running():
+            try:
+                sent = printing.print_with_cups(pdf, paper=paper, queue=queue, title=title)
+            except UserError as error:
+                self.status.setText(f"✖ Not printed: {error}")
+                return
+            self.status.setText(
+                f"✓ Handout of record {record_id} sent to {sent.queue} (job {sent.job}), {paper}"
+            )
+            return
+        printer = qt_printer(paper, queue, title)
         dialog = QPrintDialog(printer, self)
 
         def accepted() -> None:
-            from pharmacist_tool.gui.handout_view import print_pdf
-
+            keep_sheet_paper(printer, paper)
             try:
                 print_pdf(printer, pdf)
             except Exception as error:
@@ -860,3 +880,13 @@ class RecordsView(QWidget):
 
 def make_records_view(parent: QWidget | None, database: Any) -> RecordsView:
     return RecordsView(database, parent)
+
+
+def _printer_setting() -> str | None:
+    """The printer chosen in Settings (None: the system's default)."""
+    from pharmacist_tool.settings import load_settings
+
+    try:
+        return load_settings().default_printer or None
+    except UserError:
+        return None

@@ -41,6 +41,7 @@ from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui import drafts, services
 from pharmacist_tool.gui.findings import FindingsPanel
 from pharmacist_tool.gui.pages import (
+    NONE_TAKEN_KEY,
     Collected,
     ReviewPage,
     StepPage,
@@ -800,18 +801,43 @@ class MainWindow(QMainWindow):
         pending = [p for c in self.collected for p in c.pending]
         if self.assessment is None:
             return [*self.problems, *pending]
-        missing = services.missing_for_signing(self.case, self.assessment)
-        if self.case.outcome is None:
+        missing = self.in_words(services.missing_for_signing(self.case, self.assessment))
+        unasked = [q for c in self.collected for q in c.unasked]
+        outcome = self.case.outcome
+        if outcome is None:
             # Also what handing over would still need, so nothing comes as a surprise later.
             import msgspec
 
             from pharmacist_tool.case import Outcome
 
             probe = msgspec.structs.replace(self.case, outcome=Outcome(status="handed-over"))
-            missing += [
-                f"To hand over: {m}" for m in services.missing_for_signing(probe, self.assessment)
-            ]
+            still = self.in_words(services.missing_for_signing(probe, self.assessment))
+            missing += [f"To hand over: {m}" for m in [*unasked, *still]]
+        elif outcome.status == "handed-over":
+            missing = [*unasked, *missing]
         return [*missing, *pending]
+
+    def in_words(self, missing: list[str]) -> list[str]:
+        """The engine's list of what stands before signing, as the pharmacist reads it: each
+        finding by its message and the step to act on it, each counselling point by its title
+        (the engine's lines name codes, for the log and the command line)."""
+        a = self.assessment
+        if a is None:
+            return missing
+        words: dict[str, str] = {}
+        for f in a.findings:
+            step = self.step_of_finding(f)
+            where = f"step {step + 1} {self.pages[step].short}"
+            kind = {
+                "block": "Stops handing over",
+                "warn": "Write how it was resolved",
+            }.get(f.severity, "Check")
+            words[f"{f.severity.upper()} {f.code}: {f.message}"] = f"{kind} ({where}): {f.message}"
+        for item in a.checklist:
+            words[f"Counselling point not confirmed: {item.title} ({item.id})"] = (
+                f"Counselling point not confirmed: {item.title}"
+            )
+        return [words.get(m, m) for m in missing]
 
     def save_now(self) -> None:
         """Save the session in progress as a draft (atomically). Safe to call at any time."""
@@ -850,6 +876,8 @@ class MainWindow(QMainWindow):
         ):
             return "n/a"
         state = "done"
+        if collected.unasked:
+            state = "todo"
         if collected.problems or collected.pending:
             state = "attention"
         a = self.assessment
@@ -937,7 +965,9 @@ class MainWindow(QMainWindow):
                 f"Pregnancy tests: {tests}. "
                 f"Birth control: {', '.join(case.contraception) or 'none'}."
             )
-        lines.append(f"Other medicines: {', '.join(case.medicines) or 'none recorded'}.")
+        asked_none = self.typed.get(NONE_TAKEN_KEY) == "asked"
+        others = ", ".join(case.medicines) or ("none (asked)" if asked_none else "not asked yet")
+        lines.append(f"Other medicines: {others}. Alcohol: {case.alcohol or 'not asked yet'}.")
         if a is not None:
             standing = [f for f in a.findings if f.stands]
             lines.append(

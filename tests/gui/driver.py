@@ -164,9 +164,20 @@ def fill_case(kb: Keyboard, case: Case) -> None:
     for medicine in case.medicines:
         kb.type(medicine)
         kb.enter()
+    if not case.medicines:  # asked, and the patient takes nothing else
+        kb.press(Qt.Key.Key_N, ALT)  # a button's mnemonic clicks it after a short animation
+        kb.qtbot.waitUntil(page.none_taken.isChecked, timeout=2000)
     if case.alcohol:
         kb.press(Qt.Key.Key_L, ALT)
         kb.choose(case.alcohol)
+    kb.settle()
+
+
+def answer_alcohol(kb: Keyboard, answer: str = "none") -> None:
+    """Step 4: the answer to "how much alcohol do you drink?" (a case file may lack it)."""
+    kb.step(4)
+    kb.press(Qt.Key.Key_L, ALT)
+    kb.choose(answer)
     kb.settle()
 
 

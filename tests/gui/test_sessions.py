@@ -19,6 +19,7 @@ from pharmacist_tool.gui import drafts
 from pharmacist_tool.knowledge import load_for_counter
 from tests.conftest import EXAMPLE_FILES
 from tests.gui.driver import (
+    ALT,
     CTRL,
     Keyboard,
     choose_outcome,
@@ -62,6 +63,7 @@ def test_whole_session_from_the_keyboard(
     path: Path, window: Any, qtbot: Any, users: dict[str, str]
 ) -> None:
     case = load_case(path)
+    case.alcohol = case.alcohol or "none"  # the pharmacist asks; the window insists
     expected = assess(case, load_for_counter())
     kb = Keyboard(qtbot, window)
 
@@ -131,7 +133,9 @@ def test_programme_block_cannot_be_handed_over(
     confirm_checklist(kb)
     choose_outcome(kb, "handed-over")
     missing = window.missing()
-    assert any("pick-up-window" in m for m in missing), missing
+    closed = next(f for f in window.assessment.findings if "pick-up-window" in f.code)
+    assert any(m.startswith("Stops handing over") and closed.message in m for m in missing)
+    assert not any(closed.code in m for m in missing), "the pharmacist reads words, not codes"
     sign(kb, users["pharmacist"], users["password"])
     assert "Not signed" in window.review.sign_message.text()
     assert stored_records() == []
@@ -149,3 +153,44 @@ def test_only_a_pharmacist_signs(window: Any, qtbot: Any, users: dict[str, str])
     assert "Wrong user name or password" in window.review.sign_message.text()
     assert stored_records() == []
     assert case.patient.name in window.banner_patient.text()
+
+
+def test_a_session_with_step_4_unvisited_cannot_be_signed(
+    window: Any, qtbot: Any, users: dict[str, str]
+) -> None:
+    """Nothing signed unasked: an empty medicines list is not "takes nothing" until the
+    pharmacist ticks that they asked, and alcohol must be answered."""
+    import re
+
+    path = next(p for p in EXAMPLE_FILES if p.name.startswith("06"))
+    case = load_case(path)
+    assert case.medicines == [] and case.alcohol is None
+    kb = Keyboard(qtbot, window)
+    window.open_case_file(path)
+    kb.settle()
+    assert window.steps.item(3).text().endswith("○ to do"), "step 4 is not done unvisited"
+    resolve_findings(kb)
+    confirm_checklist(kb)
+    choose_outcome(kb, "handed-over")
+    missing = window.missing()
+    assert any(m.startswith("Other medicines: ask") for m in missing), missing
+    assert any(m.startswith("Alcohol: ask") for m in missing), missing
+    shown_text = window.review.missing.text()
+    assert not re.search(r"\b(BLOCK|WARN)\b|\b[a-z]+\.[a-z-]+\b", shown_text), shown_text
+    sign(kb, users["pharmacist"], users["password"])
+    assert "Not signed" in window.review.sign_message.text()
+    assert stored_records() == []
+
+    kb.step(4)
+    page = window.pages[3]
+    kb.press(Qt.Key.Key_N, ALT)
+    qtbot.waitUntil(page.none_taken.isChecked, timeout=2000)
+    kb.press(Qt.Key.Key_L, ALT)
+    kb.choose("none")
+    kb.settle()
+    assert window.steps.item(3).text().endswith("✓ done")
+    assert window.missing() == [], window.missing()
+    assert "Other medicines: none (asked). Alcohol: none." in window.review.summary.text()
+    with qtbot.waitSignal(window.signed, timeout=30_000):
+        sign(kb, users["pharmacist"], users["password"])
+    assert len(stored_records()) == 1

@@ -26,7 +26,15 @@ from PySide6.QtWidgets import (
 from pharmacist_tool import paths
 from pharmacist_tool.gui import drafts
 from tests.conftest import EXAMPLE_FILES
-from tests.gui.driver import ALT, CTRL, Keyboard, choose_outcome, confirm_checklist, sign
+from tests.gui.driver import (
+    ALT,
+    CTRL,
+    Keyboard,
+    answer_alcohol,
+    choose_outcome,
+    confirm_checklist,
+    sign,
+)
 
 pytestmark = pytest.mark.gui
 
@@ -117,7 +125,7 @@ def test_settings_dialog_saves_every_setting(window: Any, qtbot: Any) -> None:
     dialog.address.setText("1 High Street")
     dialog.phone.setText("555-0100")
     dialog.paper.setCurrentText("A4")
-    dialog.printer.setCurrentText("Front desk")
+    dialog.printer.setCurrentText("")  # the system's default (test_printing: a named queue)
     dialog.idle.setValue(7)
     dialog.rule_set.setCurrentText("UK-PPP")
     dialog.language.setCurrentIndex(dialog.language.findData("es"))
@@ -131,7 +139,7 @@ def test_settings_dialog_saves_every_setting(window: Any, qtbot: Any) -> None:
     saved = load_settings()
     assert saved.pharmacy_name == "Corner Pharmacy"
     assert (saved.pharmacy_address, saved.pharmacy_phone) == ("1 High Street", "555-0100")
-    assert (saved.paper_size, saved.default_printer) == ("A4", "Front desk")
+    assert (saved.paper_size, saved.default_printer) == ("A4", "")
     assert (saved.idle_lock_minutes, saved.default_rule_set, saved.handout_language) == (
         7, "UK-PPP", "es",
     )  # fmt: skip
@@ -241,6 +249,7 @@ def test_technician_prepares_pharmacist_signs_with_the_previewed_handout(
     window.open_case_file(example("01"))
     kb = Keyboard(qtbot, window)
     kb.settle()
+    answer_alcohol(kb)
     confirm_checklist(kb)
     choose_outcome(kb, "handed-over")
     kb.press(Qt.Key.Key_P, CTRL)
