@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import stat
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
@@ -21,6 +22,11 @@ import msgspec
 from pharmacist_tool.errors import UserError
 
 CASE_FORMAT: Final = "pharmacist-tool/case@1"
+
+MAX_CASE_BYTES: Final = 1024 * 1024
+"""A case file over 1 MiB is refused unread (the contract's bound; a real case is a few KiB)."""
+MAX_LINES: Final = 200
+"""At most this many ``medicines`` (and ``contraception``) lines: the contract's bound."""
 
 ShortText = Annotated[str, msgspec.Meta(max_length=200)]
 LongText = Annotated[str, msgspec.Meta(max_length=2000)]
@@ -113,8 +119,12 @@ class Case(msgspec.Struct, kw_only=True):
     patient: Patient
     prescription: Prescription
     pregnancy_tests: list[PregnancyTest] = msgspec.field(default_factory=list)
-    contraception: list[ShortText] = msgspec.field(default_factory=list)
-    medicines: list[ShortText] = msgspec.field(default_factory=list)
+    contraception: Annotated[list[ShortText], msgspec.Meta(max_length=MAX_LINES)] = msgspec.field(
+        default_factory=list
+    )
+    medicines: Annotated[list[ShortText], msgspec.Meta(max_length=MAX_LINES)] = msgspec.field(
+        default_factory=list
+    )
     alcohol: Alcohol | None = None
     checklist: dict[ShortText, bool] = msgspec.field(default_factory=dict)
     resolutions: dict[ShortText, LongText] = msgspec.field(default_factory=dict)
@@ -171,6 +181,8 @@ def _explain_validation(error: msgspec.ValidationError) -> str:
         return f"{where}: must be {words[m.group(2)]} {bound}"
     if m := re.fullmatch(r"Expected `str` of length <= (\d+)", text):
         return f"{where}: is too long (at most {m.group(1)} characters)"
+    if m := re.fullmatch(r"Expected `array` of length <= (\d+)", text):
+        return f"{where}: has too many lines (at most {m.group(1)})"
     if text.startswith("Invalid enum value"):
         value = text.removeprefix("Invalid enum value ").strip()
         allowed = _ALLOWED.get(where.rsplit(".", 1)[-1], "")
@@ -188,6 +200,13 @@ def _check_meaning(case: Case) -> list[str]:
     today = case.counselled_on
     if not case.patient.name.strip():
         problems.append("patient.name: is empty")
+    for field, value in (
+        ("patient.name", case.patient.name),
+        ("prescription.prescriber", case.prescription.prescriber),
+        ("prescription.authorization", case.prescription.authorization or ""),
+    ):
+        if problem := _control_character(value):
+            problems.append(f"{field}: {problem}")
     if case.patient.date_of_birth >= today:
         problems.append("patient.date_of_birth: must be before counselled_on")
     elif today.year - case.patient.date_of_birth.year > 120:
@@ -204,6 +223,8 @@ def _check_meaning(case: Case) -> list[str]:
         if test.date < case.patient.date_of_birth:
             problems.append(f"pregnancy_tests[{i}].date: is before the patient's date of birth")
     problems += _check_course(case)
+    if problem := _implausible_weight(case):
+        problems.append(problem)
     if case.outcome and case.outcome.status != "handed-over" and not case.outcome.reason.strip():
         problems.append("outcome.reason: a reason is required when the medicine is not handed over")
     return problems
@@ -237,6 +258,82 @@ def _check_course(case: Case) -> list[str]:
     return problems
 
 
+_LINE_BREAKS = frozenset({"Zl", "Zp"})
+
+
+def _control_character(text: str) -> str:
+    """Why a name cannot be stored as written: a control character or line break in it."""
+    if text.isascii() and text.isprintable():
+        return ""
+    import unicodedata
+
+    for position, char in enumerate(text, start=1):
+        category = unicodedata.category(char)
+        if category == "Cc" or category in _LINE_BREAKS:
+            return (
+                f"contains a control character (U+{ord(char):04X} at character {position}); "
+                "a name is plain text on one line"
+            )
+    return ""
+
+
+class _WeightBand(msgspec.Struct, forbid_unknown_fields=True):
+    from_age: int
+    to_age: int
+    min_kg: float
+    max_kg: float
+
+
+class _WeightSource(msgspec.Struct):
+    title: str
+    issuer: str
+    date: str
+    url: str = ""
+    confidence: str = ""
+
+
+class _PlausibleWeights(msgspec.Struct, forbid_unknown_fields=True):
+    about: str
+    derivation: str
+    sources: dict[str, _WeightSource]
+    last_reviewed: dt.date
+    unconfirmed: str
+    bands: list[_WeightBand]
+
+
+_WEIGHTS: list[_PlausibleWeights] = []
+
+
+def plausible_weights() -> _PlausibleWeights:
+    """The weights plausible for each age (``resources/case/plausible-weight.json``, cited)."""
+    if not _WEIGHTS:
+        from pharmacist_tool import paths
+
+        path = paths.resource("case", "plausible-weight.json")
+        try:
+            table = msgspec.json.decode(path.read_bytes(), type=_PlausibleWeights)
+        except (OSError, msgspec.DecodeError) as error:
+            raise UserError(
+                f"The bundled table of plausible weights is damaged ({path}: {error})."
+            ) from error
+        _WEIGHTS.append(table)
+    return _WEIGHTS[0]
+
+
+def _implausible_weight(case: Case) -> str:
+    age = age_on(case)
+    weight = case.patient.weight_kg
+    for band in plausible_weights().bands:
+        if band.from_age <= age <= band.to_age:
+            if band.min_kg <= weight <= band.max_kg:
+                return ""
+            return (
+                f"patient.weight_kg: {weight:g} kg is not a plausible weight at age {age} "
+                f"(plausible: {band.min_kg:g}–{band.max_kg:g} kg); check the weight and its unit"
+            )
+    return ""
+
+
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -246,6 +343,21 @@ _decoder = msgspec.json.Decoder(Case)
 
 def parse_case(data: bytes | str, *, source: str = "the case file") -> Case:
     """Decode and validate a case; raise ``UserError`` naming every problem found."""
+    if isinstance(data, str):
+        data = data.encode("utf-8", errors="surrogatepass")
+    if len(data) > MAX_CASE_BYTES:
+        raise UserError(
+            f"{_capital(source)} is too large to be a case "
+            f"(over {MAX_CASE_BYTES // 1024 // 1024} MiB; a case is a few KiB)."
+        )
+    data = data.removeprefix(b"\xef\xbb\xbf")  # a byte-order mark some editors write
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise UserError(
+            f"{_capital(source)} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
+            f"{error.start}): save it as UTF-8."
+        ) from None
     try:
         case = _decoder.decode(data)
     except msgspec.ValidationError as error:
@@ -254,6 +366,10 @@ def parse_case(data: bytes | str, *, source: str = "the case file") -> Case:
         ) from error
     except msgspec.DecodeError as error:
         raise UserError(f"{_capital(source)} is not valid JSON ({error}).") from error
+    except RecursionError:
+        raise UserError(
+            f"{_capital(source)} is not a valid case: its JSON is nested far too deeply."
+        ) from None
     problems = _check_meaning(case)
     if problems:
         raise UserError(f"{_capital(source)} is not a valid case:", details=problems)
@@ -261,16 +377,56 @@ def parse_case(data: bytes | str, *, source: str = "the case file") -> Case:
 
 
 def load_case(path: str | os.PathLike[str]) -> Case:
+    """Read and validate a case file: a regular file of at most 1 MiB, never a pipe or device
+    (checked before opening, and again on the opened file, so nothing can block or run on)."""
+    return parse_case(read_case_bytes(path), source=str(path))
+
+
+def read_case_bytes(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a case file, refused at once when it is not a regular file of ≤ 1 MiB."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        _check_case_file(path, path.stat())
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+        fd = os.open(path, flags | getattr(os, "O_BINARY", 0))
     except FileNotFoundError:
         raise UserError(f"Case file not found: {path}") from None
     except IsADirectoryError:
         raise UserError(f"{path} is a folder, not a case file") from None
     except OSError as error:
         raise UserError(f"Cannot read the case file {path}: {error.strerror}") from error
-    return parse_case(data, source=str(path))
+    try:
+        _check_case_file(path, os.fstat(fd))  # the file opened is the file checked
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(MAX_CASE_BYTES + 1)
+    except OSError as error:
+        raise UserError(f"Cannot read the case file {path}: {error.strerror}") from error
+    finally:
+        os.close(fd)
+    if len(data) > MAX_CASE_BYTES:
+        raise UserError(f"{path} is too large to be a case (over 1 MiB; a case is a few KiB).")
+    return data
+
+
+def _check_case_file(path: Path, info: os.stat_result) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise UserError(f"{path} is a folder, not a case file")
+    if not stat.S_ISREG(info.st_mode):
+        kind = (
+            "a pipe (FIFO)"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a device"
+            if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(info.st_mode)
+            else "not a regular file"
+        )
+        raise UserError(f"{path} is {kind}, not a case file: give the path of a saved case.")
+    if info.st_size > MAX_CASE_BYTES:
+        raise UserError(
+            f"{path} is too large to be a case ({info.st_size:,} bytes; at most 1 MiB, "
+            "and a case is a few KiB)."
+        )
 
 
 def case_to_dict(case: Case) -> dict[str, Any]:

@@ -1694,6 +1694,70 @@ ROWS += [
         {"prescription.refills": 0},
         none=["prescription.refills-not-allowed"],
     ),
+    Row(
+        "uk2018-positive-then-negative-warns",
+        "UK",
+        UK2018
+        | {
+            TEST: [
+                {"date": "2018-12-01", "result": "positive"},
+                {"date": "2019-01-08", "result": "negative"},
+            ]
+        },
+        has=[(THEN_NEGATIVE, "warn")],
+        none=[POSITIVE],
+        fields={"rules_version": "uk-ppp-2018"},
+    ),
+    Row(
+        "uk2023-test-in-3-days-before-quiet",
+        "UK",
+        UK2023,
+        none=[AFTER_RX, "pregnancy-test.too-old"],
+        fields={"rules_version": "uk-ppp-2023"},
+    ),
+    Row(
+        "uk2018-test-in-3-days-before-quiet",
+        "UK",
+        UK2018,
+        none=[AFTER_RX, "pregnancy-test.too-old"],
+    ),
+    Row(
+        "uk2023-condoms-alone-ok-typed-still-blocked",
+        "UK",
+        UK2023 | {METHODS: ["condoms"], "checklist": ALL_CHECKS_DONE, "resolutions": EVERY_CODE_OK},
+        has=[(NOT_MET, "block")],
+        dispense="do-not-dispense",
+        fields={"rules_version": "uk-ppp-2023"},
+    ),
+    Row(
+        "uk2018-weakened-ok-typed-still-blocked",
+        "UK",
+        UK2018
+        | {
+            METHODS: ["Nexplanon"],
+            MEDS: ["St John's wort"],
+            "checklist": ALL_CHECKS_DONE,
+            "resolutions": EVERY_CODE_OK,
+        },
+        has=[(WEAKENED, "block")],
+        dispense="do-not-dispense",
+        fields={"rules_version": "uk-ppp-2018"},
+    ),
+    Row(
+        "eu-weakened-cleared-by-stopping-it",
+        "EU",
+        {METHODS: ["Cerazette", "condoms"], MEDS: [], "checklist": ALL_CHECKS_DONE},
+        none=[WEAKENED, "category:pregnancy-prevention"],
+        dispense="ok",
+    ),
+    Row(
+        "us2026-minipill-and-condoms-ok-typed-still-blocked",
+        "US",
+        {METHODS: ["Slynd", "condoms"], "checklist": ALL_CHECKS_DONE, "resolutions": EVERY_CODE_OK},
+        has=[(NOT_MET, "block")],
+        dispense="do-not-dispense",
+        fields={"rules_version": "us-ipledge-2026"},
+    ),
 ]
 
 
