@@ -83,6 +83,35 @@ def _display_available() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
+def _add_user_change_commands(
+    users_sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> None:
+    """``users role|admin-rights|reset-password|unlock|deactivate NAME --admin ADMIN``: each
+    needs an administrator, whose password is the last line on standard input."""
+    admin_help = "the administrator making the change (password on standard input)"
+    changes = {
+        "role": "give a user another role",
+        "admin-rights": "give (--grant) or take (--revoke) administrator rights",
+        "reset-password": "set a new password (standard input: the new one, then the admin's)",
+        "unlock": "lift a lock-out before its 15 minutes are over",
+        "deactivate": "disable a user for good (their records keep their signature)",
+    }
+    for name, text in changes.items():
+        parser = users_sub.add_parser(name, help=text)
+        parser.add_argument("name")
+        if name == "role":
+            parser.add_argument(
+                "--role", required=True, choices=["pharmacist", "technician", "admin"]
+            )
+        if name == "admin-rights":
+            group = parser.add_mutually_exclusive_group(required=True)
+            group.add_argument("--grant", dest="grant", action="store_true")
+            group.add_argument("--revoke", dest="grant", action="store_false")
+        parser.add_argument("--admin", metavar="NAME", required=True, help=admin_help)
+        parser.add_argument("--password-stdin", action="store_true", required=True)
+        parser.set_defaults(handler=_records("run_users_change"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=APP_NAME,
@@ -127,7 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     users = sub.add_parser("users", help="manage users")
     users_sub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
-    users_add = users_sub.add_parser("add", help="create a user")
+    users_add = users_sub.add_parser(
+        "add",
+        help="create a user (the first one of a database becomes an administrator; "
+        "later ones need --admin)",
+    )
     users_add.add_argument("name")
     users_add.add_argument("--role", required=True, choices=["pharmacist", "technician", "admin"])
     users_add.add_argument("--full-name", default="", help="printed name used in signatures")
@@ -135,12 +168,17 @@ def build_parser() -> argparse.ArgumentParser:
     users_add.add_argument(
         "--admin",
         metavar="NAME",
-        help="an administrator who vouches for the new user; standard input "
-        "then holds the new password on its first line and the administrator's on the second",
+        help="the administrator who adds the user (needed once the database has users); "
+        "standard input then holds the new password on its first line and the "
+        "administrator's on the second",
+    )
+    users_add.add_argument(
+        "--grant-admin", action="store_true", help="give the new user administrator rights too"
     )
     users_add.set_defaults(handler=_records("run_users_add"))
     users_list = users_sub.add_parser("list", help="list users")
     users_list.set_defaults(handler=_records("run_users_list"))
+    _add_user_change_commands(users_sub)
 
     sign = sub.add_parser("sign", help="store a finished session as a signed record")
     sign.add_argument("case")
@@ -164,7 +202,15 @@ def build_parser() -> argparse.ArgumentParser:
     records.add_argument("--json", action="store_true", help="one JSON object per line")
     records.set_defaults(handler=_records("run_records"))
 
-    verify = sub.add_parser("verify", help="check that no record was altered or removed")
+    verify = sub.add_parser(
+        "verify", help="check that no record, audit event or user was altered or removed"
+    )
+    verify.add_argument(
+        "--expect-head",
+        metavar="POSITION:HASH",
+        help="a head printed by an earlier verify (e.g. written in the paper log): exit 1 "
+        "unless the chain still carries that hash at that position",
+    )
     verify.set_defaults(handler=_records("run_verify"))
 
     export = sub.add_parser("export", help="export records as CSV, JSON or FHIR")

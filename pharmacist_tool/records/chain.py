@@ -31,13 +31,20 @@ from sqlalchemy.orm import Session
 from pharmacist_tool.records.models import (
     CHAINED_TABLES,
     GENESIS_HASH,
+    USER_STATE_COLUMNS,
     AuditEvent,
     ChainHead,
+    User,
 )
 
 HASH_EXCLUDED = frozenset({"row_hash"})
 
-TABLE_LABELS = {"records": "record", "amendments": "amendment", "audit_events": "audit event"}
+TABLE_LABELS = {
+    "records": "record",
+    "amendments": "amendment",
+    "audit_events": "audit event",
+    "users": "user",
+}
 
 
 def _canonical_value(value: Any) -> Any:
@@ -70,6 +77,21 @@ def canonical_bytes(table: str, values: Mapping[str, Any]) -> bytes:
 
 def row_hash(table: str, values: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(table, values)).hexdigest()
+
+
+def user_state(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A user row's ``USER_STATE_COLUMNS`` in canonical form (what its chained events carry)."""
+    return {
+        name: _canonical_value(values[name])
+        for name in USER_STATE_COLUMNS
+        if values.get(name) is not None
+    }
+
+
+def user_state_digest(values: Mapping[str, Any]) -> str:
+    """SHA-256 over what a user row grants (its ``USER_STATE_COLUMNS``): the ``state_sha256``
+    that every chained change to the user carries, checked by ``verify`` and at every log-in."""
+    return row_hash("users", {name: values.get(name) for name in USER_STATE_COLUMNS})
 
 
 def _column_values(row: object, table: str) -> dict[str, Any]:
@@ -164,6 +186,20 @@ def appending(session: Session) -> Iterator[Head]:
 
 # -- verifying ------------------------------------------------------------------------------
 
+USER_STATE_ACTIONS = frozenset(
+    {
+        "user-added",
+        "user-recorded",
+        "role-changed",
+        "admin-rights-changed",
+        "password-changed",
+        "account-locked",
+        "account-unlocked",
+        "user-deactivated",
+    }
+)
+"""Audit actions that change a user; each carries ``subject_user_id`` and ``state_sha256``."""
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -187,6 +223,8 @@ class VerifyReport:
     head_seq: int = 0
     head_hash: str = GENESIS_HASH
     problems: list[Problem] = field(default_factory=list)
+    expected_head: tuple[int, str] | None = None
+    """The ``POSITION:HASH`` checked (``verify --expect-head``), if one was given."""
 
     @property
     def intact(self) -> bool:
@@ -202,7 +240,33 @@ class _Entry:
     stored_hash: str
 
 
-def _entries(session: Session, report: VerifyReport) -> list[_Entry]:
+@dataclass(frozen=True)
+class UserStateEvent:
+    """The newest chained word on one user: what its row must still hold."""
+
+    event_id: int
+    action: str
+    state_sha256: str
+    state: dict[str, Any]
+
+
+def parse_user_event(event_id: int, action: str, detail: str) -> UserStateEvent | None:
+    """The state a user-change event vouches for (``None`` for an event from before users
+    were in the chain, which carries no digest)."""
+    try:
+        data = json.loads(detail or "{}")
+    except ValueError:
+        return None
+    digest = data.get("state_sha256") if isinstance(data, dict) else None
+    if not isinstance(digest, str):
+        return None
+    state = data.get("state")
+    return UserStateEvent(event_id, action, digest, state if isinstance(state, dict) else {})
+
+
+def _entries(
+    session: Session, report: VerifyReport, user_events: dict[int, UserStateEvent]
+) -> list[_Entry]:
     entries: list[_Entry] = []
     present: dict[str, set[int]] = {}
     references: list[tuple[int, str, int | None, int | None]] = []
@@ -210,7 +274,7 @@ def _entries(session: Session, report: VerifyReport) -> list[_Entry]:
         columns = model.__table__.columns
         ids: list[int] = []
         result = session.execute(
-            select(*columns).order_by(columns["id"]).execution_options(yield_per=200)
+            select(*columns).order_by(columns["id"]).execution_options(yield_per=500)
         )
         for row in result.mappings():
             values = dict(row)
@@ -233,11 +297,75 @@ def _entries(session: Session, report: VerifyReport) -> list[_Entry]:
                 references.append(
                     (rid, str(values["action"]), values["record_id"], values["amendment_id"])
                 )
+                subject = values.get("subject_user_id")
+                if subject is not None and values["action"] in USER_STATE_ACTIONS:
+                    found = parse_user_event(rid, str(values["action"]), str(values["detail"]))
+                    if found is not None:
+                        user_events[int(subject)] = found  # id order: the newest wins
         report.counts[table] = len(ids)
         present[table] = set(ids)
         _report_id_gaps(table, ids, report)
     _report_references(present, references, report)
     return entries
+
+
+_USER_FIELD_WORDS = {
+    "username": "user name",
+    "full_name": "printed name",
+    "role": "role",
+    "is_admin": "administrator rights",
+    "active": "active flag",
+    "locked_until": "lock",
+}
+
+
+def user_problem(values: Mapping[str, Any], newest: UserStateEvent | None) -> str | None:
+    """Why a user row does not match its newest chained event (``None`` when it does)."""
+    name = values.get("username")
+    if newest is None:
+        return (
+            f"{name!r} is not in the chain: added outside pharmacist-tool (or its history "
+            "was removed); it must not sign"
+        )
+    if user_state_digest(values) == newest.state_sha256:
+        return None
+    current = user_state(values)
+    changed = [
+        f"{word} is {current.get(key)!r}, the chain says {newest.state.get(key)!r}"
+        for key, word in _USER_FIELD_WORDS.items()
+        if key in newest.state or key in current
+        if current.get(key) != newest.state.get(key)
+    ]
+    if not changed:
+        changed = ["its password hash was replaced"]
+    return (
+        f"{name!r} was changed outside pharmacist-tool since audit event {newest.event_id} "
+        f"({newest.action}): " + "; ".join(changed)
+    )
+
+
+def _report_users(
+    session: Session, user_events: dict[int, UserStateEvent], report: VerifyReport
+) -> None:
+    """Every user row matches the newest chained event about it, and no such user is gone."""
+    columns = [User.__table__.c[name] for name in USER_STATE_COLUMNS]
+    seen: set[int] = set()
+    for row in session.execute(select(*columns).order_by(User.__table__.c.id)).mappings():
+        uid = int(row["id"])
+        seen.add(uid)
+        problem = user_problem(dict(row), user_events.get(uid))
+        if problem:
+            report.problems.append(Problem("users", uid, problem))
+    report.counts["users"] = len(seen)
+    for uid in sorted(set(user_events) - seen):
+        name = user_events[uid].state.get("username")
+        report.problems.append(
+            Problem(
+                "users",
+                uid,
+                f"{name!r} was removed (audit event {user_events[uid].event_id} describes it)",
+            )
+        )
 
 
 def _report_references(
@@ -278,11 +406,17 @@ def _entries_text(count: int) -> str:
     return "1 entry" if count == 1 else f"{count} entries"
 
 
-def verify_chain(session: Session) -> VerifyReport:
-    """Recompute every hash and link; the report names each broken row."""
-    report = VerifyReport()
+def verify_chain(session: Session, *, expect_head: tuple[int, str] | None = None) -> VerifyReport:
+    """Recompute every hash and link, check each user against the chain, and (with
+    ``expect_head``, a position and hash written down earlier) that the chain still holds that
+    entry; the report names each broken row. Read it in one snapshot (``Database.snapshot``)."""
+    report = VerifyReport(expected_head=expect_head)
     head = session.get(ChainHead, 1)
-    entries = sorted(_entries(session, report), key=lambda e: (e.seq, e.table, e.id))
+    user_events: dict[int, UserStateEvent] = {}
+    entries = sorted(_entries(session, report, user_events), key=lambda e: (e.seq, e.table, e.id))
+    _report_users(session, user_events, report)
+    if expect_head is not None:
+        _report_expected_head(entries, expect_head, report)
     previous: _Entry | None = None
     expected_prev = GENESIS_HASH
     for entry in entries:
@@ -345,6 +479,46 @@ def verify_chain(session: Session) -> VerifyReport:
             )
         )
     return report
+
+
+def _report_expected_head(
+    entries: list[_Entry], expected: tuple[int, str], report: VerifyReport
+) -> None:
+    position, digest = expected[0], expected[1].lower()
+    if position == 0:
+        if digest != GENESIS_HASH:
+            report.problems.append(
+                Problem(
+                    "chain_head",
+                    None,
+                    f"position 0 is the start of the chain, whose hash "
+                    f"is {GENESIS_HASH}, not {digest}",
+                )
+            )
+        return
+    at = [e for e in entries if e.seq == position]
+    if not at:
+        last = entries[-1].seq if entries else 0
+        report.problems.append(
+            Problem(
+                "chain_head",
+                None,
+                f"the head written down (position {position}) is gone: the chain now ends at "
+                f"position {last}, so entries were removed and the head rewound",
+            )
+        )
+        return
+    entry = at[0]
+    if entry.stored_hash != digest:
+        report.problems.append(
+            Problem(
+                "chain_head",
+                None,
+                f"position {position} ({TABLE_LABELS[entry.table]} {entry.id}) now carries hash "
+                f"{entry.stored_hash}, not {digest} as written down: the chain was rewritten "
+                "from there on",
+            )
+        )
 
 
 def audit_event_count(session: Session) -> int:

@@ -1,4 +1,5 @@
-"""The records commands: ``users add|list``, ``sign``, ``amend``, ``records``, ``verify``.
+"""The records commands: ``users add|list|role|admin-rights|reset-password|unlock|deactivate``,
+``sign``, ``amend``, ``records``, ``verify``.
 
 Each is ``(args: argparse.Namespace) -> int``; ``cli.py`` declares the options. Passwords come on
 standard input (``--password-stdin``), one per line, never on the command line.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,10 +33,27 @@ def _open(args: argparse.Namespace) -> Any:
     return open_database(paths.database_url(getattr(args, "database", None)))
 
 
-def _read_passwords(count: int, what: list[str], stream: TextIO | None = None) -> list[str]:
+def _read_passwords(
+    what: Sequence[str], stream: TextIO | None = None, *, new: int = 0
+) -> list[str]:
+    """One password per item of ``what``, in that order (``new``: how many of the first are
+    new passwords). From a pipe: one a line. From a terminal: asked for without echo (and a new
+    password twice), so it is neither shown nor kept in the shell's history."""
     stream = stream or sys.stdin
+    if stream.isatty():
+        import getpass
+
+        passwords = []
+        for index, name in enumerate(what):
+            password = getpass.getpass(f"Password for {name}: ")
+            if not password:
+                raise UserError(f"No password given for {name}")
+            if index < new and getpass.getpass("Type it again: ") != password:
+                raise UserError(f"The two passwords typed for {name} differ: nothing was changed")
+            passwords.append(password)
+        return passwords
     lines: list[str] = []
-    for name in what[:count]:
+    for name in what:
         line = stream.readline()
         password = line.removesuffix("\n").removesuffix("\r")
         if not password:
@@ -43,39 +62,88 @@ def _read_passwords(count: int, what: list[str], stream: TextIO | None = None) -
     return lines
 
 
-def run_users_add(args: argparse.Namespace) -> int:
-    from pharmacist_tool.records.users import (
-        add_user,
-        add_user_at_console,
-        authenticate,
-        create_first_admin,
-    )
+def _admin_from(
+    args: argparse.Namespace, db: Any, before: Sequence[str] = ()
+) -> tuple[Any, list[str]]:
+    """Authenticate ``--admin NAME``: its password comes after the ``before`` ones."""
+    from pharmacist_tool.records.users import authenticate
 
     admin_name: str | None = getattr(args, "admin", None)
-    with _open(args) as db:
-        from pharmacist_tool.records.users import needs_first_admin
+    if not admin_name:
+        raise UserError(
+            "This needs an administrator: --admin NAME, with that administrator's password on "
+            "standard input" + (" on the line after the new user's" if before else "")
+        )
+    *passwords, admin_password = _read_passwords(
+        [*before, f"the administrator {admin_name}"], new=len(before)
+    )
+    return authenticate(db, admin_name, admin_password, purpose="admin"), passwords
 
+
+def _describe_user(user: Any) -> str:
+    rights = " with administrator rights" if user.is_admin and user.role != "admin" else ""
+    return f"{user.role} {user.username} ({user.printed_name}){rights}"
+
+
+def run_users_add(args: argparse.Namespace) -> int:
+    """The first user of an empty database needs no authority and gets administrator rights
+    besides the role; every later one needs ``--admin NAME`` (its password on the second
+    line)."""
+    from pharmacist_tool.records.users import add_user, create_first_admin, needs_first_admin
+
+    new_user = f"the new user {args.name}"
+    with _open(args) as db:
         if needs_first_admin(db):
-            (password,) = _read_passwords(1, [f"the new user {args.name}"])
+            if getattr(args, "admin", None):
+                raise UserError(
+                    "This database has no users yet, so there is no administrator to vouch: "
+                    "leave out --admin; the first user gets administrator rights"
+                )
+            (password,) = _read_passwords([new_user], new=1)
             user = create_first_admin(
                 db, args.name, password, full_name=args.full_name or "", role=args.role
             )
+            print(f"Added {_describe_user(user)}: the first user, so an administrator")
+            return EXIT_OK
+        admin, (password,) = _admin_from(args, db, [new_user])
+        user = add_user(
+            db,
+            admin,
+            args.name,
+            args.role,
+            password,
+            full_name=args.full_name or "",
+            is_admin=bool(getattr(args, "grant_admin", False)),
+        )
+    print(f"Added {_describe_user(user)}")
+    return EXIT_OK
+
+
+def run_users_change(args: argparse.Namespace) -> int:
+    """``users role|admin-rights|reset-password|unlock|deactivate NAME --admin ADMIN``."""
+    from pharmacist_tool.records import users
+
+    action: str = args.users_command
+    with _open(args) as db:
+        if action == "reset-password":
+            admin, (password,) = _admin_from(args, db, [f"the user {args.name}"])
+            user = users.reset_password(db, admin, args.name, password)
+            done = "New password set for"
         else:
-            if not admin_name:
-                (password,) = _read_passwords(1, [f"the new user {args.name}"])
-                user = add_user_at_console(
-                    db, args.name, args.role, password, full_name=args.full_name or ""
-                )
-                print(f"Added {user.role} {user.username} ({user.printed_name})")
-                return EXIT_OK
-            password, admin_password = _read_passwords(
-                2, [f"the new user {args.name}", f"the administrator {admin_name}"]
-            )
-            admin = authenticate(db, admin_name, admin_password, purpose="admin")
-            user = add_user(
-                db, admin, args.name, args.role, password, full_name=args.full_name or ""
-            )
-    print(f"Added {user.role} {user.username} ({user.printed_name})")
+            admin, _ = _admin_from(args, db)
+            if action == "role":
+                user = users.change_role(db, admin, args.name, args.role)
+                done = "Role changed:"
+            elif action == "admin-rights":
+                user = users.set_admin(db, admin, args.name, args.grant)
+                done = "Administrator rights " + ("given to" if args.grant else "taken from")
+            elif action == "unlock":
+                user = users.unlock_user(db, admin, args.name)
+                done = "Unlocked"
+            else:
+                user = users.deactivate_user(db, admin, args.name)
+                done = "Deactivated"
+    print(f"{done} {_describe_user(user)}")
     return EXIT_OK
 
 
@@ -85,16 +153,17 @@ def run_users_list(args: argparse.Namespace) -> int:
     with _open(args) as db:
         users = list_users(db)
     now = utcnow()
-    rows = [("USER", "ROLE", "NAME", "STATE", "LAST LOG-IN (UTC)")]
+    rows = [("USER", "ROLE", "ADMIN", "NAME", "STATE", "LAST LOG-IN (UTC)")]
     for user in users:
         if not user.active:
             state = "disabled"
-        elif user.locked_until and user.locked_until > now:
+        elif user.locked_at(now):
             state = f"locked until {user.locked_until:%H:%M} UTC"
         else:
             state = "active"
         last = f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "-"
-        rows.append((user.username, user.role, user.printed_name, state, last))
+        admin = "yes" if user.is_admin else "-"
+        rows.append((user.username, user.role, admin, user.printed_name, state, last))
     _print_table(rows)
     return EXIT_OK
 
@@ -133,7 +202,7 @@ def _prepare(args: argparse.Namespace, db: Any, purpose: str) -> tuple[Any, Any,
     from pharmacist_tool.records.users import authenticate, require_signer
 
     case = load_case(args.case)
-    (password,) = _read_passwords(1, [f"the user {args.user}"])
+    (password,) = _read_passwords([f"the user {args.user}"])
     signer = authenticate(db, args.user, password, purpose=purpose)  # type: ignore[arg-type]
     require_signer(signer)
     assessment, kb = _assess(case)
@@ -224,21 +293,42 @@ def run_records(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_HEAD = re.compile(r"(\d{1,18}):([0-9a-fA-F]{64})")
+
+
+def parse_expected_head(text: str) -> tuple[int, str]:
+    """``POSITION:HASH`` as ``verify`` printed it (``position N, hash H`` is accepted too)."""
+    cleaned = text.strip().removeprefix("position ").replace(", hash ", ":")
+    found = _HEAD.fullmatch(cleaned)
+    if not found:
+        raise UserError(
+            f"--expect-head {text!r} is not POSITION:HASH: give the position and the 64-digit "
+            "hash that verify printed, e.g. 1842:3f9a…c07e"
+        )
+    return int(found[1]), found[2].lower()
+
+
 def run_verify(args: argparse.Namespace) -> int:
     from pharmacist_tool.records.service import verify
 
+    given = getattr(args, "expect_head", None)
+    expected = parse_expected_head(given) if given is not None else None
     with _open(args) as db:
-        report = verify(db)
+        report = verify(db, expect_head=expected)
         where = db.describe()
     counts = report.counts
     print(
         f"Checked {where}: {_count(counts.get('records', 0), 'record')}, "
         f"{_count(counts.get('amendments', 0), 'amendment')}, "
-        f"{_count(counts.get('audit_events', 0), 'audit event')}."
+        f"{_count(counts.get('audit_events', 0), 'audit event')}, "
+        f"{_count(counts.get('users', 0), 'user')}."
     )
     print(f"Chain head: position {report.head_seq}, hash {report.head_hash}")
     if report.intact:
+        if expected is not None:
+            print(f"The chain still holds the head written down (position {expected[0]}).")
         print("Intact: nothing was altered, removed or inserted out of order.")
+        print("Write the head above in the paper log; check it later with --expect-head N:HASH.")
         return EXIT_OK
     print(f"BROKEN: {len(report.problems)} problem(s) found:")
     for problem in report.problems:

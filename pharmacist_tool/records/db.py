@@ -113,6 +113,16 @@ class Database:
         self._write = sessionmaker(
             engine.execution_options(write_lock=True), expire_on_commit=False
         )
+        self._snapshot = (
+            sessionmaker(
+                engine.execution_options(
+                    isolation_level="REPEATABLE READ", postgresql_readonly=True
+                ),
+                expire_on_commit=False,
+            )
+            if engine.dialect.name == "postgresql"
+            else self._read
+        )
 
     @property
     def dialect(self) -> str:
@@ -132,6 +142,15 @@ class Database:
         """One unit of work: committed when the block ends, rolled back if it raises."""
         factory = self._write if write else self._read
         with factory() as session, session.begin():
+            yield session
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """One consistent, read-only view of the whole database, for whatever reads the chain
+        as a whole (``verify``, a restore's check): PostgreSQL ``REPEATABLE READ READ ONLY``,
+        so rows committed by counters signing meanwhile are not half seen; SQLite one read
+        transaction (in WAL mode a snapshot that writers never block)."""
+        with self._snapshot() as session, session.begin():
             yield session
 
     def close(self) -> None:
@@ -270,10 +289,11 @@ def _ensure_schema(db: Database) -> None:
 def _create_fresh(conn: Connection) -> None:
     from alembic.runtime.migration import MigrationContext
 
-    from pharmacist_tool.records.guards import install_append_only_guards
+    from pharmacist_tool.records.guards import install_append_only_guards, install_user_guards
 
     Base.metadata.create_all(conn)
     install_append_only_guards(conn)
+    install_user_guards(conn)
     conn.execute(
         ChainHead.__table__.insert().values(id=1, seq=0, head_hash=GENESIS_HASH)  # type: ignore[attr-defined]
     )

@@ -49,3 +49,36 @@ def remove_append_only_guards(conn: Connection) -> None:
     elif conn.dialect.name == "postgresql":
         for table in APPEND_ONLY_TABLES:
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+
+
+_PG_USERS_FUNCTION = """
+CREATE OR REPLACE FUNCTION pharmacist_tool_users_no_delete() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'Users are never deleted: deactivate the user instead';
+END
+$$
+"""
+
+
+def install_user_guards(conn: Connection) -> None:
+    """Refuse DELETE on ``users`` (a user is deactivated, never removed; their records name
+    them). Changes to a user row are checked against the chain instead (``verify``)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            "CREATE TRIGGER IF NOT EXISTS users_no_delete BEFORE DELETE ON users BEGIN "
+            "SELECT RAISE(ABORT, 'Users are never deleted: deactivate the user instead'); END"
+        )
+    elif conn.dialect.name == "postgresql":
+        conn.execute(text(_PG_USERS_FUNCTION))
+        conn.exec_driver_sql(
+            "CREATE TRIGGER users_no_delete BEFORE DELETE ON users "
+            "FOR EACH ROW EXECUTE FUNCTION pharmacist_tool_users_no_delete()"
+        )
+
+
+def remove_user_guards(conn: Connection) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS users_no_delete")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS users_no_delete ON users")

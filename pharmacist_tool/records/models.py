@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -65,12 +66,21 @@ class Base(DeclarativeBase):
 
 
 class User(Base):
+    """A person who logs in. Not itself a chained table (the lock-out counter changes at every
+    failed log-in), but every change to what it grants (added, role, administrator rights,
+    password, locked, unlocked, deactivated) is a chained audit event carrying the SHA-256 of
+    the row's ``USER_STATE_COLUMNS`` (``chain.user_state_digest``): ``verify`` and every log-in
+    check the row against its newest such event. The database refuses DELETE on it."""
+
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
     full_name: Mapped[str]
     role: Mapped[str] = mapped_column(String(20))
+    """``pharmacist`` (signs), ``technician`` (prepares), ``admin`` (adds users, never signs)."""
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """Administrator rights beside the role (the first user of a database has them)."""
     password_hash: Mapped[str] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime]
@@ -78,6 +88,13 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
+
+
+USER_STATE_COLUMNS = (
+    "id", "username", "full_name", "role", "is_admin", "password_hash", "active", "locked_until",
+)  # fmt: skip
+"""What a user row grants, covered by the chain (the lock-out counter and the last log-in time
+are bookkeeping, left out)."""
 
 
 class ChainHead(Base):
@@ -192,6 +209,10 @@ class AuditEvent(ChainedRow, Base):
     detail: Mapped[str] = mapped_column(Text)
     """JSON object: what else an inspector needs (printer, export format and count, …)."""
     workstation: Mapped[str]
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    """For a change to a user (added, role, password, locked, …): whom it changed; its
+    ``detail`` then carries ``state_sha256``, the user row's digest after the change. NULL for
+    every other event (left out of the hash, so older events keep their hashes)."""
 
 
 CHAINED_TABLES: dict[str, type[Record] | type[Amendment] | type[AuditEvent]] = {

@@ -838,7 +838,8 @@ def list_events(
         ]
 
 
-def verify(db: Database) -> chain.VerifyReport:
-    """Recompute the whole chain (records, amendments, audit events)."""
-    with db.session() as session:
-        return chain.verify_chain(session)
+def verify(db: Database, *, expect_head: tuple[int, str] | None = None) -> chain.VerifyReport:
+    """Recompute the whole chain (records, amendments, audit events, users) in one snapshot;
+    ``expect_head``: a ``(position, hash)`` written down earlier that the chain must still hold."""
+    with db.snapshot() as session:
+        return chain.verify_chain(session, expect_head=expect_head)

@@ -1,32 +1,52 @@
-"""Users, passwords and log-in.
+"""Users, passwords, log-in, and who may change users.
 
 Roles: ``pharmacist`` (counsels, signs and amends), ``technician`` (prepares a session, never
-signs), ``admin`` (adds users). Passwords are hashed with argon2id (argon2-cffi's defaults,
-RFC 9106). Five failed log-ins in a row lock the account for 15 minutes; every log-in, failure
-and lock-out is in the audit log.
+signs), ``admin`` (manages users, never signs; kept for older set-ups). Administrator rights are
+a flag beside the role (``is_admin``), so a pharmacist-in-charge can both sign and add staff.
+Passwords are hashed with argon2id (argon2-cffi's defaults, RFC 9106).
 
-The first user of an empty database may have any role (the window asks for the first
-administrator: ``create_first_admin``); after that an administrator adds users.
+Authority: the first user of an empty database may be created with no other authority (from the
+console or the window's first-run dialog) and gets administrator rights besides the role given
+(``create_first_admin``). Every later change needs an administrator who was authenticated just
+now; each function below re-reads that administrator's row under the write lock:
+
+- ``add_user(db, admin, username, role, password, full_name=…, is_admin=…)``
+- ``change_role(db, admin, username, role)``, ``set_admin(db, admin, username, is_admin)``
+- ``reset_password(db, admin, username, new_password)`` (and ``change_password`` for one's own)
+- ``unlock_user(db, admin, username)``, ``deactivate_user(db, admin, username)``
+
+Every change is a chained audit event naming the user changed (``subject_user_id``) and the
+SHA-256 of what the row grants afterwards (``chain.user_state_digest``). ``verify`` checks every
+user row against its newest such event, and so does every log-in: a role, password hash or lock
+edited in the database directly, or a user inserted by SQL, is refused and named.
+
+Log-in: five wrong passwords lock the account for 15 minutes. The attempt is claimed with one
+conditional UPDATE before the password is checked, so parallel guessers get five checks in all,
+not five each. A wrong name, a wrong password, a locked and a disabled account give the same
+answer after the same work (one argon2 check, against a dummy hash when there is no claim).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
+import os
 import socket
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.records import chain
 from pharmacist_tool.records.db import Database
-from pharmacist_tool.records.models import AuditEvent, User
+from pharmacist_tool.records.models import USER_STATE_COLUMNS, AuditEvent, User
 
 Role = Literal["pharmacist", "technician", "admin"]
 ROLES: tuple[Role, ...] = ("pharmacist", "technician", "admin")
@@ -76,6 +96,7 @@ class UserInfo:
     created_at: dt.datetime
     locked_until: dt.datetime | None
     last_login_at: dt.datetime | None
+    is_admin: bool = False
 
     @property
     def printed_name(self) -> str:
@@ -85,15 +106,20 @@ class UserInfo:
     def can_sign(self) -> bool:
         return self.active and self.role in SIGNING_ROLES
 
+    def locked_at(self, now: dt.datetime) -> bool:
+        return self.locked_until is not None and self.locked_until > now
+
 
 @dataclass(frozen=True)
 class AuthenticatedUser:
-    """A user whose password was checked just now (what signing and amending take)."""
+    """A user whose password was checked just now (what signing, amending and the user
+    changes take). ``is_admin`` is what the row said then; the user changes re-read it."""
 
     id: int
     username: str
     full_name: str
     role: str
+    is_admin: bool = False
 
     @property
     def printed_name(self) -> str:
@@ -106,6 +132,7 @@ class AuthenticatedUser:
 
 def _info(user: User) -> UserInfo:
     return UserInfo(
+        is_admin=bool(user.is_admin),
         id=user.id,
         username=user.username,
         full_name=user.full_name,
@@ -151,30 +178,135 @@ def _check_new_password(password: str, username: str) -> None:
         )
 
 
-def _audit(
+LOGIN_FAILED = (
+    "Wrong user name or password, or the account is locked or disabled "
+    f"({MAX_FAILED_LOGINS} wrong passwords lock it for {int(LOCKOUT.total_seconds() // 60)} "
+    "minutes; an administrator can unlock it)."
+)
+"""The one answer to every failed log-in: it never tells which names exist or are locked."""
+
+
+class LoginFailedError(UserError):
+    """Wrong name or password, or a locked or disabled account (a message for people)."""
+
+
+def console_account() -> str | None:
+    """The operating-system account running this process, from the kernel's user id (never
+    from an environment variable such as ``LOGNAME`` or ``USER``, which anyone can set)."""
+    try:
+        import pwd
+    except ImportError:  # Windows: the account of the process token
+        try:
+            return os.getlogin()
+        except OSError:
+            return None
+    try:
+        return pwd.getpwuid(os.getuid()).pw_name
+    except KeyError:
+        return f"uid {os.getuid()}"
+
+
+def fold_printed_name(text: str) -> str:
+    """Letter case, accents and spacing ignored: two printed names that fold alike clash."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.casefold().split())
+
+
+# -- the chained history of each user -------------------------------------------------------
+
+
+def _state_values(user: User) -> dict[str, Any]:
+    return {name: getattr(user, name) for name in USER_STATE_COLUMNS}
+
+
+def _state_event(
     session: Session,
+    head: chain.Head,
+    action: str,
+    user: User,
+    *,
+    actor: User | None,
+    at: dt.datetime,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """Append the chained event for a change to ``user`` (after the change is made)."""
+    session.flush()
+    values = _state_values(user)
+    state = {k: v for k, v in chain.user_state(values).items() if k != "password_hash"}
+    body: dict[str, object] = {
+        **(detail or {}),
+        "user": user.username,
+        "state": state,
+        "state_sha256": chain.user_state_digest(values),
+    }
+    who = actor or user
+    chain.append(
+        session,
+        head,
+        AuditEvent(
+            at=at,
+            action=action,
+            username=who.username,
+            user_id=who.id,
+            subject_user_id=user.id,
+            record_id=None,
+            amendment_id=None,
+            detail=json.dumps(body, sort_keys=True, ensure_ascii=False),
+            workstation=workstation(),
+        ),
+    )
+
+
+def _event(
+    session: Session,
+    head: chain.Head,
     action: str,
     *,
     username: str | None,
     user_id: int | None,
+    at: dt.datetime,
     detail: dict[str, object] | None = None,
-    at: dt.datetime | None = None,
 ) -> None:
-    with chain.appending(session) as head:
-        chain.append(
-            session,
-            head,
-            AuditEvent(
-                at=at or utcnow(),
-                action=action,
-                username=username,
-                user_id=user_id,
-                record_id=None,
-                amendment_id=None,
-                detail=json.dumps(detail or {}, sort_keys=True, ensure_ascii=False),
-                workstation=workstation(),
-            ),
+    chain.append(
+        session,
+        head,
+        AuditEvent(
+            at=at,
+            action=action,
+            username=username,
+            user_id=user_id,
+            subject_user_id=None,
+            record_id=None,
+            amendment_id=None,
+            detail=json.dumps(detail or {}, sort_keys=True, ensure_ascii=False),
+            workstation=workstation(),
+        ),
+    )
+
+
+def tamper_problem(session: Session, user: User) -> str | None:
+    """Why ``user``'s row does not match its newest chained event (``None`` when it does)."""
+    found = session.execute(
+        select(AuditEvent.id, AuditEvent.action, AuditEvent.detail)
+        .where(AuditEvent.subject_user_id == user.id)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).first()
+    newest = chain.parse_user_event(found[0], found[1], found[2]) if found else None
+    return chain.user_problem(_state_values(user), newest)
+
+
+def _refuse_tampered(session: Session, user: User, what: str) -> None:
+    problem = tamper_problem(session, user)
+    if problem:
+        raise UserError(
+            f"{what} is refused: the account {problem}. Run `pharmacist-tool verify` and ask "
+            "the pharmacy's IT to look into it."
         )
+
+
+# -- adding users ---------------------------------------------------------------------------
 
 
 def count_users(db: Database) -> int:
@@ -183,22 +315,41 @@ def count_users(db: Database) -> int:
 
 
 def needs_first_admin(db: Database) -> bool:
-    """True while the database has no user at all (the window then asks for the first admin)."""
+    """True while the database has no user at all (the window then asks for the first one)."""
     return count_users(db) == 0
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise UserError(f"Unknown role {role!r}: use pharmacist, technician or admin")
+
+
+def _check_printed_name(session: Session, printed: str, *, other_than: int | None) -> None:
+    key = fold_printed_name(printed)
+    stmt = select(User.username, User.full_name).where(User.active == true())
+    if other_than is not None:
+        stmt = stmt.where(User.id != other_than)
+    for username, full_name in session.execute(stmt):
+        if fold_printed_name(full_name or username) == key:
+            raise UserError(
+                f"{username} already signs as {full_name or username!r}: two active users may "
+                "not share a printed name (add a middle initial or a qualification)"
+            )
 
 
 def _add(
     session: Session,
+    head: chain.Head,
     username: str,
     role: str,
     password: str,
     full_name: str,
-    created_by: AuthenticatedUser | None,
     *,
-    console_account: str | None = None,
+    actor: User | None,
+    is_admin: bool,
+    detail: dict[str, object] | None = None,
 ) -> User:
-    if role not in ROLES:
-        raise UserError(f"Unknown role {role!r}: use pharmacist, technician or admin")
+    _check_role(role)
     name = normalise_username(username)
     if not name or len(name) > 80 or any(ch.isspace() or not ch.isprintable() for ch in name):
         raise UserError(
@@ -208,34 +359,37 @@ def _add(
     full = " ".join(full_name.split())
     if len(full) > 200:
         raise UserError("The full name is too long (at most 200 characters)")
+    if any(not ch.isprintable() for ch in full):
+        raise UserError("The full name holds a control character: type it again")
     exists = session.execute(
         select(User.id).where(func.lower(User.username) == name.lower())
     ).first()
     if exists:
         raise UserError(f"There is already a user called {name!r}")
+    _check_printed_name(session, full or name, other_than=None)
     now = utcnow()
     user = User(
         username=name,
         full_name=full or name,
         role=role,
+        is_admin=is_admin or role == "admin",
         password_hash=_hasher.hash(password),
         active=True,
         created_at=now,
-        created_by=created_by.username if created_by else None,
+        created_by=actor.username if actor else None,
         failed_logins=0,
+        locked_until=None,
+        last_login_at=None,
     )
     session.add(user)
-    session.flush()
-    detail: dict[str, object] = {"new_user": name, "role": role, "full_name": user.full_name}
-    if console_account:
-        detail["console_account"] = console_account
-    _audit(
+    _state_event(
         session,
+        head,
         "user-added",
-        username=created_by.username if created_by else name,
-        user_id=created_by.id if created_by else user.id,
-        detail=detail,
+        user,
+        actor=actor,
         at=now,
+        detail={"new_user": name, "role": role, "full_name": user.full_name, **(detail or {})},
     )
     return user
 
@@ -243,29 +397,74 @@ def _add(
 def create_first_admin(
     db: Database, username: str, password: str, *, full_name: str = "", role: str = "admin"
 ) -> UserInfo:
-    """Create the first user of an empty database; refused once any user exists."""
-    with db.session(write=True) as session:
+    """Create the first user of an empty database, with administrator rights besides ``role``
+    (so a pharmacist-in-charge set up first can both sign and add staff). No other authority is
+    needed; the audit event names the operating-system account that did it. Refused once any
+    user exists."""
+    with db.session(write=True) as session, chain.appending(session) as head:
         if session.execute(select(func.count()).select_from(User)).scalar_one():
-            raise UserError("This database already has users: ask an administrator to add new ones")
-        return _info(_add(session, username, role, password, full_name, None))
-
-
-def add_user_at_console(
-    db: Database, username: str, role: str, password: str, *, full_name: str = ""
-) -> UserInfo:
-    """``users add`` without ``--admin``, as the contract has it.
-
-    The command line runs as the system account that owns the database file (readable by its
-    owner only), which could change that file anyway; the audit event names that account."""
-    import getpass
-
-    try:
-        account = getpass.getuser()
-    except (KeyError, OSError):
-        account = "unknown"
-    with db.session(write=True) as session:
-        user = _add(session, username, role, password, full_name, None, console_account=account)
+            raise UserError(
+                "This database already has users: an administrator adds new ones "
+                "(users add NAME --admin ADMIN, the administrator's password on the second line)"
+            )
+        account = console_account()
+        detail: dict[str, object] = {"first_user": True}
+        if account:
+            detail["console_account"] = account
+        user = _add(
+            session, head, username, role, password, full_name,
+            actor=None, is_admin=True, detail=detail,
+        )  # fmt: skip
         return _info(user)
+
+
+def _require_admin(session: Session, admin: AuthenticatedUser, what: str) -> User:
+    """The administrator's row, re-read under the write lock: still active, still an
+    administrator, still matching its chained history."""
+    row = session.get(User, admin.id)
+    if row is None or row.username != admin.username or not row.active:
+        raise UserError(f"{what}: {admin.username} is no longer an active user")
+    if not row.is_admin:
+        raise UserError(
+            f"Only an administrator can do this ({what}); {admin.username} is a {row.role} "
+            "without administrator rights"
+        )
+    _refuse_tampered(session, row, what)
+    return row
+
+
+@contextlib.contextmanager
+def _admin_change(
+    db: Database, admin: AuthenticatedUser, what: str
+) -> Iterator[tuple[Session, chain.Head, User]]:
+    with db.session(write=True) as session, chain.appending(session) as head:
+        yield session, head, _require_admin(session, admin, what)
+
+
+def _target(session: Session, username: str) -> User:
+    name = normalise_username(username)
+    user = session.execute(select(User).where(User.username == name)).scalar_one_or_none()
+    if user is None:
+        raise UserError(f"There is no user called {name!r}")
+    return user
+
+
+def _other_admins(session: Session, user: User) -> int:
+    return int(
+        session.execute(
+            select(func.count())
+            .select_from(User)
+            .where(User.is_admin == true(), User.active == true(), User.id != user.id)
+        ).scalar_one()
+    )
+
+
+def _keep_an_admin(session: Session, user: User, what: str) -> None:
+    if user.is_admin and user.active and _other_admins(session, user) == 0:
+        raise UserError(
+            f"{user.username} is the last administrator: give another user administrator "
+            f"rights first ({what} would leave nobody who can add or unlock users)"
+        )
 
 
 def add_user(
@@ -276,21 +475,123 @@ def add_user(
     password: str,
     *,
     full_name: str = "",
+    is_admin: bool = False,
 ) -> UserInfo:
-    """An administrator adds a user (``admin`` must come from ``authenticate`` just now).
+    """An administrator (authenticated just now) adds a user; ``is_admin`` gives the new user
+    administrator rights besides the role. Audited and chained (``user-added``)."""
+    with _admin_change(db, admin, "adding a user") as (session, head, actor):
+        return _info(
+            _add(
+                session,
+                head,
+                username,
+                role,
+                password,
+                full_name,
+                actor=actor,
+                is_admin=is_admin,
+            )
+        )
 
-    While the database has no administrator (its first user was given another role), a
-    pharmacist may add users, so that a pharmacy is never locked out of its own database."""
-    with db.session(write=True) as session:
-        if admin.role != "admin":
-            admins = session.execute(
-                select(func.count()).select_from(User).where(User.role == "admin", User.active)
-            ).scalar_one()
-            if admins or admin.role != "pharmacist":
+
+def change_role(db: Database, admin: AuthenticatedUser, username: str, role: str) -> UserInfo:
+    """Give a user another role (``role-changed``). Role ``admin`` brings administrator
+    rights; a user leaving role ``admin`` keeps them until ``set_admin`` removes them."""
+    _check_role(role)
+    with _admin_change(db, admin, "changing a role") as (session, head, actor):
+        user = _target(session, username)
+        if user.role == role:
+            raise UserError(f"{user.username} is already a {role}")
+        before = user.role
+        user.role = role
+        if role == "admin":
+            user.is_admin = True
+        _state_event(
+            session, head, "role-changed", user, actor=actor, at=utcnow(),
+            detail={"from": before, "to": role},
+        )  # fmt: skip
+        return _info(user)
+
+
+def set_admin(db: Database, admin: AuthenticatedUser, username: str, is_admin: bool) -> UserInfo:
+    """Give or take administrator rights (``admin-rights-changed``); the last administrator
+    keeps them."""
+    with _admin_change(db, admin, "changing administrator rights") as (session, head, actor):
+        user = _target(session, username)
+        if bool(user.is_admin) == is_admin:
+            raise UserError(
+                f"{user.username} {'already has' if is_admin else 'has no'} administrator rights"
+            )
+        if not is_admin:
+            if user.role == "admin":
                 raise UserError(
-                    f"Only an administrator can add users; {admin.username} is a {admin.role}"
+                    f"{user.username} has the role admin, which is administrator rights: "
+                    "change the role first"
                 )
-        return _info(_add(session, username, role, password, full_name, admin))
+            _keep_an_admin(session, user, "taking the rights away")
+        user.is_admin = is_admin
+        _state_event(
+            session, head, "admin-rights-changed", user, actor=actor, at=utcnow(),
+            detail={"is_admin": is_admin},
+        )  # fmt: skip
+        return _info(user)
+
+
+def reset_password(
+    db: Database, admin: AuthenticatedUser, username: str, new_password: str
+) -> UserInfo:
+    """An administrator sets a new password for a user who forgot theirs
+    (``password-changed``); the wrong-password count starts again."""
+    with _admin_change(db, admin, "resetting a password") as (session, head, actor):
+        user = _target(session, username)
+        _check_new_password(new_password, user.username)
+        user.password_hash = _hasher.hash(new_password)
+        user.failed_logins = 0
+        _state_event(
+            session, head, "password-changed", user, actor=actor, at=utcnow(),
+            detail={"why": "reset by an administrator"},
+        )  # fmt: skip
+        return _info(user)
+
+
+def change_password(db: Database, username: str, old_password: str, new_password: str) -> None:
+    """A user changes their own password (the old one checked as a log-in would)."""
+    me = authenticate(db, username, old_password, purpose="admin")
+    with db.session(write=True) as session, chain.appending(session) as head:
+        user = session.get(User, me.id)
+        assert user is not None
+        _check_new_password(new_password, user.username)
+        user.password_hash = _hasher.hash(new_password)
+        _state_event(
+            session, head, "password-changed", user, actor=user, at=utcnow(),
+            detail={"why": "changed by the user"},
+        )  # fmt: skip
+
+
+def unlock_user(db: Database, admin: AuthenticatedUser, username: str) -> UserInfo:
+    """Lift a lock-out before its 15 minutes are over (``account-unlocked``)."""
+    with _admin_change(db, admin, "unlocking a user") as (session, head, actor):
+        user = _target(session, username)
+        now = utcnow()
+        if user.locked_until is None and not user.failed_logins:
+            raise UserError(f"{user.username} is not locked")
+        user.locked_until = None
+        user.failed_logins = 0
+        _state_event(session, head, "account-unlocked", user, actor=actor, at=now)
+        return _info(user)
+
+
+def deactivate_user(db: Database, admin: AuthenticatedUser, username: str) -> UserInfo:
+    """Disable a user for good (``user-deactivated``): they can no longer log in or sign; their
+    records keep their signature. Users are never deleted (the database refuses it)."""
+    with _admin_change(db, admin, "deactivating a user") as (session, head, actor):
+        user = _target(session, username)
+        if not user.active:
+            raise UserError(f"{user.username} is already deactivated")
+        _keep_an_admin(session, user, "deactivating them")
+        user.active = False
+        _state_event(session, head, "user-deactivated", user, actor=actor, at=utcnow())
+        return _info(user)
 
 
 def list_users(db: Database) -> list[UserInfo]:
@@ -307,8 +608,43 @@ def get_user(db: Database, username: str) -> UserInfo | None:
         return _info(user) if user else None
 
 
-class LoginFailedError(UserError):
-    """Wrong name or password, or a locked or disabled account (a message for people)."""
+# -- log-in ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """One of the five password checks an account allows, taken before the check is made."""
+
+    id: int
+    password_hash: str
+    attempt: int
+
+
+def _claim_attempt(db: Database, name: str, now: dt.datetime) -> _Claim | None:
+    """Count the attempt before the password is checked, in one conditional UPDATE (a row lock
+    on PostgreSQL, the write lock on SQLite): only an active, unlocked account with fewer than
+    five attempts outstanding gets one. ``None`` for every other name, after the same work."""
+    users = cast(Table, User.__table__)
+    with db.session(write=True) as session:
+        row = session.execute(
+            update(users)
+            .where(
+                users.c.username == name,
+                users.c.active == true(),
+                or_(users.c.locked_until.is_(None), users.c.locked_until <= now),
+                users.c.failed_logins < MAX_FAILED_LOGINS,
+            )
+            .values(failed_logins=users.c.failed_logins + 1)
+            .returning(users.c.id, users.c.password_hash, users.c.failed_logins)
+        ).first()
+    return _Claim(int(row[0]), str(row[1]), int(row[2])) if row else None
+
+
+def _password_matches(stored_hash: str, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(stored_hash, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 def authenticate(
@@ -319,100 +655,113 @@ def authenticate(
     purpose: Literal["login", "sign", "amend", "admin"] = "login",
     now: dt.datetime | None = None,
 ) -> AuthenticatedUser:
-    """Check a password. A ``login`` is audited; every failure is audited and counted, and the
-    fifth failure in a row locks the account for 15 minutes. Raises ``LoginFailedError``."""
+    """Check a password. A ``login`` is audited; every failure is audited, and the fifth wrong
+    password in a row locks the account for 15 minutes. Raises ``LoginFailedError``: the same
+    message for a wrong name, a wrong password, a locked and a disabled account."""
     name = normalise_username(username)
     now = now or utcnow()
-    with db.session() as session:
-        user = session.execute(select(User).where(User.username == name)).scalar_one_or_none()
-        stored_hash = user.password_hash if user else _DUMMY_HASH
-        locked_until = user.locked_until if user else None
-    if user is not None and locked_until is not None and locked_until > now:
-        with db.session(write=True) as session:
-            _audit(
-                session,
-                "login-failed",
-                username=name,
-                user_id=user.id,
-                detail={"purpose": purpose, "why": "account locked"},
-                at=now,
-            )
-        raise LoginFailedError(_locked_message(locked_until))
-    try:
-        ok: bool = _hasher.verify(stored_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        ok = False
-    if user is None or not ok or not user.active:
-        _record_failure(db, name, user.id if user else None, purpose, now)
-        raise LoginFailedError("Wrong user name or password")
+    claim = _claim_attempt(db, name, now)
+    ok = _password_matches(claim.password_hash if claim else _DUMMY_HASH, password)
+    if claim is None or not ok:
+        _record_failure(db, name, claim, purpose, now)
+        raise LoginFailedError(LOGIN_FAILED)
+    return _record_success(db, claim, password, purpose, now)
+
+
+def _record_success(
+    db: Database, claim: _Claim, password: str, purpose: str, now: dt.datetime
+) -> AuthenticatedUser:
+    rehash = _hasher.check_needs_rehash(claim.password_hash)
     with db.session(write=True) as session:
-        fresh = session.get(User, user.id)
-        assert fresh is not None
-        fresh.failed_logins = 0
-        fresh.locked_until = None
-        if purpose == "login":
-            fresh.last_login_at = now
-        if _hasher.check_needs_rehash(fresh.password_hash):
-            fresh.password_hash = _hasher.hash(password)
-        if purpose == "login":
-            _audit(session, "login", username=name, user_id=user.id, at=now)
-    return AuthenticatedUser(
-        id=user.id, username=user.username, full_name=user.full_name, role=user.role
-    )
-
-
-def _locked_message(until: dt.datetime) -> str:
-    local = until.astimezone()
-    return (
-        f"This account is locked after {MAX_FAILED_LOGINS} wrong passwords, until "
-        f"{local:%H:%M} ({local:%Y-%m-%d}). Ask another pharmacist or an administrator, or "
-        "wait."
-    )
+        user = session.get(User, claim.id)
+        assert user is not None
+        problem = tamper_problem(session, user)
+        if not problem:
+            user.failed_logins = 0
+        found = AuthenticatedUser(
+            id=user.id,
+            username=user.username,
+            full_name=user.full_name,
+            role=user.role,
+            is_admin=bool(user.is_admin),
+        )
+    if problem or purpose == "login" or rehash:
+        with db.session(write=True) as session, chain.appending(session) as head:
+            user = session.get(User, claim.id)
+            assert user is not None
+            if problem:
+                _event(
+                    session, head, "login-failed", username=user.username, user_id=user.id,
+                    at=now,
+                    detail={"purpose": purpose, "why": "account changed outside pharmacist-tool"},
+                )  # fmt: skip
+            else:
+                if purpose == "login":
+                    user.last_login_at = now
+                    _event(session, head, "login", username=user.username, user_id=user.id, at=now)
+                if rehash:
+                    user.password_hash = _hasher.hash(password)
+                    _state_event(
+                        session, head, "password-changed", user, actor=user, at=now,
+                        detail={"why": "re-hashed with today's argon2 parameters"},
+                    )  # fmt: skip
+    if problem:
+        raise LoginFailedError(
+            f"This account cannot be used: it {problem.split(' ', 1)[1]}. Run "
+            "`pharmacist-tool verify` and ask the pharmacy's IT to look into it."
+        )
+    return found
 
 
 def _record_failure(
-    db: Database, name: str, user_id: int | None, purpose: str, now: dt.datetime
+    db: Database, name: str, claim: _Claim | None, purpose: str, now: dt.datetime
 ) -> None:
-    """Count and audit a failure; raise ``LoginFailedError`` when this one locks the account."""
-    locked_until: dt.datetime | None = None
-    with db.session(write=True) as session:
-        why = "unknown user"
-        if user_id is not None:
-            user = session.get(User, user_id)
-            assert user is not None
-            if not user.active:
-                why = "account disabled"
-            else:
-                why = "wrong password"
-                user.failed_logins += 1
-                if user.failed_logins >= MAX_FAILED_LOGINS:
-                    user.locked_until = locked_until = now + LOCKOUT
-                    user.failed_logins = 0
-        _audit(
-            session,
-            "login-failed",
-            username=name,
-            user_id=user_id,
-            detail={"purpose": purpose, "why": why},
-            at=now,
-        )
-        if locked_until is not None:
-            _audit(
+    """Audit a failure (and, at the fifth wrong password in a row, lock the account)."""
+    with db.session(write=True) as session, chain.appending(session) as head:
+        user = session.execute(select(User).where(User.username == name)).scalar_one_or_none()
+        if user is None:
+            why = "unknown user"
+        elif not user.active:
+            why = "account disabled"
+        elif claim is None:
+            locked = user.locked_until is not None and user.locked_until > now
+            why = "account locked" if locked else "too many attempts at once"
+        else:
+            why = "wrong password"
+        _event(
+            session, head, "login-failed", username=name, user_id=user.id if user else None,
+            at=now, detail={"purpose": purpose, "why": why},
+        )  # fmt: skip
+        if user is not None and claim is not None and claim.attempt >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCKOUT
+            user.failed_logins = 0
+            _state_event(
                 session,
+                head,
                 "account-locked",
-                username=name,
-                user_id=user_id,
-                detail={"until": locked_until.isoformat(), "after_failures": MAX_FAILED_LOGINS},
+                user,
+                actor=user,
                 at=now,
+                detail={
+                    "until": user.locked_until.isoformat(),
+                    "after_failures": MAX_FAILED_LOGINS,
+                },
             )
-    if locked_until is not None:
-        raise LoginFailedError("Wrong user name or password. " + _locked_message(locked_until))
+
+
+def locked_message(until: dt.datetime) -> str:
+    """For an administrator's screen (never for the one logging in: see ``LOGIN_FAILED``)."""
+    local = until.astimezone()
+    return f"locked until {local:%H:%M} ({local:%Y-%m-%d})"
 
 
 def logout(db: Database, user: AuthenticatedUser, *, reason: str = "logout") -> None:
     """Record a log-out (``reason``: ``logout`` or ``idle-lock``)."""
-    with db.session(write=True) as session:
-        _audit(session, "logout", username=user.username, user_id=user.id, detail={"why": reason})
+    with db.session(write=True) as session, chain.appending(session) as head:
+        _event(
+            session, head, "logout", username=user.username, user_id=user.id, at=utcnow(),
+            detail={"why": reason},
+        )  # fmt: skip
 
 
 def require_signer(user: AuthenticatedUser) -> None:

@@ -72,6 +72,7 @@ def signed_in(info: object) -> AuthenticatedUser:
         username=info.username,  # type: ignore[attr-defined]
         full_name=info.full_name,  # type: ignore[attr-defined]
         role=info.role,  # type: ignore[attr-defined]
+        is_admin=info.is_admin,  # type: ignore[attr-defined]
     )
 
 

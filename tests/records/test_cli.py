@@ -48,20 +48,20 @@ def test_users_sign_amend_records_verify(database_url: str, tmp_path: Path) -> N
     code, out, err = _cli(
         url, "users", "add", "boss", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n"
     )
-    assert (code, out) == (0, "Added admin boss (boss)\n"), err
+    assert (code, out) == (0, "Added admin boss (boss): the first user, so an administrator\n"), err
     code, _, err = _cli(
         url, "users", "add", "console-tech", "--role", "technician", "--password-stdin",
         stdin=OTHER,
     )  # fmt: skip
-    assert code == 0, err  # as the contract has it: the console account is audited
+    assert code == 2 and "--admin NAME" in err  # once a user exists, an administrator vouches
     code, _, err = _cli(
         url, "users", "add", "rosei", "--role", "pharmacist", "--full-name", "Rita Osei",
         "--admin", "boss", "--password-stdin", stdin=f"short\n{PASSWORD}\n",
     )  # fmt: skip
     assert code == 2 and "too weak" in err and "at least 8" in err
-    for user, role in (("rosei", "pharmacist"), ("tom", "technician")):
+    for user, role, full in (("rosei", "pharmacist", "Rita Osei"), ("tom", "technician", "T M")):
         code, _, err = _cli(
-            url, "users", "add", user, "--role", role, "--full-name", "Rita Osei",
+            url, "users", "add", user, "--role", role, "--full-name", full,
             "--admin", "boss", "--password-stdin", stdin=f"{OTHER}\n{PASSWORD}\n",
         )  # fmt: skip
         assert code == 0, err

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import pwd
 
 import pytest
 
@@ -19,24 +21,39 @@ from tests.records.helpers import PASSWORD, assessment_for, finished_case, hando
 # -- users ----------------------------------------------------------------------------------
 
 
-def test_the_first_user_may_have_any_role_and_later_ones_need_an_admin(db: Database) -> None:
+def test_the_first_user_gets_admin_rights_and_later_ones_need_an_admin(db: Database) -> None:
     assert users.needs_first_admin(db)
     first = users.create_first_admin(
         db, "rosei", PASSWORD, full_name="Rita Osei", role="pharmacist"
     )
-    assert first.role == "pharmacist" and first.printed_name == "Rita Osei"
+    # a pharmacist-in-charge set up first can both sign and add staff
+    assert (first.role, first.is_admin, first.can_sign) == ("pharmacist", True, True)
+    assert first.printed_name == "Rita Osei"
     assert not users.needs_first_admin(db)
     with pytest.raises(UserError, match="already has users"):
         users.create_first_admin(db, "boss", PASSWORD)
-    # no administrator yet: the first pharmacist may add users (nobody is locked out) …
     tech = users.add_user(db, signed_in(first), "tech", "technician", PASSWORD)
+    assert not tech.is_admin
     with pytest.raises(UserError, match="Only an administrator"):
         users.add_user(db, signed_in(tech), "tech2", "technician", PASSWORD)
-    boss = users.add_user(db, signed_in(first), "boss", "admin", PASSWORD)
-    # … until there is one
-    with pytest.raises(UserError, match="Only an administrator"):
-        users.add_user(db, signed_in(first), "ph2", "pharmacist", PASSWORD)
-    assert users.add_user(db, signed_in(boss), "ph2", "pharmacist", PASSWORD).role == "pharmacist"
+    # administrator rights may be given beside any role; role admin always has them
+    ph2 = users.add_user(db, signed_in(first), "ph2", "pharmacist", PASSWORD, is_admin=True)
+    boss = users.add_user(db, signed_in(ph2), "boss", "admin", PASSWORD)
+    assert ph2.is_admin and boss.is_admin and not boss.can_sign
+    added = {e.detail["new_user"]: e for e in service.list_events(db, action="user-added")}
+    assert added["rosei"].detail["first_user"] is True
+    assert added["rosei"].detail["console_account"] == pwd.getpwuid(os.getuid()).pw_name
+    assert added["tech"].username == "rosei"  # who vouched
+
+
+def test_no_audit_field_comes_from_the_environment(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
+        monkeypatch.setenv(name, "somebody-else")
+    users.create_first_admin(db, "rosei", PASSWORD, role="pharmacist")
+    (event,) = service.list_events(db, action="user-added")
+    assert event.detail["console_account"] != "somebody-else"
 
 
 def test_admin_adds_users_and_names_are_unique(db: Database, admin: AuthenticatedUser) -> None:
@@ -104,19 +121,42 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(
     db: Database, pharmacist: AuthenticatedUser
 ) -> None:
     start = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
-    for attempt in range(4):
-        with pytest.raises(users.LoginFailedError) as caught:
+    for _ in range(5):
+        with pytest.raises(users.LoginFailedError):
             users.authenticate(db, "rosei", "wrong password here", now=start)
-        assert "locked" not in str(caught.value), attempt
-    with pytest.raises(users.LoginFailedError, match="locked"):
-        users.authenticate(db, "rosei", "wrong password here", now=start)
     # the right password does not open a locked account
-    with pytest.raises(users.LoginFailedError, match="locked"):
+    with pytest.raises(users.LoginFailedError):
         users.authenticate(db, "rosei", PASSWORD, now=start + dt.timedelta(minutes=14))
     assert users.authenticate(db, "rosei", PASSWORD, now=start + dt.timedelta(minutes=16))
     locked = service.list_events(db, action="account-locked")
     assert len(locked) == 1 and locked[0].username == "rosei"
+    whys = [e.detail["why"] for e in reversed(service.list_events(db, action="login-failed"))]
+    assert whys == ["wrong password"] * 5 + ["account locked"]
     assert service.verify(db).intact
+
+
+def test_locked_unknown_disabled_and_wrong_give_the_same_answer(
+    db: Database, admin: AuthenticatedUser, pharmacist: AuthenticatedUser
+) -> None:
+    """Nothing in the answer tells whether a name exists, is locked or is disabled."""
+    users.add_user(db, admin, "gone", "pharmacist", PASSWORD, full_name="G One")
+    users.deactivate_user(db, admin, "gone")
+    for _ in range(5):
+        with pytest.raises(users.LoginFailedError):
+            users.authenticate(db, "rosei", "wrong password here")
+    answers = set()
+    for name, password in (
+        ("rosei", PASSWORD),  # locked, right password
+        ("rosei", "wrong password here"),  # locked
+        ("nobody", PASSWORD),  # unknown
+        ("gone", PASSWORD),  # disabled
+        ("boss", "wrong password here"),  # wrong
+    ):
+        with pytest.raises(users.LoginFailedError) as caught:
+            users.authenticate(db, name, password)
+        answers.add(str(caught.value))
+    assert answers == {users.LOGIN_FAILED}
+    assert "Wrong user name or password" in users.LOGIN_FAILED
 
 
 def test_a_success_resets_the_failure_count(db: Database, pharmacist: AuthenticatedUser) -> None:
@@ -125,8 +165,10 @@ def test_a_success_resets_the_failure_count(db: Database, pharmacist: Authentica
             users.authenticate(db, "rosei", "wrong password here")
     users.authenticate(db, "rosei", PASSWORD)
     for _ in range(4):
-        with pytest.raises(users.LoginFailedError, match=r"^Wrong user name or password$"):
+        with pytest.raises(users.LoginFailedError):
             users.authenticate(db, "rosei", "wrong password here")
+    assert users.authenticate(db, "rosei", PASSWORD).username == "rosei"
+    assert service.list_events(db, action="account-locked") == []
 
 
 # -- signing --------------------------------------------------------------------------------
