@@ -69,6 +69,14 @@ class AfterCourse(msgspec.Struct, kw_only=True, omit_defaults=False):
     contraception_until: dt.date | None
     blood_donation_from: dt.date | None
     cosmetic_procedures_from: dt.date | None
+class MedicineScreened(msgspec.Struct, kw_only=True, omit_defaults=False):
+    """How one line of the patient's medicines was screened (contract ``medicines_screened``)."""
+
+    line: str
+    recognised_as: str | None
+    """The substance(s) the line names ("sertraline"), or None: the line was not screened."""
+    codes: list[str]
+    """The finding codes this line raised (``interaction.*``, ``medicine.unrecognised``)."""
 
 
 class Assessment(msgspec.Struct, kw_only=True):
@@ -89,6 +97,8 @@ class Assessment(msgspec.Struct, kw_only=True):
     """``cumulative_mg`` on this visit's weight."""
     after_course: AfterCourse | msgspec.UnsetType = msgspec.UNSET
     """With the course's last fill: the dates after it."""
+    medicines_screened: list[MedicineScreened] = msgspec.field(default_factory=list)
+    """One entry per line of the case's ``medicines``, in the case's order."""
 
 
 def encode_assessment(assessment: Assessment) -> bytes:

@@ -22,10 +22,11 @@ from pharmacist_tool.engine.assessment import (
     Dispense,
     Finding,
     KnowledgeBaseRef,
+    MedicineScreened,
 )
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge import find_product, rule_set, rules_in_force
-from pharmacist_tool.knowledge.matching import explain_medicine, match_method
+from pharmacist_tool.knowledge.matching import match_method, screen_medicine
 from pharmacist_tool.knowledge.model import (
     ContraceptionMethod,
     InteractionRule,
@@ -80,6 +81,7 @@ class _Context:
         self.product: Product = product
         self.can_get_pregnant = case.patient.can_get_pregnant
         self.findings: list[Finding] = []
+        self.screened: list[MedicineScreened] = []
 
     def applies_to(self, category: PatientCategory) -> bool:
         if category == "all":
@@ -539,25 +541,43 @@ def check_contraception(ctx: _Context, weakening: Weakening) -> None:
 
 
 def check_interactions(ctx: _Context) -> list[tuple[str, InteractionRule]]:
-    """Adds interaction findings; returns the lines (with their rule) that may weaken hormonal
-    contraception (``weakening_lines`` decides, by dose, which do)."""
+    """Adds interaction findings, and ``medicine.unrecognised`` for a line that names no medicine
+    the tool knows; records how each line was screened (``medicines_screened``); returns the
+    lines (with their rule) that may weaken hormonal contraception (``weakening_lines`` decides,
+    by dose, which do)."""
     weakening: list[tuple[str, InteractionRule]] = []
     for text in ctx.case.medicines:
-        for match in explain_medicine(ctx.kb, text):
+        screening = screen_medicine(ctx.kb, text)
+        codes: list[str] = []
+        if screening.recognised_as is None and not screening.matches:
+            ctx.add("medicine.unrecognised", "interaction", "warn", subject=text)
+            codes.append("medicine.unrecognised")
+        for match in screening.matches:
             rule = match.rule
             if rule.weakens_hormonal_contraception:
                 weakening.append((text, rule))
             if not ctx.applies_to(rule.patient):
                 continue
+            message = rule.message
+            if match.how in ("close", "stem"):
+                how = ctx.message(f"medicine.matched-{match.how}")
+                message += " " + how.message.format(
+                    subject=text, said=match.said, term=match.term, agent=rule.agent
+                )
+            code = f"interaction.{rule.id}"
             ctx.add_rule_finding(
-                f"interaction.{rule.id}",
+                code,
                 "interaction",
                 rule.severity.for_rule_set(ctx.rule_set.id),
-                rule.message,
+                message,
                 rule.action,
                 rule.sources,
                 subject=text,
             )
+            codes.append(code)
+        ctx.screened.append(
+            MedicineScreened(line=text, recognised_as=screening.recognised_as, codes=codes)
+        )
     return weakening
 
 
@@ -693,5 +713,6 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
         pick_up_by=pick_up_by(ctx),
         next_pregnancy_test_due=next_test_due(ctx),
         product=ctx.product.name,
+        medicines_screened=ctx.screened,
         **course_fields,
     )

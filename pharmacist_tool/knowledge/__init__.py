@@ -231,6 +231,9 @@ def _check(kb: KnowledgeBase) -> None:
         known_rule_sets(
             "messages.json", repr(msg.code), (i for i in msg.rule_sets if i not in version_ids)
         )
+    from pharmacist_tool.knowledge.vocabulary import check_substances
+
+    problems += check_substances(kb.interactions)
     if problems:
         raise UserError("The knowledge base is inconsistent:", details=problems)
 

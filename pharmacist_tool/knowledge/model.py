@@ -71,6 +71,18 @@ class Severities(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
         return self.by_rule_set.get(rule_set, self.default)
 
 
+class SubstanceRef(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A substance of an interaction class, by its id in the vocabulary of medicine names."""
+
+    id: Annotated[str, msgspec.Meta(pattern=r"^[A-Z0-9:]{4,20}$")]
+    """The FDA UNII (``PT:`` for a substance added by hand, ``DB:`` for a DrugBank id)."""
+    name: str
+    """Its name, for the reader (checked against the vocabulary when loaded)."""
+    salts: bool = True
+    """Its salts and esters belong to the class too (not for corticosteroid esters used only on
+    the skin: those are listed one by one when systemic)."""
+
+
 class InteractionRule(Entry, kw_only=True, forbid_unknown_fields=True):
     id: Id
     """The finding code is ``interaction.<id>``."""
@@ -91,6 +103,14 @@ class InteractionRule(Entry, kw_only=True, forbid_unknown_fields=True):
     patient: PatientCategory = "all"
     exclude_terms: list[str] = msgspec.field(default_factory=list)
     """Words that mean a line is not this agent's form ("cream" for a systemic steroid)."""
+    substances: list[SubstanceRef] = msgspec.field(default_factory=list)
+    """The substances of the class: every name the vocabulary holds for them matches."""
+    not_substances: list[SubstanceRef] = msgspec.field(default_factory=list)
+    """Salts or esters of a member that are not this agent's form (betamethasone valerate is a
+    skin ester): a name that stands for one of them does not match."""
+    stems: list[str] = msgspec.field(default_factory=list)
+    """Word endings that name the class whatever the word ("cycline"): a backstop for names
+    the vocabulary does not hold yet."""
 
 
 class ContraceptionMethod(Entry, kw_only=True, forbid_unknown_fields=True):
