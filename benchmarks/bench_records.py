@@ -33,12 +33,11 @@ from sqlalchemy import func, insert, select
 from benchmarks.common import Comparison, paired_call_medians, report
 from pharmacist_tool.case import Outcome, dump_case, load_case
 from pharmacist_tool.engine.assessment import encode_assessment
-from pharmacist_tool.exports.queries import RecordFilter, fetch_page
 from pharmacist_tool.exports.service import export_records
 from pharmacist_tool.records import chain
 from pharmacist_tool.records.db import Database, open_database
 from pharmacist_tool.records.models import AuditEvent, Record
-from pharmacist_tool.records.service import fold_name
+from pharmacist_tool.records.reading import RecordFilter, fetch_page, fold_name
 from pharmacist_tool.records.users import create_first_admin
 
 REPO = Path(__file__).resolve().parent.parent
@@ -149,17 +148,13 @@ def main() -> int:
     flt = RecordFilter(patient="garc")  # ~1/18 of the records start with García
 
     def ours() -> object:
-        with db.session() as session:
-            return fetch_page(session, flt, sort="signed_at", descending=True, limit=100)
+        return fetch_page(db, flt, sort="signed_at", descending=True, limit=100)
 
-    key = fold_name("garc")
-    upper = key[:-1] + chr(ord(key[-1]) + 1)
-
-    def floor() -> object:
+    def floor() -> object:  # the ORM, the same conditions (the start of any word of the name)
         with db.session() as session:
             stmt = (
                 select(Record)
-                .where(Record.patient_name_key >= key, Record.patient_name_key < upper)
+                .where(*flt.conditions())
                 .order_by(Record.signed_at.desc(), Record.id.desc())
                 .limit(100)
             )

@@ -1,6 +1,6 @@
 """Signing one record takes at most 20 ms on SQLite (the store path, password already checked).
 
-Measured: ``records.service.sign_record`` with a finished case, its assessment and a rendered
+Measured: ``records.writing.sign_record`` with a finished case, its assessment and a rendered
 handout (a real ReportLab PDF of the size the handout has), into an SQLite file with the tool's
 settings (WAL, ``synchronous=FULL``: every signature is on disk before the call returns). Each
 signature writes the record, its audit event and the chain head in one transaction.
@@ -31,14 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks.common import Comparison, paired_call_medians, report
 from pharmacist_tool.case import dump_case
 from pharmacist_tool.engine.assessment import encode_assessment
-from pharmacist_tool.records import service, users
+from pharmacist_tool.records import reading, service, users, writing
 from pharmacist_tool.records.db import open_database
 from tests.records.helpers import PASSWORD, assessment_for, finished_case, handout_for
 
 GOAL_MS = 20.0
 
 
-def _material() -> tuple[object, object, service.StoredHandout]:
+def _material() -> tuple[object, object, reading.StoredHandout]:
     case = finished_case("Ana García")
     # about the size of a real handout: three pages of text, uncompressed (~40 kB)
     handout = handout_for(case, "Isotretinoin: what you need to know, and what to avoid.", 3)
@@ -77,7 +77,7 @@ def main() -> int:
         raw = _raw_floor(Path(folder) / "floor.sqlite3", handout.pdf)
 
         def subject() -> None:
-            service.sign_record(db, signer, case, assessment, handout)  # type: ignore[arg-type]
+            writing.sign_record(db, signer, case, assessment, handout)  # type: ignore[arg-type]
 
         def floor() -> None:
             raw.execute("BEGIN IMMEDIATE")
@@ -119,7 +119,7 @@ def main() -> int:
 
 
 def _postgres(
-    url: str, case: object, assessment: object, handout: service.StoredHandout, runs: int
+    url: str, case: object, assessment: object, handout: reading.StoredHandout, runs: int
 ) -> None:
     import uuid
     from urllib.parse import quote
@@ -137,7 +137,7 @@ def _postgres(
         times = []
         for _ in range(runs):
             start = time.perf_counter()
-            service.sign_record(db, signer, case, assessment, handout)  # type: ignore[arg-type]
+            writing.sign_record(db, signer, case, assessment, handout)  # type: ignore[arg-type]
             times.append(time.perf_counter() - start)
         db.close()
         median_ms = statistics.median(times) * 1000

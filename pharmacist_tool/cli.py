@@ -219,7 +219,15 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", metavar="DATE")
     export.add_argument("--until", metavar="DATE")
     export.add_argument("--patient", metavar="TEXT")
-    export.add_argument("--user", help="who exports (for the audit log)")
+    export.add_argument(
+        "--user",
+        help="who exports, for the audit log (needs --password-stdin: that user's password)",
+    )
+    export.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the --user's password from the first line of standard input",
+    )
     export.set_defaults(handler=_exports("run_export"))
 
     backup = sub.add_parser("backup", help="copy the SQLite database safely, even while in use")
@@ -247,7 +255,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception:
+    except Exception as error:
+        from pharmacist_tool.errors import DiskFullError, is_disk_full
+
+        if is_disk_full(error):  # wherever it happened: a message, exit 2, nothing half-written
+            print(f"{APP_NAME}: {DiskFullError('Stopped')}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         return _report_unexpected()
 
 

@@ -6,8 +6,12 @@ temporary file beside the target that is checked and only then renamed into plac
 
 Restore refuses anything that is not a whole, intact database of this tool: not an SQLite file,
 ``PRAGMA integrity_check`` failing, no or an unknown schema version, or a hash chain that does not
-verify. Before replacing, it keeps a copy of the current database beside it
-(``records.sqlite3.before-restore-<time>.sqlite3``). The replacement itself goes through the
+verify. It never drops signed records: a backup that lacks any record or amendment the live
+database holds (a backup older than the live database, or one from another database) is refused,
+saying how many would be lost; audit events that only the live database holds are counted in the
+restore's own audit event. Before replacing, it keeps a copy of the current database beside it
+(``records.sqlite3.before-restore-<time>.sqlite3``, private to its owner; the five newest are
+kept). The replacement itself goes through the
 backup API into the live database, which SQLite commits as one transaction, so other connections
 (a running window) see either the old or the new database, never a mix; a current file that is
 missing or not readable as SQLite is replaced by an atomic rename instead.
@@ -24,14 +28,13 @@ import logging
 import os
 import shutil
 import sqlite3
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from pharmacist_tool.errors import UserError
+from pharmacist_tool.errors import DiskFullError, UserError, is_disk_full
 
 log = logging.getLogger(__name__)
 
@@ -162,12 +165,6 @@ def _online_copy(
         dest.close()
 
 
-def _temp_beside(target: Path, suffix: str) -> Path:
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
-    os.close(fd)
-    return Path(name)
-
-
 def backup_database(
     url: str, output: Path, progress: BackupProgress | None = None
 ) -> DatabaseCheck:
@@ -180,8 +177,9 @@ def backup_database(
     target = check_target(Path(output))
     if target == source_path:
         raise UserError("The backup file must not be the database itself; choose another name.")
-    tmp = _temp_beside(target, ".part")
-    try:
+    from pharmacist_tool.exports.files import part_beside
+
+    with part_beside(target) as tmp:
         try:
             source = sqlite3.connect(f"{source_path.as_uri()}?mode=ro", uri=True, timeout=30)
         except sqlite3.Error as error:
@@ -189,6 +187,8 @@ def backup_database(
         try:
             _online_copy(source, tmp, progress)
         except sqlite3.DatabaseError as error:
+            if is_disk_full(error):
+                raise DiskFullError(f"The backup {target.name} was not written") from error
             raise UserError(f"The database {source_path} could not be copied: {error}") from error
         finally:
             source.close()
@@ -196,21 +196,120 @@ def backup_database(
         with tmp.open("rb") as handle:
             os.fsync(handle.fileno())
         tmp.replace(target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
     log.info("backup of %s written to %s (%d records)", source_path, target, check.records)
     return DatabaseCheck(target, check.schema_version, check.records, check.amendments)
+
+
+@dataclass(frozen=True)
+class ChainComparison:
+    """What the live database holds that a backup does not (by each row's chain hash)."""
+
+    records: int
+    amendments: int
+    audit_events: int
+    newest_record: int
+    """The live database's highest record id."""
+
+
+def _hashes(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[0] for row in conn.execute(f'SELECT row_hash FROM "{table}"')}
+
+
+def compare_chains(live: Path, backup: Path) -> ChainComparison:
+    """Count the live database's records, amendments and audit events missing from the backup.
+    ``sqlite3.DatabaseError`` when the live file cannot be read."""
+    with _connect_readonly(backup) as old:
+        kept = {t: _hashes(old, t) for t in ("records", "amendments", "audit_events")}
+    with _connect_readonly(live) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        missing = {}
+        for table in ("records", "amendments", "audit_events"):
+            if table not in tables:
+                missing[table] = 0
+                continue
+            missing[table] = sum(
+                1
+                for (h,) in conn.execute(f'SELECT row_hash FROM "{table}"')
+                if h not in kept[table]
+            )
+        top = (
+            conn.execute("SELECT max(id) FROM records").fetchone()[0]
+            if "records" in tables
+            else None
+        )
+    return ChainComparison(
+        missing["records"], missing["amendments"], missing["audit_events"], int(top or 0)
+    )
+
+
+def _refuse_losing_records(target: Path, backup_file: Path) -> ChainComparison | None:
+    """Refuse a backup that lacks signed records (or amendments) the live database holds."""
+    try:
+        found = compare_chains(target, backup_file)
+    except sqlite3.DatabaseError:
+        log.warning("the live database %s cannot be read; restoring over it", target)
+        return None
+    if found.records or found.amendments:
+        lost = []
+        if found.records:
+            lost.append(f"{found.records} signed record{'s' if found.records != 1 else ''}")
+        if found.amendments:
+            lost.append(f"{found.amendments} amendment{'s' if found.amendments != 1 else ''}")
+        raise UserError(
+            f"Not restored: {' and '.join(lost)} would be lost. The backup {backup_file} is "
+            f"older than the records database (or comes from another one): the live database "
+            f"holds records up to number {found.newest_record} that the backup does not. "
+            "Nothing was changed. Restore a newer backup, or keep the live database and run "
+            "`pharmacist-tool verify`."
+        )
+    return found
 
 
 @dataclass(frozen=True)
 class RestoreResult:
     restored: DatabaseCheck
     previous_copy: Path | None
+    audit_events_not_in_backup: int = 0
+    """Audit events only the replaced database held (kept in ``previous_copy``)."""
+
+
+def _keep_previous(target: Path, usable: bool) -> tuple[Path, bool]:
+    """A private copy of the current database beside it (even a damaged one, as it is)."""
+    from pharmacist_tool.records.db import copy_sqlite_privately, private_copy_target, prune_copies
+
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    previous = target.with_name(f"{target.name}.before-restore-{stamp}.sqlite3")
+    n = 1
+    while previous.exists():
+        n += 1
+        previous = target.with_name(f"{target.name}.before-restore-{stamp}-{n}.sqlite3")
+    try:
+        if usable:
+            try:
+                copy_sqlite_privately(target, previous)
+            except sqlite3.DatabaseError as error:
+                if is_disk_full(error):
+                    raise
+                usable = False
+        if not usable:
+            private_copy_target(previous)
+            try:
+                shutil.copyfile(target, previous)  # keep whatever is there, even damaged
+            except BaseException:
+                previous.unlink(missing_ok=True)
+                raise
+    except (OSError, sqlite3.Error) as error:
+        if is_disk_full(error):
+            raise DiskFullError("Not restored (the copy of the current database)") from error
+        raise
+    prune_copies(target.parent, f"{target.name}.before-restore-*.sqlite3")
+    log.info("copy of the database before restore kept at %s", previous)
+    return previous, usable
 
 
 def restore_database(url: str, backup_file: Path) -> RestoreResult:
-    """Replace the database with a checked backup, keeping a copy of the current one."""
+    """Replace the database with a checked backup that holds every signed record the live
+    database holds, keeping a private copy of the current one."""
     target = sqlite_path(url)
     backup_file = Path(backup_file).expanduser().resolve()
     if backup_file == target:
@@ -220,23 +319,9 @@ def restore_database(url: str, backup_file: Path) -> RestoreResult:
 
     previous: Path | None = None
     current_usable = target.is_file() and _looks_like_sqlite(target)
+    compared = _refuse_losing_records(target, backup_file) if current_usable else None
     if target.exists():
-        stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-        previous = target.with_name(f"{target.name}.before-restore-{stamp}.sqlite3")
-        n = 1
-        while previous.exists():
-            n += 1
-            previous = target.with_name(f"{target.name}.before-restore-{stamp}-{n}.sqlite3")
-        if current_usable:
-            try:
-                with _connect_readonly(target) as conn:
-                    _online_copy(conn, previous)
-            except sqlite3.DatabaseError:
-                current_usable = False
-                previous.unlink(missing_ok=True)
-        if not current_usable:
-            shutil.copy2(target, previous)  # keep whatever is there, even damaged
-        log.info("copy of the database before restore kept at %s", previous)
+        previous, current_usable = _keep_previous(target, current_usable)
 
     if current_usable:
         try:
@@ -247,21 +332,25 @@ def restore_database(url: str, backup_file: Path) -> RestoreResult:
                 finally:
                     dest.close()
         except sqlite3.DatabaseError as error:
+            if is_disk_full(error):
+                raise DiskFullError("Not restored") from error
             raise UserError(
                 f"The database could not be replaced ({error}); it is unchanged, and a copy of "
                 f"it is at {previous}."
             ) from error
     else:
-        tmp = _temp_beside(target, ".part")
-        try:
+        from pharmacist_tool.exports.files import part_beside
+
+        with part_beside(target) as tmp:
             with contextlib.closing(sqlite3.connect(backup_file, timeout=30)) as src:
                 _online_copy(src, tmp)
             for stale in (Path(f"{target}-wal"), Path(f"{target}-shm"), Path(f"{target}-journal")):
                 stale.unlink(missing_ok=True)  # they belong to the damaged file
             tmp.replace(target)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
     final = check_database_file(target)
     log.info("database %s restored from %s (%d records)", target, backup_file, final.records)
-    return RestoreResult(restored=final, previous_copy=previous)
+    return RestoreResult(
+        restored=final,
+        previous_copy=previous,
+        audit_events_not_in_backup=compared.audit_events if compared else 0,
+    )

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pharmacist_tool import paths
-from pharmacist_tool.exports.queries import RecordFilter, parse_date
+from pharmacist_tool.errors import UserError
+from pharmacist_tool.records.reading import RecordFilter, parse_date
 
 if TYPE_CHECKING:
     from pharmacist_tool.records.db import Database
@@ -24,13 +25,27 @@ def run_export(args: argparse.Namespace) -> int:
 
     flt = RecordFilter(
         patient=args.patient or "",
-        match="anywhere",
-        since=parse_date(args.since, "--since"),
-        until=parse_date(args.until, "--until"),
+        since=parse_date(args.since, "--since", blank_ok=False),
+        until=parse_date(args.until, "--until", blank_ok=False),
     )
     flt.check()
+    if args.user is not None and not args.user.strip():
+        raise UserError("--user is empty: name who exports, or leave --user out")
+    if args.user and not getattr(args, "password_stdin", False):
+        raise UserError(
+            f"--user {args.user} needs that user's password: add --password-stdin and give it "
+            "on standard input (the export is audited under that name), or leave --user out "
+            "(the audit then names no user)"
+        )
     with _open(args) as db:
-        result = export_records(db, args.format, Path(args.output), flt, username=args.user)
+        exporter = None
+        if args.user:
+            from pharmacist_tool.records.commands import _read_passwords
+            from pharmacist_tool.records.users import authenticate
+
+            (password,) = _read_passwords([f"the user {args.user}"])
+            exporter = authenticate(db, args.user, password, purpose="login")
+        result = export_records(db, args.format, Path(args.output), flt, username=exporter)
     noun = "record" if result.count == 1 else "records"
     print(f"Exported {result.count} {noun} as {args.format.upper()} to {result.path}")
     return 0
@@ -74,6 +89,7 @@ def run_restore(args: argparse.Namespace) -> int:
                 "from": str(Path(args.backup_file).resolve()),
                 "previous_copy": str(result.previous_copy or ""),
                 "records": result.restored.records,
+                "audit_events_not_in_backup": result.audit_events_not_in_backup,
             },
         )
     print(

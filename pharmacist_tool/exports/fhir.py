@@ -31,7 +31,7 @@ from typing import IO, Any
 
 import msgspec
 
-from pharmacist_tool.exports.model import ExportRecord, Signer
+from pharmacist_tool.records.reading import RecordDetail, Signature, outcome_words
 
 FHIR_VERSION = "4.0.1"
 NAMESPACE = uuid.UUID("8b0c2f38-4d0e-5a57-9a4e-7e3f0c1d2a61")
@@ -71,11 +71,11 @@ def patient_id(name: str, date_of_birth: dt.date) -> str:
     return resource_id("patient", " ".join(name.casefold().split()), date_of_birth.isoformat())
 
 
-def practitioner_id(signer: Signer) -> str:
+def practitioner_id(signer: Signature) -> str:
     return resource_id("practitioner", signer.username)
 
 
-def patient_resource(record: ExportRecord) -> dict[str, Any]:
+def patient_resource(record: RecordDetail) -> dict[str, Any]:
     patient = record.current_case.patient
     return {
         "resourceType": "Patient",
@@ -93,7 +93,7 @@ def patient_resource(record: ExportRecord) -> dict[str, Any]:
     }
 
 
-def practitioner_resource(signer: Signer) -> dict[str, Any]:
+def practitioner_resource(signer: Signature) -> dict[str, Any]:
     return {
         "resourceType": "Practitioner",
         "id": practitioner_id(signer),
@@ -102,7 +102,7 @@ def practitioner_resource(signer: Signer) -> dict[str, Any]:
     }
 
 
-def _medication(record: ExportRecord) -> dict[str, Any]:
+def _medication(record: RecordDetail) -> dict[str, Any]:
     rx = record.current_case.prescription
     return {"text": f"{rx.medicine} {_num(rx.strength_mg)} mg"}
 
@@ -111,7 +111,7 @@ def _num(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def _authorization_identifiers(record: ExportRecord) -> list[dict[str, Any]]:
+def _authorization_identifiers(record: RecordDetail) -> list[dict[str, Any]]:
     case = record.current_case
     number = case.prescription.authorization
     if not number:
@@ -126,14 +126,14 @@ def _authorization_identifiers(record: ExportRecord) -> list[dict[str, Any]]:
     ]
 
 
-def record_resources(record: ExportRecord) -> list[dict[str, Any]]:
+def record_resources(record: RecordDetail) -> list[dict[str, Any]]:
     """The resources of one record, except the shared Patient and Practitioner."""
     case = record.current_case
     rx = case.prescription
     rid = record.id
     pid = patient_id(case.patient.name, case.patient.date_of_birth)
     patient_ref = _ref("Patient", pid, case.patient.name)
-    signer_ref = _ref("Practitioner", practitioner_id(record.signer), record.signer.display)
+    signer_ref = _ref("Practitioner", practitioner_id(record.signature), record.signature.display)
     signed = instant(record.signed_at)
     ids = {
         kind: resource_id("record", rid, kind)
@@ -334,9 +334,7 @@ def record_resources(record: ExportRecord) -> list[dict[str, Any]]:
         )
 
     targets = [_ref(r["resourceType"], r["id"]) for r in resources]
-    seal = msgspec.json.encode(
-        {"record_hash": record.record_hash, "previous_hash": record.previous_hash}
-    )
+    seal = msgspec.json.encode({"record_hash": record.row_hash, "previous_hash": record.prev_hash})
     resources.append(
         {
             "resourceType": "Provenance",
@@ -357,9 +355,11 @@ def record_resources(record: ExportRecord) -> list[dict[str, Any]]:
         }
     )
     for amendment in record.amendments:
-        who = _ref("Practitioner", practitioner_id(amendment.signer), amendment.signer.display)
-        when = instant(amendment.created_at)
-        amend_seal = msgspec.json.encode({"record_hash": amendment.record_hash})
+        who = _ref(
+            "Practitioner", practitioner_id(amendment.signature), amendment.signature.display
+        )
+        when = instant(amendment.signature.signed_at)
+        amend_seal = msgspec.json.encode({"record_hash": amendment.row_hash})
         resources.append(
             {
                 "resourceType": "Provenance",
@@ -403,27 +403,16 @@ def _agent_type(code: str) -> dict[str, Any]:
     }
 
 
-def _outcome_text(record: ExportRecord) -> str:
-    words = {
-        "handed-over": "Medicine handed over",
-        "not-handed-over": "Medicine not handed over",
-        "declined": "Counselling declined",
-    }
-    text = words.get(record.outcome, record.outcome)
+def _outcome_text(record: RecordDetail) -> str:
+    text = outcome_words(record.outcome).capitalize()
     return f"{text}: {record.outcome_reason}" if record.outcome_reason else text
 
 
-def _finding_notes(record: ExportRecord) -> list[str]:
-    notes: list[str] = []
-    for finding in (record.assessment or {}).get("findings") or []:
-        line = f"[{finding.get('severity')}] {finding.get('code')}: {finding.get('message')}"
-        if finding.get("resolution"):
-            line += f" Resolution: {finding['resolution']}"
-        notes.append(line)
-    return notes
+def _finding_notes(record: RecordDetail) -> list[str]:
+    return list(record.current.facts.findings)
 
 
-def _checklist(record: ExportRecord) -> list[tuple[str, str, bool]]:
+def _checklist(record: RecordDetail) -> list[tuple[str, str, bool]]:
     entries = (record.assessment or {}).get("checklist")
     if entries:
         return [(str(e.get("id")), str(e.get("title") or ""), bool(e.get("done"))) for e in entries]
@@ -467,12 +456,12 @@ class BundleWriter:
         self._handle.write((b',"entry":[\n' if self._first else b",\n") + data)
         self._first = False
 
-    def add(self, record: ExportRecord) -> None:
+    def add(self, record: RecordDetail) -> None:
         patient = patient_resource(record)
         if patient["id"] not in self._seen:
             self._seen.add(patient["id"])
             self._entry(patient)
-        signers = [record.signer, *(a.signer for a in record.amendments)]
+        signers = [record.signature, *(a.signature for a in record.amendments)]
         for signer in signers:
             practitioner = practitioner_resource(signer)
             if practitioner["id"] not in self._seen:
@@ -486,7 +475,7 @@ class BundleWriter:
         self._handle.write(b"}\n" if self._first else b"]}\n")
 
 
-def write_bundle(handle: IO[bytes], records: Iterable[ExportRecord]) -> int:
+def write_bundle(handle: IO[bytes], records: Iterable[RecordDetail]) -> int:
     writer = BundleWriter(handle)
     count = 0
     for record in records:

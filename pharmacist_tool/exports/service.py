@@ -1,4 +1,4 @@
-"""Exports, reprints and backups as actions: run them, audit them.
+"""Exports and backups as actions: run them, audit them (reprints: ``records.usecases``).
 
 The command line and the window both call these; neither talks to the writers directly.
 """
@@ -19,9 +19,11 @@ from pharmacist_tool.exports.files import (
     ProgressCallback,
     atomic_binary,
     atomic_text,
+    check_target,
 )
-from pharmacist_tool.exports.queries import RecordFilter, count_records, load_handout
 from pharmacist_tool.records.db import Database
+from pharmacist_tool.records.reading import RecordFilter, count_in
+from pharmacist_tool.records.users import AuthenticatedUser
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +51,12 @@ def audit(
     db: Database,
     action: str,
     *,
-    username: str | None,
+    username: str | AuthenticatedUser | None,
     detail: dict[str, object],
     record_id: int | None = None,
 ) -> None:
     """Append one event to the tamper-evident audit log (who did what, when)."""
-    from pharmacist_tool.records.service import record_event
+    from pharmacist_tool.records.writing import record_event
 
     record_event(db, action, user=username, record_id=record_id, detail=detail)
 
@@ -71,80 +73,73 @@ def export_records(
     output: Path,
     flt: RecordFilter,
     *,
-    username: str | None,
+    username: str | AuthenticatedUser | None,
     progress: ProgressCallback | None = None,
     cancelled: CancelCheck | None = None,
 ) -> ExportResult:
-    """Write the matching records to ``output`` (all or nothing) and audit the export."""
+    """Write the matching records to ``output`` (all or nothing). The audit event is committed
+    before the file is renamed into place: an export that exists was audited (a process killed
+    in between leaves an audited export and no file, never the other way round)."""
     if fmt not in FORMATS:
         raise UserError(f"Unknown export format {fmt!r}; use csv, json or fhir.")
     flt.check()
     output = Path(output).expanduser()
+    target = check_target(output)
     now = _utcnow()
     stop = cancelled or (lambda: False)
     schema = _schema_version(db)
+    name = username.username if isinstance(username, AuthenticatedUser) else username
+    written = {"count": 0}
+
+    def audit_it() -> None:
+        audit(
+            db,
+            "export",
+            username=username,
+            detail={
+                "format": fmt,
+                "count": written["count"],
+                "file": str(target),
+                "filter": flt.describe(),
+            },
+        )
+
     with db.session() as session:
-        total = count_records(session, flt)
+        total = count_in(session, flt)
         if progress:
             progress(0, total)
         if fmt == "csv":
-            with atomic_text(output) as handle:
-                count = writers.write_csv(
+            with atomic_text(target, audit_it) as handle:
+                written["count"] = writers.write_csv(
                     session, flt, handle, total=total, progress=progress, cancelled=stop
                 )
         elif fmt == "json":
-            with atomic_binary(output) as handle:
-                count = writers.write_json(
+            with atomic_binary(target, audit_it) as raw:
+                written["count"] = writers.write_json(
                     session,
                     flt,
-                    handle,
+                    raw,
                     total=total,
                     exported_at=now,
-                    exported_by=username or "",
+                    exported_by=name or "",
                     schema_version=schema,
                     progress=progress,
                     cancelled=stop,
                 )
         else:
-            with atomic_binary(output) as handle:
-                count = writers.write_fhir(
+            with atomic_binary(target, audit_it) as raw:
+                written["count"] = writers.write_fhir(
                     session,
                     flt,
-                    handle,
+                    raw,
                     total=total,
                     exported_at=now,
                     progress=progress,
                     cancelled=stop,
                 )
-    audit(
-        db,
-        "export",
-        username=username,
-        detail={
-            "format": fmt,
-            "count": count,
-            "file": str(output.resolve()),
-            "filter": writers._filter_description(flt),
-        },
-    )
-    log.info("exported %d records as %s to %s", count, fmt, output)
-    return ExportResult(path=output.resolve(), format=fmt, count=count)
+    count = written["count"]
+    log.info("exported %d records as %s to %s", count, fmt, target)
+    return ExportResult(path=target, format=fmt, count=count)
 
 
-def reprint_handout(db: Database, record_id: int, *, username: str | None) -> bytes:
-    """The handout of a record, the very bytes printed at signing; the reprint is audited."""
-    import hashlib
-
-    with db.session() as session:
-        pdf = load_handout(session, record_id)
-    audit(
-        db,
-        "reprint",
-        username=username,
-        record_id=record_id,
-        detail={"sha256": hashlib.sha256(pdf).hexdigest(), "bytes": len(pdf)},
-    )
-    return pdf
-
-
-__all__ = ["ExportCancelled", "ExportResult", "audit", "export_records", "reprint_handout"]
+__all__ = ["ExportCancelled", "ExportResult", "audit", "export_records"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import IO, Any
 
 import msgspec
@@ -26,13 +26,16 @@ from sqlalchemy.orm import Session
 
 from pharmacist_tool.exports import csv_safe, fhir
 from pharmacist_tool.exports.files import CancelCheck, ExportCancelled, ProgressCallback
-from pharmacist_tool.exports.queries import (
-    AMENDMENT_COLUMNS,
-    RECORD_COLUMNS,
-    RecordFilter,
-    iter_export_records,
-)
 from pharmacist_tool.records.models import Amendment, Record
+from pharmacist_tool.records.reading import (
+    RecordFilter,
+    SignedFacts,
+    decode_signed_assessment,
+    decode_signed_case,
+    iter_records,
+    iter_rows,
+    outcome_words,
+)
 
 JSON_FORMAT = "pharmacist-tool/records-export@1"
 BATCH = 1000
@@ -68,10 +71,15 @@ CSV_COLUMNS: tuple[csv_safe.Column, ...] = (
     C("prescriber", "text", ""),
     C("authorization", "text", "REMS dispense authorization (iPLEDGE RMA)"),
     C("can_get_pregnant", "boolean", ""),
-    C("outcome", "text", "handed-over, not-handed-over, declined"),
+    C("pregnancy_tests", "text", "each test as 'date result', separated by '; '"),
+    C("contraception", "text", "each method as the patient said it, separated by '; '"),
+    C("contraception_counted", "text", "each method said and whether the rules counted it"),
+    C("other_medicines", "text", "each other medicine as the patient said it"),
+    C("medicines_screened", "text", "each other medicine and what it was screened as"),
+    C("outcome", "text", "handed over, not handed over, counselling declined"),
     C("outcome_reason", "text", ""),
     C("dispense", "text", "the assessment's verdict when signed"),
-    C("findings", "text", "finding codes, separated by '; '"),
+    C("findings", "text", "each finding in words with its resolution, separated by '; '"),
     C("handout_sha256", "text", "SHA-256 of the handout PDF exactly as printed"),
     C("handout_language", "text", ""),
     C("knowledge_base_version", "text", ""),
@@ -82,41 +90,6 @@ CSV_COLUMNS: tuple[csv_safe.Column, ...] = (
     C("record_hash", "text", "the record's hash in the tamper-evident chain"),
 )
 
-
-class _Patient(msgspec.Struct):
-    weight_kg: float
-    can_get_pregnant: bool
-
-
-class _Prescription(msgspec.Struct):
-    strength_mg: float
-    units_per_dose: int
-    doses_per_day: int
-    days_supply: int
-    prescribed_on: str
-    quantity: int | None = None
-    refills: int = 0
-    prescriber: str = ""
-    authorization: str | None = None
-
-
-class _Case(msgspec.Struct):
-    patient: _Patient
-    prescription: _Prescription
-
-
-class _Finding(msgspec.Struct):
-    code: str
-
-
-class _Assessment(msgspec.Struct):
-    daily_dose_mg: float
-    dose_mg_per_kg_per_day: float
-    findings: list[_Finding] = msgspec.field(default_factory=list)
-
-
-_case_decoder = msgspec.json.Decoder(_Case)
-_assessment_decoder = msgspec.json.Decoder(_Assessment)
 
 _CSV_RECORD = (
     Record.id,
@@ -199,8 +172,9 @@ def _csv_row(row: Any, amendment: Any | None, amendment_count: int) -> list[str]
         assessment_json = amendment.assessment_json
         last_amended_at = _datetime(amendment.amended_at)
         last_reason = _text(amendment.reason)
-    case = _case_decoder.decode(case_json)
-    assessment = _assessment_decoder.decode(assessment_json)
+    case = decode_signed_case(case_json)
+    assessment = decode_signed_assessment(assessment_json)
+    facts = SignedFacts.of(case, assessment)
     rx = case.prescription
     return [
         str(rid),
@@ -223,12 +197,21 @@ def _csv_row(row: Any, amendment: Any | None, amendment_count: int) -> list[str]
         str(rx.refills),
         rx.prescribed_on,
         _text(rx.prescriber),
-        _text(rx.authorization),
+        _text(facts.authorization),
         "true" if case.patient.can_get_pregnant else "false",
-        _text(outcome),
+        _text("; ".join(facts.pregnancy_tests)),
+        _text("; ".join(facts.contraception_said)),
+        _text("; ".join(facts.contraception_counted)),
+        _text("; ".join(facts.medicines_said)),
+        _text(
+            "not recorded when signed"
+            if facts.medicines_screened is None
+            else "; ".join(facts.medicines_screened)
+        ),
+        _text(outcome_words(outcome)),
         _text(outcome_reason),
         _text(dispense),
-        _text("; ".join(f.code for f in assessment.findings)),
+        _text("; ".join(facts.findings)),
         _text(handout_sha256),
         _text(handout_language),
         _text(kb_version),
@@ -271,25 +254,6 @@ def _latest_amendments(session: Session, ids: Sequence[int]) -> dict[int, tuple[
     return latest
 
 
-def _batches(
-    session: Session, flt: RecordFilter, columns: Sequence[Any]
-) -> Iterator[Sequence[Any]]:
-    conditions = flt.conditions()
-    last_id = 0
-    while True:
-        stmt = (
-            select(*columns)
-            .where(*conditions, Record.id > last_id)
-            .order_by(Record.id)
-            .limit(BATCH)
-        )
-        rows = session.execute(stmt).all()
-        if not rows:
-            return
-        yield rows
-        last_id = rows[-1][0]
-
-
 def write_csv(
     session: Session,
     flt: RecordFilter,
@@ -305,7 +269,7 @@ def write_csv(
     writer = csv_safe.csv_writer(handle)
     writer.writerow([c.name for c in CSV_COLUMNS])
     done = 0
-    for rows in _batches(session, flt, _CSV_RECORD):
+    for rows in iter_rows(session, flt, _CSV_RECORD, batch=BATCH):
         if cancelled():
             raise ExportCancelled
         latest = _latest_amendments(session, [r[0] for r in rows])
@@ -352,7 +316,7 @@ def write_json(
         "exported_at": exported_at.isoformat(),
         "exported_by": exported_by,
         "schema_version": schema_version,
-        "filter": _filter_description(flt),
+        "filter": flt.describe(),
         "encoding": {
             "bytes": "base64",
             "datetime": "ISO 8601, UTC",
@@ -361,7 +325,7 @@ def write_json(
     }
     handle.write(encoder.encode(head)[:-1] + b',"records":[')
     done = 0
-    for record in iter_export_records(session, flt, with_pdf=True, batch=200):
+    for record in iter_records(session, flt, include_handout=True, batch=200):
         if done % 200 == 0:
             if cancelled():
                 raise ExportCancelled
@@ -370,7 +334,7 @@ def write_json(
         item = {
             "record": _json_columns(record.stored),
             "amendments": [_json_columns(a.stored) for a in record.amendments],
-            "case": msgspec.json.decode(record.stored["case_json"]),
+            "case": msgspec.json.decode(record.case_json),
             "assessment": record.assessment,
         }
         handle.write((b"\n" if done == 0 else b",\n") + encoder.encode(item))
@@ -417,14 +381,6 @@ def read_json_export(data: bytes) -> tuple[dict[str, Any], list[dict[str, Any]]]
     return document, records
 
 
-def _filter_description(flt: RecordFilter) -> dict[str, Any]:
-    return {
-        key: (value.isoformat() if isinstance(value, dt.date) else value)
-        for key, value in vars(flt).items()
-        if value not in ("", None, False)
-    }
-
-
 # -- FHIR -----------------------------------------------------------------------------------
 
 
@@ -440,7 +396,7 @@ def write_fhir(
 ) -> int:
     bundle = fhir.BundleWriter(handle, exported_at=exported_at)
     done = 0
-    for record in iter_export_records(session, flt, with_pdf=True, batch=200):
+    for record in iter_records(session, flt, include_handout=True, batch=200):
         if done % 200 == 0:
             if cancelled():
                 raise ExportCancelled
@@ -455,10 +411,8 @@ def write_fhir(
 
 
 __all__ = [
-    "AMENDMENT_COLUMNS",
     "CSV_COLUMNS",
     "JSON_FORMAT",
-    "RECORD_COLUMNS",
     "read_json_export",
     "write_csv",
     "write_fhir",

@@ -68,11 +68,15 @@ COLUMNS: list[tuple[str, str | None, str]] = [
     ("Pharmacist", "pharmacist", "pharmacist"),
     ("Amended", None, "amendments"),
 ]
-OUTCOME_WORDS = {
-    "handed-over": "Handed over",
-    "not-handed-over": "Not handed over",
-    "declined": "Counselling declined",
-}
+
+
+def _outcome_words() -> dict[str, str]:
+    from pharmacist_tool.records.reading import OUTCOME_WORDS
+
+    return {key: text.capitalize() for key, text in OUTCOME_WORDS.items()}
+
+
+OUTCOME_WORDS = _outcome_words()
 
 
 def _resolve_database(database: Any) -> Any:
@@ -96,7 +100,7 @@ class RecordsModel(QAbstractTableModel):
 
     def __init__(self, db: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        from pharmacist_tool.exports.queries import RecordFilter
+        from pharmacist_tool.records.reading import RecordFilter
 
         self.db = db
         self.filter = RecordFilter()
@@ -124,18 +128,17 @@ class RecordsModel(QAbstractTableModel):
     def fetchMore(self, parent: QModelIndex = QModelIndex()) -> None:  # noqa: B008, N802
         if parent.isValid() or not self._more:
             return
-        from pharmacist_tool.exports.queries import fetch_page
+        from pharmacist_tool.records.reading import fetch_page
 
         after = (self.rows[-1].sort_value, self.rows[-1].id) if self.rows else None
-        with self.db.session() as session:
-            page = fetch_page(
-                session,
-                self.filter,
-                sort=self.sort_key,
-                descending=self.descending,
-                after=after,
-                limit=PAGE_SIZE,
-            )
+        page = fetch_page(
+            self.db,
+            self.filter,
+            sort=self.sort_key,
+            descending=self.descending,
+            after=after,
+            limit=PAGE_SIZE,
+        )
         self._more = len(page) == PAGE_SIZE
         if page:
             first = len(self.rows)
@@ -144,10 +147,9 @@ class RecordsModel(QAbstractTableModel):
             self.endInsertRows()
 
     def total(self) -> int:
-        from pharmacist_tool.exports.queries import count_records
+        from pharmacist_tool.records.reading import count_records
 
-        with self.db.session() as session:
-            return count_records(session, self.filter)
+        return count_records(self.db, self.filter)
 
     # -- the table
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
@@ -449,7 +451,8 @@ class RecordDialog(QDialog):
 
     def __init__(self, view: RecordsView, record_id: int) -> None:
         super().__init__(view)
-        from pharmacist_tool.records.service import get_record, record_event
+        from pharmacist_tool.records.reading import get_record
+        from pharmacist_tool.records.writing import record_event
 
         self.view = view
         self.record_id = record_id
@@ -482,7 +485,7 @@ class AmendDialog(QDialog):
 
     def __init__(self, view: RecordsView, record_id: int) -> None:
         super().__init__(view)
-        from pharmacist_tool.records.service import get_record
+        from pharmacist_tool.records.reading import get_record
 
         self.view = view
         self.record_id = record_id
@@ -542,25 +545,17 @@ class AmendDialog(QDialog):
 def amend_with_password(
     db: Any, record_id: int, case_text: str, reason: str, username: str, password: str
 ) -> int:
-    """Assess the corrected case, check the password, render its handout, add the amendment."""
+    """Read the corrected case and amend through the records' one use case."""
     from pharmacist_tool.case import parse_case
-    from pharmacist_tool.engine import assess
-    from pharmacist_tool.handout import render_handout
-    from pharmacist_tool.knowledge import load_for_counter
-    from pharmacist_tool.records.service import amend_record
-    from pharmacist_tool.records.users import authenticate
-    from pharmacist_tool.settings import load_settings
+    from pharmacist_tool.records.usecases import amend
 
     if not reason.strip():
         raise UserError("Give the reason for the amendment.")
     if not username or not password:
         raise UserError("Enter your user name and password to sign the amendment.")
     case = parse_case(case_text.encode("utf-8"), source="the corrected session")
-    kb = load_for_counter()
-    assessment = assess(case, kb)
-    signer = authenticate(db, username, password, purpose="amend")
-    handout = render_handout(case, assessment, kb, load_settings(), pharmacist=signer.printed_name)
-    return int(amend_record(db, record_id, signer, case, assessment, handout, reason).id)
+    amendment = amend(db, record_id, case, reason=reason, username=username, password=password)
+    return int(amendment.id)
 
 
 # -- the view -------------------------------------------------------------------------------
@@ -672,7 +667,7 @@ class RecordsView(QWidget):
 
     # -- searching
     def current_filter(self) -> Any:
-        from pharmacist_tool.exports.queries import RecordFilter, parse_date
+        from pharmacist_tool.records.reading import RecordFilter, parse_date
 
         return RecordFilter(
             patient=self.patient.text().strip(),
@@ -714,7 +709,7 @@ class RecordsView(QWidget):
 
     def reprint(self, record_id: int) -> bytes | None:
         """Send the stored handout, byte for byte, to the printer (audited as a reprint)."""
-        from pharmacist_tool.exports.service import reprint_handout
+        from pharmacist_tool.records.usecases import reprint as reprint_handout
 
         try:
             pdf = reprint_handout(self.db, record_id, username=self.user)
@@ -771,7 +766,7 @@ class RecordsView(QWidget):
 
     def save_handout(self, record_id: int, path: str | None = None) -> Path | None:
         from pharmacist_tool.case import write_atomically
-        from pharmacist_tool.exports.service import reprint_handout
+        from pharmacist_tool.records.usecases import reprint as reprint_handout
 
         if path is None:
             path, _ = QFileDialog.getSaveFileName(

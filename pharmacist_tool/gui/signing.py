@@ -65,38 +65,32 @@ def logout(user: Any, url: str | None, reason: str) -> None:
 
 
 def sign_session(
-    window: Any, case: Any, assessment: Any, name: str, password: str, url: str | None
+    case: Any,
+    name: str,
+    password: str,
+    url: str | None,
+    *,
+    kb: Any,
+    settings: Any,
+    shown: Any,
+    handout_options: dict[str, Any],
+    prepared_by: str | None,
 ) -> int:
-    """Check the password again, take the handout shown (checked still current), store it."""
-    from pharmacist_tool.records.service import sign_record
-    from pharmacist_tool.records.users import require_signer
+    """Sign through the records' one use case: the password again, the handout shown (checked
+    still current, so the patient takes home what is stored), who prepared the session."""
+    from pharmacist_tool.records.usecases import sign
 
-    signer = authenticate(name, password, url, purpose="sign")
-    require_signer(signer)
-    handout = handout_to_store(window, case, assessment, signer)
-    prepared_by = (
-        window.user_name if window.user_name and window.user_name != signer.username else None
+    if not name or not password:
+        raise UserError("Enter your user name and password")
+    summary = sign(
+        database(url),
+        case,
+        username=name,
+        password=password,
+        kb=kb,
+        settings=settings,
+        previewed=shown,
+        handout_options=handout_options,
+        prepared_by=prepared_by,
     )
-    summary = sign_record(database(url), signer, case, assessment, handout, prepared_by=prepared_by)
-    log.info("signed record %s", summary.id)
     return int(summary.id)
-
-
-def handout_to_store(window: Any, case: Any, assessment: Any, signer: Any) -> Any:
-    """The handout that goes with the record: the one previewed (and printed), so a reprint is
-    identical. Rendering is deterministic, so it is rendered again from the case as it is now:
-    if that differs, the patient's copy is out of date and signing waits for a new preview."""
-    from pharmacist_tool.handout import render_handout
-
-    shown = window.handout
-    options = dict(window.handout_options) if shown is not None else {}
-    options.setdefault("pharmacist", signer.printed_name)
-    now = render_handout(case, assessment, window.ensure_kb(), window.settings, **options)
-    if shown is None:
-        return now
-    if now.sha256 != shown.sha256:
-        raise UserError(
-            "The handout changed since it was previewed (the session was edited): preview and "
-            "print it again (Ctrl+P) so the patient takes home what is stored, then sign."
-        )
-    return shown

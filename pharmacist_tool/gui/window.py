@@ -1033,7 +1033,15 @@ class MainWindow(QMainWindow):
 
         try:
             record_id = signing.sign_session(
-                self, self.case, self.assessment, user, password, self.database
+                self.case,
+                user,
+                password,
+                self.database,
+                kb=self.ensure_kb(),
+                settings=self.settings,
+                shown=self.handout,
+                handout_options=self.handout_options,
+                prepared_by=self.user_name,
             )
         except UserError as error:
             review.password.clear()

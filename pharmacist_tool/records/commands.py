@@ -8,7 +8,6 @@ standard input (``--password-stdin``), one per line, never on the command line.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import re
 import sys
@@ -168,103 +167,74 @@ def run_users_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _assess(case: Any) -> tuple[Any, Any]:
-    from pharmacist_tool.engine import assess
-    from pharmacist_tool.knowledge import load_for_counter
-
-    kb = load_for_counter()
-    return assess(case, kb), kb
-
-
-def _handout_for(
-    args: argparse.Namespace, case: Any, assessment: Any, kb: Any, pharmacist: str
-) -> Any:
-    from pharmacist_tool.records.service import StoredHandout
+def _supplied_handout(args: argparse.Namespace, case: Any) -> Any:
+    """``--handout PDF``: the handout given to the patient, stored as it is."""
+    from pharmacist_tool.records.reading import StoredHandout
 
     given = getattr(args, "handout", None)
-    if given:
-        path = Path(given)
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            raise UserError(f"Cannot read the handout {path}: {error.strerror}") from error
-        return StoredHandout.from_file_bytes(data, case)
-    from pharmacist_tool.handout import render_handout
-    from pharmacist_tool.settings import load_settings
-
-    return render_handout(case, assessment, kb, load_settings(), pharmacist=pharmacist)
-
-
-def _prepare(args: argparse.Namespace, db: Any, purpose: str) -> tuple[Any, Any, Any, Any]:
-    """Load and assess the case, check the password, render the handout."""
-    from pharmacist_tool.case import load_case
-    from pharmacist_tool.engine.readiness import missing_for_signing
-    from pharmacist_tool.records.users import authenticate, require_signer
-
-    case = load_case(args.case)
-    (password,) = _read_passwords([f"the user {args.user}"])
-    signer = authenticate(db, args.user, password, purpose=purpose)  # type: ignore[arg-type]
-    require_signer(signer)
-    assessment, kb = _assess(case)
-    missing = missing_for_signing(case, assessment)
-    if missing:
-        raise UserError(
-            f"{args.case} is not finished and cannot be signed. Still to do:", details=missing
-        )
-    handout = _handout_for(args, case, assessment, kb, signer.printed_name)
-    return case, assessment, signer, handout
+    if not given:
+        return None
+    path = Path(given)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise UserError(f"Cannot read the handout {path}: {error.strerror}") from error
+    return StoredHandout.from_file_bytes(data, case)
 
 
 def run_sign(args: argparse.Namespace) -> int:
-    from pharmacist_tool.records.service import sign_record
+    from pharmacist_tool.case import load_case
+    from pharmacist_tool.records.usecases import sign
 
+    case = load_case(args.case)
+    handout = _supplied_handout(args, case)
     with _open(args) as db:
-        case, assessment, signer, handout = _prepare(args, db, "sign")
-        record = sign_record(db, signer, case, assessment, handout)
+        (password,) = _read_passwords([f"the user {args.user}"])
+        record = sign(
+            db,
+            case,
+            username=args.user,
+            password=password,
+            handout=handout,
+            what=str(args.case),
+        )
     print(record.id)
     return EXIT_OK
 
 
-def _record_id(text: str) -> int:
-    cleaned = text.strip().lstrip("#")
-    if not cleaned.isdigit() or int(cleaned) < 1:
-        raise UserError(f"{text!r} is not a record id (a whole number, as `sign` printed it)")
-    return int(cleaned)
-
-
 def run_amend(args: argparse.Namespace) -> int:
-    from pharmacist_tool.records.service import amend_record, get_record
+    from pharmacist_tool.case import load_case
+    from pharmacist_tool.records.reading import get_record, parse_record_id
+    from pharmacist_tool.records.usecases import amend
 
-    record_id = _record_id(args.id)
+    record_id = parse_record_id(args.id)
     with _open(args) as db:
         get_record(db, record_id)  # a clear message before asking anything else
-        case, assessment, signer, handout = _prepare(args, db, "amend")
-        amendment = amend_record(db, record_id, signer, case, assessment, handout, args.reason)
+        case = load_case(args.case)
+        (password,) = _read_passwords([f"the user {args.user}"])
+        amendment = amend(
+            db,
+            record_id,
+            case,
+            reason=args.reason,
+            username=args.user,
+            password=password,
+            what=str(args.case),
+        )
     print(f"{record_id} amendment {amendment.id}")
     return EXIT_OK
 
 
-def _parse_date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise UserError(
-            f"{option} {text!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-11-25"
-        ) from None
-
-
 def run_records(args: argparse.Namespace) -> int:
-    from pharmacist_tool.records.service import RecordFilter, iter_summaries
+    from pharmacist_tool.records.reading import RecordFilter, iter_summaries, parse_date
 
     filters = RecordFilter(
-        patient=args.patient,
-        since=_parse_date(args.since, "--since"),
-        until=_parse_date(args.until, "--until"),
+        patient=args.patient or "",
+        match="anywhere" if getattr(args, "anywhere", False) else "start",
+        since=parse_date(args.since, "--since", blank_ok=False),
+        until=parse_date(args.until, "--until", blank_ok=False),
     )
-    if filters.since and filters.until and filters.since > filters.until:
-        raise UserError("--since is after --until: no record can match")
+    filters.check()
     out = sys.stdout
     with _open(args) as db:
         if args.json:
@@ -278,12 +248,12 @@ def run_records(args: argparse.Namespace) -> int:
                     str(s.id),
                     s.counselled_on.isoformat(),
                     s.patient_name,
-                    s.patient_date_of_birth.isoformat(),
+                    s.date_of_birth.isoformat(),
                     s.medicine,
                     s.outcome_label,
                     s.pharmacist,
                     f"{s.signed_at:%Y-%m-%d %H:%M}",
-                    str(s.amendment_count) if s.amendment_count else "",
+                    str(s.amendments) if s.amendments else "",
                 )
             )
     if len(rows) == 1:

@@ -34,7 +34,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pharmacist_tool import paths
-from pharmacist_tool.errors import UserError
+from pharmacist_tool.errors import DiskFullError, UserError, describe_os_error, is_disk_full
 from pharmacist_tool.records.models import GENESIS_HASH, Base, ChainHead
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,28 @@ def normalise_url(url: str) -> URL:
         raise UserError(
             f"The database {parsed.drivername!r} is not supported: use an SQLite file "
             "(sqlite:///path) or PostgreSQL (postgresql://…)"
+        )
+    if parsed.get_backend_name() == "sqlite":
+        name = (parsed.database or "").strip()
+        if not name:
+            raise UserError(
+                f"The database address {url!r} names no file: signed records would live in "
+                "memory and vanish when the program ends. Name the file, e.g. "
+                "sqlite:///path/to/records.sqlite3"
+            )
+        if name == ":memory:" or name.startswith("file::memory:") or "mode=memory" in name:
+            raise UserError(
+                f"The database address {url!r} is an in-memory database: signed records would "
+                "vanish when the program ends. Name a file, e.g. sqlite:///path/to/records.sqlite3"
+            )
+        if parsed.query.get("mode") == "memory":
+            raise UserError(
+                f"The database address {url!r} is an in-memory database; name a file instead."
+            )
+    elif not (parsed.database or "").strip():
+        raise UserError(
+            f"The database address {url!r} names no database; add it after the host, e.g. "
+            "postgresql://user@host:5432/pharmacist_tool"
         )
     return parsed
 
@@ -141,8 +163,13 @@ class Database:
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """One unit of work: committed when the block ends, rolled back if it raises."""
         factory = self._write if write else self._read
-        with factory() as session, session.begin():
-            yield session
+        try:
+            with factory() as session, session.begin():
+                yield session
+        except SQLAlchemyError as error:
+            if is_disk_full(error):
+                raise DiskFullError("Not saved") from error
+            raise
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Session]:
@@ -179,6 +206,9 @@ def _make_engine(url: URL) -> Engine:
 def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     """Open (and create or migrate) the records database at ``url`` (default: ``paths``)."""
     parsed = normalise_url(url or paths.database_url())
+    from pharmacist_tool.exports.files import remove_stale_parts
+
+    remove_stale_parts()  # what an export or backup killed outright left behind
     try:
         engine = _make_engine(parsed)
     except OSError as error:
@@ -192,6 +222,8 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
         raise
     except OperationalError as error:
         db.close()
+        if is_disk_full(error) or _no_room_beside(db):
+            raise DiskFullError(f"Cannot open the records database {db.describe()}") from error
         raise UserError(
             f"Cannot open the records database {db.describe()}: {error.orig or error}"
         ) from error
@@ -199,6 +231,20 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
         db.close()
         raise
     return db
+
+
+def _no_room_beside(db: Database) -> bool:
+    """SQLite reports a file it cannot create for lack of room (its -wal or -shm file) as a
+    "disk I/O error": look at the free space of the folder it lives in."""
+    path = db.sqlite_path
+    if path is None:
+        return False
+    import shutil
+
+    try:
+        return shutil.disk_usage(path.parent).free < 256 * 1024
+    except OSError:
+        return False
 
 
 # -- schema creation and migration ----------------------------------------------------------
@@ -271,12 +317,19 @@ def _ensure_schema(db: Database) -> None:
                 "made by pharmacist-tool. Choose another database."
             )
     backup = backup_before_migration(db, current, head)
-    with db.engine.execution_options(write_lock=True).begin() as conn:
-        if db.dialect == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_INIT_LOCK})
-        from alembic import command
+    try:
+        with db.engine.execution_options(write_lock=True).begin() as conn:
+            if db.dialect == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_INIT_LOCK})
+            from alembic import command
 
-        command.upgrade(alembic_config(conn), "head")
+            command.upgrade(alembic_config(conn), "head")
+    except BaseException:
+        # The upgrade ran in one transaction and was rolled back: the database is as it was,
+        # so its copy is not needed (each failed start would otherwise leave another one).
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+        raise
     log.info(
         "migrated the records database %s from %s to %s (backup: %s)",
         db.describe(),
@@ -300,28 +353,72 @@ def _create_fresh(conn: Connection) -> None:
     MigrationContext.configure(conn).stamp(_script_directory(), "head")
 
 
+KEEP_COPIES = 5
+"""How many copies of each kind (before a migration, before a restore) are kept beside the
+database; older ones are removed when a new one is made, so copies of every record do not pile
+up."""
+
+
+def private_copy_target(target: Path) -> Path:
+    """Create ``target`` empty, readable and writable by its owner only (0600), before any byte
+    of patient data goes into it; ``FileExistsError`` when it exists."""
+    fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+    target.chmod(0o600)  # the umask cannot widen it, but a filesystem default might
+    return target
+
+
+def copy_sqlite_privately(source: Path, target: Path) -> None:
+    """Copy an SQLite database (safely, even in WAL mode, through the online backup API) into
+    a new private file; the copy is one self-contained file. Nothing is left on failure."""
+    private_copy_target(target)
+    try:
+        src = sqlite3.connect(f"{source.as_uri()}?mode=ro", uri=True, timeout=60)
+        try:
+            dest = sqlite3.connect(target)
+            try:
+                src.backup(dest)
+                dest.execute("PRAGMA journal_mode=DELETE")
+            finally:
+                dest.close()
+        finally:
+            src.close()
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+
+
+def prune_copies(folder: Path, pattern: str, keep: int = KEEP_COPIES) -> list[Path]:
+    """Remove all but the ``keep`` newest files matching ``pattern`` in ``folder``."""
+    found = sorted(folder.glob(pattern), key=lambda p: (p.stat().st_mtime, p.name), reverse=True)
+    removed = []
+    for old in found[keep:]:
+        try:
+            old.unlink()
+        except OSError:
+            log.warning("could not remove the old copy %s", old, exc_info=True)
+            continue
+        removed.append(old)
+        log.info("removed the old copy %s (the %d newest are kept)", old, keep)
+    return removed
+
+
 def backup_before_migration(db: Database, current: str | None, head: str | None) -> Path | None:
-    """Copy the SQLite file (safely, even in WAL mode) before its schema changes."""
+    """Copy the SQLite file (safely, even in WAL mode, private to its owner) before its schema
+    changes; keeps the ``KEEP_COPIES`` newest such copies."""
     path = db.sqlite_path
     if path is None:
         return None
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = path.with_name(f"{path.stem}.before-{current or 'empty'}-to-{head}-{stamp}.sqlite3")
-    fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
-    os.close(fd)
     try:
-        source = sqlite3.connect(path)
-        dest = sqlite3.connect(target)
-        try:
-            source.backup(dest)
-        finally:
-            dest.close()
-            source.close()
+        copy_sqlite_privately(path, target)
     except (sqlite3.Error, OSError) as error:
-        target.unlink(missing_ok=True)
         raise UserError(
-            f"Could not back up the database before updating it ({error}); it was not changed."
+            f"Could not back up the database before updating it ({describe_os_error(error)}); "
+            "it was not changed."
         ) from error
+    prune_copies(path.parent, f"{path.stem}.before-*-to-*.sqlite3")
     return target
 
 

@@ -14,8 +14,9 @@ import pytest
 from pharmacist_tool.case import Case, Outcome
 from pharmacist_tool.engine.assessment import Assessment, ChecklistEntry, KnowledgeBaseRef
 from pharmacist_tool.records.db import Database, open_database
-from pharmacist_tool.records.service import StoredHandout, amend_record, sign_record
+from pharmacist_tool.records.reading import StoredHandout
 from pharmacist_tool.records.users import AuthenticatedUser, authenticate, create_first_admin
+from pharmacist_tool.records.writing import amend_record, sign_record
 from tests.conftest import EXAMPLE_FILES, example_case
 
 PASSWORD = "correct horse battery staple"

@@ -62,16 +62,21 @@ def test_restore_keeps_a_copy_and_replaces_the_live_database(
 ) -> None:
     url = str(counter.db.url)
     counter.sign(finished(_case()))
-    backup = backup_database(url, tmp_path / "one-record.sqlite3")
+    early = backup_database(url, tmp_path / "early.sqlite3")
     counter.sign(finished(_case()))
-    result = restore_database(url, backup.path)
-    assert result.previous_copy is not None and result.previous_copy.exists()
-    with open_database(url) as db:
-        assert verify(db).counts["records"] == 1
-    with open_database(f"sqlite:///{result.previous_copy}") as db:
-        assert verify(db).counts["records"] == 2
-    # the window's open connection sees the restored database
-    assert verify(counter.db).counts["records"] == 1
+    later = backup_database(url, tmp_path / "later.sqlite3")
+    live_url = f"sqlite:///{tmp_path / 'counter-2.sqlite3'}"
+    assert restore_database(live_url, early.path).previous_copy is None  # nothing there yet
+    with open_database(live_url) as window:  # a window has the database open
+        assert verify(window).counts["records"] == 1
+        result = restore_database(live_url, later.path)  # holds every record and one more
+        assert result.previous_copy is not None and result.previous_copy.exists()
+        with open_database(live_url) as db:
+            assert verify(db).counts["records"] == 2
+        with open_database(f"sqlite:///{result.previous_copy}") as db:
+            assert verify(db).counts["records"] == 1
+        # the window's open connection sees the restored database
+        assert verify(window).counts["records"] == 2
 
 
 def test_restore_refuses_what_is_not_an_intact_database_of_this_tool(

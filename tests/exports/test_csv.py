@@ -10,10 +10,9 @@ import pytest
 
 from pharmacist_tool.exports import csv_safe
 from pharmacist_tool.exports.files import ExportCancelled
-from pharmacist_tool.exports.queries import RecordFilter
 from pharmacist_tool.exports.service import export_records
 from pharmacist_tool.exports.writers import CSV_COLUMNS
-from pharmacist_tool.records.service import list_events
+from pharmacist_tool.records.reading import RecordFilter, list_events
 from tests.exports.conftest import TRICKY_NAMES, Counter
 
 

@@ -9,13 +9,13 @@ from pathlib import Path
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
 
-from pharmacist_tool.exports.queries import RecordFilter
 from pharmacist_tool.exports.service import export_records
 from pharmacist_tool.exports.writers import read_json_export
 from pharmacist_tool.records.chain import row_hash
 from pharmacist_tool.records.models import Amendment, Record
+from pharmacist_tool.records.reading import RecordFilter
 from tests.conftest import run_cli
-from tests.exports.conftest import TRICKY_NAMES, Counter
+from tests.exports.conftest import PASSWORD, TRICKY_NAMES, Counter
 
 
 def _stored_rows(counter: Counter, model: type) -> dict[int, dict[str, object]]:
@@ -135,6 +135,8 @@ def test_export_command(filled: Counter, tmp_path: Path) -> None:
         "2026-04-01",
         "--user",
         "ana",
+        "--password-stdin",
+        input=PASSWORD + "\n",
     )
     assert done.returncode == 0, done.stderr
     assert b"Exported 6 records" in done.stdout

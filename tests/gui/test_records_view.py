@@ -11,7 +11,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from pharmacist_tool.gui.records_view import RecordsView
-from pharmacist_tool.records.service import get_handout, get_record, list_events, verify
+from pharmacist_tool.records.reading import get_handout, get_record, list_events
+from pharmacist_tool.records.service import verify
 from tests.exports.conftest import PASSWORD, TRICKY_NAMES, Counter
 from tests.exports.conftest import counter as counter  # fixture
 from tests.exports.conftest import filled as filled  # fixture

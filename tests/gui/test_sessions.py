@@ -51,11 +51,10 @@ def shown(window: Any) -> set[tuple[str, str, str | None]]:
 
 def stored_records() -> list[Any]:
     from pharmacist_tool.records.db import open_database
-    from pharmacist_tool.records.service import RecordFilter, search_records
+    from pharmacist_tool.records.reading import fetch_page
 
     with open_database() as db:
-        page = search_records(db, RecordFilter())
-        return list(page.items)
+        return fetch_page(db)
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=[p.stem for p in EXAMPLE_FILES])

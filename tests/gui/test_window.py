@@ -241,7 +241,7 @@ def test_technician_prepares_pharmacist_signs_with_the_previewed_handout(
     window: Any, qtbot: Any, users: dict[str, str]
 ) -> None:
     from pharmacist_tool.records.db import open_database
-    from pharmacist_tool.records.service import get_handout, get_record
+    from pharmacist_tool.records.reading import get_handout, get_record
 
     window.login_user.setText(users["technician"])
     window.login_password.setText(users["password"])

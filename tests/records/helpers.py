@@ -21,7 +21,7 @@ from pharmacist_tool.engine.assessment import (
     Finding,
     KnowledgeBaseRef,
 )
-from pharmacist_tool.records.service import StoredHandout
+from pharmacist_tool.records.reading import StoredHandout
 from tests.conftest import example_case
 
 PASSWORD = "correct horse battery staple"
@@ -99,3 +99,71 @@ def handout_for(
 
 def as_dict(obj: Any) -> dict[str, Any]:
     return dict(obj.__dict__)
+
+
+# -- a full disk --------------------------------------------------------------------------------
+
+
+class FullDisk:
+    """A folder on a tiny filesystem that is full: a real tmpfs when this process may mount one
+    (root), otherwise a plain folder whose writers run with RLIMIT_FSIZE, so that every write
+    past ``limit`` bytes fails as it would on a full disk."""
+
+    def __init__(self, folder: Any, mounted: bool, limit: int = 4096) -> None:
+        self.folder = folder
+        self.mounted = mounted
+        self.limit = limit
+
+    def fill(self) -> None:
+        """Use up every free byte (tmpfs); with RLIMIT_FSIZE there is nothing to do."""
+        import os
+
+        if not self.mounted:
+            return
+        fd = os.open(self.folder / "filler", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            for size in (65536, 4096, 512, 1):
+                try:
+                    while True:
+                        os.write(fd, b"\0" * size)
+                except OSError:
+                    continue
+        finally:
+            os.close(fd)
+
+    def preexec(self) -> Any:
+        """For ``subprocess``: the size limit when no tmpfs could be mounted."""
+        if self.mounted:
+            return None
+        limit = self.limit
+
+        def limit_writes() -> None:
+            import resource
+            import signal
+
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+        return limit_writes
+
+
+def full_disk(tmp_path: Any, size: str = "2m") -> Any:
+    """A ``FullDisk`` (a generator for a fixture: unmounts afterwards)."""
+    import os
+    import subprocess
+
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    mounted = False
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(folder)],
+            capture_output=True,
+            check=False,
+        )
+        mounted = done.returncode == 0
+    try:
+        yield FullDisk(folder, mounted)
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(folder)], check=False)

@@ -12,7 +12,7 @@ import msgspec
 from pharmacist_tool.case import Outcome, load_case, save_case
 from pharmacist_tool.engine import assess
 from pharmacist_tool.knowledge import load_for_counter
-from pharmacist_tool.records import service
+from pharmacist_tool.records import reading
 from pharmacist_tool.records.db import open_database
 from tests.conftest import example_path, run_cli
 from tests.records.helpers import PASSWORD, make_pdf
@@ -112,12 +112,12 @@ def test_users_sign_amend_records_verify(database_url: str, tmp_path: Path) -> N
     assert code == 2 and "no record 7" in err
 
     with open_database(url) as db:
-        first = service.get_record(db, 1, include_handout=True)
+        first = reading.get_record(db, 1, include_handout=True)
         assert first.handout_pdf is not None and first.handout_pdf.startswith(b"%PDF-")
         assert first.handout_source == "rendered"
         assert "Rita Osei" in first.signature.printed_name
         assert first.summary.knowledge_base_version == first.assessment["knowledge_base"]["version"]
-        assert service.get_handout(db, 2).pdf == given.read_bytes()
+        assert reading.get_handout(db, 2).pdf == given.read_bytes()
         assert [a.reason for a in first.amendments] == ["RMA number re-checked"]
 
     code, out, _ = _cli(url, "records")

@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, text
 
 from pharmacist_tool import paths
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.records import service, users
+from pharmacist_tool.records import service, users, writing
 from pharmacist_tool.records.db import (
     alembic_config,
     head_revision,
@@ -77,7 +77,7 @@ def test_the_migrations_build_the_same_schema_as_the_models(database_url: str) -
         admin = users.create_first_admin(db, "rosei", PASSWORD, role="pharmacist")
         signer = users.AuthenticatedUser(admin.id, admin.username, admin.full_name, admin.role)
         case = finished_case()
-        service.sign_record(db, signer, case, assessment_for(case), handout_for(case))
+        writing.sign_record(db, signer, case, assessment_for(case), handout_for(case))
         with db.engine.connect() as conn:  # the append-only triggers came with the migration
             with pytest.raises(Exception, match="append-only"):
                 conn.execute(text("DELETE FROM records"))
@@ -100,7 +100,7 @@ def test_an_older_database_is_backed_up_then_upgraded(tmp_path: Path) -> None:
         admin = users.create_first_admin(db, "rosei", PASSWORD, role="pharmacist")
         signer = users.AuthenticatedUser(admin.id, admin.username, admin.full_name, admin.role)
         case = finished_case()
-        service.sign_record(db, signer, case, assessment_for(case), handout_for(case))
+        writing.sign_record(db, signer, case, assessment_for(case), handout_for(case))
         assert service.verify(db).intact
     (backup,) = tmp_path.glob(f"old.before-0001-to-{head_revision()}-*.sqlite3")
     assert _mode(backup) == 0o600

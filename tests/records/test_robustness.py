@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from pharmacist_tool.records import service, users
+from pharmacist_tool.records import reading, service, users
 from pharmacist_tool.records.db import open_database
 from pharmacist_tool.records.models import AuditEvent, Record
 from tests.records.helpers import PASSWORD
@@ -66,11 +66,12 @@ def test_sigkill_at_random_moments_leaves_whole_records(tmp_path: Path) -> None:
             ).scalar_one()
         assert len(records) > 0, "no child lived long enough to sign: the kills are too early"
         assert signs == len(records)
-        for detail in service.iter_records(db, include_handout=True, batch_size=100):
-            assert detail.handout_pdf is not None
-            assert hashlib.sha256(detail.handout_pdf).hexdigest() == detail.handout_sha256
-            assert detail.case.outcome is not None
-            assert json.loads(detail.assessment_json)["dispense"] == "ok"
+        with db.session() as session:
+            for detail in reading.iter_records(session, include_handout=True, batch=100):
+                assert detail.handout_pdf is not None
+                assert hashlib.sha256(detail.handout_pdf).hexdigest() == detail.handout_sha256
+                assert detail.case.outcome is not None
+                assert json.loads(detail.assessment_json)["dispense"] == "ok"
         report = service.verify(db)
         assert report.intact, report.problems
     print(f"{KILLS} kills, {len(records)} whole records")

@@ -12,7 +12,7 @@ import pwd
 import pytest
 
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.records import service, users
+from pharmacist_tool.records import reading, service, users, writing
 from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.users import AuthenticatedUser
 from tests.records.conftest import signed_in
@@ -40,7 +40,7 @@ def test_the_first_user_gets_admin_rights_and_later_ones_need_an_admin(db: Datab
     ph2 = users.add_user(db, signed_in(first), "ph2", "pharmacist", PASSWORD, is_admin=True)
     boss = users.add_user(db, signed_in(ph2), "boss", "admin", PASSWORD)
     assert ph2.is_admin and boss.is_admin and not boss.can_sign
-    added = {e.detail["new_user"]: e for e in service.list_events(db, action="user-added")}
+    added = {e.detail["new_user"]: e for e in reading.list_events(db, action="user-added")}
     assert added["rosei"].detail["first_user"] is True
     assert added["rosei"].detail["console_account"] == pwd.getpwuid(os.getuid()).pw_name
     assert added["tech"].username == "rosei"  # who vouched
@@ -52,7 +52,7 @@ def test_no_audit_field_comes_from_the_environment(
     for name in ("LOGNAME", "USER", "LNAME", "USERNAME"):
         monkeypatch.setenv(name, "somebody-else")
     users.create_first_admin(db, "rosei", PASSWORD, role="pharmacist")
-    (event,) = service.list_events(db, action="user-added")
+    (event,) = reading.list_events(db, action="user-added")
     assert event.detail["console_account"] != "somebody-else"
 
 
@@ -66,7 +66,7 @@ def test_admin_adds_users_and_names_are_unique(db: Database, admin: Authenticate
         users.add_user(db, admin, "has space", "technician", PASSWORD)
     names = [(u.username, u.role) for u in users.list_users(db)]
     assert names == [("boss", "admin"), ("tech1", "technician")]
-    added = [e for e in service.list_events(db, action="user-added")]
+    added = [e for e in reading.list_events(db, action="user-added")]
     assert {e.detail["new_user"] for e in added} == {"boss", "tech1"}
 
 
@@ -108,7 +108,7 @@ def test_authenticate_audits_logins_and_failures(db: Database, admin: Authentica
     with pytest.raises(users.LoginFailedError, match="Wrong user name or password"):
         users.authenticate(db, "nobody", PASSWORD)
     users.logout(db, user)
-    actions = [(e.action, e.username) for e in reversed(service.list_events(db))]
+    actions = [(e.action, e.username) for e in reversed(reading.list_events(db))]
     assert actions[-4:] == [
         ("login", "boss"),
         ("login-failed", "boss"),
@@ -128,9 +128,9 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(
     with pytest.raises(users.LoginFailedError):
         users.authenticate(db, "rosei", PASSWORD, now=start + dt.timedelta(minutes=14))
     assert users.authenticate(db, "rosei", PASSWORD, now=start + dt.timedelta(minutes=16))
-    locked = service.list_events(db, action="account-locked")
+    locked = reading.list_events(db, action="account-locked")
     assert len(locked) == 1 and locked[0].username == "rosei"
-    whys = [e.detail["why"] for e in reversed(service.list_events(db, action="login-failed"))]
+    whys = [e.detail["why"] for e in reversed(reading.list_events(db, action="login-failed"))]
     assert whys == ["wrong password"] * 5 + ["account locked"]
     assert service.verify(db).intact
 
@@ -168,7 +168,7 @@ def test_a_success_resets_the_failure_count(db: Database, pharmacist: Authentica
         with pytest.raises(users.LoginFailedError):
             users.authenticate(db, "rosei", "wrong password here")
     assert users.authenticate(db, "rosei", PASSWORD).username == "rosei"
-    assert service.list_events(db, action="account-locked") == []
+    assert reading.list_events(db, action="account-locked") == []
 
 
 # -- signing --------------------------------------------------------------------------------
@@ -181,8 +181,8 @@ def test_sign_stores_everything_an_inspector_asks_for(
     assessment = assessment_for(case)
     handout = handout_for(case)
     before = dt.datetime.now(dt.UTC)
-    summary = service.sign_record(db, pharmacist, case, assessment, handout, prepared_by="tech1")
-    record = service.get_record(db, summary.id, include_handout=True)
+    summary = writing.sign_record(db, pharmacist, case, assessment, handout, prepared_by="tech1")
+    record = reading.get_record(db, summary.id, include_handout=True)
 
     assert record.case == case
     assert json.loads(record.assessment_json)["knowledge_base"]["version"] == "2026.11.1"
@@ -198,7 +198,7 @@ def test_sign_stores_everything_an_inspector_asks_for(
     assert before <= sig.signed_at <= dt.datetime.now(dt.UTC)
     assert sig.meaning == "Counselled the patient and approved hand-over of the medicine"
     assert sig.line().startswith("Signed by Rita Osei (pharmacist) on ")
-    events = service.list_events(db, record_id=summary.id)
+    events = reading.list_events(db, record_id=summary.id)
     assert [e.action for e in events] == ["sign"]
     assert events[0].detail["handout_sha256"] == record.handout_sha256
 
@@ -214,8 +214,8 @@ def test_the_signature_says_what_it_means(
     db: Database, pharmacist: AuthenticatedUser, status: str, reason: str, meaning: str
 ) -> None:
     case = finished_case(status=status, reason=reason)
-    summary = service.sign_record(db, pharmacist, case, assessment_for(case), handout_for(case))
-    record = service.get_record(db, summary.id)
+    summary = writing.sign_record(db, pharmacist, case, assessment_for(case), handout_for(case))
+    record = reading.get_record(db, summary.id)
     assert meaning in record.signature.meaning
     assert record.summary.outcome_reason == reason
 
@@ -223,11 +223,11 @@ def test_the_signature_says_what_it_means(
 def test_a_reprint_is_byte_identical(db: Database, pharmacist: AuthenticatedUser) -> None:
     case = finished_case()
     handout = handout_for(case)
-    summary = service.sign_record(db, pharmacist, case, assessment_for(case), handout)
-    again = service.get_handout(db, summary.id)
+    summary = writing.sign_record(db, pharmacist, case, assessment_for(case), handout)
+    again = reading.get_handout(db, summary.id)
     assert again.pdf == handout.pdf and again.sha256 == handout.sha256
-    service.record_event(db, "reprint", user=pharmacist, record_id=summary.id)
-    assert service.list_events(db, record_id=summary.id)[0].action == "reprint"
+    writing.record_event(db, "reprint", user=pharmacist, record_id=summary.id)
+    assert reading.list_events(db, record_id=summary.id)[0].action == "reprint"
 
 
 def test_an_unfinished_session_is_refused_with_what_is_missing(
@@ -235,7 +235,7 @@ def test_an_unfinished_session_is_refused_with_what_is_missing(
 ) -> None:
     case = finished_case()
     with pytest.raises(UserError) as caught:
-        service.sign_record(
+        writing.sign_record(
             db, pharmacist, case, assessment_for(case, storage_done=False), handout_for(case)
         )
     assert caught.value.details == ["Counselling point not confirmed: Storage (storage)"]
@@ -244,14 +244,14 @@ def test_an_unfinished_session_is_refused_with_what_is_missing(
 
     no_outcome = msgspec.structs.replace(no_outcome, outcome=None)
     with pytest.raises(UserError) as caught:
-        service.sign_record(db, pharmacist, no_outcome, assessment_for(case), handout_for(case))
+        writing.sign_record(db, pharmacist, no_outcome, assessment_for(case), handout_for(case))
     assert "Choose the outcome" in caught.value.details[0]
     with pytest.raises(UserError) as caught:
-        service.sign_record(
+        writing.sign_record(
             db, pharmacist, case, assessment_for(case, block=True), handout_for(case)
         )
     assert caught.value.details[0].startswith("BLOCK interaction.tetracyclines")
-    assert service.count_records(db) == 0
+    assert reading.count_records(db) == 0
 
 
 @pytest.mark.parametrize("role", ["technician", "admin"])
@@ -259,8 +259,8 @@ def test_only_a_pharmacist_signs(db: Database, admin: AuthenticatedUser, role: s
     info = users.add_user(db, admin, f"a{role}", role, PASSWORD)
     case = finished_case()
     with pytest.raises(UserError, match="Only a pharmacist"):
-        service.sign_record(db, signed_in(info), case, assessment_for(case), handout_for(case))
-    assert service.count_records(db) == 0
+        writing.sign_record(db, signed_in(info), case, assessment_for(case), handout_for(case))
+    assert reading.count_records(db) == 0
 
 
 def test_a_handout_whose_hash_does_not_match_is_not_stored(
@@ -271,7 +271,7 @@ def test_a_handout_whose_hash_does_not_match_is_not_stored(
     case = finished_case()
     handout = dataclasses.replace(handout_for(case), sha256="0" * 64)
     with pytest.raises(UserError, match="do not match"):
-        service.sign_record(db, pharmacist, case, assessment_for(case), handout)
+        writing.sign_record(db, pharmacist, case, assessment_for(case), handout)
 
 
 # -- amending -------------------------------------------------------------------------------
@@ -281,11 +281,11 @@ def test_an_amendment_leaves_the_original_unchanged(
     db: Database, pharmacist: AuthenticatedUser
 ) -> None:
     case = finished_case()
-    summary = service.sign_record(db, pharmacist, case, assessment_for(case), handout_for(case))
-    before = service.get_record(db, summary.id, include_handout=True)
+    summary = writing.sign_record(db, pharmacist, case, assessment_for(case), handout_for(case))
+    before = reading.get_record(db, summary.id, include_handout=True)
 
     corrected = finished_case(name="Ana García López")
-    amendment = service.amend_record(
+    amendment = writing.amend_record(
         db,
         summary.id,
         pharmacist,
@@ -294,7 +294,7 @@ def test_an_amendment_leaves_the_original_unchanged(
         handout_for(corrected, "Corrected handout"),
         "Surname was incomplete",
     )
-    after = service.get_record(db, summary.id, include_handout=True)
+    after = reading.get_record(db, summary.id, include_handout=True)
     assert after.stored == before.stored
     assert after.handout_pdf == before.handout_pdf
     assert after.case == case
@@ -304,8 +304,8 @@ def test_an_amendment_leaves_the_original_unchanged(
     assert after.amendments[0].signature.username == "rosei"
     assert "Amended" in after.amendments[0].signature.meaning
     assert after.current_case_json == after.amendments[0].case_json
-    assert service.get_handout(db, summary.id, amendment.id).pdf != before.handout_pdf
-    assert [e.action for e in service.list_events(db, record_id=summary.id)] == ["amend", "sign"]
+    assert reading.get_handout(db, summary.id, amendment.id).pdf != before.handout_pdf
+    assert [e.action for e in reading.list_events(db, record_id=summary.id)] == ["amend", "sign"]
     assert service.verify(db).intact
 
 
@@ -313,15 +313,15 @@ def test_amend_needs_a_reason_a_record_and_a_pharmacist(
     db: Database, admin: AuthenticatedUser, pharmacist: AuthenticatedUser
 ) -> None:
     case = finished_case()
-    summary = service.sign_record(db, pharmacist, case, assessment_for(case), handout_for(case))
+    summary = writing.sign_record(db, pharmacist, case, assessment_for(case), handout_for(case))
     args = (case, assessment_for(case), handout_for(case))
     with pytest.raises(UserError, match="reason"):
-        service.amend_record(db, summary.id, pharmacist, *args, "   ")
+        writing.amend_record(db, summary.id, pharmacist, *args, "   ")
     with pytest.raises(UserError, match="no record 99"):
-        service.amend_record(db, 99, pharmacist, *args, "typo")
+        writing.amend_record(db, 99, pharmacist, *args, "typo")
     with pytest.raises(UserError, match="Only a pharmacist"):
-        service.amend_record(db, summary.id, admin, *args, "typo")
-    assert service.get_record(db, summary.id).amendments == ()
+        writing.amend_record(db, summary.id, admin, *args, "typo")
+    assert reading.get_record(db, summary.id).amendments == ()
 
 
 # -- reading --------------------------------------------------------------------------------
@@ -336,56 +336,60 @@ def _sign_many(db: Database, pharmacist: AuthenticatedUser) -> None:
     ]
     for name, day, status, reason in people:
         case = finished_case(name, status, reason, dt.date.fromisoformat(day))
-        service.sign_record(db, pharmacist, case, assessment_for(case), handout_for(case))
+        writing.sign_record(db, pharmacist, case, assessment_for(case), handout_for(case))
 
 
 def test_search_filters_sorts_and_pages(db: Database, pharmacist: AuthenticatedUser) -> None:
     _sign_many(db, pharmacist)
-    F = service.RecordFilter  # noqa: N806
-    page = service.search_records(db, F(patient="garcía"), sort="counselled_on", descending=False)
-    assert page.total == 2 and [r.patient_name for r in page.items] == ["Ana García", "ANA GARCIA"]
-    assert service.search_records(db, F(patient="100%_")).total == 1
-    assert service.search_records(db, F(patient="0%")).total == 1
-    assert service.search_records(db, F(patient="%")).total == 1
-    assert (
-        service.search_records(
-            db, F(since=dt.date(2026, 11, 21), until=dt.date(2026, 11, 22))
-        ).total
-        == 2
+    F = reading.RecordFilter  # noqa: N806
+
+    def count(flt: reading.RecordFilter) -> int:
+        return reading.count_records(db, flt)
+
+    page = reading.fetch_page(db, F(patient="garcía"), sort="counselled_on", descending=False)
+    assert [r.patient_name for r in page] == ["Ana García", "ANA GARCIA"]
+    assert count(F(patient="100%_")) == 1
+    assert count(F(patient="0%", match="anywhere")) == 1
+    assert count(F(patient="%")) == 0  # no word starts with "%"
+    assert count(F(patient="%", match="anywhere")) == 1
+    assert count(F(since=dt.date(2026, 11, 21), until=dt.date(2026, 11, 22))) == 2
+    assert reading.fetch_page(db, F(outcome="declined"))[0].patient_name == "Chen 100%_Li"
+    assert count(F(pharmacist="Rita Osei")) == 4
+    assert count(F(pharmacist="rosei")) == 4
+    assert count(F(pharmacist="nobody")) == 0
+    first = reading.fetch_page(db, sort="patient", descending=False, limit=3)
+    last = first[-1]
+    second = reading.fetch_page(
+        db, sort="patient", descending=False, after=(last.sort_value, last.id), limit=3
     )
-    assert service.search_records(db, F(outcome="declined")).items[0].patient_name == "Chen 100%_Li"
-    assert service.search_records(db, F(pharmacist="rita")).total == 4
-    assert service.search_records(db, F(pharmacist="rosei")).total == 4
-    assert service.search_records(db, F(pharmacist="nobody")).total == 0
-    first = service.search_records(db, sort="patient_name", descending=False, limit=3)
-    second = service.search_records(db, sort="patient_name", descending=False, offset=3, limit=3)
-    assert first.total == 4 and len(first.items) == 3 and len(second.items) == 1
-    assert first.items[-1].patient_name == "Bob Stone"
-    assert second.items[0].patient_name.startswith("Chen")
+    assert count(F()) == 4 and len(first) == 3 and len(second) == 1
+    assert first[-1].patient_name == "Bob Stone"
+    assert second[0].patient_name.startswith("Chen")
 
 
 def test_iterators_stream_everything_in_order(db: Database, pharmacist: AuthenticatedUser) -> None:
     _sign_many(db, pharmacist)
-    details = list(service.iter_records(db, batch_size=3, include_handout=True))
-    assert [d.id for d in details] == [1, 2, 3, 4]
-    assert all(d.handout_pdf and d.handout_pdf.startswith(b"%PDF-") for d in details)
-    assert "handout_pdf" in details[0].stored
-    lean = list(service.iter_records(db, service.RecordFilter(patient="ana"), batch_size=1))
+    with db.session() as session:
+        details = list(reading.iter_records(session, batch=3, include_handout=True))
+        assert [d.id for d in details] == [1, 2, 3, 4]
+        assert all(d.handout_pdf and d.handout_pdf.startswith(b"%PDF-") for d in details)
+        assert "handout_pdf" in details[0].stored
+        lean = list(reading.iter_records(session, reading.RecordFilter(patient="ana"), batch=1))
     assert [d.id for d in lean] == [1, 2] and lean[0].handout_pdf is None
-    summaries = list(service.iter_summaries(db, batch_size=2))
+    summaries = list(reading.iter_summaries(db, batch=2))
     assert [s.counselled_on.day for s in summaries] == [20, 21, 22, 23]
     with pytest.raises(UserError, match="no record 42"):
-        service.get_record(db, 42)
+        reading.get_record(db, 42)
 
 
 def test_record_event_keeps_what_the_window_and_exports_report(
     db: Database, pharmacist: AuthenticatedUser
 ) -> None:
-    event_id = service.record_event(
+    event_id = writing.record_event(
         db, "export", user="rosei", detail={"format": "csv", "count": 12}
     )
-    (event,) = service.list_events(db, action="export")
+    (event,) = reading.list_events(db, action="export")
     assert event.id == event_id and event.detail == {"format": "csv", "count": 12}
     with pytest.raises(ValueError, match="unknown audit action"):
-        service.record_event(db, "shred")
+        writing.record_event(db, "shred")
     assert service.verify(db).intact

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from pharmacist_tool.records import chain, service, users
+from pharmacist_tool.records import chain, service, users, writing
 from pharmacist_tool.records.db import Database, open_database
 from pharmacist_tool.records.models import CHAINED_TABLES, ChainHead
 from tests.records.conftest import BACKENDS, new_database_url, signed_in
@@ -37,14 +37,14 @@ def filled(
     rita = signed_in(users.add_user(db, admin, "rosei", "pharmacist", PASSWORD, full_name="R O"))
     for i, name in enumerate(["Ana García", "Bob Stone", "Chen Li"]):
         case = finished_case(name)
-        service.sign_record(db, rita, case, assessment_for(case), handout_for(case, f"h{i}"))
-        service.record_event(db, "print", user=rita, record_id=i + 1, detail={"printer": "P1"})
+        writing.sign_record(db, rita, case, assessment_for(case), handout_for(case, f"h{i}"))
+        writing.record_event(db, "print", user=rita, record_id=i + 1, detail={"printer": "P1"})
     for record_id in (1, 2):
         case = finished_case(f"Amended {record_id}")
-        service.amend_record(
+        writing.amend_record(
             db, record_id, rita, case, assessment_for(case), handout_for(case), "typo"
         )
-    service.record_event(db, "view", user="rosei", record_id=3)
+    writing.record_event(db, "view", user="rosei", record_id=3)
     assert service.verify(db).intact
     yield db
     db.close()

@@ -15,7 +15,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.records import service, users
+from pharmacist_tool.records import reading, service, users, writing
 from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.models import User
 from pharmacist_tool.records.users import AuthenticatedUser
@@ -60,7 +60,7 @@ def problems(db: Database) -> list[str]:
 
 def sign_as(db: Database, signer: AuthenticatedUser) -> None:
     case = finished_case()
-    service.sign_record(db, signer, case, assessment_for(case), handout_for(case))
+    writing.sign_record(db, signer, case, assessment_for(case), handout_for(case))
 
 
 # -- direct edits of the users table ----------------------------------------------------------
@@ -77,7 +77,7 @@ def test_a_technician_raised_to_pharmacist_by_sql_is_caught_and_cannot_sign(
     with pytest.raises(users.LoginFailedError, match="cannot be used") as caught:
         users.authenticate(db, "tom", TECH_PASSWORD, purpose="sign")
     assert "role is 'pharmacist'" in str(caught.value)
-    refused = service.list_events(db, action="login-failed")[0]
+    refused = reading.list_events(db, action="login-failed")[0]
     assert refused.detail["why"] == "account changed outside pharmacist-tool"
 
 
@@ -100,7 +100,7 @@ def test_a_swapped_password_hash_is_caught_and_refused(
 
 
 def _last_user_event(db: Database, username: str) -> int:
-    events = [e for e in service.list_events(db) if e.detail.get("user") == username]
+    events = [e for e in reading.list_events(db) if e.detail.get("user") == username]
     return events[0].id
 
 
@@ -145,7 +145,7 @@ def test_a_user_inserted_by_sql_is_caught_and_cannot_log_in(
     ]
     with pytest.raises(users.LoginFailedError, match="not in the chain"):
         users.authenticate(db, "mallory", "the intruder's password", purpose="sign")
-    assert service.count_records(db) == 0
+    assert reading.count_records(db) == 0
 
 
 def test_a_user_cannot_be_deleted_and_a_deletion_by_sql_is_caught(
@@ -182,7 +182,7 @@ def test_every_change_through_the_tool_keeps_verify_intact(
         users.authenticate(db, "rosei", "a brand new passphrase")
     report = service.verify(db)
     assert report.intact, report.problems
-    actions = [e.action for e in reversed(service.list_events(db)) if e.detail.get("state")]
+    actions = [e.action for e in reversed(reading.list_events(db)) if e.detail.get("state")]
     assert actions == [
         "user-added", "user-added", "user-added", "role-changed", "admin-rights-changed",
         "password-changed", "account-locked", "account-unlocked", "password-changed",
@@ -246,10 +246,10 @@ def test_parallel_guessers_get_five_password_checks_in_all(
         thread.join(timeout=300)
     assert len(answers) == guessers * rounds
     assert set(answers) == {users.LOGIN_FAILED}
-    whys = [e.detail["why"] for e in service.list_events(db, action="login-failed")]
+    whys = [e.detail["why"] for e in reading.list_events(db, action="login-failed")]
     assert len(whys) == guessers * rounds
     assert whys.count("wrong password") == users.MAX_FAILED_LOGINS, whys
-    assert len(service.list_events(db, action="account-locked")) == 1
+    assert len(reading.list_events(db, action="account-locked")) == 1
     with pytest.raises(users.LoginFailedError):  # and it stays locked for the right password
         users.authenticate(db, "rosei", PASSWORD)
     assert service.verify(db).intact

@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 
-from pharmacist_tool.records import service, users
+from pharmacist_tool.records import users, writing
 from pharmacist_tool.records.db import open_database
 from tests.records.helpers import assessment_for, finished_case, handout_for
 
@@ -30,7 +30,7 @@ def sign(url: str, username: str, password: str, count: int) -> int:
         signer = users.authenticate(db, username, password, purpose="sign")
         case, assessment, handout = _material(str(os.getpid()))
         for _ in range(count):
-            service.sign_record(db, signer, case, assessment, handout)  # type: ignore[arg-type]
+            writing.sign_record(db, signer, case, assessment, handout)  # type: ignore[arg-type]
     return count
 
 
@@ -39,7 +39,7 @@ def _sign_forever(url: str, signer: users.AuthenticatedUser, ready: int) -> None
     db = open_database(url)
     os.write(ready, b"r")
     while True:
-        service.sign_record(db, signer, case, assessment, handout)  # type: ignore[arg-type]
+        writing.sign_record(db, signer, case, assessment, handout)  # type: ignore[arg-type]
 
 
 def crash(url: str, username: str, password: str, kills: int, seed: int) -> int:
