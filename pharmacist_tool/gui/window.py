@@ -212,7 +212,12 @@ class MainWindow(QMainWindow):
         self.open_button = QPushButton("&Open case file… (Ctrl+O)")
         self.records_button = QPushButton("&Records (Ctrl+R)")
         self.settings_button = QPushButton("Se&ttings (Ctrl+,)")
-        for b in (self.new_button, self.open_button, self.records_button, self.settings_button):
+        self.users_button = QPushButton("Users (Ctrl+U)")
+        self.users_button.setAccessibleName("Users")
+        self.users_button.setVisible(False)  # shown to an administrator once signed in
+        start_buttons = (self.new_button, self.open_button, self.records_button,
+                         self.settings_button, self.users_button)  # fmt: skip
+        for b in start_buttons:
             b.setAutoDefault(True)
             al.addWidget(b)
         al.addStretch(1)
@@ -255,6 +260,7 @@ class MainWindow(QMainWindow):
         self.open_button.clicked.connect(self.open_case_dialog)
         self.records_button.clicked.connect(self.open_records)
         self.settings_button.clicked.connect(self.open_settings)
+        self.users_button.clicked.connect(self.open_users)
         self.resume_button.clicked.connect(self.resume_selected)
         self.discard_button.clicked.connect(self.discard_selected)
         self.login_button.clicked.connect(self.sign_in)
@@ -391,6 +397,7 @@ class MainWindow(QMainWindow):
         self.act_start = action(file_menu, "&Start screen", "Ctrl+Home", self.show_start)
         self.act_records = action(file_menu, "&Records", "Ctrl+R", self.open_records)
         self.act_settings = action(file_menu, "Se&ttings…", "Ctrl+,", self.open_settings)
+        self.act_users = action(file_menu, "&Users…", "Ctrl+U", self.open_users)
         self.act_lock = action(file_menu, "&Lock now", "Ctrl+L", self.lock)
         self.act_sign_out = action(file_menu, "Sign o&ut", "Ctrl+Shift+Q", self.sign_out)
         file_menu.addSeparator()
@@ -718,6 +725,7 @@ class MainWindow(QMainWindow):
         QApplication.instance().installEventFilter(self.idle_watcher)
         if self._assess_pending:
             self._assess()
+        QTimer.singleShot(0, self.check_users)
 
     def schedule_save(self) -> None:
         if not self._save_pending:
@@ -1102,6 +1110,17 @@ class MainWindow(QMainWindow):
         self.counter_label.setText(f"At the counter: {self.user_display()} ({role})")
         self.review.user.setText(self.user_name)
         self.unlock_user.setText(self.user_name)
+        self._show_admin_tools()
+
+    def _show_admin_tools(self) -> None:
+        from pharmacist_tool.gui import signing, staff
+
+        try:
+            admin = staff.can_administer(signing.database(self.database), self.user)
+        except Exception:
+            log.exception("checking administrator rights")
+            admin = False
+        self.users_button.setVisible(admin)
 
     def sign_out(self) -> None:
         """The person at the counter leaves: record it, save the session and show the start
@@ -1118,6 +1137,7 @@ class MainWindow(QMainWindow):
         self.review.user.clear()
         self.unlock_user.clear()
         self.counter_label.setText("Nobody signed in")
+        self.users_button.setVisible(False)
         self.close_session()  # the patient's data leaves the screen; the draft is listed
         self.login_status.setText(f"{name} signed out. Nobody is signed in.")
 
@@ -1131,8 +1151,49 @@ class MainWindow(QMainWindow):
 
     def _first_user_created(self, username: str) -> None:
         self.login_user.setText(username)
-        self.login_status.setText(f"✓ User {username} created: sign in with the new password.")
+        self.login_status.setText(
+            f"✓ {username} is set up as the pharmacist-in-charge: signs records and manages "
+            "staff (Users, Ctrl+U). Sign in with the new password."
+        )
         self.login_password.setFocus()
+
+    def check_users(self) -> None:
+        """Say on the start screen when the records database has no users yet."""
+        if self.user is not None:
+            return
+        from pharmacist_tool.gui import signing, staff
+
+        try:
+            empty = not staff.has_users(signing.database(self.database))
+        except Exception:  # the database is unreachable: sign-in will say so
+            log.exception("checking for users")
+            return
+        if empty:
+            self.login_status.setText(
+                "No users are set up yet: Sign in sets up the first one, the pharmacist-in-charge."
+            )
+
+    def open_users(self) -> None:
+        """The Users screen, for administrators (and the pharmacist-in-charge)."""
+        if self.stack.currentIndex() == LOCKED:
+            return
+        from pharmacist_tool.gui import signing, staff
+
+        if self.user is None:
+            self.show_error("Users", "Sign in as an administrator first (At the counter).")
+            return
+        db = signing.database(self.database)
+        if not staff.can_administer(db, self.user):
+            self.show_error(
+                "Users",
+                f"Only an administrator manages staff; {self.user.username} is a {self.user.role}.",
+            )
+            return
+        from pharmacist_tool.gui.users_view import UsersDialog
+
+        dialog = UsersDialog(self, db, self.user)
+        dialog.open()
+        self.users_dialog = dialog
 
     # -- idle lock --------------------------------------------------------------------------------
 
@@ -1212,7 +1273,7 @@ class MainWindow(QMainWindow):
                 "Ctrl+P   preview and print the handout",
                 "Ctrl+S   go to signing (asks for the password)",
                 "Ctrl+N   new session · Ctrl+O open a case file · Ctrl+Home start screen",
-                "Ctrl+R   records · Ctrl+,  settings · Ctrl+L  lock now",
+                "Ctrl+R   records · Ctrl+,  settings · Ctrl+U  users · Ctrl+L  lock now",
                 "Ctrl+Shift+Q   sign out · Ctrl+Q  quit (the session in progress is kept)",
                 "Alt+underlined letter   go to that field",
             ]
