@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.gui.widgets import add_row, heading, note
+from pharmacist_tool.gui.widgets import add_row, fit_to_screen, heading, note
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(640, 620)
+        fit_to_screen(self, 640, 620)
 
     def collect(self) -> Any:
         import msgspec
@@ -249,7 +249,7 @@ def open_records_dialog(window: Any, database: str | None) -> QDialog:
     """The records view (``records_view.py``) in a dialog of its own, on this window's database."""
     dialog = QDialog(window)
     dialog.setWindowTitle("Records")
-    dialog.resize(1100, 720)
+    fit_to_screen(dialog, 1100, 720)
     layout = QVBoxLayout(dialog)
     try:
         from pharmacist_tool.gui import signing

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui import staff
-from pharmacist_tool.gui.widgets import add_row, note
+from pharmacist_tool.gui.widgets import add_row, fit_to_screen, note
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class UsersDialog(QDialog):
         self.db = db
         self.admin = admin
         self.setWindowTitle("Users")
-        self.resize(900, 640)
+        fit_to_screen(self, 900, 640)
         layout = QVBoxLayout(self)
         layout.addWidget(
             note(

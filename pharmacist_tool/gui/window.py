@@ -85,6 +85,9 @@ STATE_MARK = {
 }
 
 START, SESSION, LOCKED = 0, 1, 2
+# Ending in the application's display name, so that Qt does not add it a second time.
+START_TITLE = "Counselling desk — Pharmacist tool"
+SESSION_TITLE = "Counselling session — Pharmacist tool"
 
 
 def blank_case(rule_set: str, language: str) -> tuple[Case, set[str]]:
@@ -172,7 +175,7 @@ class MainWindow(QMainWindow):
         self._painted = False
         self.dirty = False
         """Something was changed since the session was opened (a draft is kept from then on)."""
-        self.setWindowTitle("Pharmacist tool — counselling")
+        self.setWindowTitle(START_TITLE)
         self.resize(1200, 780)
 
         self.stack = QStackedWidget()
@@ -366,9 +369,17 @@ class MainWindow(QMainWindow):
         add_row(form, "&Password:", self.unlock_password, "The password of that user")
         self.unlock_button = QPushButton("Un&lock")
         form.addRow(self.unlock_button)
-        self.unlock_message = note()
-        form.addRow(self.unlock_message)
         outer.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        # Below the form, at a fixed width, centred by stretches: a wrapped label placed with
+        # an alignment is given the height of the page's full width (one line) and clipped.
+        self.unlock_message = note()
+        self.unlock_message.setAccessibleName("Unlock message")
+        self.unlock_message.setFixedWidth(box.fontMetrics().averageCharWidth() * 64)
+        message_row = QHBoxLayout()
+        message_row.addStretch(1)
+        message_row.addWidget(self.unlock_message)
+        message_row.addStretch(1)
+        outer.addLayout(message_row)
         outer.addStretch(2)
         self.unlock_button.clicked.connect(self.unlock)
         self.unlock_password.returnPressed.connect(self.unlock)
@@ -578,7 +589,7 @@ class MainWindow(QMainWindow):
         self._enable_session_actions(False)
         self._refresh_start()
         self.stack.setCurrentIndex(START)
-        self.setWindowTitle("Pharmacist tool — counselling")
+        self.setWindowTitle(START_TITLE)
         self.new_button.setFocus()
 
     def _refresh_start(self) -> None:
@@ -587,17 +598,18 @@ class MainWindow(QMainWindow):
         for meta in found:
             d = drafts.describe(meta)
             step = self.pages[min(max(meta.step, 0), 6)].short
-            item = QListWidgetItem(
-                f"{d['patient']} · {d['medicine']} · step {meta.step + 1} {step} "
-                f"· saved {d['updated']}"
-            )
+            # Nobody signed in: no patient names on the screen (anyone at the counter sees it).
+            who = [d["patient"], d["medicine"]] if self.user is not None else ["Session"]
+            parts = [*who, f"step {meta.step + 1} {step}", f"saved {d['updated']}"]
+            item = QListWidgetItem(" · ".join(part for part in parts if part))
             item.setData(Qt.ItemDataRole.UserRole, meta.id)
             self.drafts_list.addItem(item)
         if found:
             self.drafts_list.setCurrentRow(0)
+            hidden = " Patient names show once someone signs in." if self.user is None else ""
             self.start_note.setText(
                 f"{len(found)} unfinished session{'s' * (len(found) != 1)} kept from before: "
-                "select one and press Enter to carry on where you left off."
+                f"select one and press Enter to carry on where you left off.{hidden}"
             )
         else:
             self.start_note.setText("Start a new session, open a case file, or look up records.")
@@ -766,7 +778,7 @@ class MainWindow(QMainWindow):
         self.assessed.emit()
 
     def session_tab_chain(self) -> list[QWidget]:
-        """Tab order on a step: the step list, the page's fields, the findings, the buttons."""
+        """Tab order on a step: the step list, the page's fields, the buttons, the findings."""
 
         def tabbable(w: QWidget) -> bool:
             return (
@@ -783,8 +795,10 @@ class MainWindow(QMainWindow):
             if page.isAncestorOf(w) and tabbable(w):
                 fields.append(w)
             w = w.nextInFocusChain()
-        buttons = [self.back_button, self.next_button, self.preview_button, self.sign_button]
-        chain = [self.steps, *fields, *self.findings.focus_widgets(), *buttons]
+        # After the page's last field comes Next (Space moves on, as the pharmacist expects),
+        # then the other buttons, and only then the findings panel.
+        buttons = [self.next_button, self.back_button, self.preview_button, self.sign_button]
+        chain = [self.steps, *fields, *buttons, *self.findings.focus_widgets()]
         return [w for w in chain if tabbable(w)]
 
     def focusNextPrevChild(self, forward: bool) -> bool:  # noqa: N802
@@ -889,8 +903,8 @@ class MainWindow(QMainWindow):
         if collected.problems or collected.pending:
             state = "attention"
         a = self.assessment
-        if a is None:
-            return "todo" if index >= 4 or state == "done" else state
+        if a is None:  # another step keeps the checks from running: say what this one holds
+            return "todo" if index >= 4 else state
         for f in a.findings:
             if self.step_of_finding(f) != index or not f.stands:
                 continue
@@ -943,7 +957,8 @@ class MainWindow(QMainWindow):
             rxp.append(f"Auth {rx.authorization}")
         self.banner_rx.setText(" · ".join(rxp))
         self._tick()
-        self.setWindowTitle(f"{p.name or 'New session'} — Pharmacist tool")
+        self.setWindowTitle(SESSION_TITLE)  # never the patient's name: the title shows in the
+        # task bar and in window lists, often in the patient's view
 
     def _tick(self) -> None:
         if self.case is None:
@@ -1111,6 +1126,11 @@ class MainWindow(QMainWindow):
         self.review.user.setText(self.user_name)
         self.unlock_user.setText(self.user_name)
         self._show_admin_tools()
+        if self.stack.currentIndex() == START:
+            note = self.start_note.text()
+            self._refresh_start()  # the unfinished sessions now show their patients' names
+            if note.startswith("✓"):
+                self.start_note.setText(note)
 
     def _show_admin_tools(self) -> None:
         from pharmacist_tool.gui import signing, staff
@@ -1252,7 +1272,7 @@ class MainWindow(QMainWindow):
             self._update_banner()
             self.go_step(self.current_step())
         else:
-            self.setWindowTitle("Pharmacist tool — counselling")
+            self.setWindowTitle(START_TITLE)
 
     # -- messages ---------------------------------------------------------------------------------
 
