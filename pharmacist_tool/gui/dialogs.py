@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.gui.widgets import add_row, heading, note
+from pharmacist_tool.gui.widgets import add_row, fit_to_screen, heading, note
 
 log = logging.getLogger(__name__)
 
@@ -186,7 +186,7 @@ class SettingsDialog(QDialog):
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(640, 620)
+        fit_to_screen(self, 640, 620)
 
     def collect(self) -> Any:
         import msgspec
@@ -249,7 +249,7 @@ def open_records_dialog(window: Any, database: str | None) -> QDialog:
     """The records view (``records_view.py``) in a dialog of its own, on this window's database."""
     dialog = QDialog(window)
     dialog.setWindowTitle("Records")
-    dialog.resize(1100, 720)
+    fit_to_screen(dialog, 1100, 720)
     layout = QVBoxLayout(dialog)
     try:
         from pharmacist_tool.gui import signing
@@ -277,34 +277,33 @@ def open_records_dialog(window: Any, database: str | None) -> QDialog:
 
 
 class FirstUserDialog(QDialog):
-    """An empty records database: create its first user (who can then add the others)."""
+    """An empty records database: set up its first user, the pharmacist-in-charge (a pharmacist
+    who also manages staff: adds the other pharmacists and technicians in Users, Ctrl+U)."""
 
     created = Signal(str)
 
     def __init__(self, parent: QWidget | None, database: str | None) -> None:
         super().__init__(parent)
         self.database = database
-        self.setWindowTitle("Create the first user")
+        self.setWindowTitle("Set up the pharmacist-in-charge")
         layout = QVBoxLayout(self)
         layout.addWidget(
             note(
-                "No users are set up in the records database yet. Create the first one: an "
-                "administrator adds the others (pharmacists sign; technicians prepare)."
+                "No users are set up in the records database yet. The first user is the "
+                "pharmacist-in-charge: a pharmacist who signs records and also manages staff "
+                "(adds pharmacists and technicians in Users, Ctrl+U)."
             )
         )
         form = QFormLayout()
         self.username = QLineEdit()
         self.full_name = QLineEdit()
-        self.role = QComboBox()
-        self.role.addItems(["admin", "pharmacist"])
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.repeat = QLineEdit()
         self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
         add_row(form, "&User name:", self.username, "No spaces, e.g. klee")
-        add_row(form, "&Full name:", self.full_name, "As printed with signatures")
-        add_row(form, "&Role:", self.role, "admin adds users; pharmacist signs records")
-        add_row(form, "&Password:", self.password, "At least 10 characters; a few words")
+        add_row(form, "&Full name:", self.full_name, "As printed with signatures, e.g. K. Lee")
+        add_row(form, "&Password:", self.password, "At least 8 characters; a few words")
         add_row(form, "Re&peat password:", self.repeat, "The same password again")
         layout.addLayout(form)
         self.message = note()
@@ -312,24 +311,24 @@ class FirstUserDialog(QDialog):
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Set up")
         buttons.accepted.connect(self.create)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
+        self.username.setFocus()
 
     def create(self) -> None:
         if self.password.text() != self.repeat.text():
             self.message.setText("✖ The two passwords differ.")
             return
-        from pharmacist_tool.gui import signing
-        from pharmacist_tool.records.users import create_first_admin
+        from pharmacist_tool.gui import signing, staff
 
         try:
-            user = create_first_admin(
+            user = staff.create_pharmacist_in_charge(
                 signing.database(self.database),
                 self.username.text().strip(),
                 self.password.text(),
                 full_name=self.full_name.text(),
-                role=self.role.currentText(),
             )
         except UserError as error:
             self.message.setText(f"✖ {error}")

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from pharmacist_tool.case import write_atomically
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.gui.widgets import note
+from pharmacist_tool.gui.widgets import fit_to_screen, note
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +124,7 @@ class HandoutDialog(QDialog):
         self.pharmacist = pharmacist
         self.handout: Any = None
         self.setWindowTitle(f"Handout for {case.patient.name}")
-        self.resize(820, 900)
+        fit_to_screen(self, 820, 900)
         layout = QVBoxLayout(self)
         options = QHBoxLayout()
         self.paper = QComboBox()

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 )
 
 from pharmacist_tool.errors import UserError
+from pharmacist_tool.gui.widgets import add_row, fit_to_screen
 
 log = logging.getLogger(__name__)
 
@@ -254,7 +255,7 @@ class ExportDialog(QDialog):
         self.format = QComboBox()
         for key, label in FORMATS.items():
             self.format.addItem(label, key)
-        form.addRow("&Format", self.format)
+        add_row(form, "&Format:", self.format, "The export format")
         path_row = QHBoxLayout()
         self.path = QLineEdit()
         self.path.setPlaceholderText("the file to write")
@@ -262,8 +263,11 @@ class ExportDialog(QDialog):
         browse.clicked.connect(self.choose)
         path_row.addWidget(self.path, 1)
         path_row.addWidget(browse)
-        form.addRow("&File", path_row)
-        form.addRow("Records", QLabel(_describe_filter(flt)))
+        file_label = QLabel("F&ile:")
+        file_label.setBuddy(self.path)
+        self.path.setAccessibleName("File")
+        form.addRow(file_label, path_row)
+        form.addRow("Records:", QLabel(_describe_filter(flt)))
         layout.addLayout(form)
         self.bar = QProgressBar()
         self.bar.setRange(0, 1)
@@ -477,7 +481,7 @@ class RecordDialog(QDialog):
         row.addStretch(1)
         row.addWidget(close)
         layout.addLayout(row)
-        self.resize(760, 640)
+        fit_to_screen(self, 760, 640)
 
 
 class AmendDialog(QDialog):
@@ -523,7 +527,7 @@ class AmendDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.amendment_id: int | None = None
-        self.resize(700, 640)
+        fit_to_screen(self, 700, 640)
 
     def submit(self) -> None:
         try:

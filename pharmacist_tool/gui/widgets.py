@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QPalette
+from PySide6.QtGui import QFont, QGuiApplication, QPalette
 from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 SEVERITY_ICON = {"block": "✖", "warn": "⚠", "info": "ℹ"}
@@ -29,6 +29,17 @@ def add_row(form: QFormLayout, label: str, widget: QWidget, description: str = "
         widget.setToolTip(description)
     form.addRow(caption, widget)
     return caption
+
+
+def fit_to_screen(window: QWidget, width: int, height: int) -> None:
+    """Resize to (width, height), but never past the screen it opens on (a 1280×720 counter
+    screen keeps the title bar and the bottom buttons in view)."""
+    screen = window.screen() or QGuiApplication.primaryScreen()
+    if screen is not None:
+        area = screen.availableGeometry()
+        width = min(width, int(area.width() * 0.96))
+        height = min(height, int(area.height() * 0.92))
+    window.resize(width, height)
 
 
 def heading(text: str, level: int = 1) -> QLabel:

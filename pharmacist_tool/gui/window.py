@@ -85,6 +85,9 @@ STATE_MARK = {
 }
 
 START, SESSION, LOCKED = 0, 1, 2
+# Ending in the application's display name, so that Qt does not add it a second time.
+START_TITLE = "Counselling desk — Pharmacist tool"
+SESSION_TITLE = "Counselling session — Pharmacist tool"
 
 
 def blank_case(rule_set: str, language: str) -> tuple[Case, set[str]]:
@@ -172,7 +175,7 @@ class MainWindow(QMainWindow):
         self._painted = False
         self.dirty = False
         """Something was changed since the session was opened (a draft is kept from then on)."""
-        self.setWindowTitle("Pharmacist tool — counselling")
+        self.setWindowTitle(START_TITLE)
         self.resize(1200, 780)
 
         self.stack = QStackedWidget()
@@ -212,7 +215,12 @@ class MainWindow(QMainWindow):
         self.open_button = QPushButton("&Open case file… (Ctrl+O)")
         self.records_button = QPushButton("&Records (Ctrl+R)")
         self.settings_button = QPushButton("Se&ttings (Ctrl+,)")
-        for b in (self.new_button, self.open_button, self.records_button, self.settings_button):
+        self.users_button = QPushButton("Users (Ctrl+U)")
+        self.users_button.setAccessibleName("Users")
+        self.users_button.setVisible(False)  # shown to an administrator once signed in
+        start_buttons = (self.new_button, self.open_button, self.records_button,
+                         self.settings_button, self.users_button)  # fmt: skip
+        for b in start_buttons:
             b.setAutoDefault(True)
             al.addWidget(b)
         al.addStretch(1)
@@ -255,6 +263,7 @@ class MainWindow(QMainWindow):
         self.open_button.clicked.connect(self.open_case_dialog)
         self.records_button.clicked.connect(self.open_records)
         self.settings_button.clicked.connect(self.open_settings)
+        self.users_button.clicked.connect(self.open_users)
         self.resume_button.clicked.connect(self.resume_selected)
         self.discard_button.clicked.connect(self.discard_selected)
         self.login_button.clicked.connect(self.sign_in)
@@ -360,9 +369,17 @@ class MainWindow(QMainWindow):
         add_row(form, "&Password:", self.unlock_password, "The password of that user")
         self.unlock_button = QPushButton("Un&lock")
         form.addRow(self.unlock_button)
-        self.unlock_message = note()
-        form.addRow(self.unlock_message)
         outer.addWidget(box, 0, Qt.AlignmentFlag.AlignHCenter)
+        # Below the form, at a fixed width, centred by stretches: a wrapped label placed with
+        # an alignment is given the height of the page's full width (one line) and clipped.
+        self.unlock_message = note()
+        self.unlock_message.setAccessibleName("Unlock message")
+        self.unlock_message.setFixedWidth(box.fontMetrics().averageCharWidth() * 64)
+        message_row = QHBoxLayout()
+        message_row.addStretch(1)
+        message_row.addWidget(self.unlock_message)
+        message_row.addStretch(1)
+        outer.addLayout(message_row)
         outer.addStretch(2)
         self.unlock_button.clicked.connect(self.unlock)
         self.unlock_password.returnPressed.connect(self.unlock)
@@ -391,6 +408,7 @@ class MainWindow(QMainWindow):
         self.act_start = action(file_menu, "&Start screen", "Ctrl+Home", self.show_start)
         self.act_records = action(file_menu, "&Records", "Ctrl+R", self.open_records)
         self.act_settings = action(file_menu, "Se&ttings…", "Ctrl+,", self.open_settings)
+        self.act_users = action(file_menu, "&Users…", "Ctrl+U", self.open_users)
         self.act_lock = action(file_menu, "&Lock now", "Ctrl+L", self.lock)
         self.act_sign_out = action(file_menu, "Sign o&ut", "Ctrl+Shift+Q", self.sign_out)
         file_menu.addSeparator()
@@ -571,7 +589,7 @@ class MainWindow(QMainWindow):
         self._enable_session_actions(False)
         self._refresh_start()
         self.stack.setCurrentIndex(START)
-        self.setWindowTitle("Pharmacist tool — counselling")
+        self.setWindowTitle(START_TITLE)
         self.new_button.setFocus()
 
     def _refresh_start(self) -> None:
@@ -580,17 +598,18 @@ class MainWindow(QMainWindow):
         for meta in found:
             d = drafts.describe(meta)
             step = self.pages[min(max(meta.step, 0), 6)].short
-            item = QListWidgetItem(
-                f"{d['patient']} · {d['medicine']} · step {meta.step + 1} {step} "
-                f"· saved {d['updated']}"
-            )
+            # Nobody signed in: no patient names on the screen (anyone at the counter sees it).
+            who = [d["patient"], d["medicine"]] if self.user is not None else ["Session"]
+            parts = [*who, f"step {meta.step + 1} {step}", f"saved {d['updated']}"]
+            item = QListWidgetItem(" · ".join(part for part in parts if part))
             item.setData(Qt.ItemDataRole.UserRole, meta.id)
             self.drafts_list.addItem(item)
         if found:
             self.drafts_list.setCurrentRow(0)
+            hidden = " Patient names show once someone signs in." if self.user is None else ""
             self.start_note.setText(
                 f"{len(found)} unfinished session{'s' * (len(found) != 1)} kept from before: "
-                "select one and press Enter to carry on where you left off."
+                f"select one and press Enter to carry on where you left off.{hidden}"
             )
         else:
             self.start_note.setText("Start a new session, open a case file, or look up records.")
@@ -718,6 +737,7 @@ class MainWindow(QMainWindow):
         QApplication.instance().installEventFilter(self.idle_watcher)
         if self._assess_pending:
             self._assess()
+        QTimer.singleShot(0, self.check_users)
 
     def schedule_save(self) -> None:
         if not self._save_pending:
@@ -758,7 +778,7 @@ class MainWindow(QMainWindow):
         self.assessed.emit()
 
     def session_tab_chain(self) -> list[QWidget]:
-        """Tab order on a step: the step list, the page's fields, the findings, the buttons."""
+        """Tab order on a step: the step list, the page's fields, the buttons, the findings."""
 
         def tabbable(w: QWidget) -> bool:
             return (
@@ -775,8 +795,10 @@ class MainWindow(QMainWindow):
             if page.isAncestorOf(w) and tabbable(w):
                 fields.append(w)
             w = w.nextInFocusChain()
-        buttons = [self.back_button, self.next_button, self.preview_button, self.sign_button]
-        chain = [self.steps, *fields, *self.findings.focus_widgets(), *buttons]
+        # After the page's last field comes Next (Space moves on, as the pharmacist expects),
+        # then the other buttons, and only then the findings panel.
+        buttons = [self.next_button, self.back_button, self.preview_button, self.sign_button]
+        chain = [self.steps, *fields, *buttons, *self.findings.focus_widgets()]
         return [w for w in chain if tabbable(w)]
 
     def focusNextPrevChild(self, forward: bool) -> bool:  # noqa: N802
@@ -881,8 +903,8 @@ class MainWindow(QMainWindow):
         if collected.problems or collected.pending:
             state = "attention"
         a = self.assessment
-        if a is None:
-            return "todo" if index >= 4 or state == "done" else state
+        if a is None:  # another step keeps the checks from running: say what this one holds
+            return "todo" if index >= 4 else state
         for f in a.findings:
             if self.step_of_finding(f) != index or not f.stands:
                 continue
@@ -935,7 +957,8 @@ class MainWindow(QMainWindow):
             rxp.append(f"Auth {rx.authorization}")
         self.banner_rx.setText(" · ".join(rxp))
         self._tick()
-        self.setWindowTitle(f"{p.name or 'New session'} — Pharmacist tool")
+        self.setWindowTitle(SESSION_TITLE)  # never the patient's name: the title shows in the
+        # task bar and in window lists, often in the patient's view
 
     def _tick(self) -> None:
         if self.case is None:
@@ -1110,6 +1133,22 @@ class MainWindow(QMainWindow):
         self.counter_label.setText(f"At the counter: {self.user_display()} ({role})")
         self.review.user.setText(self.user_name)
         self.unlock_user.setText(self.user_name)
+        self._show_admin_tools()
+        if self.stack.currentIndex() == START:
+            note = self.start_note.text()
+            self._refresh_start()  # the unfinished sessions now show their patients' names
+            if note.startswith("✓"):
+                self.start_note.setText(note)
+
+    def _show_admin_tools(self) -> None:
+        from pharmacist_tool.gui import signing, staff
+
+        try:
+            admin = staff.can_administer(signing.database(self.database), self.user)
+        except Exception:
+            log.exception("checking administrator rights")
+            admin = False
+        self.users_button.setVisible(admin)
 
     def sign_out(self) -> None:
         """The person at the counter leaves: record it, save the session and show the start
@@ -1126,6 +1165,7 @@ class MainWindow(QMainWindow):
         self.review.user.clear()
         self.unlock_user.clear()
         self.counter_label.setText("Nobody signed in")
+        self.users_button.setVisible(False)
         self.close_session()  # the patient's data leaves the screen; the draft is listed
         self.login_status.setText(f"{name} signed out. Nobody is signed in.")
 
@@ -1139,8 +1179,49 @@ class MainWindow(QMainWindow):
 
     def _first_user_created(self, username: str) -> None:
         self.login_user.setText(username)
-        self.login_status.setText(f"✓ User {username} created: sign in with the new password.")
+        self.login_status.setText(
+            f"✓ {username} is set up as the pharmacist-in-charge: signs records and manages "
+            "staff (Users, Ctrl+U). Sign in with the new password."
+        )
         self.login_password.setFocus()
+
+    def check_users(self) -> None:
+        """Say on the start screen when the records database has no users yet."""
+        if self.user is not None:
+            return
+        from pharmacist_tool.gui import signing, staff
+
+        try:
+            empty = not staff.has_users(signing.database(self.database))
+        except Exception:  # the database is unreachable: sign-in will say so
+            log.exception("checking for users")
+            return
+        if empty:
+            self.login_status.setText(
+                "No users are set up yet: Sign in sets up the first one, the pharmacist-in-charge."
+            )
+
+    def open_users(self) -> None:
+        """The Users screen, for administrators (and the pharmacist-in-charge)."""
+        if self.stack.currentIndex() == LOCKED:
+            return
+        from pharmacist_tool.gui import signing, staff
+
+        if self.user is None:
+            self.show_error("Users", "Sign in as an administrator first (At the counter).")
+            return
+        db = signing.database(self.database)
+        if not staff.can_administer(db, self.user):
+            self.show_error(
+                "Users",
+                f"Only an administrator manages staff; {self.user.username} is a {self.user.role}.",
+            )
+            return
+        from pharmacist_tool.gui.users_view import UsersDialog
+
+        dialog = UsersDialog(self, db, self.user)
+        dialog.open()
+        self.users_dialog = dialog
 
     # -- idle lock --------------------------------------------------------------------------------
 
@@ -1199,7 +1280,7 @@ class MainWindow(QMainWindow):
             self._update_banner()
             self.go_step(self.current_step())
         else:
-            self.setWindowTitle("Pharmacist tool — counselling")
+            self.setWindowTitle(START_TITLE)
 
     # -- messages ---------------------------------------------------------------------------------
 
@@ -1220,7 +1301,7 @@ class MainWindow(QMainWindow):
                 "Ctrl+P   preview and print the handout",
                 "Ctrl+S   go to signing (asks for the password)",
                 "Ctrl+N   new session · Ctrl+O open a case file · Ctrl+Home start screen",
-                "Ctrl+R   records · Ctrl+,  settings · Ctrl+L  lock now",
+                "Ctrl+R   records · Ctrl+,  settings · Ctrl+U  users · Ctrl+L  lock now",
                 "Ctrl+Shift+Q   sign out · Ctrl+Q  quit (the session in progress is kept)",
                 "Alt+underlined letter   go to that field",
             ]

@@ -1,0 +1,279 @@
+"""The Users screen, for administrators: staff listed; add, change role, reset password, unlock,
+deactivate. Every change asks the administrator's own password again; the records audit it.
+
+All calls go through ``gui.staff`` (the one door to the records' users).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pharmacist_tool.errors import UserError
+from pharmacist_tool.gui import staff
+from pharmacist_tool.gui.widgets import add_row, fit_to_screen, note
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ["User name", "Full name", "Role", "Status", "Last sign-in"]
+
+
+def _password_field() -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    return field
+
+
+class UsersDialog(QDialog):
+    changed = Signal(str)
+    """A change was made (in words, as shown)."""
+
+    def __init__(self, parent: QWidget | None, db: Any, admin: Any) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.admin = admin
+        self.setWindowTitle("Users")
+        fit_to_screen(self, 900, 640)
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            note(
+                f"Signed in as {admin.printed_name}. Every change asks your password again and "
+                "is kept in the audit log."
+            )
+        )
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setAccessibleName("Users")
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(self.table, 1)
+
+        row = QHBoxLayout()
+        selected = QGroupBox("The selected user")
+        form = QFormLayout(selected)
+        self.role = QComboBox()
+        for role in staff.roles():
+            self.role.addItem(staff.ROLE_WORDS.get(role, role), role)
+        self.change_role_button = QPushButton("C&hange role")
+        self.change_role_button.setAutoDefault(False)
+        add_row(form, "R&ole:", self.role, "The role of the selected user")
+        form.addRow(self.change_role_button)
+        self.new_password = _password_field()
+        add_row(form, "&New password:", self.new_password, "For the selected user")
+        self.new_repeat = _password_field()
+        add_row(form, "Re&type:", self.new_repeat, "The new password again")
+        self.reset_button = QPushButton("&Reset password")
+        self.unlock_button = QPushButton("Un&lock")
+        self.deactivate_button = QPushButton("&Deactivate…")
+        buttons = QHBoxLayout()
+        for b in (self.reset_button, self.unlock_button, self.deactivate_button):
+            b.setAutoDefault(False)
+            buttons.addWidget(b)
+        form.addRow(buttons)
+        row.addWidget(selected, 1)
+
+        adding = QGroupBox("Add a user")
+        form = QFormLayout(adding)
+        self.username = QLineEdit()
+        self.full_name = QLineEdit()
+        self.new_role = QComboBox()
+        for role in staff.roles():
+            self.new_role.addItem(staff.ROLE_WORDS.get(role, role), role)
+        self.password = _password_field()
+        self.repeat = _password_field()
+        add_row(form, "&User name:", self.username, "No spaces, e.g. tmoss")
+        add_row(form, "&Full name:", self.full_name, "As printed with signatures")
+        add_row(form, "Rol&e:", self.new_role, "What this user may do")
+        add_row(form, "&Password:", self.password, "At least 8 characters; a few words")
+        add_row(form, "Repeat pa&ssword:", self.repeat, "The same password again")
+        self.add_button = QPushButton("&Add user")
+        self.add_button.setAutoDefault(False)
+        form.addRow(self.add_button)
+        row.addWidget(adding, 1)
+        layout.addLayout(row)
+
+        bottom = QFormLayout()
+        self.own_password = _password_field()
+        add_row(bottom, "Your pass&word:", self.own_password, "Asked again for every change")
+        layout.addLayout(bottom)
+        self.message = note()
+        self.message.setAccessibleName("Users message")
+        layout.addWidget(self.message)
+        close_row = QHBoxLayout()
+        close_row.addStretch(1)
+        self.close_button = QPushButton("&Close  Esc")
+        self.close_button.setAutoDefault(False)
+        close_row.addWidget(self.close_button)
+        layout.addLayout(close_row)
+
+        self.add_button.clicked.connect(self.add_user)
+        self.change_role_button.clicked.connect(self.change_role)
+        self.reset_button.clicked.connect(self.reset_password)
+        self.unlock_button.clicked.connect(self.unlock)
+        self.deactivate_button.clicked.connect(self.deactivate)
+        self.close_button.clicked.connect(self.reject)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        for change, button in (
+            ("role", self.change_role_button),
+            ("password", self.reset_button),
+            ("unlock", self.unlock_button),
+            ("deactivate", self.deactivate_button),
+        ):
+            if not staff.supports(change):
+                button.setEnabled(False)
+                button.setToolTip("Not in this version of the records yet: use the command line")
+        self.refresh()
+
+    # -- the list --------------------------------------------------------------------------------
+
+    def refresh(self, select: str | None = None) -> None:
+        try:
+            self.users = staff.list_staff(self.db)
+        except Exception as error:
+            log.exception("listing users")
+            self.message.setText(f"✖ The users cannot be listed ({type(error).__name__}).")
+            self.users = []
+        self.table.setRowCount(len(self.users))
+        for r, user in enumerate(self.users):
+            role = user.role + (" + administrator" if getattr(user, "is_admin", False) else "")
+            last = user.last_login_at
+            values = [
+                user.username,
+                user.full_name,
+                role,
+                staff.status_words(user),
+                f"{last.astimezone():%Y-%m-%d %H:%M}" if last else "never",
+            ]
+            for c, value in enumerate(values):
+                self.table.setItem(r, c, QTableWidgetItem(value))
+        self.table.resizeColumnsToContents()
+        names = [u.username for u in self.users]
+        target = select if select in names else None
+        if target is not None or self.users:
+            self.table.selectRow(names.index(target) if target is not None else 0)
+
+    def selected(self) -> Any:
+        rows = self.table.selectionModel().selectedRows()
+        return self.users[rows[0].row()] if rows else None
+
+    def _selection_changed(self) -> None:
+        user = self.selected()
+        if user is not None:
+            self.role.setCurrentIndex(max(0, self.role.findData(user.role)))
+
+    # -- changes ---------------------------------------------------------------------------------
+
+    def _checked_admin(self) -> Any:
+        password = self.own_password.text()
+        self.own_password.clear()
+        return staff.check_admin(self.db, self.admin.username, password)
+
+    def _do(self, what: str, action: Any, select: str | None = None) -> bool:
+        try:
+            admin = self._checked_admin()
+            action(admin)
+        except UserError as error:
+            self.message.setText(f"✖ Not done: {error}")
+            self.own_password.setFocus(Qt.FocusReason.OtherFocusReason)
+            return False
+        except Exception as error:
+            log.exception("changing users")
+            self.message.setText(f"✖ Not done: an unexpected error ({type(error).__name__}).")
+            return False
+        self.message.setText(f"✓ {what}")
+        self.refresh(select)
+        self.changed.emit(what)
+        return True
+
+    def add_user(self) -> None:
+        name = self.username.text().strip()
+        if self.password.text() != self.repeat.text():
+            self.message.setText("✖ Not done: the two passwords differ.")
+            return
+        role = self.new_role.currentData()
+        password, full_name = self.password.text(), self.full_name.text()
+        if self._do(
+            f"{name} added as {role}.",
+            lambda admin: staff.add(self.db, admin, name, role, password, full_name=full_name),
+            select=name,
+        ):
+            for field in (self.username, self.full_name, self.password, self.repeat):
+                field.clear()
+
+    def change_role(self) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        role = self.role.currentData()
+        self._do(
+            f"{user.username} is now {role}.",
+            lambda admin: staff.change_role(self.db, admin, user.username, role),
+            select=user.username,
+        )
+
+    def reset_password(self) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        if self.new_password.text() != self.new_repeat.text():
+            self.message.setText("✖ Not done: the two new passwords differ.")
+            return
+        password = self.new_password.text()
+        if self._do(
+            f"{user.username}'s password was reset: tell them in person.",
+            lambda admin: staff.reset_password(self.db, admin, user.username, password),
+            select=user.username,
+        ):
+            self.new_password.clear()
+            self.new_repeat.clear()
+
+    def unlock(self) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        self._do(
+            f"{user.username} is unlocked.",
+            lambda admin: staff.unlock(self.db, admin, user.username),
+            select=user.username,
+        )
+
+    def deactivate(self) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        answer = QMessageBox.question(
+            self,
+            "Deactivate the user?",
+            f"Deactivate {user.username}? They can no longer sign in; their signed records stay.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Cancel,
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        self._do(
+            f"{user.username} is deactivated.",
+            lambda admin: staff.deactivate(self.db, admin, user.username),
+            select=user.username,
+        )

@@ -1,0 +1,139 @@
+"""Staff in the window: the first run sets up the pharmacist-in-charge, who signs and adds staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from pharmacist_tool.case import load_case
+from tests.conftest import EXAMPLE_FILES
+from tests.gui.driver import (
+    CTRL,
+    Keyboard,
+    choose_outcome,
+    confirm_checklist,
+    fill_case,
+    resolve_findings,
+    sign,
+)
+
+pytestmark = pytest.mark.gui
+
+PASSWORD = "copper kettle autumn road"
+
+
+def _records() -> list[Any]:
+    from pharmacist_tool.records.db import open_database
+    from pharmacist_tool.records.service import RecordFilter, search_records
+
+    with open_database() as db:
+        return list(search_records(db, RecordFilter()).items)
+
+
+def _activate(qtbot: Any, dialog: Any) -> None:
+    """A desktop activates a dialog that opens; the offscreen platform needs telling."""
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog, timeout=2000)
+
+
+def _sign_in(kb: Keyboard, name: str, password: str) -> None:
+    window = kb.window
+    window.login_user.setFocus()
+    kb.type(name)
+    kb.press(Qt.Key.Key_Return)
+    assert kb.focus is window.login_password
+    kb.type(password)
+    kb.press(Qt.Key.Key_Return)
+
+
+def test_first_run_from_an_empty_database_to_a_signed_record(window: Any, qtbot: Any) -> None:
+    kb = Keyboard(qtbot, window)
+    qtbot.waitUntil(lambda: "No users are set up yet" in window.login_status.text())
+    _sign_in(kb, "rosei", "anything")
+    dialog = window.first_user_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    assert "pharmacist-in-charge" in dialog.windowTitle()
+    _activate(qtbot, dialog)
+    assert QApplication.focusWidget() is dialog.username
+    kb.type("rosei")
+    kb.tab()
+    kb.type("R. Osei, PharmD")
+    kb.tab()
+    kb.type(PASSWORD)
+    kb.tab()
+    kb.type(PASSWORD)
+    kb.press(Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    assert "rosei is set up as the pharmacist-in-charge" in window.login_status.text()
+    kb.reactivate()
+    assert kb.focus is window.login_password
+    kb.type(PASSWORD)
+    kb.press(Qt.Key.Key_Return)
+    assert "R. Osei, PharmD (pharmacist)" in window.login_status.text()
+    assert window.users_button.isVisible(), "the pharmacist-in-charge manages staff"
+
+    case = load_case(next(p for p in EXAMPLE_FILES if p.name.startswith("01")))
+    case.alcohol = "none"
+    kb.press(Qt.Key.Key_N, CTRL)
+    fill_case(kb, case)
+    resolve_findings(kb)
+    confirm_checklist(kb)
+    choose_outcome(kb, "handed-over")
+    assert window.missing() == [], window.missing()
+    with qtbot.waitSignal(window.signed, timeout=30_000):
+        sign(kb, "rosei", PASSWORD)
+    [record] = _records()
+    assert record.patient_name == case.patient.name
+
+
+def test_an_administrator_adds_a_technician_in_the_window(window: Any, qtbot: Any) -> None:
+    from pharmacist_tool.gui import signing, staff
+    from pharmacist_tool.records.service import list_events
+
+    db = signing.database(None)
+    staff.create_pharmacist_in_charge(db, "rosei", PASSWORD, full_name="R. Osei")
+    kb = Keyboard(qtbot, window)
+    _sign_in(kb, "rosei", PASSWORD)
+    kb.press(Qt.Key.Key_U, CTRL)
+    dialog = window.users_dialog
+    qtbot.waitUntil(dialog.isVisible)
+    _activate(qtbot, dialog)
+    assert [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())] == ["rosei"]
+    dialog.username.setFocus()
+    kb.type("tmoss")
+    kb.tab()
+    kb.type("T. Moss")
+    kb.tab()
+    kb.choose(staff.ROLE_WORDS["technician"])
+    kb.tab()
+    kb.type("second kettle morning")
+    kb.tab()
+    kb.type("second kettle morning")
+    dialog.own_password.setFocus()
+    kb.type("not my password")
+    dialog.add_user()
+    assert dialog.message.text().startswith("✖ Not done: Wrong user name or password")
+    assert staff.list_staff(db)[-1].username == "rosei", "nothing added"
+    dialog.own_password.setFocus()
+    kb.type(PASSWORD)
+    dialog.add_button.click()
+    assert dialog.message.text() == "✓ tmoss added as technician.", dialog.message.text()
+    rows = {
+        dialog.table.item(r, 0).text(): dialog.table.item(r, 2).text()
+        for r in range(dialog.table.rowCount())
+    }
+    assert rows == {"rosei": "pharmacist", "tmoss": "technician"}
+    assert dialog.selected().username == "tmoss"
+    added = [e for e in list_events(db, action="user-added") if e.detail.get("new_user") == "tmoss"]
+    assert added and added[0].username == "rosei"
+    dialog.reject()
+
+    kb.press(Qt.Key.Key_Q, CTRL | Qt.KeyboardModifier.ShiftModifier)  # sign out
+    _sign_in(kb, "tmoss", "second kettle morning")
+    assert "T. Moss (technician)" in window.login_status.text()
+    assert not window.users_button.isVisible()
+    kb.press(Qt.Key.Key_U, CTRL)
+    assert "Only an administrator" in window.message_box.text()
