@@ -69,6 +69,8 @@ class AfterCourse(msgspec.Struct, kw_only=True, omit_defaults=False):
     contraception_until: dt.date | None
     blood_donation_from: dt.date | None
     cosmetic_procedures_from: dt.date | None
+
+
 class MedicineScreened(msgspec.Struct, kw_only=True, omit_defaults=False):
     """How one line of the patient's medicines was screened (contract ``medicines_screened``)."""
 
