@@ -394,3 +394,10 @@ def test_a_damaged_index_is_refused_with_a_message(tmp_path: Path) -> None:
     (tmp_path / "substances.idx").write_bytes(b"")
     with pytest.raises(UserError, match="vocabulary"):
         vocabulary(tmp_path)
+
+
+def test_the_handout_never_lists_a_line_it_could_not_screen_as_one_to_avoid() -> None:
+    from pharmacist_tool.handout.content import flagged_medicines
+
+    assessment = _assess(["Xyzzy", "doxycycline 100 mg"])
+    assert flagged_medicines(assessment) == ["doxycycline 100 mg"]
