@@ -401,3 +401,17 @@ def test_the_handout_never_lists_a_line_it_could_not_screen_as_one_to_avoid() ->
 
     assessment = _assess(["Xyzzy", "doxycycline 100 mg"])
     assert flagged_medicines(assessment) == ["doxycycline 100 mg"]
+
+
+@pytest.mark.parametrize(
+    ("line", "recognised_as"),
+    [
+        ("Doxy sleep aid", "doxylamine"),
+        ("salicylic acid sodium salt", "sodium salicylate"),
+    ],
+)
+def test_a_term_inside_a_longer_name_of_another_medicine_does_not_match(
+    line: str, recognised_as: str
+) -> None:
+    screening = screen_medicine(KB, line)
+    assert screening.recognised_as == recognised_as and screening.matches == []
