@@ -1,11 +1,14 @@
 """``pharmacist-tool assess CASE`` against a bare ``python -c pass``, side by side.
 
 Subject: ``python -m pharmacist_tool assess`` on the first example case (start Python, parse the
-command line, load and validate the whole knowledge base, read the case, assess it, print the
-JSON). Floor: ``python -c pass``. Both run in turn in fresh processes (A B A B …) with the same
-bytecode cache (a temporary folder filled by the warm-up runs), as an installed copy would have,
-and with a temporary home folder so nothing of the user's is read or written. Goal: at most 6x
-the floor.
+command line, load and validate the whole knowledge base, open the vocabulary of medicine names,
+read the case, assess it, print the JSON). Floor: ``python -c pass``. Both run in turn in fresh
+processes (A B A B …) with the same bytecode cache (a temporary folder filled by the warm-up
+runs), as an installed copy would have, and with a temporary home folder so nothing of the
+user's is read or written. Goal: at most 6x the floor.
+
+Second figure: the same case with 200 medicine lines (the first 200 of the everyday fixture,
+each looked up in the whole vocabulary) against the same case with one line. Goal: at most 2x.
 
 Run: ``.venv/bin/python benchmarks/bench_assess.py [--runs N]``
 """
@@ -13,6 +16,7 @@ Run: ``.venv/bin/python benchmarks/bench_assess.py [--runs N]``
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -29,7 +33,15 @@ from benchmarks.common import (
 )
 
 GOAL = 6.0
+LINES_GOAL = 2.0
 CASE = REPO / "tests" / "fixtures" / "examples" / "01-routine-can-get-pregnant.json"
+EVERYDAY = REPO / "tests" / "fixtures" / "everyday-medicines.json"
+
+
+def _case_with(lines: list[str], path: Path) -> Path:
+    data = json.loads(CASE.read_text(encoding="utf-8")) | {"medicines": lines}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
 
 
 def main() -> int:
@@ -41,6 +53,15 @@ def main() -> int:
         subject = [PYTHON, "-m", "pharmacist_tool", "assess", str(CASE)]
         floor = [PYTHON, "-c", "pass"]
         value, floor_value = paired_process_medians(subject, floor, runs=args.runs, env=env)
+        lines = json.loads(EVERYDAY.read_text(encoding="utf-8"))["lines"][:200]
+        many = _case_with(lines, Path(tmp) / "200-lines.json")
+        one = _case_with(lines[:1], Path(tmp) / "1-line.json")
+        many_value, one_value = paired_process_medians(
+            [PYTHON, "-m", "pharmacist_tool", "assess", str(many)],
+            [PYTHON, "-m", "pharmacist_tool", "assess", str(one)],
+            runs=args.runs,
+            env=env,
+        )
     return report(
         [
             Comparison(
@@ -50,7 +71,15 @@ def main() -> int:
                 floor_name="python -c pass",
                 unit="ms",
                 goal_ratio=GOAL,
-            )
+            ),
+            Comparison(
+                name="assess, 200 medicine lines (whole process)",
+                value=many_value * 1000,
+                floor=one_value * 1000,
+                floor_name="1 line",
+                unit="ms",
+                goal_ratio=LINES_GOAL,
+            ),
         ]
     )
 

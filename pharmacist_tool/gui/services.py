@@ -82,17 +82,26 @@ class Match:
 
 
 def match_medicine(kb: Any, text: str) -> Match:
-    """What a line of the patient's medicines matched in the knowledge base, in words."""
-    from pharmacist_tool.knowledge.matching import explain_medicine
+    """How a line of the patient's medicines is screened (as ``medicines_screened`` says): what
+    it was recognised as and what it matched, or that it was not screened."""
+    from pharmacist_tool.knowledge.matching import screen_medicine
 
-    found = explain_medicine(kb, text)
-    if not found:
-        return Match("no interaction known with isotretinoin", False)
+    screening = screen_medicine(kb, text)
+    if screening.recognised_as is None and not screening.matches:
+        return Match("NOT RECOGNISED: not screened, check it by hand", False)
+    what = f"recognised as {screening.recognised_as}" if screening.recognised_as else "recognised"
+    if not screening.matches:
+        return Match(f"{what}: no interaction known with {kb.medicine}", True)
     parts = []
-    for m in found:
-        how = f"spelling close to “{m.term}”: check it" if m.fuzzy else f"“{m.term}”"
+    for m in screening.matches:
+        if m.fuzzy:
+            how = f"“{m.said}” spelt close to “{m.term}”: check it"
+        elif m.how == "stem":
+            how = f"“{m.said}”, from its ending {m.term}: check it"
+        else:
+            how = f"“{m.said}”"
         parts.append(f"{m.rule.agent} ({how})")
-    return Match("matches " + "; ".join(parts), True)
+    return Match(f"{what}: matches " + "; ".join(parts), True)
 
 
 def match_method(kb: Any, text: str, rule_set: str) -> Match:

@@ -745,9 +745,14 @@ def own_medicines(
 
 
 def flagged_medicines(assessment: Assessment) -> list[str]:
-    """The patient's own medicines the engine flagged as interactions, in the order found."""
+    """The patient's own medicines the engine flagged as interactions, in the order found (not
+    a line it could not screen: nothing is known against that one)."""
     return _unique(
-        [clean(f.subject) for f in assessment.findings if f.category == "interaction" and f.subject]
+        [
+            clean(f.subject)
+            for f in assessment.findings
+            if f.category == "interaction" and f.subject and f.code != "medicine.unrecognised"
+        ]
     )
 
 

@@ -413,20 +413,26 @@ def screen_medicine(kb: KnowledgeBase, text: str) -> Screening:
     """Rule id -> the first name of the line that stands for one of its substances."""
     blocked: dict[str, set[int]] = {}
     """Rule id -> word positions of names that stand for a form not this rule's."""
+    elsewhere: list[tuple[int, int, set[str]]] = []
+    """Names of the line and the rules they belong to: a rule's own term found strictly inside a
+    longer name of another substance ("doxy" in "Doxy sleep aid", doxylamine) does not match."""
     for start, end, entry in hits:
         said = " ".join(tokens[start:end])
         not_here = {r for sid in entry.substances for r in idx.not_members.get(sid, ())}
         for rule_id in not_here:
             blocked.setdefault(rule_id, set()).update(range(start, end))
+        belongs: set[str] = set()
         for sid in entry.substances:
             substance = vocab.substance(sid)
             base = substance.base if substance else sid
             parent = vocab.substance(base) if base != sid else substance
             recognised.append(parent.display if parent else sid)
             for rule_id in idx.rules_of(sid, base):
+                belongs.add(rule_id)
                 if rule_id not in not_here and rule_id not in by_name:
                     rule = idx.rule(rule_id)
                     by_name[rule_id] = MedicineMatch(rule, said, "name", substance=base)
+        elsewhere.append((start, end, belongs))
     found: list[MedicineMatch] = []
     excluded_rules: set[str] = set()
     for rule, candidates in idx.rules:
@@ -441,10 +447,19 @@ def screen_medicine(kb: KnowledgeBase, text: str) -> Screening:
                 if term[0] not in token_set:
                     continue
                 at = contains(tokens, term)
-                if at >= 0 and not off.intersection(range(at, at + len(term))):
-                    covered.update(range(at, at + len(term)))
-                    match = MedicineMatch(rule, " ".join(term), "term")
-                    break
+                if at < 0 or off.intersection(range(at, at + len(term))):
+                    continue
+                if any(
+                    start <= at
+                    and at + len(term) <= end
+                    and end - start > len(term)
+                    and rule.id not in belongs
+                    for start, end, belongs in elsewhere
+                ):
+                    continue  # inside a longer name of another medicine
+                covered.update(range(at, at + len(term)))
+                match = MedicineMatch(rule, " ".join(term), "term")
+                break
         if match is None:
             for stem in idx.stems.get(rule.id, ()):
                 word = next((t for t in tokens if _has_stem(t, stem)), None)
