@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Sequence
 from typing import Any
 
 import msgspec
@@ -21,6 +22,7 @@ from pharmacist_tool.engine.assessment import (
     Finding,
     KnowledgeBaseRef,
 )
+from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.reading import StoredHandout
 from tests.conftest import example_case
 
@@ -167,3 +169,24 @@ def full_disk(tmp_path: Any, size: str = "2m") -> Any:
     finally:
         if mounted:
             subprocess.run(["umount", "-l", str(folder)], check=False)
+def raw_sql(db: Database, statements: Sequence[str], params: Sequence[Any] = ()) -> None:
+    """Run SQL as someone with write access to the database would: straight through the
+    driver, committed, with the triggers and foreign keys switched off."""
+    conn = db.engine.raw_connection()
+    try:
+        cursor = conn.cursor()
+        if db.dialect == "sqlite":
+            cursor.execute("PRAGMA foreign_keys=OFF")
+            for trigger in ("users_no_delete", "records_no_delete", "records_no_update",
+                            "amendments_no_delete", "amendments_no_update",
+                            "audit_events_no_delete", "audit_events_no_update"):  # fmt: skip
+                cursor.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+        else:
+            cursor.execute("SET session_replication_role = replica")
+        for index, statement in enumerate(statements):
+            if db.dialect == "sqlite":
+                statement = statement.replace("%s", "?")
+            cursor.execute(statement, params[index] if index < len(params) else ())
+        conn.commit()
+    finally:
+        conn.invalidate()

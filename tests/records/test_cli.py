@@ -15,7 +15,7 @@ from pharmacist_tool.knowledge import load_for_counter
 from pharmacist_tool.records import reading
 from pharmacist_tool.records.db import open_database
 from tests.conftest import example_path, run_cli
-from tests.records.helpers import PASSWORD, make_pdf
+from tests.records.helpers import PASSWORD, make_pdf, raw_sql
 
 OTHER = "another strong passphrase"
 
@@ -157,3 +157,105 @@ def test_verify_names_a_record_changed_behind_the_tools_back(tmp_path: Path) -> 
     assert "BROKEN" in out
     assert "record 2: altered" in out
     assert "record 3: removed" in out
+
+
+def _head(out: str) -> str:
+    (line,) = [line for line in out.splitlines() if line.startswith("Chain head: position ")]
+    position, digest = line.removeprefix("Chain head: position ").split(", hash ")
+    return f"{position}:{digest}"
+
+
+def _sign_cli(url: str, case: Path) -> None:
+    code, _, err = _cli(url, "sign", str(case), "--user", "rosei", "--password-stdin", stdin=OTHER)
+    assert code == 0, err
+
+
+def test_verify_against_the_head_in_the_paper_log_catches_a_rolled_back_tail(
+    database_url: str, tmp_path: Path
+) -> None:
+    """Three statements remove the newest records and rewind the head: the chain alone looks
+    whole, the head written down earlier does not."""
+    url = database_url
+    code, _, err = _cli(
+        url, "users", "add", "rosei", "--role", "pharmacist", "--full-name", "Rita Osei",
+        "--password-stdin", stdin=OTHER + "\n",
+    )  # fmt: skip
+    assert code == 0, err
+    finished = _finished(tmp_path)
+    _sign_cli(url, finished)
+    code, out, _ = _cli(url, "verify")
+    assert code == 0
+    kept = _head(out)  # what the pharmacist writes in the paper log
+    assert out.count(f"position {kept.split(':')[0]}, hash {kept.split(':')[1]}") == 1
+    _sign_cli(url, finished)
+    _sign_cli(url, finished)
+    code, out, _ = _cli(url, "verify", "--expect-head", kept)
+    assert code == 0 and "still holds the head written down" in out
+    written = _head(out)
+
+    position = int(kept.split(":")[0])
+    with open_database(url) as db:
+        raw_sql(
+            db,
+            [
+                f"DELETE FROM audit_events WHERE seq > {position}",
+                f"DELETE FROM records WHERE seq > {position}",
+                f"UPDATE chain_head SET seq = {position}, head_hash = '{kept.split(':')[1]}', "
+                "head_table = NULL, head_id = NULL",
+            ],
+        )
+    code, out, _ = _cli(url, "verify")
+    assert code == 0  # what no in-database check can see …
+    code, out, _ = _cli(url, "verify", "--expect-head", written)
+    assert code == 1  # … the paper log can
+    assert f"the head written down (position {written.split(':')[0]}) is gone" in out
+    _sign_cli(url, finished)  # the position exists again, with another hash
+    _sign_cli(url, finished)
+    code, out, _ = _cli(url, "verify", "--expect-head", written)
+    assert code == 1 and f"not {written.split(':')[1]} as written down" in out
+
+    for bad in ("12", "x:abc", f"-1:{'a' * 64}", f"3:{'g' * 64}", f"3:{'a' * 63}", ""):
+        code, _, err = _cli(url, "verify", f"--expect-head={bad}")
+        assert code == 2 and "is not POSITION:HASH" in err, (bad, err)
+
+
+def test_a_password_typed_at_a_terminal_is_not_echoed(tmp_path: Path) -> None:
+    import os
+    import pty
+    import select
+    import sys
+    import time
+
+    url = f"sqlite:///{tmp_path / 'tty.sqlite3'}"
+    secret = "tty typed passphrase 42"
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the command, its standard input a terminal
+        os.environ["PHARMACIST_TOOL_HOME"] = str(tmp_path / "home")
+        os.execv(
+            sys.executable,
+            [sys.executable, "-m", "pharmacist_tool", "--database", url, "users", "add",
+             "rosei", "--role", "pharmacist", "--password-stdin"],
+        )  # fmt: skip
+    seen = b""
+    deadline = time.monotonic() + 120
+    answered = 0
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 1)
+        if ready:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        prompts = seen.count(b"Password for") + seen.count(b"Type it again")
+        if prompts > answered:
+            os.write(fd, secret.encode() + b"\n")
+            answered += 1
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    text = seen.decode(errors="replace")
+    assert os.waitstatus_to_exitcode(status) == 0, text
+    assert answered == 2 and "Added pharmacist rosei" in text
+    assert secret not in text

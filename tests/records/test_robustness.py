@@ -93,3 +93,26 @@ def test_two_processes_sign_a_thousand_records_each(database_url: str) -> None:
             if db.dialect == "sqlite":
                 check = session.execute(text("PRAGMA integrity_check")).scalar_one()
                 assert check == "ok"
+
+
+@pytest.mark.slow
+def test_verify_in_a_loop_while_four_counters_sign_raises_no_false_alarm(
+    database_url: str,
+) -> None:
+    """4 processes x 250 signatures while verify runs again and again: each verify reads one
+    snapshot, so a signature committed halfway through is either wholly seen or not at all."""
+    _setup_pharmacist(database_url)
+    workers = [_worker("sign", database_url, "rosei", PASSWORD, "250") for _ in range(4)]
+    runs, alarms = 0, []
+    with open_database(database_url) as db:
+        while any(w.poll() is None for w in workers):
+            report = service.verify(db)
+            runs += 1
+            if not report.intact:
+                alarms.append([str(p) for p in report.problems[:5]])
+        assert [_finish(w, 600) for w in workers] == ["250"] * 4
+        final = service.verify(db)
+    assert alarms == [], alarms[:3]
+    assert runs >= 2, "the signing finished before verify could run twice"
+    assert final.intact and final.counts["records"] == 1000
+    print(f"{runs} verify runs while signing, 0 false alarms")

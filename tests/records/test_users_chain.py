@@ -7,8 +7,7 @@ guessers."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator
 
 import pytest
 from argon2 import PasswordHasher
@@ -20,7 +19,7 @@ from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.models import User
 from pharmacist_tool.records.users import AuthenticatedUser
 from tests.records.conftest import signed_in
-from tests.records.helpers import PASSWORD, assessment_for, finished_case, handout_for
+from tests.records.helpers import PASSWORD, assessment_for, finished_case, handout_for, raw_sql
 
 TECH_PASSWORD = "a technician's own passphrase"
 
@@ -31,26 +30,6 @@ def staff(db: Database, admin: AuthenticatedUser) -> Iterator[dict[str, Authenti
     rita = users.add_user(db, admin, "rosei", "pharmacist", PASSWORD, full_name="Rita Osei")
     tom = users.add_user(db, admin, "tom", "technician", TECH_PASSWORD, full_name="Tom Moss")
     yield {"boss": admin, "rosei": signed_in(rita), "tom": signed_in(tom)}
-
-
-def raw_sql(db: Database, statements: Sequence[str], params: Sequence[Any] = ()) -> None:
-    """Run SQL as someone with write access to the database would: straight through the
-    driver, committed, with the triggers and foreign keys switched off."""
-    conn = db.engine.raw_connection()
-    try:
-        cursor = conn.cursor()
-        if db.dialect == "sqlite":
-            cursor.execute("PRAGMA foreign_keys=OFF")
-            cursor.execute("DROP TRIGGER IF EXISTS users_no_delete")
-        else:
-            cursor.execute("SET session_replication_role = replica")
-        for index, statement in enumerate(statements):
-            if db.dialect == "sqlite":
-                statement = statement.replace("%s", "?")
-            cursor.execute(statement, params[index] if index < len(params) else ())
-        conn.commit()
-    finally:
-        conn.invalidate()
 
 
 def problems(db: Database) -> list[str]:
