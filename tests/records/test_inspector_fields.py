@@ -69,7 +69,7 @@ def test_the_csv_carries_what_an_inspector_checks(
     assert row["authorization"] == "RMA-0012345678"
     assert row["outcome"] == "handed over"
 
-    findings = row["findings"].split("; ")
+    findings = row["findings"].split("\n")
     assert findings, "the session had findings"
     assert any(f.startswith("Warning: ") for f in findings)
     assert any("resolved: Talked it through: she uses the IUD" in f for f in findings)
@@ -97,7 +97,7 @@ def test_the_read_model_uses_what_the_assessment_screened_when_it_says() -> None
     )
     (finding,) = facts.findings
     assert finding.startswith("Block: Doxycycline must not be taken with isotretinoin")
-    assert finding.endswith("(doxycycline 100 mg); not resolved")
+    assert finding.endswith("(doxycycline 100 mg) — not resolved")
     older = json.loads(encode_assessment(assessment_for(case)))
     older.pop("medicines_screened", None)
     signed_before = reading.SignedFacts.of(
