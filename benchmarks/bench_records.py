@@ -172,6 +172,29 @@ def main() -> int:
     def raw_export() -> object:
         """The same CSV written by hand: raw cursor, the JSON decoded, no guards, no audit."""
         decode = msgspec.json.decode
+        severity = {"block": "Block", "warn": "Warning", "info": "Information"}
+        outcome = {
+            "handed-over": "handed over",
+            "not-handed-over": "not handed over",
+            "declined": "counselling declined",
+        }
+        not_counted = {
+            "contraception.unrecognised": "not recognised, so not counted",
+            "contraception.method-not-accepted": "not counted under these rules",
+        }
+
+        def finding(f: dict[str, object]) -> str:
+            message, subject = str(f.get("message") or ""), f.get("subject")
+            about = f" ({subject})" if subject and str(subject) not in message else ""
+            if f.get("severity") == "info":
+                done = "for information"
+            elif f.get("programme_rule"):
+                done = "a programme rule: cannot be overridden"
+            else:
+                text = " ".join(str(f.get("resolution") or "").split())
+                done = f"resolved: {text}" if text else "not resolved"
+            return f"{severity.get(str(f.get('severity')), '')}: {message}{about} — {done}"
+
         conn = sqlite3.connect(path)
         try:
             with raw_out.open("w", encoding="utf-8", newline="") as handle:
@@ -180,13 +203,29 @@ def main() -> int:
                 for row in cursor:
                     case, assessment = decode(row[17]), decode(row[18])
                     p, rx = case["patient"], case["prescription"]
+                    found = assessment["findings"]
+                    skipped = {
+                        f["subject"]: not_counted[f["code"]]
+                        for f in found
+                        if f["code"] in not_counted and f.get("subject")
+                    }
+                    said = [m for m in case.get("contraception", []) if m.strip()]
+                    screened = assessment.get("medicines_screened")
                     writer.writerow(
                         [*row[:9], rx["strength_mg"], rx["units_per_dose"], rx["doses_per_day"],
                          assessment["daily_dose_mg"], p["weight_kg"],
                          assessment["dose_mg_per_kg_per_day"], rx["days_supply"],
                          rx.get("quantity"), rx.get("refills"), rx["prescribed_on"],
                          rx.get("prescriber"), rx.get("authorization"), p["can_get_pregnant"],
-                         *row[9:12], "; ".join(f["code"] for f in assessment["findings"]),
+                         "; ".join(f"{t['date']} {t['result']}"
+                                   for t in case.get("pregnancy_tests", [])),
+                         "; ".join(said),
+                         "; ".join(f"{m}: {skipped.get(m, 'counted')}" for m in said),
+                         "; ".join(m for m in case.get("medicines", []) if m.strip()),
+                         "not recorded when signed" if screened is None else "; ".join(
+                             f"{s['line']}: screened as {s['recognised_as']}" for s in screened),
+                         outcome.get(row[9], row[9]), *row[10:12],
+                         "\n".join(finding(f) for f in found),
                          *row[12:17]]
                     )  # fmt: skip
         finally:

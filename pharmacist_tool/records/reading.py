@@ -459,7 +459,7 @@ class SignedFacts:
     signed before the assessment listed what it screened."""
     medicines_said: tuple[str, ...]
     findings: tuple[str, ...]
-    """"Warning: <message> (<subject>); resolved: <the pharmacist's words>"."""
+    """"Warning: <message> (<subject>) — resolved: <the pharmacist's words>"."""
     authorization: str
 
     @classmethod
@@ -482,7 +482,7 @@ class SignedFacts:
         for f in assessment.findings:
             words = SEVERITY_WORDS.get(f.severity, f.severity.capitalize() or "Finding")
             subject = f" ({f.subject})" if f.subject and f.subject not in f.message else ""
-            findings.append(f"{words}: {f.message}{subject}; {_resolution_words(f)}")
+            findings.append(f"{words}: {f.message}{subject} — {_resolution_words(f)}")
         return cls(
             pregnancy_tests=tuple(f"{t.date} {t.result}" for t in case.pregnancy_tests),
             contraception_said=said,

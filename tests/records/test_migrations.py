@@ -158,3 +158,43 @@ def test_bad_database_urls_are_explained(url: str, message: str) -> None:
 def test_an_unreachable_server_is_explained() -> None:
     with pytest.raises(UserError, match="Cannot open the records database"):
         open_database("postgresql://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_a_failed_migration_leaves_no_copy_and_the_database_as_it_was(tmp_path: Path) -> None:
+    """Each failed start used to leave another full copy of every record beside the database."""
+    path = tmp_path / "old.sqlite3"
+    url = f"sqlite:///{path}"
+    path.touch(mode=0o600)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+        conn.execute(text("ALTER TABLE chain_head ADD COLUMN head_table VARCHAR(30)"))  # in the way
+    engine.dispose()
+    for _ in range(3):
+        with pytest.raises(UserError):
+            open_database(url)
+    assert [p.name for p in tmp_path.iterdir() if ".before-" in p.name] == []
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+
+
+def test_copies_before_migrations_are_private_and_bounded(tmp_path: Path) -> None:
+    from pharmacist_tool.records.db import KEEP_COPIES
+
+    path = tmp_path / "old.sqlite3"
+    url = f"sqlite:///{path}"
+    path.touch(mode=0o600)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        command.upgrade(alembic_config(conn), "0001")
+    engine.dispose()
+    pristine = path.read_bytes()
+    for _ in range(KEEP_COPIES + 2):  # the same old database, migrated again and again
+        for sidecar in ("-wal", "-shm"):
+            Path(f"{path}{sidecar}").unlink(missing_ok=True)
+        path.write_bytes(pristine)
+        with open_database(url):
+            pass
+    copies = sorted(tmp_path.glob("old.before-0001-to-*.sqlite3"))
+    assert len(copies) == KEEP_COPIES
+    assert all(_mode(copy) == 0o600 for copy in copies)
