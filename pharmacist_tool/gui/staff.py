@@ -6,12 +6,11 @@ or sign); this module only asks it and says in words what the window may offer.
 
 The first user of an empty database is the pharmacist-in-charge: a pharmacist (signs) with
 administrator rights (adds and manages staff), as the contract's December 2026 additions say.
-Until the records keep administrator rights apart from the role, a pharmacist administers while
-the database has no administrator (``records.users.add_user`` allows exactly that).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from pharmacist_tool.errors import UserError
@@ -19,16 +18,7 @@ from pharmacist_tool.errors import UserError
 ROLE_WORDS = {
     "pharmacist": "pharmacist (counsels and signs)",
     "technician": "technician (prepares sessions, never signs)",
-    "admin": "administrator (manages staff, never signs)",
-}
-
-# Changes the Users screen offers, by the records function that makes each one. A change whose
-# function the records do not have yet is shown but disabled, saying so.
-CHANGES = {
-    "role": "change_role",
-    "password": "reset_password",
-    "unlock": "unlock_user",
-    "deactivate": "deactivate_user",
+    "admin": "administrator only (manages staff, never signs)",
 }
 
 
@@ -60,20 +50,17 @@ def list_staff(db: Any) -> list[Any]:
 
 
 def is_admin(user: Any) -> bool:
-    """The user holds administrator rights (the role, or rights given besides the role)."""
-    return bool(getattr(user, "is_admin", False)) or getattr(user, "role", "") == "admin"
+    """The user holds administrator rights (given besides the role)."""
+    return bool(getattr(user, "is_admin", False))
 
 
 def can_administer(db: Any, user: Any) -> bool:
-    """May this signed-in user manage staff? An administrator; or, while the database has no
-    active administrator, a pharmacist (the pharmacist-in-charge set up at first run)."""
+    """May this signed-in user manage staff? Only with administrator rights, as the records
+    have them now (not as they were at sign-in)."""
     if user is None:
         return False
-    if is_admin(user):
-        return True
-    if getattr(user, "role", "") != "pharmacist":
-        return False
-    return not any(is_admin(u) and u.active for u in list_staff(db))
+    found = _users().get_user(db, user.username)
+    return found is not None and bool(found.active) and is_admin(found)
 
 
 def check_admin(db: Any, username: str, password: str) -> Any:
@@ -84,44 +71,41 @@ def check_admin(db: Any, username: str, password: str) -> Any:
 
 
 def add(
-    db: Any, admin: Any, username: str, role: str, password: str, *, full_name: str = ""
+    db: Any,
+    admin: Any,
+    username: str,
+    role: str,
+    password: str,
+    *,
+    full_name: str = "",
+    admin_rights: bool = False,
 ) -> Any:
-    return _users().add_user(db, admin, username, role, password, full_name=full_name)
-
-
-def supports(change: str) -> bool:
-    return hasattr(_users(), CHANGES[change])
-
-
-def _change(change: str) -> Any:
-    function = getattr(_users(), CHANGES[change], None)
-    if function is None:
-        raise UserError(
-            "This version of the records cannot make that change yet; "
-            "use the command line (pharmacist-tool users --help)."
-        )
-    return function
+    return _users().add_user(
+        db, admin, username, role, password, full_name=full_name, is_admin=admin_rights
+    )
 
 
 def change_role(db: Any, admin: Any, username: str, role: str) -> Any:
-    return _change("role")(db, admin, username, role)
+    return _users().change_role(db, admin, username, role)
+
+
+def set_admin_rights(db: Any, admin: Any, username: str, on: bool) -> Any:
+    return _users().set_admin(db, admin, username, on)
 
 
 def reset_password(db: Any, admin: Any, username: str, password: str) -> Any:
-    return _change("password")(db, admin, username, password)
+    return _users().reset_password(db, admin, username, password)
 
 
 def unlock(db: Any, admin: Any, username: str) -> Any:
-    return _change("unlock")(db, admin, username)
+    return _users().unlock_user(db, admin, username)
 
 
 def deactivate(db: Any, admin: Any, username: str) -> Any:
-    return _change("deactivate")(db, admin, username)
+    return _users().deactivate_user(db, admin, username)
 
 
 def status_words(user: Any, now: Any = None) -> str:
-    import datetime as dt
-
     now = now or dt.datetime.now(dt.UTC)
     if not user.active:
         return "deactivated"

@@ -12,6 +12,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -108,6 +109,9 @@ class UsersDialog(QDialog):
         add_row(form, "Rol&e:", self.new_role, "What this user may do")
         add_row(form, "&Password:", self.password, "At least 8 characters; a few words")
         add_row(form, "Repeat pa&ssword:", self.repeat, "The same password again")
+        self.new_admin = QCheckBox("Also administrator rights (manages staff)")
+        self.new_admin.setAccessibleName("Administrator rights")
+        form.addRow(self.new_admin)
         self.add_button = QPushButton("&Add user")
         self.add_button.setAutoDefault(False)
         form.addRow(self.add_button)
@@ -135,15 +139,6 @@ class UsersDialog(QDialog):
         self.deactivate_button.clicked.connect(self.deactivate)
         self.close_button.clicked.connect(self.reject)
         self.table.itemSelectionChanged.connect(self._selection_changed)
-        for change, button in (
-            ("role", self.change_role_button),
-            ("password", self.reset_button),
-            ("unlock", self.unlock_button),
-            ("deactivate", self.deactivate_button),
-        ):
-            if not staff.supports(change):
-                button.setEnabled(False)
-                button.setToolTip("Not in this version of the records yet: use the command line")
         self.refresh()
 
     # -- the list --------------------------------------------------------------------------------
@@ -214,13 +209,17 @@ class UsersDialog(QDialog):
             return
         role = self.new_role.currentData()
         password, full_name = self.password.text(), self.full_name.text()
+        rights = self.new_admin.isChecked()
         if self._do(
-            f"{name} added as {role}.",
-            lambda admin: staff.add(self.db, admin, name, role, password, full_name=full_name),
+            f"{name} added as {role}" + (" with administrator rights." if rights else "."),
+            lambda admin: staff.add(
+                self.db, admin, name, role, password, full_name=full_name, admin_rights=rights
+            ),
             select=name,
         ):
             for field in (self.username, self.full_name, self.password, self.repeat):
                 field.clear()
+            self.new_admin.setChecked(False)
 
     def change_role(self) -> None:
         user = self.selected()

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from pharmacist_tool.case import load_case
+from pharmacist_tool.errors import UserError
 from tests.conftest import EXAMPLE_FILES
 from tests.gui.driver import (
     CTRL,
@@ -125,7 +126,7 @@ def test_an_administrator_adds_a_technician_in_the_window(window: Any, qtbot: An
         dialog.table.item(r, 0).text(): dialog.table.item(r, 2).text()
         for r in range(dialog.table.rowCount())
     }
-    assert rows == {"rosei": "pharmacist", "tmoss": "technician"}
+    assert rows == {"rosei": "pharmacist + administrator", "tmoss": "technician"}
     assert dialog.selected().username == "tmoss"
     added = [e for e in list_events(db, action="user-added") if e.detail.get("new_user") == "tmoss"]
     assert added and added[0].username == "rosei"
@@ -137,3 +138,48 @@ def test_an_administrator_adds_a_technician_in_the_window(window: Any, qtbot: An
     assert not window.users_button.isVisible()
     kb.press(Qt.Key.Key_U, CTRL)
     assert "Only an administrator" in window.message_box.text()
+
+
+def test_an_administrator_changes_resets_unlocks_and_deactivates(
+    window: Any, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from pharmacist_tool.gui import signing, staff
+    from pharmacist_tool.records.users import authenticate
+
+    db = signing.database(None)
+    staff.create_pharmacist_in_charge(db, "rosei", PASSWORD, full_name="R. Osei")
+    rosei = authenticate(db, "rosei", PASSWORD, purpose="admin")
+    staff.add(db, rosei, "tmoss", "technician", "second kettle morning", full_name="T. Moss")
+    for _ in range(5):  # five wrong passwords lock the account
+        with pytest.raises(UserError):
+            authenticate(db, "tmoss", "wrong guess again")
+    kb = Keyboard(qtbot, window)
+    _sign_in(kb, "rosei", PASSWORD)
+    window.open_users()
+    dialog = window.users_dialog
+    dialog.table.selectRow(1)
+    assert dialog.selected().username == "tmoss"
+    assert dialog.table.item(1, 3).text().startswith("locked until")
+
+    def as_admin(action: Any) -> str:
+        dialog.own_password.setText(PASSWORD)
+        action()
+        return str(dialog.message.text())
+
+    assert as_admin(dialog.unlock) == "✓ tmoss is unlocked."
+    assert dialog.table.item(1, 3).text() == "active"
+    dialog.role.setCurrentIndex(dialog.role.findData("pharmacist"))
+    assert as_admin(dialog.change_role) == "✓ tmoss is now pharmacist."
+    dialog.new_password.setText("fresh paint window")
+    dialog.new_repeat.setText("fresh paint window")
+    assert as_admin(dialog.reset_password).startswith("✓ tmoss's password was reset")
+    assert authenticate(db, "tmoss", "fresh paint window").role == "pharmacist"
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    assert as_admin(dialog.deactivate) == "✓ tmoss is deactivated."
+    assert dialog.table.item(1, 3).text() == "deactivated"
+    # The last administrator cannot be removed by mistake: the records refuse and say why.
+    dialog.table.selectRow(0)
+    message = as_admin(dialog.deactivate)
+    assert message.startswith("✖ Not done:") and "administrator" in message, message

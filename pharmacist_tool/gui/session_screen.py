@@ -1,0 +1,759 @@
+"""The session screen: the seven steps, the banner, the findings panel, autosave and signing.
+
+Every change is collected from the pages into the case, assessed by the engine and saved as a
+draft (atomically) before the next event is handled, so a crash, a power cut or a closed window
+costs nothing: the start screen offers the session back. A part of ``MainWindow``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import datetime as dt
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from pharmacist_tool.case import Case, Patient, Prescription, age_on, dump_case, parse_case
+from pharmacist_tool.errors import UserError
+from pharmacist_tool.gui import drafts, services
+from pharmacist_tool.gui.findings import FindingsPanel
+from pharmacist_tool.gui.pages import (
+    NONE_TAKEN_KEY,
+    Collected,
+    ReviewPage,
+    StepPage,
+    countdown_text,
+    is_storage_item,
+    make_pages,
+)
+from pharmacist_tool.gui.widgets import bold, frame_style
+
+log = logging.getLogger(__name__)
+
+
+STEP_OF_CATEGORY = {
+    "dose": 0,
+    "prescription": 1,
+    "pregnancy-prevention": 2,
+    "interaction": 3,
+    "safety": 4,
+    "counselling": 4,
+}
+STEP_OF_CODE_PREFIX = {
+    "patient": 0,
+    "dose": 0,
+    "product": 0,
+    "prescription": 1,
+    "programme": 1,
+    "authorization": 1,
+    "supply": 1,
+    "refills": 1,
+    "pregnancy": 2,
+    "contraception": 2,
+    "interaction": 3,
+    "medicines": 3,
+}
+STATE_MARK = {
+    "done": "✓ done",
+    "ready": "✓ ready to sign",
+    "todo": "○ to do",
+    "attention": "⚠ needs attention",
+    "blocked": "✖ blocked",
+    "n/a": "– not needed",
+}
+
+START, SESSION, LOCKED = 0, 1, 2
+# Ending in the application's display name, so that Qt does not add it a second time.
+START_TITLE = "Counselling desk — Pharmacist tool"
+SESSION_TITLE = "Counselling session — Pharmacist tool"
+
+
+def blank_case(rule_set: str, language: str) -> tuple[Case, set[str]]:
+    """A new session: nothing entered yet; placeholders stand where the pharmacist must type."""
+    today = dt.date.today()
+    case = Case(
+        rule_set=rule_set,
+        counselled_on=today,
+        patient=Patient(
+            name="",
+            date_of_birth=dt.date(1900, 1, 1),
+            weight_kg=1.0,
+            can_get_pregnant=True,
+            handout_language=language,
+        ),
+        prescription=Prescription(
+            medicine="",
+            strength_mg=1.0,
+            units_per_dose=1,
+            doses_per_day=1,
+            days_supply=1,
+            prescribed_on=today,
+        ),
+    )
+    unset = {
+        "patient.date_of_birth",
+        "patient.weight_kg",
+        "patient.can_get_pregnant",
+        "prescription.strength_mg",
+        "prescription.units_per_dose",
+        "prescription.doses_per_day",
+        "prescription.days_supply",
+        "prescription.prescribed_on",
+    }
+    return case, unset
+
+
+class SessionScreen:
+    """The session screen's widgets and actions (mixed into ``MainWindow``)."""
+
+    def _build_session(self) -> QWidget:
+        page = QWidget()
+        outer = QVBoxLayout(page)
+        outer.setContentsMargins(6, 6, 6, 6)
+
+        banner = QFrame()
+        banner.setFrameShape(QFrame.Shape.StyledPanel)
+        frame_style(banner)
+        bl = QHBoxLayout(banner)
+        left = QVBoxLayout()
+        self.banner_patient = QLabel()
+        bold(self.banner_patient)
+        self.banner_patient.setAccessibleName("Patient")
+        self.banner_rx = QLabel()
+        self.banner_rx.setAccessibleName("Prescription")
+        left.addWidget(self.banner_patient)
+        left.addWidget(self.banner_rx)
+        bl.addLayout(left, 1)
+        self.banner_deadline = QLabel()
+        bold(self.banner_deadline)
+        self.banner_deadline.setAlignment(
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        )
+        self.banner_deadline.setAccessibleName("Pick-up deadline")
+        bl.addWidget(self.banner_deadline)
+        outer.addWidget(banner)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.steps = QListWidget()
+        self.steps.setAccessibleName("Steps")
+        self.steps.setAccessibleDescription("Ctrl+1 to Ctrl+7 jump to a step")
+        self.pages: list[StepPage] = make_pages()
+        self.pages_stack = QStackedWidget()
+        for i, p in enumerate(self.pages):
+            self.steps.addItem(QListWidgetItem(f"{i + 1}  {p.short}"))
+            self.pages_stack.addWidget(p)
+            p.changed.connect(self.on_changed)
+        self.steps.currentRowChanged.connect(self._show_step)
+        self.findings = FindingsPanel()
+        self.findings.resolution_changed.connect(self.on_resolution)
+        self.findings.go_to.connect(self.go_to_finding)
+        splitter.addWidget(self.steps)
+        splitter.addWidget(self.pages_stack)
+        splitter.addWidget(self.findings)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 3)
+        splitter.setStretchFactor(2, 2)
+        splitter.setSizes([190, 600, 380])
+        splitter.setChildrenCollapsible(False)
+        outer.addWidget(splitter, 1)
+
+        bar = QHBoxLayout()
+        self.saved_label = QLabel("Not saved yet")
+        self.saved_label.setAccessibleName("Saved")
+        bar.addWidget(self.saved_label)
+        self.counter_label = QLabel("Nobody signed in")
+        self.counter_label.setAccessibleName("At the counter")
+        bar.addSpacing(24)
+        bar.addWidget(self.counter_label)
+        bar.addStretch(1)
+        self.back_button = QPushButton("◀ Back  Alt+←")
+        self.next_button = QPushButton("Next ▶  Alt+→")
+        self.preview_button = QPushButton("Preview handout  Ctrl+P")
+        self.sign_button = QPushButton("Sign…  Ctrl+S")
+        for b in (self.back_button, self.next_button, self.preview_button, self.sign_button):
+            b.setAutoDefault(False)
+            bar.addWidget(b)
+        self.back_button.setAccessibleName("Back")
+        self.next_button.setAccessibleName("Next")
+        self.preview_button.setAccessibleName("Preview handout")
+        self.sign_button.setAccessibleName("Sign")
+        outer.addLayout(bar)
+        self.back_button.clicked.connect(self.previous_step)
+        self.next_button.clicked.connect(self.next_step)
+        self.preview_button.clicked.connect(self.preview_handout)
+        self.sign_button.clicked.connect(self.go_sign)
+        review = self.review
+        review.preview_requested.connect(self.preview_handout)
+        review.sign_requested.connect(self.sign)
+        return page
+
+    @property
+    def review(self) -> ReviewPage:
+        page = self.pages[6]
+        assert isinstance(page, ReviewPage)
+        return page
+
+    def _enable_session_actions(self, on: bool) -> None:
+        for act in self.session_actions:
+            act.setEnabled(on)
+
+    # -- sessions ---------------------------------------------------------------------------------
+
+    def new_session(self) -> None:
+        if self.stack.currentIndex() == LOCKED:
+            return
+        self.save_now()
+        case, unset = blank_case(self.settings.default_rule_set, self.settings.handout_language)
+        self.open_case(case, unset=unset)
+        self.go_step(0)
+
+    def open_case_dialog(self) -> None:
+        if self.stack.currentIndex() == LOCKED:
+            return
+        name, _ = QFileDialog.getOpenFileName(self, "Open a case file", "", "Case files (*.json)")
+        if name:
+            self.open_case_file(name)
+
+    def open_case_file(self, path: str | Path) -> bool:
+        from pharmacist_tool.case import load_case
+
+        try:
+            case = load_case(path)
+        except UserError as error:
+            self.show_error("The case file cannot be opened", str(error))
+            return False
+        self.save_now()
+        self.open_case(case, source=str(path))
+        return True
+
+    def open_case(
+        self,
+        case: Case,
+        *,
+        unset: set[str] | None = None,
+        typed: dict[str, str] | None = None,
+        meta: drafts.DraftMeta | None = None,
+        source: str = "",
+    ) -> None:
+        self.case = case
+        self.meta = meta
+        self.source = source or (meta.source if meta else "")
+        self.unset = set(unset or ())
+        self.typed = dict(typed or {})
+        step = meta.step if meta else 0  # before anything moves the step list
+        self.dirty = False
+        self.handout = None
+        self.handout_options = {}
+        self.assessment = None
+        for p in self.pages:
+            p.load(case, self.unset, self.typed)
+        if self.user_name and not self.review.user.text():
+            self.review.user.setText(self.user_name)
+        self.review.password.clear()
+        self.review.sign_message.setText("")
+        self.review.handout_note.setText("No handout previewed yet.")
+        self.saved_label.setText(
+            f"Resumed · saved {meta.updated:%H:%M:%S}" if meta else "Not changed yet"
+        )
+        self.stack.setCurrentIndex(SESSION)
+        self._enable_session_actions(True)
+        self._collect()
+        self._update_banner()
+        self.findings.show_problems([])
+        self.findings.verdict.setText("○ Checking…")
+        self.schedule_assess()  # after the first paint: the knowledge base loads then
+        self.go_step(step)
+
+    def show_start(self) -> None:
+        if self.stack.currentIndex() == LOCKED:
+            return
+        self.save_now()
+        self.close_session()
+
+    def close_session(self) -> None:
+        self.case = None
+        self.meta = None
+        self.assessment = None
+        self.handout = None
+        self._enable_session_actions(False)
+        self._refresh_start()
+        self.stack.setCurrentIndex(START)
+        self.setWindowTitle(START_TITLE)
+        self.new_button.setFocus()
+
+    # -- steps ------------------------------------------------------------------------------------
+
+    def current_step(self) -> int:
+        return self.pages_stack.currentIndex()
+
+    def _show_step(self, index: int) -> None:
+        if index < 0:
+            return
+        self.pages_stack.setCurrentIndex(index)
+        self.back_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < 6)
+        if self.meta is not None and self.meta.step != index:
+            self.meta.step = index
+            self.schedule_save()
+
+    def go_step(self, index: int) -> None:
+        if self.case is None or self.stack.currentIndex() != SESSION:
+            return
+        index = max(0, min(6, index))
+        self.steps.setCurrentRow(index)
+        self._show_step(index)
+        target = self.pages[index].first_input()
+        (target or self.steps).setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def next_step(self) -> None:
+        self.go_step(self.current_step() + 1)
+
+    def previous_step(self) -> None:
+        self.go_step(self.current_step() - 1)
+
+    def go_sign(self) -> None:
+        self.go_step(6)
+        review = self.review
+        missing = self.missing()
+        if review.outcome_group.checkedButton() is None:
+            review.first_input().setFocus()
+        elif not missing:
+            (review.password if review.user.text() else review.user).setFocus()
+        else:
+            review.first_input().setFocus()
+
+    def focus_findings(self) -> None:
+        widgets = self.findings.focus_widgets()
+        if widgets:
+            widgets[0].setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def step_of_finding(self, finding: Any) -> int:
+        """The step where the pharmacist can act on a finding."""
+        code = finding.code
+        if "alcohol" in code:
+            return 3
+        prefix = code.split(".", 1)[0]
+        if prefix in STEP_OF_CODE_PREFIX:
+            return STEP_OF_CODE_PREFIX[prefix]
+        return STEP_OF_CATEGORY.get(finding.category, 4)
+
+    def go_to_finding(self, code: str) -> None:
+        """Show the step a finding concerns, with the patient's own line selected there."""
+        for f in getattr(self.assessment, "findings", []):
+            if f.code != code:
+                continue
+            step = self.step_of_finding(f)
+            self.go_step(step)
+            page = self.pages[step]
+            editor = getattr(page, "editor", None) or getattr(page, "methods", None)
+            if editor is not None and f.subject in editor.values:
+                editor.list.setCurrentRow(editor.values.index(f.subject))
+                editor.list.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+
+    # -- changes, assessment, autosave ------------------------------------------------------------
+
+    def on_changed(self) -> None:
+        if self.case is None:
+            return
+        self.dirty = True
+        self._collect()
+        self.schedule_assess()
+        self.schedule_save()
+
+    def on_resolution(self, code: str, text: str) -> None:
+        if self.case is None:
+            return
+        self.dirty = True
+        if text.strip():
+            self.case.resolutions[code] = text
+        else:
+            self.case.resolutions.pop(code, None)
+        self.schedule_assess()
+        self.schedule_save()
+
+    def _collect(self) -> None:
+        assert self.case is not None
+        self.collected = []
+        for p in self.pages:
+            result = Collected()
+            p.collect(self.case, result)
+            self.collected.append(result)
+        self.unset = set().union(*(c.unset for c in self.collected))
+        self.typed = {k: v for c in self.collected for k, v in c.typed.items()}
+
+    def schedule_assess(self) -> None:
+        if self._assess_pending:
+            return
+        self._assess_pending = True
+        if self._painted:
+            QTimer.singleShot(0, self._assess)
+        # else: the first paint runs it (the knowledge base loads after the window shows)
+
+    def schedule_save(self) -> None:
+        if not self._save_pending:
+            self._save_pending = True
+            QTimer.singleShot(0, self.save_now)
+
+    def _assess(self) -> None:
+        self._assess_pending = False
+        if self.case is None:
+            return
+        problems = [p for c in self.collected for p in c.problems]
+        assessment = None
+        if not problems:
+            try:
+                checked = parse_case(dump_case(self.case), source="the session")
+                assessment = services.assess(checked, self.ensure_kb())
+            except UserError as error:
+                problems = error.details or [error.message]
+            except Exception as error:  # the engine must never take the window down
+                log.exception("assessment failed")
+                problems = [f"The checks could not run ({type(error).__name__}); see the log."]
+        self.assessment = assessment
+        self.problems = problems
+        labels = {}
+        if assessment is not None:
+            for f in assessment.findings:
+                i = self.step_of_finding(f)
+                labels[f.code] = f"step {i + 1} {self.pages[i].short}"
+            self.findings.show_assessment(assessment, labels)
+        else:
+            self.findings.show_problems(problems)
+        for p in self.pages:
+            p.update_assessment(self.case, assessment)
+        self._update_states()
+        self._update_banner()
+        self.review.show_missing(self.missing())
+        self.review.show_summary(self._summary())
+        self.assessed.emit()
+
+    def session_tab_chain(self) -> list[QWidget]:
+        """Tab order on a step: the step list, the page's fields, the buttons, the findings."""
+
+        def tabbable(w: QWidget) -> bool:
+            return (
+                w.isVisible()
+                and w.isEnabled()
+                and bool(w.focusPolicy() & Qt.FocusPolicy.TabFocus)
+                and w.focusProxy() is None
+            )
+
+        page = self.pages[self.current_step()]
+        fields: list[QWidget] = []
+        w = page.nextInFocusChain()
+        while w is not page and w is not None and len(fields) < 500:
+            if page.isAncestorOf(w) and tabbable(w):
+                fields.append(w)
+            w = w.nextInFocusChain()
+        # After the page's last field comes Next (Space moves on, as the pharmacist expects),
+        # then the other buttons, and only then the findings panel.
+        buttons = [self.next_button, self.back_button, self.preview_button, self.sign_button]
+        chain = [self.steps, *fields, *buttons, *self.findings.focus_widgets()]
+        return [w for w in chain if tabbable(w)]
+
+    def focusNextPrevChild(self, forward: bool) -> bool:  # noqa: N802
+        if self.stack.currentIndex() != SESSION:
+            return super().focusNextPrevChild(forward)
+        chain = self.session_tab_chain()
+        current = QApplication.focusWidget()
+        while current is not None and current not in chain and current is not self:
+            current = current.parentWidget()  # e.g. the line edit inside a spin box
+        if current not in chain or not chain:
+            return super().focusNextPrevChild(forward)
+        index = chain.index(current) + (1 if forward else -1)
+        chain[index % len(chain)].setFocus(
+            Qt.FocusReason.TabFocusReason if forward else Qt.FocusReason.BacktabFocusReason
+        )
+        return True
+
+    def missing(self) -> list[str]:
+        """Everything that stands between this session and its signature, in words."""
+        if self.case is None:
+            return ["No session is open"]
+        pending = [p for c in self.collected for p in c.pending]
+        if self.assessment is None:
+            return [*self.problems, *pending]
+        missing = self.in_words(services.missing_for_signing(self.case, self.assessment))
+        unasked = [q for c in self.collected for q in c.unasked]
+        outcome = self.case.outcome
+        if outcome is None:
+            # Also what handing over would still need, so nothing comes as a surprise later.
+            import msgspec
+
+            from pharmacist_tool.case import Outcome
+
+            probe = msgspec.structs.replace(self.case, outcome=Outcome(status="handed-over"))
+            still = self.in_words(services.missing_for_signing(probe, self.assessment))
+            missing += [f"To hand over: {m}" for m in [*unasked, *still]]
+        elif outcome.status == "handed-over":
+            missing = [*unasked, *missing]
+        return [*missing, *pending]
+
+    def in_words(self, missing: list[str]) -> list[str]:
+        """The engine's list of what stands before signing, as the pharmacist reads it: each
+        finding by its message and the step to act on it, each counselling point by its title
+        (the engine's lines name codes, for the log and the command line)."""
+        a = self.assessment
+        if a is None:
+            return missing
+        words: dict[str, str] = {}
+        for f in a.findings:
+            step = self.step_of_finding(f)
+            where = f"step {step + 1} {self.pages[step].short}"
+            kind = {
+                "block": "Stops handing over",
+                "warn": "Write how it was resolved",
+            }.get(f.severity, "Check")
+            words[f"{f.severity.upper()} {f.code}: {f.message}"] = f"{kind} ({where}): {f.message}"
+        for item in a.checklist:
+            words[f"Counselling point not confirmed: {item.title} ({item.id})"] = (
+                f"Counselling point not confirmed: {item.title}"
+            )
+        return [words.get(m, m) for m in missing]
+
+    def save_now(self) -> None:
+        """Save the session in progress as a draft (atomically). Safe to call at any time."""
+        self._save_pending = False
+        if self.case is None or not (self.dirty or self.meta is not None):
+            return
+        if self.meta is None:
+            now = dt.datetime.now().replace(microsecond=0)
+            self.meta = drafts.DraftMeta(
+                id=drafts.new_id(), created=now, updated=now, source=self.source
+            )
+        self.meta.step = max(0, self.current_step())
+        self.meta.unset = sorted(self.unset)
+        self.meta.typed = dict(self.typed)
+        self.meta.user = self.user_name
+        try:
+            when = drafts.save_draft(self.meta, self.case)
+        except OSError as error:
+            log.exception("autosave failed")
+            self.saved_label.setText(f"⚠ NOT SAVED: {error.strerror or error}")
+            return
+        self.last_saved = when.strftime("%H:%M:%S")
+        self.saved_label.setText(f"✓ Saved {self.last_saved}")
+        self.saved.emit(self.meta.id)
+
+    # -- display ----------------------------------------------------------------------------------
+
+    def _step_state(self, index: int) -> str:
+        case = self.case
+        assert case is not None
+        collected = self.collected[index] if index < len(self.collected) else Collected()
+        if (
+            index == 2
+            and not case.patient.can_get_pregnant
+            and "patient.can_get_pregnant" not in self.unset
+        ):
+            return "n/a"
+        state = "done"
+        if collected.unasked:
+            state = "todo"
+        if collected.problems or collected.pending:
+            state = "attention"
+        a = self.assessment
+        if a is None:  # another step keeps the checks from running: say what this one holds
+            return "todo" if index >= 4 else state
+        for f in a.findings:
+            if self.step_of_finding(f) != index or not f.stands:
+                continue
+            if f.severity == "block":
+                return "blocked"
+            state = "attention"
+        if index in (4, 5):
+            items = [e for e in a.checklist if is_storage_item(e.id) == (index == 5)]
+            if any(e.required and not e.done for e in items):
+                state = "attention" if any(e.done for e in items) else "todo"
+        if index == 6:
+            state = "ready" if not self.missing() else "todo"
+        return state
+
+    def _update_states(self) -> None:
+        for i, p in enumerate(self.pages):
+            state = self._step_state(i)
+            item = self.steps.item(i)
+            item.setText(f"{i + 1}  {p.short}\n     {STATE_MARK[state]}")
+            item.setData(
+                Qt.ItemDataRole.AccessibleTextRole,
+                f"Step {i + 1} {p.short}: {STATE_MARK[state][2:]}",
+            )
+
+    def _update_banner(self) -> None:
+        case = self.case
+        if case is None:
+            return
+        p, rx = case.patient, case.prescription
+        parts = [p.name or "(name not entered)"]
+        if "patient.date_of_birth" not in self.unset:
+            with contextlib.suppress(ValueError):
+                parts.append(f"{age_on(case)} y")
+        if "patient.weight_kg" not in self.unset:
+            parts.append(f"{p.weight_kg:g} kg")
+        if "patient.can_get_pregnant" in self.unset:
+            parts.append("pregnancy category not entered")
+        else:
+            parts.append("can get pregnant" if p.can_get_pregnant else "cannot get pregnant")
+        parts.append(case.rule_set)
+        self.banner_patient.setText(" · ".join(parts))
+        rxp = [rx.medicine or "(medicine not entered)"]
+        if "prescription.strength_mg" not in self.unset:
+            rxp.append(f"{rx.strength_mg:g} mg")
+        if not {"prescription.units_per_dose", "prescription.doses_per_day"} & self.unset:
+            rxp.append(f"{rx.units_per_dose} × {rx.doses_per_day} a day")
+        if "prescription.days_supply" not in self.unset:
+            rxp.append(f"{rx.days_supply} days")
+        if rx.authorization:
+            rxp.append(f"Auth {rx.authorization}")
+        self.banner_rx.setText(" · ".join(rxp))
+        self._tick()
+        self.setWindowTitle(SESSION_TITLE)  # never the patient's name: the title shows in the
+        # task bar and in window lists, often in the patient's view
+
+    def _tick(self) -> None:
+        if self.case is None:
+            return
+        deadline = getattr(self.assessment, "pick_up_by", None)
+        if self.assessment is None:
+            self.banner_deadline.setText("Pick-up deadline: complete step 1")
+        else:
+            self.banner_deadline.setText(countdown_text(deadline, dt.datetime.now()))
+        programme = self.pages[1]
+        if hasattr(programme, "tick"):
+            programme.tick()
+
+    def _summary(self) -> str:
+        case = self.case
+        if case is None:
+            return ""
+        a = self.assessment
+        lines = [
+            f"{self.banner_patient.text()}",
+            f"{self.banner_rx.text()}",
+            f"Counselled on {case.counselled_on:%d %b %Y}.",
+        ]
+        if case.patient.can_get_pregnant:
+            tests = ", ".join(f"{t.date:%d %b} {t.result}" for t in case.pregnancy_tests) or "none"
+            lines.append(
+                f"Pregnancy tests: {tests}. "
+                f"Birth control: {', '.join(case.contraception) or 'none'}."
+            )
+        asked_none = self.typed.get(NONE_TAKEN_KEY) == "asked"
+        others = ", ".join(case.medicines) or ("none (asked)" if asked_none else "not asked yet")
+        lines.append(f"Other medicines: {others}. Alcohol: {case.alcohol or 'not asked yet'}.")
+        if a is not None:
+            standing = [f for f in a.findings if f.stands]
+            lines.append(
+                f"Findings: {len(a.findings)} ({len(standing)} open). "
+                "Counselling points confirmed: "
+                f"{sum(e.done for e in a.checklist)} of {len(a.checklist)}."
+            )
+        return "\n".join(lines)
+
+    # -- signing, handout, records (imported lazily) ---------------------------------------------
+
+    def preview_handout(self) -> None:
+        if self.case is None or self.stack.currentIndex() != SESSION:
+            return
+        if self.assessment is None:
+            self.show_error("The handout cannot be made yet", "\n".join(self.problems))
+            return
+        from pharmacist_tool.gui.handout_view import HandoutDialog
+
+        case = copy.deepcopy(self.case)
+        dialog = HandoutDialog(self, case, self.assessment, self.ensure_kb(), self.settings,
+                               pharmacist=self.handout_pharmacist())  # fmt: skip
+        dialog.rendered.connect(self._handout_rendered)
+        dialog.open()
+        self.handout_dialog = dialog
+
+    def _handout_rendered(self, handout: Any, options: dict[str, Any]) -> None:
+        self.handout = handout
+        self.handout_options = options
+        self.review.handout_note.setText(
+            f"Handout previewed: {handout.paper}, {handout.language}"
+            + (", large print" if handout.large_print else "")
+            + f" · SHA-256 {handout.sha256[:12]}…"
+        )
+
+    def user_display(self) -> str | None:
+        return self.user.printed_name if self.user is not None else None
+
+    def handout_pharmacist(self) -> str | None:
+        """The name printed as the counselling pharmacist: only a pharmacist's (else a blank)."""
+        if self.user is not None and getattr(self.user, "can_sign", False):
+            return str(self.user.printed_name)
+        return None
+
+    def sign(self) -> None:
+        if self.case is None or self.stack.currentIndex() != SESSION:
+            return
+        review = self.review
+        self._collect()
+        self._assess()
+        missing = self.missing()
+        if missing:
+            review.sign_message.setText("✖ Not signed: resolve what is listed above first.")
+            self.go_step(6)
+            review.first_input().setFocus()
+            return
+        user, password = review.user.text().strip(), review.password.text()
+        if not user or not password:
+            review.sign_message.setText("✖ Not signed: enter your user name and password.")
+            (review.user if not user else review.password).setFocus()
+            return
+        from pharmacist_tool.gui import signing
+
+        try:
+            record_id = signing.sign_session(
+                self.case,
+                user,
+                password,
+                self.database,
+                kb=self.ensure_kb(),
+                settings=self.settings,
+                shown=self.handout,
+                handout_options=self.handout_options,
+                prepared_by=self.user_name,
+            )
+        except UserError as error:
+            review.password.clear()
+            review.sign_message.setText(f"✖ Not signed: {error}")
+            review.password.setFocus()
+            return
+        except Exception as error:
+            log.exception("signing failed")
+            review.password.clear()
+            review.sign_message.setText(
+                f"✖ Not signed: an unexpected error ({type(error).__name__}); the session is kept."
+            )
+            return
+        review.password.clear()
+        if self.meta is not None:
+            drafts.remove_draft(self.meta.id)
+        name = self.case.patient.name
+        self.meta = None
+        self.case = None
+        self.close_session()
+        self.start_note.setText(
+            f"✓ Signed: record {record_id} for {name}. " + self.start_note.text()
+        )
+        self.signed.emit(str(record_id))
