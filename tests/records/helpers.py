@@ -169,6 +169,8 @@ def full_disk(tmp_path: Any, size: str = "2m") -> Any:
     finally:
         if mounted:
             subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
 def raw_sql(db: Database, statements: Sequence[str], params: Sequence[Any] = ()) -> None:
     """Run SQL as someone with write access to the database would: straight through the
     driver, committed, with the triggers and foreign keys switched off."""
