@@ -123,7 +123,10 @@ def test_the_classes_cover_the_names_the_issue_listed() -> None:
             "Emrosi",
             "Doxylar",
             "Amzeeq",
+            "Sebomin MR",
+            "Deteclo",
         ],
+        "anticonvulsants-bone": ["Carbagen", "Tegretol Prolonged Release", "Epanutin"],
         "oral-retinoids": ["etretinate", "acitretin"],
         "corticosteroids": [
             "Celestone",
@@ -132,6 +135,9 @@ def test_the_classes_cover_the_names_the_issue_listed() -> None:
             "Alkindi Sprinkle",
             "Depo-Medrone",
             "Kenalog-40",
+            "Medrone",
+            "Efcortesol",
+            "Glensoludex",
         ],
         "enzyme-inducers": [
             "Zebinix",
