@@ -10,7 +10,6 @@ amounts, has no readable dose, and the caller takes the safe choice.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 _AMOUNT = re.compile(
     r"(?<![\d.,])(\d+(?:[.,]\d+)?)\s*(mg|milligrams?|mcg|micrograms?|µg|ug|g|grams?)(?![a-z])"
@@ -54,11 +53,18 @@ _FREQUENCIES: tuple[tuple[int, re.Pattern[str]], ...] = (
 )
 
 
-@dataclass(frozen=True)
 class LineDose:
-    daily_mg: float
-    frequency_stated: bool
-    """False when no frequency was written and ``assumed_doses_per_day`` was used."""
+    """A daily dose read from a line (a plain class: this module is imported on demand)."""
+
+    __slots__ = ("daily_mg", "frequency_stated")
+
+    def __init__(self, daily_mg: float, frequency_stated: bool) -> None:
+        self.daily_mg = daily_mg
+        self.frequency_stated = frequency_stated
+        """False when no frequency was written and ``assumed_doses_per_day`` was used."""
+
+    def __repr__(self) -> str:
+        return f"LineDose({self.daily_mg:g} mg a day, frequency_stated={self.frequency_stated})"
 
 
 def daily_dose(text: str, assumed_doses_per_day: int = 1) -> LineDose | None:

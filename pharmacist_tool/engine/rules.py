@@ -14,7 +14,6 @@ from typing import Any
 import msgspec
 
 from pharmacist_tool.case import Case, age_on
-from pharmacist_tool.engine import line_dose
 from pharmacist_tool.engine.assessment import (
     Assessment,
     Category,
@@ -437,7 +436,9 @@ def weakening_lines(ctx: _Context, candidates: list[tuple[str, InteractionRule]]
         if threshold is None:
             found.lines.append(text)
             continue
-        dose = line_dose.daily_dose(text, rule.assumed_doses_per_day)
+        from pharmacist_tool.engine.line_dose import daily_dose  # only for dose-bound rules
+
+        dose = daily_dose(text, rule.assumed_doses_per_day)
         if dose is None:
             found.lines.append(text)
             found.notes.append(
