@@ -169,7 +169,9 @@ def _explain_validation(error: msgspec.ValidationError) -> str:
     where = "the case"
     if " - at `" in text:
         text, _, path = text.rpartition(" - at `")
-        where = _field_path(path.rstrip("`"))
+        path = path.rstrip("`")
+        key = path.startswith("key` in `")  # a dictionary's key, not its value
+        where = _field_path(path.removeprefix("key` in `")) + (" (a key)" if key else "")
     if m := re.fullmatch(r"Object missing required field `(\w+)`", text):
         field = m.group(1) if where == "the case" else f"{where}.{m.group(1)}"
         return f"{field}: this field is required but missing"

@@ -69,6 +69,7 @@ def _broken(change: dict[str, object]) -> dict[str, object]:
         ({"patient.name": "   "}, "patient.name", "empty"),
         ({"format": "other/case@9"}, "format", "pharmacist-tool/case@1"),
         ({"medicines": "doxycycline"}, "medicines", "a list"),
+        ({"resolutions": {"x" * 201: "ok"}}, "resolutions (a key)", "at most 200 characters"),
     ],
 )
 def test_bad_input_names_the_field(change: dict[str, object], named: str, said: str) -> None:
