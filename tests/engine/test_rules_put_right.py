@@ -192,3 +192,25 @@ def test_refill_finding_blocks_and_its_action_agrees() -> None:
         refills = _finding(a, "prescription.refills-not-allowed")
         assert refills.severity == "block" and refills.programme_rule
         assert refills.action.startswith("Do not hand over")
+
+
+def test_a_dose_bound_substance_belongs_to_its_rule_alone() -> None:
+    """A substance listed under another inducer rule as well would weaken at any dose again."""
+    bound = [r for r in KB.interactions if r.weakens_contraception_from_mg_per_day is not None]
+    assert bound
+    for rule in bound:
+        ids = {s.id for s in rule.substances}
+        assert ids, f"{rule.id}: the dose-bound rule names its substance"
+        others = [
+            r.id for r in KB.interactions if r is not rule and ids & {s.id for s in r.substances}
+        ]
+        assert others == [], f"{rule.id}'s substance is also under {others}"
+
+
+@pytest.mark.parametrize(
+    "line", ["Topamax 25 mg", "Qudexy XR 25 mg", "topiramato 25 mg", "Trokendi XR 50 mg"]
+)
+def test_every_name_of_topiramate_at_a_low_dose_leaves_the_pill_counted(line: str) -> None:
+    a = _assess("US", {"contraception": ["Yaz", "condoms"], "medicines": [line]})
+    assert [f.code for f in a.findings if f.category == "interaction"] == ["interaction.topiramate"]
+    assert not [f for f in a.findings if f.code == "contraception.weakened"]
