@@ -8,7 +8,7 @@ import msgspec
 
 from pharmacist_tool.engine import assess
 from pharmacist_tool.knowledge import load_knowledge_base
-from pharmacist_tool.records import service
+from pharmacist_tool.records import reading, service, writing
 from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.users import AuthenticatedUser
 from tests.records.helpers import finished_case, handout_for
@@ -29,8 +29,8 @@ def test_a_signed_record_keeps_medicines_screened(
         },
     )
     assessment = assess(case, kb)
-    summary = service.sign_record(db, pharmacist, case, assessment, handout_for(case))
-    record = service.get_record(db, summary.id)
+    summary = writing.sign_record(db, pharmacist, case, assessment, handout_for(case))
+    record = reading.get_record(db, summary.id)
     stored = json.loads(record.assessment_json)["medicines_screened"]
     assert stored == [
         {"line": "Zoloft 50 mg", "recognised_as": "sertraline", "codes": []},
@@ -41,4 +41,9 @@ def test_a_signed_record_keeps_medicines_screened(
             "codes": ["interaction.anticonvulsants-bone"],
         },
     ]
+    assert record.facts.medicines_screened == (
+        "Zoloft 50 mg: screened as sertraline",
+        "Xyzzy: not recognised, not screened (check by hand)",
+        "carbamezapine: screened as carbamazepine",
+    )
     assert service.verify(db).intact
