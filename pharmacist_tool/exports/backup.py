@@ -215,12 +215,18 @@ def _hashes(conn: sqlite3.Connection, table: str) -> set[str]:
     return {row[0] for row in conn.execute(f'SELECT row_hash FROM "{table}"')}
 
 
-def compare_chains(live: Path, backup: Path) -> ChainComparison:
-    """Count the live database's records, amendments and audit events missing from the backup.
-    ``sqlite3.DatabaseError`` when the live file cannot be read."""
+def compare_chains(live: Path | sqlite3.Connection, backup: Path) -> ChainComparison:
+    """Count the live database's records, amendments and audit events missing from the backup
+    (``live``: its file, or a connection to it, e.g. one holding its write lock).
+    ``sqlite3.DatabaseError`` when the live database cannot be read."""
     with _connect_readonly(backup) as old:
         kept = {t: _hashes(old, t) for t in ("records", "amendments", "audit_events")}
-    with _connect_readonly(live) as conn:
+    opened = (
+        contextlib.nullcontext(live)
+        if isinstance(live, sqlite3.Connection)
+        else _connect_readonly(live)
+    )
+    with opened as conn:
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         missing = {}
         for table in ("records", "amendments", "audit_events"):
@@ -242,7 +248,9 @@ def compare_chains(live: Path, backup: Path) -> ChainComparison:
     )
 
 
-def _refuse_losing_records(target: Path, backup_file: Path) -> ChainComparison | None:
+def _refuse_losing_records(
+    target: Path | sqlite3.Connection, backup_file: Path
+) -> ChainComparison | None:
     """Refuse a backup that lacks signed records (or amendments) the live database holds."""
     try:
         found = compare_chains(target, backup_file)
@@ -326,8 +334,20 @@ def restore_database(url: str, backup_file: Path) -> RestoreResult:
     if current_usable:
         try:
             with contextlib.closing(sqlite3.connect(backup_file, timeout=30)) as src:
-                dest = sqlite3.connect(target, timeout=30)
+                dest = sqlite3.connect(target, timeout=60, isolation_level=None)
                 try:
+                    # Again, holding the write lock: a record signed while the copy above was
+                    # made must not be lost either. (The backup step takes the lock again at
+                    # once; SQLite will not start it inside a transaction.)
+                    dest.execute("BEGIN IMMEDIATE")
+                    try:
+                        compared = _refuse_losing_records(dest, backup_file) or compared
+                    except UserError:
+                        if previous is not None:
+                            previous.unlink(missing_ok=True)
+                        raise
+                    finally:
+                        dest.execute("ROLLBACK")
                     src.backup(dest, pages=PAGES_PER_STEP, sleep=0.05)
                 finally:
                     dest.close()

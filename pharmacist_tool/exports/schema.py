@@ -37,11 +37,21 @@ def verify_chain_problems(path: Path) -> list[str]:
 
     uri = f"{Path(path).resolve().as_uri()}?mode=ro"
     engine = create_engine(
-        "sqlite://", creator=lambda: sqlite3.connect(uri, uri=True, check_same_thread=False)
+        "sqlite://",
+        creator=lambda: sqlite3.connect(
+            uri, uri=True, check_same_thread=False, isolation_level=None
+        ),
     )
     try:
-        with Session(engine) as session:
-            report = verify_chain(session)
+        with engine.connect() as conn:
+            # One read transaction: every table is read from the same snapshot, so a counter
+            # signing meanwhile (the live database, just restored) is never a false alarm.
+            conn.exec_driver_sql("BEGIN")
+            try:
+                with Session(bind=conn) as session:
+                    report = verify_chain(session)
+            finally:
+                conn.exec_driver_sql("ROLLBACK")
     finally:
         engine.dispose()
     return [str(problem) for problem in report.problems]

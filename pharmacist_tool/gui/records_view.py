@@ -864,7 +864,12 @@ class RecordsView(QWidget):
                 self.db,
                 "restore",
                 username=self.user,
-                detail={"from": str(path), "previous_copy": str(result.previous_copy or "")},
+                detail={
+                    "from": str(path),
+                    "previous_copy": str(result.previous_copy or ""),
+                    "records": result.restored.records,
+                    "audit_events_not_in_backup": result.audit_events_not_in_backup,
+                },
             )
         except UserError as error:
             self.status.setText(f"✖ {error}")

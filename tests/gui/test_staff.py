@@ -28,10 +28,10 @@ PASSWORD = "copper kettle autumn road"
 
 def _records() -> list[Any]:
     from pharmacist_tool.records.db import open_database
-    from pharmacist_tool.records.service import RecordFilter, search_records
+    from pharmacist_tool.records.reading import fetch_page
 
     with open_database() as db:
-        return list(search_records(db, RecordFilter()).items)
+        return fetch_page(db)
 
 
 def _activate(qtbot: Any, dialog: Any) -> None:
@@ -92,7 +92,7 @@ def test_first_run_from_an_empty_database_to_a_signed_record(window: Any, qtbot:
 
 def test_an_administrator_adds_a_technician_in_the_window(window: Any, qtbot: Any) -> None:
     from pharmacist_tool.gui import signing, staff
-    from pharmacist_tool.records.service import list_events
+    from pharmacist_tool.records.reading import list_events
 
     db = signing.database(None)
     staff.create_pharmacist_in_charge(db, "rosei", PASSWORD, full_name="R. Osei")

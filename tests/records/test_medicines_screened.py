@@ -41,4 +41,9 @@ def test_a_signed_record_keeps_medicines_screened(
             "codes": ["interaction.anticonvulsants-bone"],
         },
     ]
+    assert record.facts.medicines_screened == (
+        "Zoloft 50 mg: screened as sertraline",
+        "Xyzzy: not recognised, not screened (check by hand)",
+        "carbamezapine: screened as carbamazepine",
+    )
     assert service.verify(db).intact
