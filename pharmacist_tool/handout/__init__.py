@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from pharmacist_tool.knowledge.model import KnowledgeBase
     from pharmacist_tool.settings import Settings
 
-TEMPLATE_VERSION = "2026.11.1"
+TEMPLATE_VERSION = "2026.12.1"
 """Bump when the wording (``resources/handout``) or the layout changes."""
 
 PAPER_SIZES = ("A4", "Letter")
@@ -46,6 +46,12 @@ class Handout:
     """The language asked for (from the options or the case)."""
     missing_characters: tuple[str, ...] = ()
     """Characters from the case that no bundled font has (they print as a box): warn the user."""
+    blocked: bool = False
+    """The "not handed over today" sheet was printed (the session is ``do-not-dispense``)."""
+    missing_settings: tuple[str, ...] = ()
+    """Settings the sheet needs that are not set (``pharmacy_name``, ``pharmacy_phone``)."""
+    sources: tuple[str, ...] = ()
+    """The source keys the sheet relies on (also in the PDF's metadata), for the record."""
 
 
 def _options(
@@ -143,6 +149,9 @@ def render_handout(
         paper=size,
         requested_language=lang,
         missing_characters=missing,
+        blocked=content.blocked,
+        missing_settings=content.missing_settings,
+        sources=content.sources,
     )
 
 

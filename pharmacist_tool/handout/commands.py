@@ -45,6 +45,18 @@ def run_handout(args: argparse.Namespace) -> int:
             "printed in English with a note",
             file=sys.stderr,
         )
+    if handout.blocked:
+        print(
+            "note: the medicine must not be handed over today; "
+            'wrote the "not handed over today" sheet (no dosing instructions)',
+            file=sys.stderr,
+        )
+    if handout.missing_settings:
+        print(
+            f"warning: the settings do not give {' or '.join(handout.missing_settings)}; "
+            "the sheet has a blank line to write them on (set them in the window's Settings)",
+            file=sys.stderr,
+        )
     if handout.missing_characters:
         shown = " ".join(f"U+{ord(c):04X}" for c in handout.missing_characters)
         print(

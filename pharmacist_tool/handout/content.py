@@ -4,6 +4,12 @@ Built from the case, its assessment, the knowledge base and the settings; the PD
 lays it out. Keeping the words apart from ReportLab lets the tests measure readability of exactly
 what is printed, and keeps every piece of text from the case a plain string until the renderer
 escapes it.
+
+The sheet follows the verdict: a session that must not be handed over (``do-not-dispense``) gets
+the "not handed over today" sheet — what stands in the way, what happens next, whom to call and
+the safety points that still apply, never dosing instructions. Every sentence comes from the
+medicine pack's wording (``resources/knowledge/<medicine>/handout``); each line records the wording
+key it was made from, so the Medication Guide coverage can be checked against what is printed.
 """
 
 from __future__ import annotations
@@ -15,17 +21,21 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pharmacist_tool.case import Case
-from pharmacist_tool.engine.assessment import Assessment
+from pharmacist_tool.engine.assessment import Assessment, Finding
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.handout.wording import (
     BASE_LANGUAGE,
     FactsFile,
     Wording,
     language_name,
+    load_coverage,
     load_facts,
     load_wording,
 )
+from pharmacist_tool.knowledge import find_product
+from pharmacist_tool.knowledge.matching import explain_medicine, match_method
 from pharmacist_tool.knowledge.model import (
+    ContraceptionMethod,
     InteractionRule,
     KnowledgeBase,
     Product,
@@ -34,7 +44,8 @@ from pharmacist_tool.knowledge.model import (
 )
 from pharmacist_tool.settings import Settings
 
-LineKind = Literal["para", "bullet", "blank-line"]
+LineKind = Literal["para", "bullet", "blank-line", "date"]
+SectionKind = Literal["lines", "calendar"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +59,9 @@ class Line:
     spans: tuple[Span, ...]
     kind: LineKind = "para"
     measured: bool = True
-    """Counted in the readability check (False for names, addresses, version and source lists)."""
+    """Counted in the readability check (False for names, addresses, version and dates)."""
+    key: str = ""
+    """The wording key the line was made from ("" for the patient's own words)."""
 
     @property
     def text(self) -> str:
@@ -61,6 +74,7 @@ class Section:
     title: str
     lines: tuple[Line, ...]
     boxed: bool = False
+    kind: SectionKind = "lines"
 
     @property
     def measured_text(self) -> str:
@@ -77,6 +91,7 @@ class HandoutContent:
     title: str
     subject: str
     pharmacy: str
+    """The pharmacy's name ("" when the settings do not give one: a line to write it on)."""
     pharmacy_details: tuple[Line, ...]
     """Address lines and phone number, under the pharmacy's name."""
     header: tuple[Line, ...]
@@ -84,11 +99,25 @@ class HandoutContent:
     sections: tuple[Section, ...]
     page_of: str
     """Template for the page footer, with ``{page}`` and ``{pages}``."""
+    pharmacy_label: str = ""
+    """The label of the line to write the pharmacy's name on when the settings have none."""
+    blocked: bool = False
+    """The "not handed over today" sheet (the assessment says ``do-not-dispense``)."""
     sources: tuple[str, ...] = field(default=())
+    """Every source the sheet relies on (in the PDF's metadata, not printed as codes)."""
+    missing_settings: tuple[str, ...] = ()
+    """Settings the sheet needs but did not get (``pharmacy_name``, ``pharmacy_phone``)."""
 
     @property
     def measured_text(self) -> str:
         return " ".join(section.measured_text for section in self.sections)
+
+    @property
+    def line_keys(self) -> frozenset[str]:
+        return frozenset(line.key for s in self.sections for line in s.lines if line.key)
+
+    def section(self, key: str) -> Section | None:
+        return next((s for s in self.sections if s.key == key), None)
 
     def all_text(self) -> str:
         lines = [*self.pharmacy_details, *self.header, *([self.notice] if self.notice else [])]
@@ -148,15 +177,17 @@ def _unique(items: list[str]) -> list[str]:
     return result
 
 
+def missing_settings(settings: Settings) -> tuple[str, ...]:
+    """The settings the sheet needs that are not set: the pharmacy's name and phone."""
+    missing = []
+    if clean(settings.pharmacy_name) in ("", Settings().pharmacy_name):
+        missing.append("pharmacy_name")
+    if not clean(settings.pharmacy_phone):
+        missing.append("pharmacy_phone")
+    return tuple(missing)
+
+
 # -- knowledge-base look-ups ------------------------------------------------------------------
-
-
-def find_product(kb: KnowledgeBase, medicine: str) -> Product | None:
-    wanted = " ".join(medicine.casefold().split())
-    for product in kb.products:
-        if wanted in {" ".join(name.casefold().split()) for name in (product.name, *product.names)}:
-            return product
-    return None
 
 
 def find_rule_set(kb: KnowledgeBase, rule_set: str) -> RuleSet | None:
@@ -182,11 +213,22 @@ def rules_in_force(
 def _applies(rule: InteractionRule, case: Case, rule_set: str) -> bool:
     if rule.severity.for_rule_set(rule_set) == "info":
         return False
+    return _for_patient(rule, case)
+
+
+def _for_patient(rule: InteractionRule, case: Case) -> bool:
     if rule.patient == "can-get-pregnant":
         return case.patient.can_get_pregnant
     if rule.patient == "cannot-get-pregnant":
         return not case.patient.can_get_pregnant
     return True
+
+
+ADVICE_ORDER = ("do-not-combine", "same-medicine", "stop-supplement", "do-not-stop", "skin-ask",
+                "ask-us")  # fmt: skip
+"""When a line matches several classes, the strongest advice is the one printed."""
+DO_NOT_TAKE = frozenset(("do-not-combine", "same-medicine", "stop-supplement"))
+"""Classes listed under "Do not take"; the others under "Ask your doctor before you start"."""
 
 
 # -- building ---------------------------------------------------------------------------------
@@ -195,25 +237,39 @@ def _applies(rule: InteractionRule, case: Case, rule_set: str) -> bool:
 class _Writer:
     """Fills templates into spans: the template's words plain, the filled-in values bold."""
 
-    def __init__(self, wording: Wording) -> None:
+    def __init__(self, wording: Wording, values: dict[str, str]) -> None:
         self.w = wording
+        self.values = values
+        """Values every template may use (``generic``, ``product``)."""
 
-    def spans(self, key: str, **values: str) -> tuple[Span, ...]:
+    def spans(self, key: str, words: str | None = None, **values: str) -> tuple[Span, ...]:
+        """The spans of wording ``key`` (or of ``words``, a template from another table)."""
+        given = {**self.values, **values}
         result: list[Span] = []
-        for literal, name, _spec, _conv in string.Formatter().parse(self.w.data.text[key]):
+        text = self.w.data.text[key] if words is None else words
+        for literal, name, _spec, _conv in string.Formatter().parse(text):
             if literal:
                 result.append(Span(literal))
             if name:
-                result.append(Span(values[name], bold=True))
+                result.append(Span(given[name], bold=name not in self.values))
+        if result and not result[0].bold and result[0].text[:1].islower():
+            first = result[0]
+            result[0] = Span(first.text[:1].upper() + first.text[1:], first.bold)
         return tuple(result)
 
     def line(
-        self, key: str, *, kind: LineKind = "para", measured: bool = True, **values: str
+        self,
+        key: str,
+        *,
+        kind: LineKind = "para",
+        measured: bool = True,
+        words: str | None = None,
+        **values: str,
     ) -> Line:
-        return Line(self.spans(key, **values), kind=kind, measured=measured)
+        return Line(self.spans(key, words, **values), kind=kind, measured=measured, key=key)
 
-    def plain(self, text: str, *, kind: LineKind = "para", bold: bool = False) -> Line:
-        return Line((Span(text, bold=bold),), kind=kind)
+    def bullet(self, key: str, **values: str) -> Line:
+        return Line(self.spans(key, None, **values), kind="bullet", key=key)
 
 
 def _months(w: Wording, days: int) -> str:
@@ -221,6 +277,39 @@ def _months(w: Wording, days: int) -> str:
     if days % 30 == 0 and days >= 30:
         return w.count("month", days // 30)
     return w.count("day", days)
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    case: Case
+    assessment: Assessment
+    kb: KnowledgeBase
+    settings: Settings
+    facts: FactsFile
+    out: _Writer
+    version: RuleSetVersion | None
+    family: str
+    product: Product | None
+    product_name: str
+    generic: str
+
+    @property
+    def w(self) -> Wording:
+        return self.out.w
+
+    @property
+    def pregnant_possible(self) -> bool:
+        return self.case.patient.can_get_pregnant
+
+
+def _product_names(
+    w: Wording, kb: KnowledgeBase, case: Case, assessment: Assessment, product: Product | None
+) -> str:
+    """The brand as the knowledge base shows it; the generic in the sheet's language."""
+    if product is not None and product.id == kb.medicine:
+        return w.data.generic
+    name = clean(assessment.product or (product.name if product else ""))
+    return name or clean(case.prescription.medicine) or w.data.generic
 
 
 def build_content(
@@ -233,24 +322,28 @@ def build_content(
     pharmacist: str | None,
     template_version: str,
 ) -> HandoutContent:
-    wording = load_wording(language)
+    medicine = assessment.knowledge_base.medicine or kb.medicine
+    wording = load_wording(language, medicine)
     notice_needed = wording is None
     if wording is None:
-        wording = load_wording(BASE_LANGUAGE)
+        wording = load_wording(BASE_LANGUAGE, medicine)
         if wording is None:  # pragma: no cover - packaging error
-            raise UserError("The English handout wording is missing from this installation.")
+            raise UserError(f"The English handout wording for {medicine} is missing.")
     w = wording
-    out = _Writer(w)
-    facts = load_facts()
+    facts = load_facts(medicine)
 
     name = clean(case.patient.name)
     if not name:
         raise UserError("patient.name: has no printable characters")
     product = find_product(kb, case.prescription.medicine)
-    product_name = clean(assessment.product or (product.name if product else ""))
-    product_name = product_name or clean(case.prescription.medicine) or kb.medicine
+    product_name = _product_names(w, kb, case, assessment, product)
     rule_set, version = rules_in_force(kb, case, assessment)
     family = rule_set.family if rule_set else "US"
+    out = _Writer(w, {"generic": w.data.generic, "product": product_name})
+    ctx = _Ctx(case, assessment, kb, settings, facts, out, version, family, product,
+               product_name, w.data.generic)  # fmt: skip
+    blocked = assessment.dispense == "do-not-dispense"
+    missing = missing_settings(settings)
 
     details = [Line((Span(part),), measured=False) for part in _address_lines(settings)]
     if clean(settings.pharmacy_phone):
@@ -259,6 +352,11 @@ def build_content(
         out.line("for_patient", measured=False, name=name),
         out.line("printed_on", measured=False, date=w.date(case.counselled_on)),
     ]
+    pharmacist_name = clean(pharmacist or "")
+    if pharmacist_name:
+        header.append(out.line("counselled_by", measured=False, pharmacist=pharmacist_name))
+    else:
+        header.append(Line(out.spans("counselled_by_blank"), kind="blank-line", measured=False))
     notice = None
     if notice_needed:
         notice = Line(
@@ -266,108 +364,235 @@ def build_content(
             measured=False,
         )
 
-    sections = [
-        _stop_section(out, case, settings, product_name, version, facts, family),
-        _medicine_section(out, case, kb, product, product_name),
-    ]
-    if case.patient.can_get_pregnant:
-        sections.append(_birth_control_section(out, case, assessment, version, product_name))
-    sections.append(_avoid_section(out, case, assessment, kb, product_name))
-    sections.append(_other_section(out, case, facts))
-    sections.append(_keep_section(out, facts))
-
-    sources = _sources(case, assessment, kb, product, version, facts)
-    about = [
-        out.line("about_guide", guide=w.guide(family)),
-    ]
-    pharmacist_name = clean(pharmacist or "")
-    if pharmacist_name:
-        about.append(out.line("counselled_by", measured=False, pharmacist=pharmacist_name))
+    sections: list[Section] = []
+    if blocked:
+        sections += _blocked_sections(ctx)
+        if ctx.pregnant_possible:
+            sections.append(_why_section(ctx))
+        sections.append(_stop_section(ctx, blocked=True))
+        sections.append(_still_section(ctx))
     else:
-        about.append(Line(out.spans("counselled_by_blank"), kind="blank-line", measured=False))
-    rules_label = (rule_set.name if rule_set else clean(case.rule_set)) or case.rule_set
-    effective = w.date(version.effective_from) if version else w.date(case.counselled_on)
-    about.append(
-        out.line(
-            "based_on",
-            measured=False,
-            version=assessment.knowledge_base.version or kb.version,
-            rules=rules_label,
-            effective=effective,
-            sources=", ".join(sources),
-        )
-    )
-    about.append(out.line("sheet_version", measured=False, template=template_version))
-    sections.append(Section("about", w("about_title"), tuple(about)))
+        if ctx.pregnant_possible:
+            sections.append(_why_section(ctx))
+        sections.append(_stop_section(ctx, blocked=False))
+        calendar = _calendar_section(ctx)
+        if calendar is not None:
+            sections.append(calendar)
+        sections.append(_medicine_section(ctx))
+        if ctx.pregnant_possible:
+            sections.append(_birth_control_section(ctx))
+        sections.append(_avoid_section(ctx))
+        sections.append(_other_section(ctx))
+        sections.append(_keep_section(ctx))
+        teach = _teach_back_section(ctx)
+        if teach is not None:
+            sections.append(teach)
+    sections.append(_about_section(ctx, rule_set, template_version))
 
     return HandoutContent(
         language=w.language,
         requested_language=language,
-        title=w("title", product=product_name),
+        title=w("title_blocked" if blocked else "title", product=product_name),
         subject=w("pdf_subject"),
-        pharmacy=clean(settings.pharmacy_name),
+        pharmacy="" if "pharmacy_name" in missing else clean(settings.pharmacy_name),
         pharmacy_details=tuple(details),
         header=tuple(header),
         notice=notice,
         sections=tuple(sections),
         page_of=w.data.text["page_of"],
-        sources=tuple(sources),
+        pharmacy_label=w("pharmacy_blank"),
+        blocked=blocked,
+        sources=tuple(_sources(ctx)),
+        missing_settings=missing,
     )
 
 
-def _stop_section(
-    out: _Writer,
-    case: Case,
-    settings: Settings,
-    product_name: str,
-    version: RuleSetVersion | None,
-    facts: FactsFile,
-    family: str,
-) -> Section:
-    w = out.w
-    lines = [out.line("stop_intro", product=product_name)]
-    bullets = ["stop_mood", "stop_head", "stop_belly", "stop_rash"]
-    if case.patient.can_get_pregnant:
-        bullets.insert(0, "stop_pregnant")
-    lines += [Line(out.spans(key), kind="bullet") for key in bullets]
-    pharmacy = clean(settings.pharmacy_name)
-    phone = clean(settings.pharmacy_phone)
-    if phone:
+# -- sections ---------------------------------------------------------------------------------
+
+
+def _why_section(ctx: _Ctx) -> Section:
+    out, w = ctx.out, ctx.w
+    before = w.count("month", ctx.facts.facts["contraception_months_before"].value)
+    after_days = ctx.version.contraception_after_last_dose_days if ctx.version else 30
+    lines = [
+        Line(tuple(Span(s.text, bold=True) for s in out.spans("why_defects")), key="why_defects"),
+        out.line("why_no_pregnancy", before=before, after=_months(w, after_days)),
+    ]
+    return Section("why", w("why_title"), tuple(lines), boxed=True)
+
+
+def _call_lines(ctx: _Ctx) -> list[Line]:
+    out = ctx.out
+    pharmacy = (
+        "" if "pharmacy_name" in missing_settings(ctx.settings) else ctx.settings.pharmacy_name
+    )
+    pharmacy = clean(pharmacy)
+    phone = clean(ctx.settings.pharmacy_phone)
+    lines: list[Line] = []
+    if phone and pharmacy:
         call = out.spans("call_pharmacy", pharmacy=pharmacy, phone=phone)
+        prescriber = clean(ctx.case.prescription.prescriber)
+        if prescriber:  # one line: whom to call first, then the doctor
+            call += (Span(" "), *out.spans("call_doctor", prescriber=prescriber))
+        lines.append(Line(call, measured=False, key="call_pharmacy"))
     else:
-        call = out.spans("call_pharmacy_no_phone", pharmacy=pharmacy)
-    prescriber = clean(case.prescription.prescriber)
-    if prescriber:
-        call += (Span(" "), *out.spans("call_doctor", prescriber=prescriber))
-    lines.append(Line(call, measured=False))
-    if case.patient.can_get_pregnant and version is not None and version.contact.strip():
-        lines.append(out.line("call_programme", measured=False, contact=clean(version.contact)))
-    number = facts.emergency_number.get(family)
-    if number:
-        lines.append(out.line("call_emergency", number=number))
+        # No number in the settings: a line to write it on, never a call with nothing to dial.
+        label = out.spans("call_pharmacy_blank")
+        known = pharmacy or phone
+        if known:
+            label += (Span(" "), Span(known, bold=True))
+        lines.append(Line(label, kind="blank-line", measured=False, key="call_pharmacy_blank"))
+        prescriber = clean(ctx.case.prescription.prescriber)
+        if prescriber:
+            lines.append(out.line("call_doctor", measured=False, prescriber=prescriber))
+    contact = ctx.w.data.programme_contact.get(ctx.family, "")
+    number = ctx.facts.emergency_number.get(ctx.family)
+    emergency = out.line("call_emergency", number=number) if number else None
+    if ctx.pregnant_possible and contact:
+        programme = out.line("call_programme", measured=False, contact=contact)
+        if emergency is not None:  # one line: the programme, then the emergency number
+            spans = (*programme.spans, Span(" "), *emergency.spans)
+            programme = Line(spans, measured=False, key="call_programme")
+            emergency = None
+        lines.append(programme)
+    if emergency is not None:
+        lines.append(emergency)
+    return lines
+
+
+STOP_SIGNS = (
+    "stop_mood",
+    "stop_mood_family",
+    "stop_head",
+    "stop_belly",
+    "stop_chest",
+    "stop_liver",
+    "stop_skin",
+    "stop_hearing",
+    "stop_allergy",
+)
+
+
+def _stop_section(ctx: _Ctx, *, blocked: bool) -> Section:
+    out, w = ctx.out, ctx.w
+    lines = [out.line("stop_intro_blocked" if blocked else "stop_intro")]
+    keys = (["stop_pregnant"] if ctx.pregnant_possible else []) + list(STOP_SIGNS)
+    lines += [out.bullet(key) for key in keys]
+    if not blocked:
+        lines += _call_lines(ctx)
     return Section("stop", w("stop_title"), tuple(lines), boxed=True)
 
 
-def _medicine_section(
-    out: _Writer, case: Case, kb: KnowledgeBase, product: Product | None, product_name: str
-) -> Section:
-    w = out.w
-    rx = case.prescription
+def _standing_blocks(assessment: Assessment) -> list[Finding]:
+    return [f for f in assessment.findings if f.severity == "block" and f.stands]
+
+
+def _block_key(ctx: _Ctx, finding: Finding) -> str:
+    blocked = ctx.w.data.blocked
+    if finding.code in blocked:
+        return finding.code
+    if finding.code.startswith("contraception.weakened"):
+        return "contraception.weakened"
+    if finding.category == "interaction":
+        return "interaction"
+    return "other"
+
+
+def _blocked_sections(ctx: _Ctx) -> list[Section]:
+    out, w = ctx.out, ctx.w
+    why: list[Line] = [out.line("blocked_intro")]
+    nexts: list[Line] = []
+    blocks = _standing_blocks(ctx.assessment)
+    for finding in blocks:
+        key = _block_key(ctx, finding)
+        subject = finding.subject or ""
+        # one finding names every line of the patient's that raised it ("a; b")
+        lines_of = [m for m in ctx.case.medicines if m and m in subject] or [subject]
+        medicine = ", ".join(n for m in lines_of for n in _medicine_names(ctx, m)) or "…"
+        reason = out.line(f"blocked.{key}", kind="bullet", words=w.data.blocked[key],
+                          medicine=medicine)  # fmt: skip
+        step = out.line(f"blocked_next.{key}", words=w.data.blocked_next[key],
+                        medicine=medicine)  # fmt: skip
+        if reason.text not in {line.text for line in why}:
+            why.append(reason)
+        if step.text not in {line.text for line in nexts}:
+            nexts.append(step)
+    if not any(f.code == "pregnancy-test.positive" for f in blocks):
+        nexts.append(out.line("blocked_none"))
+    nexts.append(out.line("blocked_next_come_back"))
+    nexts += _call_lines(ctx)
+    return [
+        Section("blocked", w("blocked_why_title"), tuple(why), boxed=True),
+        Section("next", w("blocked_next_title"), tuple(nexts)),
+    ]
+
+
+def _still_section(ctx: _Ctx) -> Section:
+    out, w, f = ctx.out, ctx.w, ctx.facts.facts
+    lines: list[Line] = []
+    if ctx.pregnant_possible:
+        lines.append(out.bullet("blocked_still_bc"))
+    lines += [
+        out.bullet("other_blood", months=w.count("month", f["blood_donation_months_after"].value)),
+        out.bullet("no_sharing"),
+        out.bullet("dispose"),
+        out.bullet("avoid_ask"),
+    ]
+    return Section("still", w("blocked_still_title"), tuple(lines))
+
+
+def _calendar_section(ctx: _Ctx) -> Section | None:
+    out, w = ctx.out, ctx.w
+    lines: list[Line] = []
+
+    def add(key: str, day: object) -> None:
+        if isinstance(day, dt.date):
+            lines.append(out.line(key, kind="date", measured=False, date=w.date(day)))
+
+    due = ctx.assessment.next_pregnancy_test_due
+    add("cal_next_test", due)
+    window = ctx.version.window_can_get_pregnant if ctx.version else None
+    from_test = window is not None and window.anchor == "latest-pregnancy-test"
+    if ctx.pregnant_possible and from_test and window is not None and due is not None:
+        add("cal_pick_up", due + dt.timedelta(days=window.days - 1))
+    after = getattr(ctx.assessment, "after_course", None)
+    if after is not None:
+        for key, name in (
+            ("cal_last_dose", "last_dose_on"),
+            ("cal_after_test", "pregnancy_test_due"),
+            ("cal_contraception_until", "contraception_until"),
+            ("cal_blood", "blood_donation_from"),
+            ("cal_cosmetic", "cosmetic_procedures_from"),
+        ):
+            value = after.get(name) if isinstance(after, dict) else getattr(after, name, None)
+            if name == "pregnancy_test_due" and not ctx.pregnant_possible:
+                continue
+            if name == "contraception_until" and not ctx.pregnant_possible:
+                continue
+            if isinstance(value, str):
+                try:
+                    value = dt.date.fromisoformat(value)
+                except ValueError:
+                    continue
+            add(key, value)
+    if not lines:
+        return None
+    return Section("calendar", w("cal_title"), tuple(lines), kind="calendar")
+
+
+def _medicine_section(ctx: _Ctx) -> Section:
+    out, w = ctx.out, ctx.w
+    rx = ctx.case.prescription
     strength = f"{w.number(rx.strength_mg)} mg"
-    if product_name.casefold() != kb.medicine.casefold():
-        first = out.line(
-            "medicine_line_generic",
-            measured=False,
-            product=product_name,
-            strength=strength,
-            generic=kb.medicine,
-        )
+    if ctx.product_name.casefold() != ctx.generic.casefold():
+        first = out.line("medicine_line_generic", measured=False, strength=strength)
     else:
-        first = out.line("medicine_line", measured=False, product=product_name, strength=strength)
+        first = out.line("medicine_line", measured=False, strength=strength)
     units = w.count("unit", rx.units_per_dose)
     dose = w("dose_with_mg", units=units, mg=w.number(rx.strength_mg * rx.units_per_dose))
     # The safe choice when the product is not known: with food (generic labels require it).
-    food = w("food_any" if product and product.with_food == "with-or-without-food" else "food_with")
+    any_food = ctx.product is not None and ctx.product.with_food == "with-or-without-food"
+    food = w("food_any" if any_food else "food_with")
     same = str(rx.units_per_dose)
     if rx.doses_per_day == 1:
         how = out.line("dose_1", dose=dose, food=food)
@@ -388,49 +613,135 @@ def _medicine_section(
     return Section("medicine", w("medicine_title"), tuple(lines))
 
 
-def _birth_control_section(
-    out: _Writer,
-    case: Case,
-    assessment: Assessment,
-    version: RuleSetVersion | None,
-    product_name: str,
-) -> Section:
-    w = out.w
-    facts = load_facts().facts
-    methods = _unique([clean(m) for m in case.contraception])
+def _method_name(ctx: _Ctx, method: ContraceptionMethod) -> str:
+    name = method.names.get(ctx.w.language) or method.names.get(BASE_LANGUAGE) or method.label
+    return name[:1].upper() + name[1:]
+
+
+def _birth_control_section(ctx: _Ctx) -> Section:
+    out, w, case = ctx.out, ctx.w, ctx.case
+    family = ctx.family
+    version = ctx.version
+    two_methods = version is None or version.contraception_rule == "two-methods-one-primary"
     lines: list[Line] = []
-    if methods:
-        lines.append(out.line("bc_methods"))
-        lines += [Line((Span(m, bold=True),), kind="bullet", measured=False) for m in methods]
-        lines.append(out.line("bc_every_time"))
-    else:
+    plan: list[Line] = []
+    other: list[Line] = []
+    hormonal: list[str] = []
+    seen: set[str] = set()
+    abstinence = agreement = False
+    for text in case.contraception:
+        if not clean(text):
+            continue
+        method = match_method(ctx.kb, text)
+        if method is None:
+            other.append(out.line("bc_unrecognised", measured=False, method=clean(text)))
+            continue
+        if method.id in seen:
+            continue
+        seen.add(method.id)
+        status = method.status.get(family, "not-acceptable")
+        name = _method_name(ctx, method)
+        if status == "abstinence" and version is not None and version.abstinence_accepted:
+            abstinence = True
+        elif status == "agreement":
+            agreement = True
+        elif status in ("primary", "secondary"):
+            if method.hormonal:
+                hormonal.append(name)
+            if not two_methods and method.user_independent and status == "primary":
+                key = "bc_method_independent"
+            else:
+                key = f"bc_method_{status}"
+            plan.append(out.line(key, kind="bullet", measured=False, method=name))
+        else:
+            why = w.data.not_counted.get(method.id, "").format(generic=ctx.generic)
+            other.append(out.line("bc_not_counted", method=name, why=why))
+    if plan or not (abstinence or agreement):
+        # the rule, unless the patient's own choice (no sex at all, or no risk) is the plan
+        lines.append(out.line("bc_rule_us" if two_methods else "bc_rule_uk"))
+    if plan:
+        lines.append(out.line("bc_plan"))
+        lines += plan
+    if abstinence:
+        lines += [out.line("bc_abstinence"), out.line("bc_abstinence_change")]
+    if agreement:
+        lines.append(out.line("bc_agreement"))
+    lines += other
+    if not (plan or abstinence or agreement or other):
         lines.append(out.line("bc_no_methods"))
-    after_days = version.contraception_after_last_dose_days if version else 30
-    lines.append(
-        out.line(
-            "bc_when",
-            before=w.count("month", facts["contraception_months_before"].value),
-            after=_months(w, after_days),
-            product=product_name,
-        )
-    )
-    due = assessment.next_pregnancy_test_due
-    if due is not None:
-        lines.append(out.line("bc_next_test", date=w.date(due)))
+    if hormonal:
+        for line in _inducer_lines(ctx):
+            lines.append(out.line("bc_inducer", medicine=line, method=w.join(hormonal)))
+    lines.append(out.line("bc_emergency"))
+    due = ctx.assessment.next_pregnancy_test_due
     window = version.window_can_get_pregnant if version else None
-    if window is not None and window.anchor == "latest-pregnancy-test" and due is not None:
-        last = due + dt.timedelta(days=window.days - 1)
-        lines.append(
-            out.line(
-                "bc_pick_up_after_test",
-                days=str(window.days),
-                test=w.date(due),
-                last=w.date(last),
-            )
-        )
+    if window is not None and window.anchor == "latest-pregnancy-test" and due is None:
+        lines.append(out.line("bc_pick_up_after_test", days=str(window.days)))
     elif window is not None and window.anchor == "prescribed-on":
         lines.append(out.line("bc_pick_up_after_prescription", days=str(window.days)))
+    lines.append(out.line("bc_tests_after_us" if family == "US" else "bc_tests_after_uk"))
     return Section("birth-control", w("bc_title"), tuple(lines))
+
+
+def _inducer_lines(ctx: _Ctx) -> list[str]:
+    """The patient's medicines that can stop hormonal birth control working, as printed."""
+    names: list[str] = []
+    for text in ctx.case.medicines:
+        if any(m.rule.weakens_hormonal_contraception for m in explain_medicine(ctx.kb, text)):
+            names += _medicine_names(ctx, text)
+    return _unique(names)
+
+
+def _medicine_names(ctx: _Ctx, text: str) -> list[str]:
+    """A line of the patient's medicines as the sheet names it.
+
+    In English, the patient's own words. In another language, the medicine's name in that language
+    (from the wording's ``agent_names``), else the class in the patient's words: never English.
+    """
+    line = clean(text)
+    if not line:
+        return []
+    if ctx.w.language == BASE_LANGUAGE:
+        return [line]
+    matches = explain_medicine(ctx.kb, line)
+    local = [ctx.w.data.agent_names.get(m.term) for m in matches]
+    found = [n for n in local if n]
+    if found:
+        return [found[0]]
+    if matches:
+        return [ctx.w.data.avoid_agents.get(matches[0].rule.id, ctx.generic)]
+    return []
+
+
+@dataclass(frozen=True)
+class OwnMedicineLine:
+    """One of the patient's own medicines and what the sheet tells them about it."""
+
+    line: str
+    rule: InteractionRule
+    advice: str
+    stopped: bool
+
+
+def own_medicines(
+    case: Case, assessment: Assessment, kb: KnowledgeBase, facts: FactsFile
+) -> list[OwnMedicineLine]:
+    """The patient's medicines that a class of the knowledge base applies to, in their order."""
+    resolutions = {f.code: (f.resolution or "") for f in assessment.findings}
+    result: list[OwnMedicineLine] = []
+    for text in case.medicines:
+        matches = [m for m in explain_medicine(kb, text) if _for_patient(m.rule, case)]
+        advised = [(facts.own_medicine[m.rule.id].advice, m.rule) for m in matches
+                   if m.rule.id in facts.own_medicine]  # fmt: skip
+        if not advised:
+            continue
+        advice, rule = min(advised, key=lambda pair: ADVICE_ORDER.index(pair[0]))
+        said = resolutions.get(f"interaction.{rule.id}", "").casefold()
+        stopped = any(t in said for t in facts.stopped_terms) and not any(
+            t in said for t in facts.still_taking_terms
+        )
+        result.append(OwnMedicineLine(text, rule, advice, stopped))
+    return result
 
 
 def flagged_medicines(assessment: Assessment) -> list[str]:
@@ -440,54 +751,79 @@ def flagged_medicines(assessment: Assessment) -> list[str]:
     )
 
 
-def general_avoid_list(case: Case, kb: KnowledgeBase, wording: Wording) -> list[str]:
-    items = [
-        wording.data.avoid_agents.get(rule.id) or clean(rule.agent)
-        for rule in kb.interactions
-        if _applies(rule, case, case.rule_set)
-    ]
-    return _unique(items)
+def general_avoid_list(
+    case: Case, kb: KnowledgeBase, wording: Wording, facts: FactsFile | None = None
+) -> tuple[list[str], list[str]]:
+    """The classes to avoid: (do not take, ask your doctor before you start)."""
+    facts = facts or load_facts(kb.medicine)
+    never: list[str] = []
+    ask: list[str] = []
+    for rule in kb.interactions:
+        if not _applies(rule, case, case.rule_set):
+            continue
+        words = wording.data.avoid_agents.get(rule.id)
+        if not words:
+            continue
+        advice = facts.own_medicine.get(rule.id)
+        (never if advice is None or advice.advice in DO_NOT_TAKE else ask).append(words)
+    return _unique(never), _unique(ask)
 
 
-def _avoid_section(
-    out: _Writer, case: Case, assessment: Assessment, kb: KnowledgeBase, product_name: str
-) -> Section:
-    w = out.w
+def _avoid_section(ctx: _Ctx) -> Section:
+    out, w = ctx.out, ctx.w
     lines: list[Line] = []
-    flagged = flagged_medicines(assessment)
-    if flagged:
+    own = own_medicines(ctx.case, ctx.assessment, ctx.kb, ctx.facts)
+    if own:
         lines.append(out.line("avoid_yours"))
-        lines += [Line((Span(m, bold=True),), kind="bullet", measured=False) for m in flagged]
-    general = general_avoid_list(case, kb, w)
-    if general:
+        for item in own:
+            for name in _medicine_names(ctx, item.line):
+                if item.stopped:
+                    lines.append(out.line("own_stopped", kind="bullet", medicine=name))
+                else:
+                    template = w.data.own_medicine[item.advice]
+                    lines.append(
+                        out.line(
+                            f"own_medicine.{item.advice}",
+                            kind="bullet",
+                            words=template,
+                            medicine=name,
+                        )
+                    )
+    never, ask = general_avoid_list(ctx.case, ctx.kb, w, ctx.facts)
+    # a class already named with the patient's own medicine is not listed again
+    named = {w.data.avoid_agents.get(item.rule.id) for item in own}
+    never = [item for item in never if item not in named]
+    ask = [item for item in ask if item not in named]
+    if never:
         lines.append(out.line("avoid_general"))
-        lines += [out.plain(item, kind="bullet") for item in general]
+        lines += [Line((Span(item),), kind="bullet", key="avoid_agents") for item in never]
+    if ask:
+        lines.append(out.line("avoid_ask_first"))
+        lines += [Line((Span(item),), kind="bullet", key="avoid_agents") for item in ask]
     lines.append(out.line("avoid_ask"))
-    return Section("avoid", w("avoid_title", product=product_name), tuple(lines))
+    return Section("avoid", w("avoid_title"), tuple(lines))
 
 
-def _other_section(out: _Writer, case: Case, facts: FactsFile) -> Section:
-    w = out.w
-    f = facts.facts
+def _other_section(ctx: _Ctx) -> Section:
+    out, w, f, case = ctx.out, ctx.w, ctx.facts.facts, ctx.case
     lines = [
-        out.line(
-            "other_blood",
-            kind="bullet",
-            months=w.count("month", f["blood_donation_months_after"].value),
-        ),
-        out.line(
-            "other_skin", kind="bullet", months=w.count("month", f["cosmetic_months_after"].value)
-        ),
-        out.line("other_sun", kind="bullet", spf=str(f["sunscreen_spf"].value)),
-        Line(out.spans("other_night"), kind="bullet"),
+        out.bullet("other_blood", months=w.count("month", f["blood_donation_months_after"].value)),
+        out.bullet("other_skin", months=w.count("month", f["cosmetic_months_after"].value)),
+        out.bullet("other_sun", spf=str(f["sunscreen_spf"].value)),
+        out.bullet("other_night"),
+        out.bullet("other_eyes"),
+        out.bullet("other_bones"),
+        out.bullet("other_blood_tests"),
     ]
-    if case.patient.can_get_pregnant:
+    if case.alcohol == "regular":
+        lines.append(out.bullet("other_alcohol_regular"))
+    elif ctx.family in ("UK", "EU"):  # the leaflet's point; the US guide has none
+        lines.append(out.bullet("other_alcohol"))
+    if ctx.family in ("UK", "EU"):
+        lines.append(out.bullet("other_sexual"))
+    if ctx.pregnant_possible:
         lines.append(
-            out.line(
-                "other_breastfeeding",
-                kind="bullet",
-                days=str(f["breastfeeding_days_after"].value),
-            )
+            out.bullet("other_breastfeeding", days=str(f["breastfeeding_days_after"].value))
         )
     return Section("other", w("other_title"), tuple(lines))
 
@@ -496,24 +832,62 @@ def _fahrenheit(celsius: int) -> str:
     return str(round(celsius * 9 / 5 + 32))
 
 
-def _keep_section(out: _Writer, facts: FactsFile) -> Section:
-    w = out.w
-    f = facts.facts
+def _keep_section(ctx: _Ctx) -> Section:
+    out, w, f = ctx.out, ctx.w, ctx.facts.facts
     low, high = f["storage_min_c"].value, f["storage_max_c"].value
     lines = [
-        Line(out.spans("keep_blister"), kind="bullet"),
-        out.line(
+        out.bullet(
             "keep_temperature",
-            kind="bullet",
             min_c=str(low),
             max_c=str(high),
             min_f=_fahrenheit(low),
             max_f=_fahrenheit(high),
         ),
-        Line(out.spans("keep_children"), kind="bullet"),
-        Line(out.spans("dispose"), kind="bullet"),
+        out.bullet("dispose"),
     ]
     return Section("keep", w("keep_title"), tuple(lines))
+
+
+def teach_back_ids(assessment: Assessment, kb: KnowledgeBase) -> list[str]:
+    """The teach-back questions of this session, as the checklist lists them."""
+    kinds = {item.id: item.kind for item in kb.checklist}
+    return [e.id for e in assessment.checklist if kinds.get(e.id) == "teach-back"]
+
+
+def _teach_back_section(ctx: _Ctx) -> Section | None:
+    out, w = ctx.out, ctx.w
+    lines = [
+        out.line("teach_back", kind="bullet", words=w.data.teach_back[item])
+        for item in teach_back_ids(ctx.assessment, ctx.kb)
+        if item in w.data.teach_back
+    ]
+    if not lines:
+        return None
+    return Section("teach-back", w("teach_title"), tuple(lines))
+
+
+def _about_section(ctx: _Ctx, rule_set: RuleSet | None, template_version: str) -> Section:
+    out, w, case, assessment = ctx.out, ctx.w, ctx.case, ctx.assessment
+    about = [out.line("about_guide", guide=w.guide(ctx.family))]
+    rules_label = w.data.rule_set_names.get(rule_set.id if rule_set else case.rule_set) or (
+        rule_set.name if rule_set else clean(case.rule_set)
+    )
+    version = ctx.version
+    effective = w.date(version.effective_from) if version else w.date(case.counselled_on)
+    about.append(
+        out.line(
+            "based_on",
+            measured=False,
+            version=assessment.knowledge_base.version or ctx.kb.version,
+            rules=rules_label,
+            effective=effective,
+            template=template_version,
+        )
+    )
+    return Section("about", w("about_title"), tuple(about))
+
+
+# -- sources ----------------------------------------------------------------------------------
 
 
 def _source_order(key: str) -> tuple[str, int, str]:
@@ -522,24 +896,23 @@ def _source_order(key: str) -> tuple[str, int, str]:
     return (prefix, int(digits) if digits.isdigit() else 0, key)
 
 
-def _sources(
-    case: Case,
-    assessment: Assessment,
-    kb: KnowledgeBase,
-    product: Product | None,
-    version: RuleSetVersion | None,
-    facts: FactsFile,
-) -> list[str]:
+def _sources(ctx: _Ctx) -> list[str]:
     keys: set[str] = set()
-    if product:
-        keys.update(product.sources)
-    if version:
-        keys.update(version.sources)
-    for rule in kb.interactions:
+    case = ctx.case
+    if ctx.product:
+        keys.update(ctx.product.sources)
+    if ctx.version:
+        keys.update(ctx.version.sources)
+    for rule in ctx.kb.interactions:
         if _applies(rule, case, case.rule_set):
             keys.update(rule.sources)
-    for finding in assessment.findings:
+    for finding in ctx.assessment.findings:
         keys.update(finding.sources)
-    for fact in facts.facts.values():
+    for fact in ctx.facts.facts.values():
         keys.update(fact.sources)
+    for item in own_medicines(case, ctx.assessment, ctx.kb, ctx.facts):
+        keys.update(ctx.facts.own_medicine[item.rule.id].sources)
+    for guide in load_coverage(ctx.kb.medicine).guides:
+        if ctx.family in guide.families:
+            keys.update(guide.sources)
     return sorted((clean(k) for k in keys if clean(k)), key=_source_order)

@@ -27,6 +27,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
+    KeepTogether,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -35,7 +36,7 @@ from reportlab.platypus import (
 )
 
 from pharmacist_tool import paths
-from pharmacist_tool.handout.content import HandoutContent, Line, Section
+from pharmacist_tool.handout.content import HandoutContent, Line, Section, Span
 
 REGULAR = "HandoutSans"
 BOLD = "HandoutSans-Bold"
@@ -226,12 +227,12 @@ class Sizes:
     margin: float
 
 
-REGULAR_SIZES = Sizes(body=12, heading=15, title=20, pharmacy=14, margin=16 * mm)
+REGULAR_SIZES = Sizes(body=12, heading=14, title=18, pharmacy=14, margin=12 * mm)
 LARGE_SIZES = Sizes(body=18, heading=22, title=26, pharmacy=20, margin=14 * mm)
 
 
 def _styles(sizes: Sizes) -> dict[str, ParagraphStyle]:
-    lead = 1.25
+    lead = 1.2
     body = ParagraphStyle(
         "body",
         fontName=REGULAR,
@@ -239,7 +240,7 @@ def _styles(sizes: Sizes) -> dict[str, ParagraphStyle]:
         leading=sizes.body * lead,
         textColor=colors.black,
         alignment=TA_LEFT,
-        spaceAfter=sizes.body * 0.25,
+        spaceAfter=sizes.body * 0.15,
         splitLongWords=True,
     )
     return {
@@ -251,7 +252,7 @@ def _styles(sizes: Sizes) -> dict[str, ParagraphStyle]:
             bulletIndent=sizes.body * 0.3,
             bulletFontName=REGULAR,
             bulletFontSize=sizes.body,
-            spaceAfter=sizes.body * 0.15,
+            spaceAfter=sizes.body * 0.05,
         ),
         "heading": ParagraphStyle(
             "heading",
@@ -259,8 +260,8 @@ def _styles(sizes: Sizes) -> dict[str, ParagraphStyle]:
             fontName=BOLD,
             fontSize=sizes.heading,
             leading=sizes.heading * 1.2,
-            spaceBefore=sizes.body * 0.5,
-            spaceAfter=sizes.body * 0.25,
+            spaceBefore=sizes.body * 0.3,
+            spaceAfter=sizes.body * 0.15,
         ),
         "title": ParagraphStyle(
             "title",
@@ -298,11 +299,11 @@ def _line_flowable(
     if line.kind == "blank-line":
         size = styles["body"].fontSize
         label = Paragraph(text, styles["body"])
-        label_width = min(pdfmetrics.stringWidth(line.text, REGULAR, size) + size, width * 0.4)
+        label_width = min(pdfmetrics.stringWidth(line.text, BOLD, size) + size, width * 0.6)
         return Table(
             [[label, ""]],
-            colWidths=[label_width, width * 0.6],
-            rowHeights=[size * 2.4],
+            colWidths=[label_width, max(width - label_width, width * 0.4)],
+            rowHeights=[size * 2.0],
             style=TableStyle(
                 [
                     ("FONT", (0, 0), (-1, -1), REGULAR, size),
@@ -318,17 +319,99 @@ def _line_flowable(
     return Paragraph(text, styles["body"])
 
 
+LISTED = "avoid_agents"
+"""Lines of this key (short list items) are set in two columns in regular print."""
+
+
+def _lines_flowables(
+    markup: Markup, lines: tuple[Line, ...], styles: dict[str, ParagraphStyle], width: float
+) -> list[Flowable]:
+    flow: list[Flowable] = []
+    run: list[Line] = []
+    two_columns = styles["body"].fontSize <= 14
+
+    def flush() -> None:
+        if not run:
+            return
+        if not two_columns or len(run) < 3:
+            flow.extend(_line_flowable(markup, line, styles, width) for line in run)
+        else:
+            half = (len(run) + 1) // 2
+            left = [_line_flowable(markup, line, styles, width / 2) for line in run[:half]]
+            right = [_line_flowable(markup, line, styles, width / 2) for line in run[half:]]
+            flow.append(
+                Table(
+                    [[left, right]],
+                    colWidths=[width / 2, width / 2],
+                    style=TableStyle(
+                        [
+                            ("FONT", (0, 0), (-1, -1), REGULAR, styles["body"].fontSize),
+                            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                            ("RIGHTPADDING", (0, 0), (-1, -1), styles["body"].fontSize * 0.5),
+                            ("TOPPADDING", (0, 0), (-1, -1), 0),
+                            ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                        ]
+                    ),
+                )
+            )
+        run.clear()
+
+    for line in lines:
+        if line.key == LISTED:
+            run.append(line)
+            continue
+        flush()
+        flow.append(_line_flowable(markup, line, styles, width))
+    flush()
+    return flow
+
+
+def _calendar_flowables(
+    markup: Markup, section: Section, styles: dict[str, ParagraphStyle], width: float, pad: float
+) -> list[Flowable]:
+    """The patient's dates as a strip of cells: what, then the date in bold."""
+    heading = Paragraph(markup(section.title, bold=True), styles["heading"])
+    big = styles["body"].fontSize > 14
+    columns = max(1, min(len(section.lines), 2 if big else 3))
+    cells: list[list[Flowable]] = []
+    for line in section.lines:
+        label = "".join(markup(s.text, bold=False) for s in line.spans if not s.bold)
+        label = label.rstrip().rstrip(":")
+        when = "".join(markup(s.text, bold=True) for s in line.spans if s.bold)
+        cells.append([Paragraph(label, styles["body"]), Paragraph(when, styles["body"])])
+    rows = [cells[i : i + columns] for i in range(0, len(cells), columns)]
+    rows[-1] += [[] for _ in range(columns - len(rows[-1]))]
+    strip = Table(
+        rows,
+        colWidths=[width / columns] * columns,
+        style=TableStyle(
+            [
+                ("FONT", (0, 0), (-1, -1), REGULAR, styles["body"].fontSize),
+                ("GRID", (0, 0), (-1, -1), 1, colors.black),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), pad * 0.5),
+                ("RIGHTPADDING", (0, 0), (-1, -1), pad * 0.5),
+            ]
+        ),
+    )
+    return [KeepTogether([heading, strip])]
+
+
 def _section_flowables(
     markup: Markup, section: Section, styles: dict[str, ParagraphStyle], width: float, pad: float
 ) -> list[Flowable]:
+    if section.kind == "calendar":
+        return _calendar_flowables(markup, section, styles, width, pad)
     heading = Paragraph(markup(section.title, bold=True), styles["heading"])
     inner_width = width - 2 * pad if section.boxed else width
-    lines = [_line_flowable(markup, line, styles, inner_width) for line in section.lines]
+    lines = _lines_flowables(markup, section.lines, styles, inner_width)
     if not section.boxed:
         # Keep each heading with its first lines; the rest may flow to the next page.
-        return [CondPageBreak(styles["heading"].leading * 4), heading, *lines]
+        return [CondPageBreak(styles["heading"].leading * 3), heading, *lines]
+    last = len(lines)
     box = Table(
-        [[[heading, *lines]]],
+        [[heading], *([line] for line in lines)],
         colWidths=[width],
         style=TableStyle(
             [
@@ -336,24 +419,32 @@ def _section_flowables(
                 ("BOX", (0, 0), (-1, -1), 2.5, colors.black),
                 ("LEFTPADDING", (0, 0), (-1, -1), pad),
                 ("RIGHTPADDING", (0, 0), (-1, -1), pad),
-                ("TOPPADDING", (0, 0), (-1, -1), pad * 0.3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), pad * 0.6),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (0, 0), pad * 0.3),
+                ("BOTTOMPADDING", (0, last), (0, last), pad * 0.6),
             ]
         ),
     )
-    # A one-row table never splits: the box stays whole, moving to the next page if need be.
-    return [Spacer(1, styles["body"].fontSize * 0.5), box]
+    # The box moves whole to the next page when it fits there; a box taller than a page (large
+    # print) splits between its lines, each part boxed.
+    return [Spacer(1, styles["body"].fontSize * 0.5), KeepTogether([box])]
 
 
 def _header_flowables(
     markup: Markup, content: HandoutContent, styles: dict[str, ParagraphStyle], width: float
 ) -> list[Flowable]:
     """The pharmacy (name, address, phone) on the left; the patient and the date on the right."""
-    pharmacy: list[Flowable] = [Paragraph(markup(content.pharmacy, bold=True), styles["pharmacy"])]
+    pharmacy: list[Flowable]
+    if content.pharmacy:
+        pharmacy = [Paragraph(markup(content.pharmacy, bold=True), styles["pharmacy"])]
+    else:  # not in the settings: a line to write it on
+        label = Line((Span(content.pharmacy_label),), kind="blank-line", measured=False)
+        pharmacy = [_line_flowable(markup, label, styles, width * 0.55)]
     if content.pharmacy_details:
         details = "<br/>".join(_line_markup(markup, line) for line in content.pharmacy_details)
         pharmacy.append(Paragraph(details, styles["body"]))
-    patient = [Paragraph(_line_markup(markup, line), styles["body"]) for line in content.header]
+    patient = [_line_flowable(markup, line, styles, width * 0.45) for line in content.header]
     top = Table(
         [[pharmacy, patient]],
         colWidths=[width * 0.55, width * 0.45],
@@ -434,16 +525,23 @@ def render_pdf(
         topMargin=sizes.margin * 0.8,
         bottomMargin=sizes.margin * 0.6 + footer_space,
         title=content.title,
-        author=content.pharmacy,
+        author=content.pharmacy or "pharmacist-tool",
         subject=content.subject,
+        keywords="sources: " + ", ".join(content.sources),
         creator="pharmacist-tool",
         producer="pharmacist-tool (ReportLab)",
         lang=content.language,
         invariant=1,
     )
     width = page[0] - 2 * sizes.margin
-    story = _header_flowables(markup, content, styles, width)
-    for section in content.sections:
-        story += _section_flowables(markup, section, styles, width, sizes.body * 0.8)
+    pad = sizes.body * 0.8
+    head = _header_flowables(markup, content, styles, width)
+    first, *rest = content.sections
+    # The header never stands alone on a page: it keeps its first section with it.
+    story: list[Flowable] = [
+        KeepTogether([*head, *_section_flowables(markup, first, styles, width, pad)])
+    ]
+    for section in rest:
+        story += _section_flowables(markup, section, styles, width, pad)
     doc.build(story, canvasmaker=_numbered_canvas(content.page_of, sizes.body))
     return buffer.getvalue(), tuple(sorted(markup.missing))

@@ -1,9 +1,19 @@
-"""The handout's words: one JSON file per language under ``resources/handout/``.
+"""The handout's words and facts: data under the medicine's own knowledge pack.
 
-Only files marked ``"approved": true`` are used; a language without one prints English with a
-note (never a machine translation). Every approved file must carry the same keys and the same
-``{placeholders}`` as English; a file that does not is refused when loaded. Dates and numbers are
-written from the file's own month names and decimal separator, never from the system locale.
+``resources/knowledge/<medicine>/handout/`` holds, for each medicine pack:
+
+- ``<language>.json``: the sheet's wording in one language (English is the base);
+- ``facts.json``: the numbers the sheet prints (cited), its own source register, and what the
+  patient is told about each of their own medicines, per interaction class (cited);
+- ``coverage.json``: the key points of the Medication Guide / package leaflet, each mapped to the
+  sheet's lines or excluded with a reason.
+
+The pack is found by the medicine the knowledge base is for (``KnowledgeBase.medicine``), so a
+second medicine brings its own sheet. Only files marked ``"approved": true`` are used; a language
+without one prints English with a note (never a machine translation). Every approved file must carry
+the same keys and the same ``{placeholders}`` as English; a file that does not is refused when
+loaded. Dates and numbers are written from the file's own month names and decimal separator, never
+from the system locale.
 """
 
 from __future__ import annotations
@@ -14,16 +24,34 @@ import json
 import re
 import string
 from dataclasses import dataclass
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
 import msgspec
 
 from pharmacist_tool import paths
+from pharmacist_tool.knowledge.model import PatientCategory, Source
 
 BASE_LANGUAGE = "en"
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+DEFAULT_MEDICINE = "isotretinoin"
 
 LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}$")]
+Advice = Literal["do-not-combine", "do-not-stop", "stop-supplement", "skin-ask", "same-medicine",
+                 "ask-us"]  # fmt: skip
+
+_SECTIONS = (
+    "text",
+    "guide",
+    "programme_contact",
+    "rule_set_names",
+    "avoid_agents",
+    "own_medicine",
+    "blocked",
+    "blocked_next",
+    "not_counted",
+    "teach_back",
+)
+"""The parts of a wording file that every language must carry with English's keys."""
 
 
 class WordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -33,9 +61,29 @@ class WordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     reviewed: dt.date
     months: Annotated[list[str], msgspec.Meta(min_length=12, max_length=12)]
     decimal_separator: str
+    generic: str
+    """The medicine's generic name in this language ("isotretinoína")."""
     text: dict[str, str]
     guide: dict[str, str]
+    """What the Medication Guide / leaflet is called, per rule-set family."""
+    programme_contact: dict[str, str]
+    """Whom to call about a possible pregnancy, per rule-set family."""
+    rule_set_names: dict[str, str]
+    """Each rule set's name in this language, by rule-set id."""
     avoid_agents: dict[str, str]
+    """Each interaction class in the patient's words (the general "do not take" lists)."""
+    own_medicine: dict[str, str]
+    """What the patient is told about a medicine of their own, per kind of advice."""
+    blocked: dict[str, str]
+    """Why the medicine was not handed over, per finding code (``interaction``, ``other``)."""
+    blocked_next: dict[str, str]
+    """What happens next, per finding code (same keys as ``blocked``)."""
+    not_counted: dict[str, str]
+    """Why a birth-control method does not count, per method id."""
+    teach_back: dict[str, str]
+    """The teach-back questions printed on the sheet, per checklist item id."""
+    agent_names: dict[str, str] = msgspec.field(default_factory=dict)
+    """Medicine names in this language, keyed by the knowledge base's (English) term."""
 
 
 class Fact(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -45,10 +93,51 @@ class Fact(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     unconfirmed: str = ""
 
 
+class OwnMedicine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What the patient is told about their own medicine of one interaction class."""
+
+    advice: Advice
+    sources: Annotated[list[str], msgspec.Meta(min_length=1)]
+    last_reviewed: dt.date
+    unconfirmed: str = ""
+
+
 class FactsFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     last_reviewed: dt.date
     facts: dict[str, Fact]
     emergency_number: dict[str, str]
+    sources: dict[str, Source]
+    """Sources the sheet's own facts cite beyond the knowledge base's register (``H`` keys)."""
+    own_medicine: dict[str, OwnMedicine]
+    """Per interaction id."""
+    stopped_terms: list[str]
+    """Words in a resolution that mean the prescriber stopped the medicine."""
+    still_taking_terms: list[str]
+    """Words in a resolution that mean it was not stopped (they win over ``stopped_terms``)."""
+
+
+class CoveragePoint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    point: str
+    """The guide's key point, in our words."""
+    lines: list[str]
+    """The sheet's wording keys that carry it (empty: ``excluded`` says why)."""
+    patient: PatientCategory = "all"
+    excluded: str = ""
+    note: str = ""
+
+
+class Guide(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    id: str
+    title: str
+    families: list[Literal["US", "UK", "EU"]]
+    sources: Annotated[list[str], msgspec.Meta(min_length=1)]
+    points: list[CoveragePoint]
+
+
+class CoverageFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    last_reviewed: dt.date
+    guides: list[Guide]
 
 
 class WordingError(Exception):
@@ -97,18 +186,23 @@ class Wording:
         return self.data.guide.get(family) or self.data.guide["US"]
 
 
-def _load_json(path: Any, kind: type[Any]) -> Any:
+def pack_folder(medicine: str) -> Path:
+    """The medicine's handout folder (``resources/knowledge/<medicine>/handout``)."""
+    return paths.resource("knowledge", medicine, "handout")
+
+
+def _load_json(path: Path, kind: type[Any]) -> Any:
     try:
         return msgspec.json.decode(path.read_bytes(), type=kind)
     except FileNotFoundError as error:
-        raise WordingError(f"handout wording file missing: {path}") from error
+        raise WordingError(f"handout file missing: {path}") from error
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
-        raise WordingError(f"handout wording file {path} is not valid: {error}") from error
+        raise WordingError(f"handout file {path} is not valid: {error}") from error
 
 
 def _check_against_base(data: WordingFile, base: WordingFile) -> None:
     problems: list[str] = []
-    for section in ("text", "guide", "avoid_agents"):
+    for section in _SECTIONS:
         mine, theirs = getattr(data, section), getattr(base, section)
         missing = sorted(set(theirs) - set(mine))
         extra = sorted(set(mine) - set(theirs))
@@ -129,36 +223,42 @@ def _check_against_base(data: WordingFile, base: WordingFile) -> None:
 
 
 @functools.cache
-def load_wording(language: str) -> Wording | None:
-    """The approved wording for ``language``, or ``None`` when there is none."""
-    if not re.fullmatch(r"[a-z]{2}", language):
+def load_wording(language: str, medicine: str = DEFAULT_MEDICINE) -> Wording | None:
+    """The approved wording for ``language`` in the medicine's pack, or ``None``."""
+    if not re.fullmatch(r"[a-z]{2}", language) or not re.fullmatch(r"[a-z0-9-]+", medicine):
         return None
-    path = paths.resource("handout", f"{language}.json")
+    path = pack_folder(medicine) / f"{language}.json"
     if not path.is_file():
         return None
     data: WordingFile = _load_json(path, WordingFile)
     if data.language != language:
         raise WordingError(f"{path} says it is {data.language!r}, not {language!r}")
     if language != BASE_LANGUAGE:
-        base = load_wording(BASE_LANGUAGE)
+        base = load_wording(BASE_LANGUAGE, medicine)
         if base is None:
-            raise WordingError("the English handout wording is missing")
+            raise WordingError(f"the English handout wording of {medicine!r} is missing")
         _check_against_base(data, base.data)
     if not data.approved:
         return None
     return Wording(data)
 
 
-def approved_languages() -> list[str]:
-    folder = paths.resource("handout")
+def approved_languages(medicine: str = DEFAULT_MEDICINE) -> list[str]:
+    folder = pack_folder(medicine)
     codes = sorted(p.stem for p in folder.glob("*.json") if re.fullmatch(r"[a-z]{2}", p.stem))
-    return [code for code in codes if load_wording(code) is not None]
+    return [code for code in codes if load_wording(code, medicine) is not None]
 
 
 @functools.cache
-def load_facts() -> FactsFile:
-    facts: FactsFile = _load_json(paths.resource("handout", "facts.json"), FactsFile)
+def load_facts(medicine: str = DEFAULT_MEDICINE) -> FactsFile:
+    facts: FactsFile = _load_json(pack_folder(medicine) / "facts.json", FactsFile)
     return facts
+
+
+@functools.cache
+def load_coverage(medicine: str = DEFAULT_MEDICINE) -> CoverageFile:
+    coverage: CoverageFile = _load_json(pack_folder(medicine) / "coverage.json", CoverageFile)
+    return coverage
 
 
 def language_name(code: str) -> str:

@@ -114,6 +114,8 @@ class ContraceptionMethod(Entry, kw_only=True, forbid_unknown_fields=True):
     """When not empty, the words were vague ("the pill"): an info finding asks to confirm this."""
     group: str = ""
     """Methods of one group are one method however many are named ("the pill" and "Yaz")."""
+    names: dict[str, str] = msgspec.field(default_factory=dict)
+    """The method in the patient's words, per handout language (``{"en": …, "es": …}``)."""
 
 
 class Window(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -182,6 +184,8 @@ class ChecklistItem(Entry, kw_only=True, forbid_unknown_fields=True):
     patient: PatientCategory = "all"
     rule_sets: list[str] = msgspec.field(default_factory=list)
     """Empty: every rule set."""
+    kind: Literal["point", "teach-back"] = "point"
+    """``teach-back``: a question the pharmacist asks; ticked when the patient answered it."""
 
 
 class Message(Entry, kw_only=True, forbid_unknown_fields=True):

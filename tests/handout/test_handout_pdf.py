@@ -9,8 +9,9 @@ import msgspec
 import pytest
 
 from pharmacist_tool.handout import TEMPLATE_VERSION, handout_content
-from pharmacist_tool.handout.content import flagged_medicines, general_avoid_list
-from pharmacist_tool.handout.wording import load_wording
+from pharmacist_tool.handout.content import general_avoid_list, own_medicines
+from pharmacist_tool.handout.wording import load_facts, load_wording
+from pharmacist_tool.knowledge.matching import match_method
 from pharmacist_tool.knowledge.model import KnowledgeBase
 from pharmacist_tool.settings import Settings
 from tests.conftest import EXAMPLE_FILES, example_case
@@ -47,20 +48,33 @@ def test_patients_own_details_are_printed(
     assert squeeze(w.date(case.counselled_on)) in flat
     assert squeeze("Corner Pharmacy") in flat and "555-0100" in flat
     assert squeeze("12 High Street") in flat
-    for medicine in flagged_medicines(assessment):
-        assert squeeze(medicine) in flat
-    for item in general_avoid_list(case, kb, w):
-        assert squeeze(item) in flat
-    for key in ("keep_blister", "keep_children", "dispose", "missed_dose", "about_title"):
-        assert squeeze(w(key)) in flat
     assert squeeze(w("stop_title")) in flat
-    if case.patient.can_get_pregnant:
-        for method in case.contraception:
-            assert squeeze(method) in flat
+    assert squeeze(w("about_title")) in flat
+    blocked = assessment.dispense == "do-not-dispense"
+    assert handout.blocked is blocked
+    if blocked:
+        assert squeeze(w("blocked_why_title")) in flat
+        assert squeeze(w("blocked_next_title")) in flat
+        assert squeeze(w("medicine_title")) not in flat
+    else:
+        never, ask = general_avoid_list(case, kb, w)
+        own = {
+            w.data.avoid_agents[i.rule.id]
+            for i in own_medicines(case, assessment, kb, load_facts())
+        }
+        for item in never + ask:
+            assert item in own or squeeze(item) in flat
+        for key in ("dispose", "missed_dose"):
+            assert squeeze(w(key)) in flat
+    if case.patient.can_get_pregnant and not blocked:
+        for text in case.contraception:
+            method = match_method(kb, text)
+            assert method is not None
+            assert squeeze(method.names[language]).casefold() in flat.casefold()
         assert assessment.next_pregnancy_test_due is not None
         assert squeeze(w.date(assessment.next_pregnancy_test_due)) in flat
         assert squeeze(w("bc_title")) in flat
-    else:
+    if not case.patient.can_get_pregnant:
         assert squeeze(w("bc_title")) not in flat
         assert squeeze(w("stop_pregnant")) not in flat
 
@@ -75,22 +89,36 @@ def test_patients_own_details_are_printed(
     assert handout.template_version == TEMPLATE_VERSION
 
 
-def test_flagged_medicines_come_before_the_general_list(kb: KnowledgeBase) -> None:
+def test_own_medicines_come_before_the_general_list(kb: KnowledgeBase) -> None:
     case = example_case("05")
-    flagged = flagged_medicines(assessed(case, kb))
-    assert any("prednisone" in m for m in flagged)
-    assert any("vitamin A" in m for m in flagged)
-    text = read_pdf(render(case, kb).pdf).flat
+    own = own_medicines(case, assessed(case, kb), kb, load_facts())
+    assert [item.rule.id for item in own] == ["corticosteroids", "vitamin-a"]
+    text = read_pdf(render(case, kb, large_print=False).pdf).flat
     general = squeeze(load_wording("en").data.text["avoid_general"])  # type: ignore[union-attr]
-    for medicine in flagged:
-        assert text.index(squeeze(medicine)) < text.index(general)
+    for item in own:
+        assert text.index(squeeze(item.line)) < text.index(general)
 
 
-def test_doxycycline_is_named_as_the_patients_own(kb: KnowledgeBase) -> None:
+def test_doxycycline_stopped_by_the_prescriber_is_said_as_stopped(kb: KnowledgeBase) -> None:
     case = example_case("02")
-    text = read_pdf(render(case, kb).pdf).flat
-    assert squeeze("doxycycline 100 mg once a day") in text
+    stopped = msgspec.structs.replace(
+        case, resolutions={"interaction.tetracyclines": "Prescriber contacted; doxycycline stopped"}
+    )
+    text = read_pdf(render(stopped, kb).pdf).flat
+    assert (
+        squeeze(
+            "doxycycline 100 mg once a day: your doctor stopped it. "
+            "Do not take it with isotretinoin."
+        )
+        in text
+    )
     assert squeeze("cetirizine") not in text  # not an interaction: not listed
+    kept = msgspec.structs.replace(
+        case, resolutions={"interaction.tetracyclines": "Prescriber aware; not stopped"}
+    )
+    text = read_pdf(render(kept, kb).pdf).flat
+    assert squeeze("your doctor stopped it") not in text
+    assert squeeze("Call the doctor who prescribed it today") in text
 
 
 def test_dose_in_words(kb: KnowledgeBase) -> None:
@@ -116,8 +144,13 @@ def test_dose_wording_follows_the_prescription(
     units: int, doses: int, expected: str, kb: KnowledgeBase
 ) -> None:
     case = example_case("02")
-    rx = msgspec.structs.replace(case.prescription, units_per_dose=units, doses_per_day=doses)
-    case = msgspec.structs.replace(case, prescription=rx)
+    rx = msgspec.structs.replace(
+        case.prescription,
+        units_per_dose=units,
+        doses_per_day=doses,
+        quantity=units * doses * case.prescription.days_supply,
+    )
+    case = msgspec.structs.replace(case, prescription=rx, medicines=[])
     assert squeeze(expected) in read_pdf(render(case, kb).pdf).flat
 
 
@@ -130,26 +163,51 @@ def test_dates_are_written_out_in_each_language(kb: KnowledgeBase) -> None:
     assert es.number(8.5) == "8,5" and en.number(8.5) == "8.5" and en.number(20.0) == "20"
 
 
-def test_birth_control_plan_has_next_test_and_pick_up_dates(kb: KnowledgeBase) -> None:
+def test_calendar_strip_and_plan_carry_the_dates(kb: KnowledgeBase) -> None:
     case = example_case("01")
     assessment = assessed(case, kb)
     due = assessment.next_pregnancy_test_due
     assert due is not None
+    content = handout_content(case, assessment, kb, SETTINGS)
+    assert [s.key for s in content.sections][:3] == ["why", "stop", "calendar"]
     text = read_pdf(render(case, kb).pdf).flat
     last = due + dt.timedelta(days=6)  # US: 7 days, the test day is day 1
     w = load_wording("en")
     assert w is not None
-    assert squeeze(f"Your next pregnancy test: by {w.date(due)}.") in text
-    assert squeeze(f"the last day to pick it up is {w.date(last)}.") in text
-    assert squeeze("and for 1 month after your last dose.") in text
+    assert squeeze(f"Next pregnancy test: by {w.date(due)}") in text
+    assert squeeze(f"Last day to pick up your next fill {w.date(last)}") in text
+    assert squeeze("a test when you finish, and 1 month after your last dose.") in text
+    assert squeeze("until 1 month after your last dose.") in text
+
+
+def test_calendar_shows_the_end_of_course_dates_when_the_assessment_has_them(
+    kb: KnowledgeBase,
+) -> None:
+    """``after_course`` comes with the course of treatment (contract, December 2026)."""
+    case = example_case("01")
+    assessment = assessed(case, kb)
+    if not hasattr(assessment, "after_course"):
+        pytest.skip("this engine does not report after_course yet")
+    course = {"fill_number": 5, "cumulative_mg_before": 4800, "previous_fill_on": "2026-10-25",
+              "last_fill": True}  # fmt: skip
+    data = msgspec.json.decode(msgspec.json.encode(case))
+    data["course"] = course
+    case = msgspec.json.decode(msgspec.json.encode(data), type=type(case))
+    content = handout_content(case, assessed(case, kb), kb, SETTINGS)
+    calendar = content.section("calendar")
+    assert calendar is not None
+    assert {"cal_last_dose", "cal_after_test", "cal_blood"} <= {ln.key for ln in calendar.lines}
 
 
 def test_uk_plan_counts_from_the_prescription(kb: KnowledgeBase) -> None:
     text = read_pdf(render(example_case("06"), kb).pdf).flat
-    assert squeeze("Mirena coil") in text
+    assert squeeze("Hormonal IUD (works well on its own)") in text
     assert squeeze("within 7 days of the date on your prescription") in text
     assert squeeze("patient leaflet (in the box)") in text
     assert squeeze("In an emergency, call 999.") in text
+    assert squeeze("trouble with an erection") in text  # the MHRA 2023 warning
+    us = read_pdf(render(example_case("01"), kb).pdf).flat
+    assert squeeze("trouble with an erection") not in us
 
 
 def test_same_case_same_bytes(kb: KnowledgeBase) -> None:
@@ -184,13 +242,18 @@ def test_pharmacist_printed_or_blank_line(kb: KnowledgeBase) -> None:
 def test_sheet_says_it_adds_to_the_medication_guide(kb: KnowledgeBase) -> None:
     case = example_case("01")
     back = read_pdf(render(case, kb).pdf)
-    assert squeeze("This sheet adds to your Medication Guide. It does not replace it.") in back.flat
-    assert squeeze(f"knowledge base {kb.version}") in back.flat
+    assert squeeze("This sheet adds to your Medication Guide. It does not replace it") in back.flat
+    assert squeeze(f"Knowledge base {kb.version}") in back.flat
     content = handout_content(case, assessed(case, kb), kb, SETTINGS)
     assert content.sources
+    facts = load_facts()
     for key in content.sources:
-        assert key in kb.sources or key.startswith("C"), key
-    assert squeeze(", ".join(content.sources)) in back.flat
+        assert key in kb.sources or key in facts.sources or key.startswith("C"), key
+    # the sources go to the record (the PDF's metadata), never a page of codes on the sheet
+    meta = back.reader.metadata
+    assert meta is not None and ", ".join(content.sources) in str(meta.get("/Keywords"))
+    assert squeeze(", ".join(content.sources[:3])) not in back.flat
+    assert "S12" not in back.text
 
 
 def test_language_without_approved_text_prints_english_with_a_note(kb: KnowledgeBase) -> None:
@@ -255,6 +318,7 @@ def test_busy_case_still_fits_two_pages(kb: KnowledgeBase) -> None:
             "ibuprofen",
         ],
         contraception=["copper IUD", "male condoms", "diaphragm with spermicide"],
+        resolutions={"interaction.tetracyclines": "Prescriber contacted; doxycycline stopped"},
     )
     settings = Settings(
         pharmacy_name="Springfield Community Pharmacy and Wellness Centre",

@@ -18,6 +18,7 @@ import pytest
 from reportlab.pdfbase.ttfonts import TTFont
 
 from pharmacist_tool.handout.content import clean, flagged_medicines
+from pharmacist_tool.knowledge.matching import match_method
 from pharmacist_tool.knowledge.model import KnowledgeBase
 from tests.conftest import FIXTURES, example_case
 from tests.handout.conftest import assessed, font_sizes, read_pdf, render, squeeze
@@ -83,8 +84,10 @@ def test_hostile_name_prints_literally(index: int, kb: KnowledgeBase) -> None:
     printed, missing = expected_print(name)
 
     assert set(handout.missing_characters) == missing
-    # Patient name, method and pharmacist: three times, literally.
-    assert back.flat.count(squeeze(printed)) >= 3, (printed, back.text[:400])
+    # Patient name and pharmacist, literally; the method too when it is not recognised (a method
+    # the knowledge base recognises prints under its own name, in the sheet's language).
+    times = 2 if match_method(kb, name) is not None else 3
+    assert back.flat.count(squeeze(printed)) >= times, (printed, back.text[:400])
     flagged = flagged_medicines(assessed(case, kb))
     assert flagged, "doxycycline must be flagged whatever follows it"
     for medicine in flagged:
