@@ -204,6 +204,10 @@ class MainWindow(QMainWindow):
         outer.addWidget(heading("Counselling desk"))
         self.start_note = note("")
         outer.addWidget(self.start_note)
+        # First run: the handout needs the pharmacy's name and phone; ask until they are given.
+        self.pharmacy_button = QPushButton("Give the pharmacy's name and p&hone for the handout…")
+        self.pharmacy_button.clicked.connect(self.ask_pharmacy_details)
+        outer.addWidget(self.pharmacy_button)
 
         row = QHBoxLayout()
         actions = QGroupBox("Start")
@@ -432,7 +436,10 @@ class MainWindow(QMainWindow):
     # -- settings, knowledge base ---------------------------------------------------------------
 
     def apply_settings(self, settings: Any) -> None:
+        from pharmacist_tool.settings import handout_details_missing
+
         self.settings = settings
+        self.pharmacy_button.setVisible(bool(handout_details_missing(settings)))
         self.idle.setInterval(max(1, int(settings.idle_lock_minutes)) * 60_000)
         self.idle.start()
 
@@ -1075,6 +1082,14 @@ class MainWindow(QMainWindow):
         dialog.accepted_settings.connect(self.settings_saved)
         dialog.open()
         self.settings_dialog = dialog
+
+    def ask_pharmacy_details(self) -> None:
+        from pharmacist_tool.gui.dialogs import PharmacyDialog
+
+        dialog = PharmacyDialog(self, self.settings)
+        dialog.accepted_settings.connect(self.settings_saved)
+        dialog.open()
+        self.pharmacy_dialog = dialog
 
     def sign_in(self) -> None:
         from pharmacist_tool.gui import signing

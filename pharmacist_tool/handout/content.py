@@ -42,7 +42,7 @@ from pharmacist_tool.knowledge.model import (
     RuleSet,
     RuleSetVersion,
 )
-from pharmacist_tool.settings import Settings
+from pharmacist_tool.settings import Settings, handout_details_missing
 
 LineKind = Literal["para", "bullet", "blank-line", "date"]
 SectionKind = Literal["lines", "calendar"]
@@ -179,12 +179,7 @@ def _unique(items: list[str]) -> list[str]:
 
 def missing_settings(settings: Settings) -> tuple[str, ...]:
     """The settings the sheet needs that are not set: the pharmacy's name and phone."""
-    missing = []
-    if clean(settings.pharmacy_name) in ("", Settings().pharmacy_name):
-        missing.append("pharmacy_name")
-    if not clean(settings.pharmacy_phone):
-        missing.append("pharmacy_phone")
-    return tuple(missing)
+    return handout_details_missing(settings)
 
 
 # -- knowledge-base look-ups ------------------------------------------------------------------
