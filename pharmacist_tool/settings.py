@@ -31,6 +31,16 @@ class Settings(msgspec.Struct, kw_only=True):
     """Rule-set version id → the date the pharmacy confirmed it takes effect."""
 
 
+def handout_details_missing(settings: Settings) -> tuple[str, ...]:
+    """What the handout needs that the settings do not give: the pharmacy's name and phone."""
+    missing = []
+    if " ".join(settings.pharmacy_name.split()) in ("", Settings().pharmacy_name):
+        missing.append("pharmacy_name")
+    if not settings.pharmacy_phone.strip():
+        missing.append("pharmacy_phone")
+    return tuple(missing)
+
+
 def load_settings() -> Settings:
     path = paths.settings_file()
     try:

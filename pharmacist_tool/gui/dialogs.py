@@ -245,6 +245,62 @@ class SettingsDialog(QDialog):
         self.accept()
 
 
+class PharmacyDialog(QDialog):
+    """The first run: the pharmacy's name and phone, which every handout prints."""
+
+    accepted_settings = Signal(object)
+
+    def __init__(self, parent: QWidget | None, settings: Any) -> None:
+        super().__init__(parent)
+        from pharmacist_tool.settings import handout_details_missing
+
+        self.settings = settings
+        self.setWindowTitle("The pharmacy on the handout")
+        layout = QVBoxLayout(self)
+        layout.addWidget(
+            note(
+                "Every handout tells the patient whom to call. Give this pharmacy's name and "
+                "phone number (the rest is in Settings, Ctrl+,)."
+            )
+        )
+        form = QFormLayout()
+        missing = handout_details_missing(settings)
+        self.name = QLineEdit("" if "pharmacy_name" in missing else settings.pharmacy_name)
+        self.name.setMaxLength(120)
+        self.phone = QLineEdit(settings.pharmacy_phone)
+        self.phone.setMaxLength(60)
+        add_row(form, "Pharmacy &name:", self.name, "As the patient knows it")
+        add_row(form, "P&hone:", self.phone, "The number the patient calls")
+        layout.addLayout(form)
+        self.message = note()
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("&Later")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def save(self) -> None:
+        import msgspec
+
+        from pharmacist_tool.settings import save_settings
+
+        name, phone = self.name.text().strip(), self.phone.text().strip()
+        if not name or not phone:
+            self.message.setText("✖ Give both the pharmacy's name and its phone number.")
+            return
+        settings = msgspec.structs.replace(self.settings, pharmacy_name=name, pharmacy_phone=phone)
+        try:
+            save_settings(settings)
+        except OSError as error:
+            self.message.setText(f"✖ The settings could not be saved: {error.strerror or error}")
+            return
+        self.accepted_settings.emit(settings)
+        self.accept()
+
+
 def open_records_dialog(window: Any, database: str | None) -> QDialog:
     """The records view (``records_view.py``) in a dialog of its own, on this window's database."""
     dialog = QDialog(window)

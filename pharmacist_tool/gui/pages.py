@@ -768,6 +768,7 @@ class ChecklistPage(StepPage):
         self.body.addWidget(
             note(
                 "Read each point to the patient (the script is under it), then tick it. "
+                "Tick a teach-back question when the patient has answered it in their own words. "
                 "Space ticks the focused point; Tab moves to the next."
             )
         )

@@ -40,6 +40,10 @@ class StartScreen:
         outer.addWidget(heading("Counselling desk"))
         self.start_note = note("")
         outer.addWidget(self.start_note)
+        # First run: the handout needs the pharmacy's name and phone; ask until they are given.
+        self.pharmacy_button = QPushButton("Give the pharmacy's name and p&hone for the handout…")
+        self.pharmacy_button.clicked.connect(self.ask_pharmacy_details)
+        outer.addWidget(self.pharmacy_button)
 
         row = QHBoxLayout()
         actions = QGroupBox("Start")

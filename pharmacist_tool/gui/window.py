@@ -147,7 +147,10 @@ class MainWindow(StartScreen, SessionScreen, LockScreen, QMainWindow):
     # -- settings, knowledge base ---------------------------------------------------------------
 
     def apply_settings(self, settings: Any) -> None:
+        from pharmacist_tool.settings import handout_details_missing
+
         self.settings = settings
+        self.pharmacy_button.setVisible(bool(handout_details_missing(settings)))
         self.idle.setInterval(max(1, int(settings.idle_lock_minutes)) * 60_000)
         self.idle.start()
 
@@ -198,6 +201,14 @@ class MainWindow(StartScreen, SessionScreen, LockScreen, QMainWindow):
         dialog.accepted_settings.connect(self.settings_saved)
         dialog.open()
         self.settings_dialog = dialog
+
+    def ask_pharmacy_details(self) -> None:
+        from pharmacist_tool.gui.dialogs import PharmacyDialog
+
+        dialog = PharmacyDialog(self, self.settings)
+        dialog.accepted_settings.connect(self.settings_saved)
+        dialog.open()
+        self.pharmacy_dialog = dialog
 
     # -- messages ---------------------------------------------------------------------------------
 

@@ -42,7 +42,7 @@ from pharmacist_tool.knowledge.model import (
     RuleSet,
     RuleSetVersion,
 )
-from pharmacist_tool.settings import Settings
+from pharmacist_tool.settings import Settings, handout_details_missing
 
 LineKind = Literal["para", "bullet", "blank-line", "date"]
 SectionKind = Literal["lines", "calendar"]
@@ -179,12 +179,7 @@ def _unique(items: list[str]) -> list[str]:
 
 def missing_settings(settings: Settings) -> tuple[str, ...]:
     """The settings the sheet needs that are not set: the pharmacy's name and phone."""
-    missing = []
-    if clean(settings.pharmacy_name) in ("", Settings().pharmacy_name):
-        missing.append("pharmacy_name")
-    if not clean(settings.pharmacy_phone):
-        missing.append("pharmacy_phone")
-    return tuple(missing)
+    return handout_details_missing(settings)
 
 
 # -- knowledge-base look-ups ------------------------------------------------------------------
@@ -242,8 +237,13 @@ class _Writer:
         self.values = values
         """Values every template may use (``generic``, ``product``)."""
 
-    def spans(self, key: str, words: str | None = None, **values: str) -> tuple[Span, ...]:
-        """The spans of wording ``key`` (or of ``words``, a template from another table)."""
+    def spans(
+        self, key: str, words: str | None = None, *, own: bool = False, **values: str
+    ) -> tuple[Span, ...]:
+        """The spans of wording ``key`` (or of ``words``, a template from another table).
+
+        The first letter of a line is a capital, unless it is the patient's own words (``own``).
+        """
         given = {**self.values, **values}
         result: list[Span] = []
         text = self.w.data.text[key] if words is None else words
@@ -252,7 +252,7 @@ class _Writer:
                 result.append(Span(literal))
             if name:
                 result.append(Span(given[name], bold=name not in self.values))
-        if result and not result[0].bold and result[0].text[:1].islower():
+        if result and not own and result[0].text[:1].islower():
             first = result[0]
             result[0] = Span(first.text[:1].upper() + first.text[1:], first.bold)
         return tuple(result)
@@ -264,12 +264,14 @@ class _Writer:
         kind: LineKind = "para",
         measured: bool = True,
         words: str | None = None,
+        own: bool = False,
         **values: str,
     ) -> Line:
-        return Line(self.spans(key, words, **values), kind=kind, measured=measured, key=key)
+        spans = self.spans(key, words, own=own, **values)
+        return Line(spans, kind=kind, measured=measured, key=key)
 
     def bullet(self, key: str, **values: str) -> Line:
-        return Line(self.spans(key, None, **values), kind="bullet", key=key)
+        return Line(self.spans(key, None, own=False, **values), kind="bullet", key=key)
 
 
 def _months(w: Wording, days: int) -> str:
@@ -517,7 +519,7 @@ def _blocked_sections(ctx: _Ctx) -> list[Section]:
             why.append(reason)
         if step.text not in {line.text for line in nexts}:
             nexts.append(step)
-    if not any(f.code == "pregnancy-test.positive" for f in blocks):
+    if not any(f.code.startswith("pregnancy-test.positive") for f in blocks):
         nexts.append(out.line("blocked_none"))
     nexts.append(out.line("blocked_next_come_back"))
     nexts += _call_lines(ctx)
@@ -614,8 +616,7 @@ def _medicine_section(ctx: _Ctx) -> Section:
 
 
 def _method_name(ctx: _Ctx, method: ContraceptionMethod) -> str:
-    name = method.names.get(ctx.w.language) or method.names.get(BASE_LANGUAGE) or method.label
-    return name[:1].upper() + name[1:]
+    return method.names.get(ctx.w.language) or method.names.get(BASE_LANGUAGE) or method.label
 
 
 def _birth_control_section(ctx: _Ctx) -> Section:
@@ -671,7 +672,8 @@ def _birth_control_section(ctx: _Ctx) -> Section:
         lines.append(out.line("bc_no_methods"))
     if hormonal:
         for line in _inducer_lines(ctx):
-            lines.append(out.line("bc_inducer", medicine=line, method=w.join(hormonal)))
+            own = w.language == BASE_LANGUAGE  # the patient's words, as they said them
+            lines.append(out.line("bc_inducer", own=own, medicine=line, method=w.join(hormonal)))
     lines.append(out.line("bc_emergency"))
     due = ctx.assessment.next_pregnancy_test_due
     window = version.window_can_get_pregnant if version else None
@@ -782,14 +784,18 @@ def _avoid_section(ctx: _Ctx) -> Section:
         lines.append(out.line("avoid_yours"))
         for item in own:
             for name in _medicine_names(ctx, item.line):
+                own_words = w.language == BASE_LANGUAGE
                 if item.stopped:
-                    lines.append(out.line("own_stopped", kind="bullet", medicine=name))
+                    lines.append(
+                        out.line("own_stopped", kind="bullet", own=own_words, medicine=name)
+                    )
                 else:
                     template = w.data.own_medicine[item.advice]
                     lines.append(
                         out.line(
                             f"own_medicine.{item.advice}",
                             kind="bullet",
+                            own=own_words,
                             words=template,
                             medicine=name,
                         )
