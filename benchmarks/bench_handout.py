@@ -80,6 +80,7 @@ def main() -> int:
     for example, large in (
         ("01-routine-can-get-pregnant.json", False),
         ("01-routine-can-get-pregnant.json", True),
+        ("04-pick-up-window-missed.json", False),  # the "not handed over today" sheet
     ):
         case = load_case(CASE / example)
         assessment = assess(case, kb)
@@ -94,6 +95,8 @@ def main() -> int:
         assert pages(floor()) == want
         value, base = paired_call_medians(subject, floor, runs=30, warmup=3)
         label = "large-print" if large else "regular"
+        if assessment.dispense == "do-not-dispense":
+            label = "not handed over today"
         comparisons.append(
             Comparison(
                 name=f"handout {label} ({want} pages, Letter)",

@@ -299,10 +299,10 @@ def _line_flowable(
     if line.kind == "blank-line":
         size = styles["body"].fontSize
         label = Paragraph(text, styles["body"])
-        label_width = min(pdfmetrics.stringWidth(line.text, BOLD, size) + size, width * 0.6)
+        label_width = min(pdfmetrics.stringWidth(line.text, BOLD, size) + size, width * 0.75)
         return Table(
             [[label, ""]],
-            colWidths=[label_width, max(width - label_width, width * 0.4)],
+            colWidths=[label_width, width - label_width],
             rowHeights=[size * 2.0],
             style=TableStyle(
                 [
@@ -395,12 +395,20 @@ def _calendar_flowables(
             ]
         ),
     )
-    return [KeepTogether([heading, strip])]
+    # the strip is short: a page break before it when the heading and one row would not fit
+    return [CondPageBreak(styles["heading"].leading + styles["body"].leading * 4), heading, strip]
 
 
 def _section_flowables(
-    markup: Markup, section: Section, styles: dict[str, ParagraphStyle], width: float, pad: float
+    markup: Markup,
+    section: Section,
+    styles: dict[str, ParagraphStyle],
+    width: float,
+    pad: float,
+    *,
+    kept: bool = False,
 ) -> list[Flowable]:
+    """``kept``: the caller already keeps the section together (the first, with the header)."""
     if section.kind == "calendar":
         return _calendar_flowables(markup, section, styles, width, pad)
     heading = Paragraph(markup(section.title, bold=True), styles["heading"])
@@ -410,9 +418,11 @@ def _section_flowables(
         # Keep each heading with its first lines; the rest may flow to the next page.
         return [CondPageBreak(styles["heading"].leading * 3), heading, *lines]
     last = len(lines)
+    big = styles["body"].fontSize > 14
     box = Table(
         [[heading], *([line] for line in lines)],
         colWidths=[width],
+        repeatRows=1,  # split in large print: the heading again on the next page
         style=TableStyle(
             [
                 ("FONT", (0, 0), (-1, -1), REGULAR, styles["body"].fontSize),
@@ -426,9 +436,10 @@ def _section_flowables(
             ]
         ),
     )
-    # The box moves whole to the next page when it fits there; a box taller than a page (large
-    # print) splits between its lines, each part boxed.
-    return [Spacer(1, styles["body"].fontSize * 0.5), KeepTogether([box])]
+    # Regular print: the box moves whole to the next page when it does not fit. Large print: it
+    # splits between its lines (half a page left empty would push the sheet to more pages).
+    spacer = Spacer(1, styles["body"].fontSize * 0.5)
+    return [spacer, box] if kept or big else [spacer, KeepTogether([box])]
 
 
 def _header_flowables(
