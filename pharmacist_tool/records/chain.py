@@ -23,6 +23,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, cast
 
 import msgspec
@@ -269,7 +270,7 @@ class VerifyReport:
         return not self.problems
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Entry:
     seq: int
     table: str
@@ -370,10 +371,12 @@ def _entries(
             for name, convert in zip(names, converters, strict=True)
             if convert is not None
         ]
+        nullable = [column.name for column in model.__table__.columns if column.nullable]
         for raw in (row for part in result.partitions(1000) for row in part):
             values = dict(zip(names, raw, strict=True))
-            if None in raw:
-                values = {name: value for name, value in values.items() if value is not None}
+            for name in nullable:
+                if values[name] is None:
+                    del values[name]
             for name, convert in special:
                 value = values.get(name)
                 if value is not None:
@@ -514,7 +517,7 @@ def verify_chain(session: Session, *, expect_head: tuple[int, str] | None = None
     report = VerifyReport(expected_head=expect_head)
     head = session.get(ChainHead, 1)
     user_events: dict[int, UserStateEvent] = {}
-    entries = sorted(_entries(session, report, user_events), key=lambda e: (e.seq, e.table, e.id))
+    entries = sorted(_entries(session, report, user_events), key=attrgetter("seq", "table", "id"))
     _report_users(session, user_events, report)
     if expect_head is not None:
         _report_expected_head(entries, expect_head, report)
