@@ -21,11 +21,13 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+import msgspec
+from sqlalchemy import Boolean, Date, DateTime, LargeBinary, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from pharmacist_tool.records.models import (
@@ -35,9 +37,11 @@ from pharmacist_tool.records.models import (
     AuditEvent,
     ChainHead,
     User,
+    UTCDateTime,
 )
 
 HASH_EXCLUDED = frozenset({"row_hash"})
+_encode = msgspec.json.Encoder(order="sorted").encode
 
 TABLE_LABELS = {
     "records": "record",
@@ -47,15 +51,37 @@ TABLE_LABELS = {
 }
 
 
+def _canonical_datetime(value: dt.datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds") + "Z"
+
+
+def _canonical_bytes_value(value: bytes | memoryview) -> dict[str, Any]:
+    data = bytes(value)
+    return {"sha256": hashlib.sha256(data).hexdigest(), "length": len(data)}
+
+
+_PLAIN = frozenset({str, int, bool})
+_CONVERT: dict[type, Callable[[Any], Any]] = {
+    dt.datetime: _canonical_datetime,
+    dt.date: dt.date.isoformat,
+    bytes: _canonical_bytes_value,
+    memoryview: _canonical_bytes_value,
+}
+
+
 def _canonical_value(value: Any) -> Any:
-    if isinstance(value, memoryview):
-        value = bytes(value)
-    if isinstance(value, bytes):
-        return {"sha256": hashlib.sha256(value).hexdigest(), "length": len(value)}
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    convert = _CONVERT.get(kind)
+    if convert is not None:
+        return convert(value)
+    if isinstance(value, bytes | memoryview):
+        return _canonical_bytes_value(value)
     if isinstance(value, dt.datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(dt.UTC).replace(tzinfo=None)
-        return value.isoformat(timespec="microseconds") + "Z"
+        return _canonical_datetime(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, bool | int | str):
@@ -63,20 +89,33 @@ def _canonical_value(value: Any) -> Any:
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
-def canonical_bytes(table: str, values: Mapping[str, Any]) -> bytes:
-    """The bytes a row's hash is taken over. Absent (NULL) columns are left out, so a column
-    added by a later version (NULL in older rows) keeps old hashes valid."""
-    body = {
-        name: _canonical_value(value)
-        for name, value in values.items()
-        if name not in HASH_EXCLUDED and value is not None
-    }
+def _body(table: str, values: Mapping[str, Any], pdf_sha256: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None or name in HASH_EXCLUDED:
+            continue
+        if pdf_sha256 is not None and name == "handout_pdf":
+            body[name] = {"sha256": pdf_sha256, "length": len(value)}
+        else:
+            body[name] = _canonical_value(value)
     body["_table"] = table
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return body
 
 
-def row_hash(table: str, values: Mapping[str, Any]) -> str:
-    return hashlib.sha256(canonical_bytes(table, values)).hexdigest()
+def canonical_bytes(table: str, values: Mapping[str, Any]) -> bytes:
+    """The bytes a row's hash is taken over: a JSON object of every column but ``row_hash``
+    (keys sorted, no spaces, UTF-8 unescaped; bytes as their SHA-256 and length; datetimes as
+    UTC ISO with microseconds and ``Z``), plus ``_table``. Absent (NULL) columns are left out,
+    so a column added by a later version (NULL in older rows) keeps old hashes valid. (These
+    are the bytes ``json.dumps(body, sort_keys=True, separators=(",", ":"),
+    ensure_ascii=False)`` gives; msgspec writes them faster.)"""
+    return _encode(_body(table, values))
+
+
+def row_hash(table: str, values: Mapping[str, Any], *, pdf_sha256: str | None = None) -> str:
+    """SHA-256 of ``canonical_bytes``; ``pdf_sha256``: the handout's digest when the caller
+    already took it (verify does, to check ``handout_sha256`` too)."""
+    return hashlib.sha256(_encode(_body(table, values, pdf_sha256))).hexdigest()
 
 
 def user_state(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -231,7 +270,7 @@ class VerifyReport:
         return not self.problems
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Entry:
     seq: int
     table: str
@@ -264,34 +303,99 @@ def parse_user_event(event_id: int, action: str, detail: str) -> UserStateEvent 
     return UserStateEvent(event_id, action, digest, state if isinstance(state, dict) else {})
 
 
+def _stored_datetime(value: Any) -> Any:
+    """A stored moment in canonical form, straight from the driver: SQLite keeps the text
+    SQLAlchemy wrote (``2026-11-25 09:00:00.000000``, UTC), PostgreSQL gives a datetime."""
+    if type(value) is str:
+        if len(value) == 26 and value[10] == " " and value[19] == ".":
+            return value[:10] + "T" + value[11:] + "Z"
+        value = dt.datetime.fromisoformat(value)
+    return _canonical_value(value)
+
+
+def _stored_date(value: Any) -> Any:
+    if type(value) is str:
+        return value if len(value) == 10 else dt.date.fromisoformat(value).isoformat()
+    return _canonical_value(value)
+
+
+def _stored_bool(value: Any) -> Any:
+    """SQLite keeps booleans as 0 and 1; anything else stays as found (and breaks the hash)."""
+    if type(value) is int and value in (0, 1):
+        return bool(value)
+    return _canonical_value(value)
+
+
+def _stored_converters(
+    model: type[Any],
+) -> tuple[list[str], list[Callable[[Any], Any] | None]]:
+    """Each column's name and how its raw driver value becomes its canonical form (verify
+    reads the rows raw: the same canonical bytes as ``canonical_bytes`` of the ORM values).
+    ``None``: the value is its own canonical form (text and whole numbers; a value of another
+    type written there behind the tool's back encodes differently, so its hash breaks)."""
+    names: list[str] = []
+    converters: list[Callable[[Any], Any] | None] = []
+    for column in model.__table__.columns:
+        names.append(column.name)
+        kind = column.type
+        if isinstance(kind, UTCDateTime | DateTime):
+            converters.append(_stored_datetime)
+        elif isinstance(kind, Date):
+            converters.append(_stored_date)
+        elif isinstance(kind, Boolean):
+            converters.append(_stored_bool)
+        elif isinstance(kind, LargeBinary):
+            converters.append(_canonical_bytes_value)
+        else:
+            converters.append(None)
+    return names, converters
+
+
 def _entries(
     session: Session, report: VerifyReport, user_events: dict[int, UserStateEvent]
 ) -> list[_Entry]:
     entries: list[_Entry] = []
     present: dict[str, set[int]] = {}
     references: list[tuple[int, str, int | None, int | None]] = []
+    sha256 = hashlib.sha256
     for table, model in CHAINED_TABLES.items():
-        columns = model.__table__.columns
+        names, converters = _stored_converters(model)
         ids: list[int] = []
-        result = session.execute(
-            select(*columns).order_by(columns["id"]).execution_options(yield_per=500)
+        result = (
+            session.connection()
+            .execution_options(stream_results=True, max_row_buffer=1000)
+            .exec_driver_sql(f"SELECT {', '.join(names)} FROM {table} ORDER BY id")
         )
-        for row in result.mappings():
-            values = dict(row)
+        special = [
+            (name, convert)
+            for name, convert in zip(names, converters, strict=True)
+            if convert is not None
+        ]
+        nullable = [column.name for column in model.__table__.columns if column.nullable]
+        for raw in (row for part in result.partitions(1000) for row in part):
+            values = dict(zip(names, raw, strict=True))
+            for name in nullable:
+                if values[name] is None:
+                    del values[name]
+            for name, convert in special:
+                value = values.get(name)
+                if value is not None:
+                    values[name] = convert(value)
             rid = int(values["id"])
             ids.append(rid)
-            stored = str(values["row_hash"])
-            if row_hash(table, values) != stored:
+            stored = str(values.pop("row_hash", ""))
+            values["_table"] = table
+            if sha256(_encode(values)).hexdigest() != stored:
                 report.problems.append(
                     Problem(table, rid, "altered: its stored contents no longer match its hash")
                 )
             pdf = values.get("handout_pdf")
-            if pdf is not None and hashlib.sha256(bytes(pdf)).hexdigest() != values.get(
-                "handout_sha256"
-            ):
+            if pdf is not None and pdf["sha256"] != values.get("handout_sha256"):
                 report.problems.append(
                     Problem(table, rid, "the stored handout does not match its recorded SHA-256")
                 )
+            values.setdefault("record_id", None)
+            values.setdefault("amendment_id", None)
             entries.append(_Entry(int(values["seq"]), table, rid, str(values["prev_hash"]), stored))
             if table == "audit_events":
                 references.append(
@@ -413,7 +517,7 @@ def verify_chain(session: Session, *, expect_head: tuple[int, str] | None = None
     report = VerifyReport(expected_head=expect_head)
     head = session.get(ChainHead, 1)
     user_events: dict[int, UserStateEvent] = {}
-    entries = sorted(_entries(session, report, user_events), key=lambda e: (e.seq, e.table, e.id))
+    entries = sorted(_entries(session, report, user_events), key=attrgetter("seq", "table", "id"))
     _report_users(session, user_events, report)
     if expect_head is not None:
         _report_expected_head(entries, expect_head, report)

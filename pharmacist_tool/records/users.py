@@ -441,11 +441,16 @@ def _admin_change(
         yield session, head, _require_admin(session, admin, what)
 
 
-def _target(session: Session, username: str) -> User:
+def _target(session: Session, username: str, what: str, *, tampered_ok: bool = False) -> User:
+    """The user to change. One whose row no longer matches the chain is not changed (that
+    would write the edit into the chain as if the tool had made it); it may only be
+    deactivated, the finding kept in that event."""
     name = normalise_username(username)
     user = session.execute(select(User).where(User.username == name)).scalar_one_or_none()
     if user is None:
         raise UserError(f"There is no user called {name!r}")
+    if not tampered_ok:
+        _refuse_tampered(session, user, what)
     return user
 
 
@@ -499,7 +504,7 @@ def change_role(db: Database, admin: AuthenticatedUser, username: str, role: str
     rights; a user leaving role ``admin`` keeps them until ``set_admin`` removes them."""
     _check_role(role)
     with _admin_change(db, admin, "changing a role") as (session, head, actor):
-        user = _target(session, username)
+        user = _target(session, username, "changing a role")
         if user.role == role:
             raise UserError(f"{user.username} is already a {role}")
         before = user.role
@@ -517,7 +522,7 @@ def set_admin(db: Database, admin: AuthenticatedUser, username: str, is_admin: b
     """Give or take administrator rights (``admin-rights-changed``); the last administrator
     keeps them."""
     with _admin_change(db, admin, "changing administrator rights") as (session, head, actor):
-        user = _target(session, username)
+        user = _target(session, username, "changing administrator rights")
         if bool(user.is_admin) == is_admin:
             raise UserError(
                 f"{user.username} {'already has' if is_admin else 'has no'} administrator rights"
@@ -543,7 +548,7 @@ def reset_password(
     """An administrator sets a new password for a user who forgot theirs
     (``password-changed``); the wrong-password count starts again."""
     with _admin_change(db, admin, "resetting a password") as (session, head, actor):
-        user = _target(session, username)
+        user = _target(session, username, "resetting the password")
         _check_new_password(new_password, user.username)
         user.password_hash = _hasher.hash(new_password)
         user.failed_logins = 0
@@ -571,7 +576,7 @@ def change_password(db: Database, username: str, old_password: str, new_password
 def unlock_user(db: Database, admin: AuthenticatedUser, username: str) -> UserInfo:
     """Lift a lock-out before its 15 minutes are over (``account-unlocked``)."""
     with _admin_change(db, admin, "unlocking a user") as (session, head, actor):
-        user = _target(session, username)
+        user = _target(session, username, "unlocking")
         now = utcnow()
         if user.locked_until is None and not user.failed_logins:
             raise UserError(f"{user.username} is not locked")
@@ -585,12 +590,16 @@ def deactivate_user(db: Database, admin: AuthenticatedUser, username: str) -> Us
     """Disable a user for good (``user-deactivated``): they can no longer log in or sign; their
     records keep their signature. Users are never deleted (the database refuses it)."""
     with _admin_change(db, admin, "deactivating a user") as (session, head, actor):
-        user = _target(session, username)
+        user = _target(session, username, "deactivating", tampered_ok=True)
         if not user.active:
             raise UserError(f"{user.username} is already deactivated")
+        finding = tamper_problem(session, user)
         _keep_an_admin(session, user, "deactivating them")
         user.active = False
-        _state_event(session, head, "user-deactivated", user, actor=actor, at=utcnow())
+        _state_event(
+            session, head, "user-deactivated", user, actor=actor, at=utcnow(),
+            detail={"found_changed_outside_the_tool": finding} if finding else None,
+        )  # fmt: skip
         return _info(user)
 
 
