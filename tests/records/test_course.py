@@ -237,3 +237,24 @@ def test_rebuilding_the_index_gives_the_same_course(
         assert course_records.rebuild_course_index(session) == 4
     assert course_records.find_course(db, programme_id="IP-0001").to_json() == before
     assert course_records.due_items(db, D("2026-11-28"), 7) == due_before
+
+
+def test_migration_0005_builds_the_course_of_records_signed_before_it(
+    database_url: str, pharmacist: AuthenticatedUser, db: Database
+) -> None:
+    from alembic import command
+
+    from pharmacist_tool.records.db import alembic_config, open_database
+
+    _three_fills(db, pharmacist)
+    before = course_records.find_course(db, programme_id="IP-0001").to_json()
+    due_before = course_records.due_items(db, D("2026-11-28"), 7)
+    with db.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0002")  # as a database from before the course
+    with db.engine.connect() as conn:
+        assert "course_fills" not in set(
+            conn.dialect.get_table_names(conn)  # type: ignore[attr-defined]
+        )
+    with open_database(database_url) as again:  # migrates to the head
+        assert course_records.find_course(again, programme_id="IP-0001").to_json() == before
+        assert course_records.due_items(again, D("2026-11-28"), 7) == due_before
