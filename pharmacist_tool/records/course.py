@@ -393,9 +393,13 @@ class PatientCourse:
 
 def _similar(found: _Found) -> tuple[SimilarPatient, ...]:
     keys = {f.patient_name_key for f in found.fills}
+    alike = {
+        name: any(names_alike(name, key) for key in keys)
+        for name in {f.patient_name_key for f in found.others}
+    }
     groups: dict[tuple[str, dt.date, str | None], list[Fill]] = {}
     for other in found.others:
-        if any(names_alike(other.patient_name_key, key) for key in keys):
+        if alike[other.patient_name_key]:
             group = (other.patient_name_key, other.patient_date_of_birth, other.programme_id)
             groups.setdefault(group, []).append(other)
     return tuple(
@@ -517,7 +521,7 @@ def next_visit(db: Database, record_id: int, today: dt.date) -> Case:
 # -- what falls due --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DueItem:
     what: str
     due_on: dt.date
@@ -633,19 +637,13 @@ def due_items(
             _DUE_QUERY,
             {"until": until, "on": on, "limit": max(limit, 0), "offset": max(offset, 0)},
         ).all()
-    return [
-        DueItem(
-            what=str(what),
-            due_on=_as_date(due_on),
-            patient=str(name),
-            date_of_birth=_as_date(born),
-            programme_id=programme_id,
-            record_id=int(record_id),
-            overdue=_as_date(due_on) < on,
-        )
-        for what, due_on, name, born, programme_id, record_id in rows
-    ]
+    as_date = dt.date.fromisoformat if rows and isinstance(rows[0][1], str) else _same
+    items = []
+    for what, due_on, name, born, programme_id, record_id in rows:
+        day = as_date(due_on)
+        items.append(DueItem(what, day, name, as_date(born), programme_id, record_id, day < on))
+    return items
 
 
-def _as_date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+def _same(value: Any) -> Any:
+    return value
