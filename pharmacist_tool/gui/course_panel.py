@@ -197,7 +197,8 @@ class CarriedFacts(QGroupBox):
     def carry(self, case: Case | None) -> None:
         """Show the facts of ``case`` as carried (``None``: not a next visit)."""
         for box in self.boxes.values():
-            box.setParent(None)
+            self.rows_layout.removeWidget(box)
+            box.hide()
             box.deleteLater()
         self.boxes.clear()
         self.carried = {}
@@ -270,10 +271,17 @@ class ReturningPatient(QGroupBox):
         self.panel = CoursePanel()
         self.panel.setVisible(False)
         form.addRow(self.panel)
-        self.find_button.clicked.connect(self.find)
-        self.who.returnPressed.connect(self.find)
-        self.born.returnPressed.connect(self.find)
+        # slots return None: a slot's return value is not for Qt
+        self.find_button.clicked.connect(self._find)
+        self.who.returnPressed.connect(self._find)
+        self.born.returnPressed.connect(self._find)
         self.next_button.clicked.connect(self._start)
+
+    def _find(self) -> None:
+        self.find()
+
+    def show_record(self, record_id: int) -> None:
+        self.find_record(record_id)
 
     def find(self) -> bool:
         from pharmacist_tool.records.course import find_course
@@ -299,18 +307,18 @@ class ReturningPatient(QGroupBox):
         except UserError as error:
             self.result.setText(f"✖ {error}")
             return False
-        return self.show(course)
+        return self.present(course)
 
     def find_record(self, record_id: int) -> bool:
         from pharmacist_tool.records.course import course_of_record
 
         try:
-            return self.show(course_of_record(self._database(), record_id))
+            return self.present(course_of_record(self._database(), record_id))
         except UserError as error:
             self.result.setText(f"✖ {error}")
             return False
 
-    def show(self, course: Any) -> bool:
+    def present(self, course: Any) -> bool:
         self.course = course
         pid = f", programme id {course.programme_id}" if course.programme_id else ""
         words = f"{course.name}, born {course.date_of_birth.isoformat()}{pid}."
@@ -359,8 +367,12 @@ def start_row(window: Any) -> QWidget:
     layout.setContentsMargins(0, 0, 0, 0)
     window.returning = ReturningPatient(lambda: signing.database(window.database), window.ensure_kb)
     window.due_list = DueList(lambda: signing.database(window.database))
-    window.returning.start_next.connect(lambda rid: start_next_visit(window, rid))
-    window.due_list.chosen.connect(window.returning.find_record)
+
+    def start(record_id: int) -> None:
+        start_next_visit(window, record_id)
+
+    window.returning.start_next.connect(start)
+    window.due_list.chosen.connect(window.returning.show_record)
     layout.addWidget(window.returning, 1)
     layout.addWidget(window.due_list, 1)
     return row

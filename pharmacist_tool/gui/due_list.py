@@ -42,7 +42,7 @@ class DueList(QGroupBox):
         self.status = note("")
         self.refresh_button = QPushButton("Re&fresh")
         self.refresh_button.setAutoDefault(True)
-        self.refresh_button.clicked.connect(lambda: self.refresh())
+        self.refresh_button.clicked.connect(self._refresh_clicked)
         layout.addWidget(self.items, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.refresh_button)
@@ -85,6 +85,9 @@ class DueList(QGroupBox):
             if found
             else "Nothing due this week."
         )
+
+    def _refresh_clicked(self) -> None:
+        self.refresh()
 
     def _chosen(self, item: QListWidgetItem) -> None:
         self.chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))
