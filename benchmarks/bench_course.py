@@ -43,7 +43,7 @@ from pharmacist_tool.records import chain
 from pharmacist_tool.records import course as course_records
 from pharmacist_tool.records.db import Database, open_database
 from pharmacist_tool.records.models import CourseDue, CourseFill, Record
-from pharmacist_tool.records.service import fold_name
+from pharmacist_tool.records.reading import fold_name
 from pharmacist_tool.records.users import create_first_admin
 
 REPO = Path(__file__).resolve().parent.parent

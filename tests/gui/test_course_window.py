@@ -22,8 +22,9 @@ TODAY = dt.date.today()
 def _sign_first_visit(pharmacist: str, password: str, days_ago: int, pid: str, name: str) -> int:
     """A first fill, handed over ``days_ago`` days ago (30 days' supply), in the window's DB."""
     from pharmacist_tool.records.db import open_database
-    from pharmacist_tool.records.service import StoredHandout, sign_record
+    from pharmacist_tool.records.reading import StoredHandout
     from pharmacist_tool.records.users import authenticate
+    from pharmacist_tool.records.writing import sign_record
     from tests.records.helpers import make_pdf
 
     on = TODAY - dt.timedelta(days=days_ago)
@@ -54,7 +55,7 @@ def test_returning_patient_to_a_signed_second_visit(
     window: Any, qtbot: Any, users: dict[str, str]
 ) -> None:
     from pharmacist_tool.records.db import open_database
-    from pharmacist_tool.records.service import get_record
+    from pharmacist_tool.records.reading import get_record
 
     first_id = _sign_first_visit(users["pharmacist"], users["password"], 30, "IP-55", "Ana García")
     window.close_session()
