@@ -249,8 +249,12 @@ def test_migration_0005_builds_the_course_of_records_signed_before_it(
     _three_fills(db, pharmacist)
     before = course_records.find_course(db, programme_id="IP-0001").to_json()
     due_before = course_records.due_items(db, D("2026-11-28"), 7)
-    with db.engine.begin() as conn:
-        command.downgrade(alembic_config(conn), "0002")  # as a database from before the course
+    from alembic.script import ScriptDirectory
+
+    before_course = ScriptDirectory.from_config(alembic_config()).get_revision("0005_course")
+    assert before_course is not None
+    with db.engine.begin() as conn:  # as a database from before the course
+        command.downgrade(alembic_config(conn), str(before_course.down_revision))
     with db.engine.connect() as conn:
         assert "course_fills" not in set(
             conn.dialect.get_table_names(conn)  # type: ignore[attr-defined]
