@@ -36,6 +36,7 @@ def _sign_first_visit(pharmacist: str, password: str, days_ago: int, pid: str, n
         prescription=msgspec.structs.replace(case.prescription, prescribed_on=on),
         pregnancy_tests=[PregnancyTest(date=on, result="negative")],
         course=Course(fill_number=1),
+        alcohol="occasional",
     )
     kb = load_knowledge_base()
     first = assess(case, kb)
@@ -99,8 +100,11 @@ def test_returning_patient_to_a_signed_second_visit(
     window._collect()
     assert [m for m in window.missing() if m.startswith("Last month:")] == []
     assert "changed to 64 kg" in carried.boxes["weight"].text()
+    assert window.missing() == []
     with qtbot.waitSignal(window.signed, timeout=60_000) as signed:
         sign(kb, users["pharmacist"], users["password"])
+        qtbot.waitUntil(lambda: bool(window.review.sign_message.text()) or window.case is None)
+        assert window.case is None, window.review.sign_message.text()
     second_id = int(signed.args[0])
     with open_database() as db:
         stored = get_record(db, second_id).case
