@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from pharmacist_tool import APP_NAME, __version__, paths
 from pharmacist_tool.errors import UserError
@@ -60,6 +61,16 @@ def _records(name: str) -> Handler:
         from pharmacist_tool.records import commands
 
         handler: Handler = getattr(commands, name)
+        return handler(args)
+
+    return run
+
+
+def _course(name: str) -> Handler:
+    def run(args: argparse.Namespace) -> int:
+        from pharmacist_tool.records import course_commands
+
+        handler: Handler = getattr(course_commands, name)
         return handler(args)
 
     return run
@@ -213,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(handler=_records("run_verify"))
 
+    _add_course_commands(sub)
+
     export = sub.add_parser("export", help="export records as CSV, JSON or FHIR")
     export.add_argument("--format", required=True, choices=["csv", "json", "fhir"])
     export.add_argument("-o", "--output", required=True, metavar="OUT")
@@ -238,6 +251,29 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("backup_file", metavar="FILE")
     restore.set_defaults(handler=_exports("run_restore"))
     return parser
+
+
+def _add_course_commands(sub: Any) -> None:
+    """``course``, ``next`` and ``due``: the patient's course across visits."""
+    course = sub.add_parser("course", help="a patient's signed fills and cumulative dose")
+    who = course.add_mutually_exclusive_group(required=True)
+    who.add_argument("--patient-id", metavar="ID", help="the programme's patient number")
+    who.add_argument("--patient", metavar="NAME", help="the name (with --date-of-birth)")
+    course.add_argument("--date-of-birth", metavar="DATE")
+    course.add_argument("--json", action="store_true")
+    course.set_defaults(handler=_course("run_course"))
+
+    nxt = sub.add_parser("next", help="a case for the patient's next visit, from a record")
+    nxt.add_argument("id", metavar="RECORD_ID")
+    nxt.add_argument("-o", "--output", required=True, metavar="CASE.json")
+    nxt.set_defaults(handler=_course("run_next"))
+
+    due = sub.add_parser("due", help="next fills and tests due, and reversals to do")
+    due.add_argument("--on", metavar="DATE", help="default: today")
+    due.add_argument("--within", metavar="DAYS", type=int, default=7, help="default: 7")
+    due.add_argument("--limit", type=int, default=100, help=argparse.SUPPRESS)
+    due.add_argument("--json", action="store_true", help="one JSON object per line")
+    due.set_defaults(handler=_course("run_due"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

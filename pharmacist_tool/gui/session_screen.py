@@ -149,6 +149,10 @@ class SessionScreen:
         self.banner_deadline.setAccessibleName("Pick-up deadline")
         bl.addWidget(self.banner_deadline)
         outer.addWidget(banner)
+        from pharmacist_tool.gui.course_panel import CarriedFacts  # the course across visits
+
+        self.carried = CarriedFacts()
+        outer.addWidget(self.carried)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.steps = QListWidget()
@@ -253,6 +257,7 @@ class SessionScreen:
         source: str = "",
     ) -> None:
         self.case = case
+        self.carried.carry(None)  # start_next_visit carries last month's facts after this
         self.meta = meta
         self.source = source or (meta.source if meta else "")
         self.unset = set(unset or ())
@@ -439,6 +444,9 @@ class SessionScreen:
             self.findings.show_problems(problems)
         for p in self.pages:
             p.update_assessment(self.case, assessment)
+        from pharmacist_tool.gui.course_panel import show_assessment
+
+        show_assessment(self.carried.panel, self.case, assessment, self.kb)
         self._update_states()
         self._update_banner()
         self.review.show_missing(self.missing())
@@ -505,7 +513,7 @@ class SessionScreen:
             missing += [f"To hand over: {m}" for m in [*unasked, *still]]
         elif outcome.status == "handed-over":
             missing = [*unasked, *missing]
-        return [*missing, *pending]
+        return [*missing, *pending, *self.carried.pending(self.case)]
 
     def in_words(self, missing: list[str]) -> list[str]:
         """The engine's list of what stands before signing, as the pharmacist reads it: each

@@ -79,6 +79,9 @@ class StartScreen:
         rl.addLayout(buttons)
         row.addWidget(resume, 2)
         outer.addLayout(row, 1)
+        from pharmacist_tool.gui.course_panel import start_row  # the course across visits
+
+        outer.addWidget(start_row(self), 1)
 
         counter = QGroupBox("At the counter")
         form = QFormLayout(counter)
@@ -168,6 +171,8 @@ class StartScreen:
             self.start_note.setText("Start a new session, open a case file, or look up records.")
         self.resume_button.setEnabled(bool(found))
         self.discard_button.setEnabled(bool(found))
+        if self._painted:
+            self.due_list.refresh()
 
     def sign_in(self) -> None:
         from pharmacist_tool.gui import signing

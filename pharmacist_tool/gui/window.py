@@ -181,6 +181,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen, QMainWindow):
     def _after_first_paint(self) -> None:
         """Work that need not delay the window: the idle watch, the knowledge base, the checks."""
         QApplication.instance().installEventFilter(self.idle_watcher)
+        self.due_list.refresh()  # the course across visits: what is due this week
         if self._assess_pending:
             self._assess()
         QTimer.singleShot(0, self.check_users)

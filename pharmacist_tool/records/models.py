@@ -19,6 +19,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -220,3 +221,67 @@ CHAINED_TABLES: dict[str, type[Record] | type[Amendment] | type[AuditEvent]] = {
     "amendments": Amendment,
     "audit_events": AuditEvent,
 }
+
+
+# -- the course across visits (a read model: derived from the signed records, rebuildable) ------
+
+
+class CourseFill(Base):
+    """One signed record's fill as last amended: what ``course``, ``next`` and ``due`` read.
+
+    Written in the same transaction as the record or amendment it comes from (and built for
+    older records by migration 0005). Not part of the hash chain: it holds nothing that is not
+    in the signed JSON, and ``records.course.rebuild_course_index`` makes it again from there.
+    """
+
+    __tablename__ = "course_fills"
+
+    record_id: Mapped[int] = mapped_column(
+        ForeignKey("records.id"), primary_key=True, autoincrement=False
+    )
+    amendment_id: Mapped[int | None] = mapped_column(Integer)
+    """The amendment these values come from (``None``: the record as signed)."""
+    programme_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    patient_name: Mapped[str]
+    patient_name_key: Mapped[str]
+    patient_date_of_birth: Mapped[dt.date]
+    can_get_pregnant: Mapped[bool] = mapped_column(Boolean)
+    weight_kg: Mapped[float] = mapped_column(Float)
+    counselled_on: Mapped[dt.date]
+    rule_set: Mapped[str] = mapped_column(String(40))
+    medicine: Mapped[str]
+    outcome: Mapped[str] = mapped_column(String(20))
+    daily_dose_mg: Mapped[float] = mapped_column(Float)
+    days_supply: Mapped[int] = mapped_column(Integer)
+    fill_number: Mapped[int | None] = mapped_column(Integer)
+    cumulative_mg_before: Mapped[float | None] = mapped_column(Float)
+    last_fill: Mapped[bool] = mapped_column(Boolean)
+    next_pregnancy_test_due: Mapped[dt.date | None]
+    after_course_test_due: Mapped[dt.date | None]
+    pick_up_by: Mapped[dt.date | None]
+    authorization_number: Mapped[str | None]
+    authorization_reversed_on: Mapped[dt.date | None]
+
+    __table_args__ = (
+        Index("ix_course_fills_name_born", "patient_name_key", "patient_date_of_birth"),
+        Index("ix_course_fills_born", "patient_date_of_birth"),
+    )
+
+
+class CourseDue(Base):
+    """What falls due for a patient's course (recomputed whenever one of their fills is)."""
+
+    __tablename__ = "course_due"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_key: Mapped[str] = mapped_column(String(220), index=True)
+    what: Mapped[str] = mapped_column(String(40))
+    due_on: Mapped[dt.date]
+    shown_until: Mapped[dt.date]
+    """The last day the due list shows it (overdue items do not stay for ever)."""
+    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    patient_name: Mapped[str]
+    patient_date_of_birth: Mapped[dt.date]
+    programme_id: Mapped[str | None] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_course_due_due_on", "due_on", "shown_until"),)

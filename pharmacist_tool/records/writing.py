@@ -28,7 +28,7 @@ from pharmacist_tool.case import Case, dump_case
 from pharmacist_tool.engine.assessment import Assessment, encode_assessment
 from pharmacist_tool.engine.readiness import missing_for_signing
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.records import chain
+from pharmacist_tool.records import chain, course
 from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.models import Amendment, AuditEvent, Record, User
 from pharmacist_tool.records.reading import (
@@ -183,6 +183,7 @@ def sign_record(
     )
     with db.session(write=True) as session, chain.appending(session) as head:
         chain.append(session, head, record)
+        course.index_fill(session, record.id, case, assessment)  # the course across visits
         _event(
             session,
             head,
@@ -249,6 +250,7 @@ def amend_record(
             raise UserError(f"There is no record {record_id}")
         with chain.appending(session) as head:
             chain.append(session, head, amendment)
+            course.index_fill(session, record_id, case, assessment, amendment_id=amendment.id)
             _event(
                 session,
                 head,

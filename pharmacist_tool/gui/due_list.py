@@ -1,0 +1,93 @@
+"""The start screen's list of what is due this week and what is overdue (``pharmacist-tool
+due``): next fills, pregnancy tests, the test after a course, and authorizations to reverse.
+With counters sharing PostgreSQL, it is the whole store's list."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QGroupBox, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
+
+from pharmacist_tool.errors import UserError
+from pharmacist_tool.gui.widgets import note
+
+log = logging.getLogger(__name__)
+
+WHAT = {
+    "next-fill": "next fill",
+    "pregnancy-test": "pregnancy test",
+    "after-course-pregnancy-test": "pregnancy test after the course",
+    "reverse-authorization": "reverse the authorization (not picked up)",
+}
+WITHIN_DAYS = 7
+
+
+class DueList(QGroupBox):
+    """Enter on an item finds the patient (the returning-patient box shows the course)."""
+
+    chosen = Signal(int)
+
+    def __init__(self, database: Callable[[], Any]) -> None:
+        super().__init__("Due this week, and overdue")
+        self._database = database
+        layout = QVBoxLayout(self)
+        self.items = QListWidget()
+        self.items.setAccessibleName("Due this week and overdue")
+        self.items.setAccessibleDescription("Enter shows the patient's course")
+        self.items.itemActivated.connect(self._chosen)
+        self.status = note("")
+        self.refresh_button = QPushButton("Re&fresh")
+        self.refresh_button.setAutoDefault(True)
+        self.refresh_button.clicked.connect(self._refresh_clicked)
+        layout.addWidget(self.items, 1)
+        layout.addWidget(self.status)
+        layout.addWidget(self.refresh_button)
+
+    def refresh(self, today: dt.date | None = None) -> None:
+        from pharmacist_tool.records.course import due_items
+
+        today = today or dt.date.today()
+        self.items.clear()
+        try:
+            found = due_items(self._database(), today, WITHIN_DAYS)
+        except UserError as error:
+            self.status.setText(f"The due list cannot be read: {error}")
+            return
+        except Exception as error:  # the start screen must never fail on it
+            log.exception("due list")
+            self.status.setText(f"The due list cannot be read ({type(error).__name__}).")
+            return
+        for item in found:
+            when = item.due_on.strftime("%a %d %b")
+            days = (item.due_on - today).days
+            if item.overdue:
+                tag = f"OVERDUE {-days} day{'s' * (days != -1)}"
+            elif days == 0:
+                tag = "today"
+            elif days == 1:
+                tag = "tomorrow"
+            else:
+                tag = f"in {days} days"
+            pid = f" · {item.programme_id}" if item.programme_id else ""
+            row = QListWidgetItem(
+                f"{when} ({tag}) · {WHAT.get(item.what, item.what)} · {item.patient}, "
+                f"born {item.date_of_birth.isoformat()}{pid}"
+            )
+            row.setData(Qt.ItemDataRole.UserRole, item.record_id)
+            self.items.addItem(row)
+        self.status.setText(
+            f"{len(found)} item{'s' * (len(found) != 1)} due by "
+            f"{(today + dt.timedelta(days=WITHIN_DAYS)):%a %d %b} or overdue."
+            if found
+            else "Nothing due this week."
+        )
+
+    def _refresh_clicked(self) -> None:
+        self.refresh()
+
+    def _chosen(self, item: QListWidgetItem) -> None:
+        self.chosen.emit(int(item.data(Qt.ItemDataRole.UserRole)))

@@ -1,0 +1,137 @@
+"""The course commands: ``course``, ``next`` and ``due`` (``cli.py`` declares the options)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from pharmacist_tool.errors import UserError
+from pharmacist_tool.records.commands import _open, _print_table
+from pharmacist_tool.records.reading import parse_date, parse_record_id
+
+EXIT_OK = 0
+
+WHAT_LABELS = {
+    "next-fill": "next fill",
+    "pregnancy-test": "pregnancy test",
+    "after-course-pregnancy-test": "pregnancy test after the course",
+    "reverse-authorization": "reverse the authorization (not picked up)",
+}
+OUTCOME_WORDS = {
+    "handed-over": "handed over",
+    "not-handed-over": "NOT handed over",
+    "declined": "counselling declined, handed over",
+}
+
+
+def _iso(day: dt.date | None) -> str:
+    return day.isoformat() if day else "-"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def run_course(args: argparse.Namespace) -> int:
+    from pharmacist_tool.records.course import find_course
+
+    born = parse_date(args.date_of_birth, "--date-of-birth", blank_ok=False)
+    if args.patient_id is None and (not args.patient or born is None):
+        raise UserError("Give --patient-id ID, or --patient NAME with --date-of-birth DATE")
+    with _open(args) as db:
+        course = find_course(
+            db, programme_id=args.patient_id, name=args.patient, date_of_birth=born
+        )
+    if args.json:
+        sys.stdout.write(json.dumps(course.to_json(), ensure_ascii=False) + "\n")
+    else:
+        _print_course(course)
+    for other in course.similar:
+        print(
+            f"Not merged: {other.name} (born {other.date_of_birth.isoformat()}"
+            f"{', programme id ' + other.programme_id if other.programme_id else ''}; records "
+            f"{', '.join(map(str, other.record_ids))}) has a similar name. Only the pharmacist "
+            "can say it is the same patient; these records are not counted in this course.",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _print_course(course: Any) -> None:
+    s = course.summary
+    pid = f", programme id {course.programme_id}" if course.programme_id else ""
+    print(f"{course.name}, born {course.date_of_birth.isoformat()}{pid}")
+    rows = [("RECORD", "COUNSELLED", "MEDICINE", "MG/DAY", "DAYS", "OUTCOME")]
+    for f in course.fills:
+        rows.append(
+            (
+                str(f.record_id),
+                f.counselled_on.isoformat(),
+                f.medicine,
+                _number(f.daily_dose_mg),
+                str(f.days_supply),
+                OUTCOME_WORDS.get(f.outcome, f.outcome),
+            )
+        )
+    _print_table(rows)
+    print(
+        f"Cumulative dose: {_number(s.cumulative_mg)} mg "
+        f"({_number(s.cumulative_mg_per_kg)} mg/kg at the latest weight); "
+        "only fills handed over count."
+    )
+    if s.ended:
+        print("The course has ended (the last fill was marked as the last).")
+    print(f"Next fill due: {_iso(s.next_fill_due)}")
+    print(f"Next pregnancy test due: {_iso(s.next_pregnancy_test_due)}")
+
+
+def run_next(args: argparse.Namespace) -> int:
+    from pharmacist_tool.case import save_case
+    from pharmacist_tool.records.course import next_visit
+
+    record_id = parse_record_id(args.id)
+    with _open(args) as db:
+        case = next_visit(db, record_id, dt.date.today())
+    save_case(case, args.output)
+    assert case.course is not None
+    print(
+        f"Wrote {args.output}: fill {case.course.fill_number} for {case.patient.name}; "
+        "check each carried fact with the patient, then add this visit's tests, authorization "
+        "and checklist.",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def run_due(args: argparse.Namespace) -> int:
+    from pharmacist_tool.records.course import due_items
+
+    on = parse_date(args.on, "--on", blank_ok=False) or dt.date.today()
+    if args.within < 0:
+        raise UserError(f"--within {args.within}: give a number of days, 0 or more")
+    with _open(args) as db:
+        items = due_items(db, on, args.within, limit=args.limit)
+    if args.json:
+        for item in items:
+            sys.stdout.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+        return EXIT_OK
+    if not items:
+        print(f"Nothing falls due by {(on + dt.timedelta(days=args.within)).isoformat()}.")
+        return EXIT_OK
+    rows = [("DUE", "WHAT", "PATIENT", "BORN", "PROGRAMME ID", "RECORD")]
+    for item in items:
+        rows.append(
+            (
+                item.due_on.isoformat() + (" (overdue)" if item.overdue else ""),
+                WHAT_LABELS.get(item.what, item.what),
+                item.patient,
+                item.date_of_birth.isoformat(),
+                item.programme_id or "",
+                str(item.record_id),
+            )
+        )
+    _print_table(rows)
+    return EXIT_OK
