@@ -4,8 +4,8 @@ Subject: the real window (offscreen) with the first example case open on step 1;
 types one letter into the patient's name (alternately adding and deleting it: the case stays
 valid, as it does while a pharmacist types) and waits until the window has collected the pages,
 re-assessed the case and shown the findings (the ``assessed`` signal); the autosave that follows
-on the next turn of the event loop (``saved``) is awaited before the next sample, untimed. Floor: a bare
-``QLineEdit`` whose ``textChanged`` goes once round the event loop (a zero-time timer) — the least
+on the next turn of the event loop (``saved``) is awaited before the next sample, untimed.
+Floor: a bare ``QLineEdit`` whose ``textChanged`` goes once round the event loop (a zero-time timer) — the least
 any keystroke-to-screen update costs here. Both in one process, interleaved. Goals: the median
 within a 60 Hz frame (16 ms) and the 95th percentile within two (33 ms).
 
@@ -33,7 +33,7 @@ P95_MS = 33.0
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 def main() -> int:
