@@ -6,8 +6,8 @@ valid, as it does while a pharmacist types) and waits until the window has colle
 re-assessed the case and shown the findings (the ``assessed`` signal); the autosave that follows
 on the next turn of the event loop (``saved``) is awaited before the next sample, untimed.
 Floor: a bare ``QLineEdit`` whose ``textChanged`` goes once round the event loop (a zero-time
-timer) — the least any keystroke-to-screen update costs here. Both in one process, interleaved. Goals: the median
-within a 60 Hz frame (16 ms) and the 95th percentile within two (33 ms).
+timer) — the least any keystroke-to-screen update costs here. Both in one process, interleaved.
+Goals: the median within a 60 Hz frame (16 ms) and the 95th percentile within two (33 ms).
 
 Run: ``.venv/bin/python benchmarks/bench_typing.py [--runs N]``
 """
