@@ -45,6 +45,25 @@ class Comparison:
         )
 
 
+@dataclass(frozen=True)
+class Budget(Comparison):
+    """A figure with an absolute goal (e.g. a frame's 16 ms), printed beside its floor."""
+
+    limit: float = 0.0
+
+    @property
+    def holds(self) -> bool:
+        return self.value <= self.limit
+
+    def line(self) -> str:
+        verdict = "ok" if self.holds else "OVER GOAL"
+        return (
+            f"{self.name:<44} {self.value:9.2f} {self.unit}   floor ({self.floor_name}) "
+            f"{self.floor:9.2f} {self.unit}   ratio {self.ratio:5.2f} (goal <= {self.limit:g} "
+            f"{self.unit})  {verdict}"
+        )
+
+
 def fresh_app_env(scratch: str | Path) -> dict[str, str]:
     """Environment for timing the app in fresh processes: an empty home, the source checkout on
     the path, and a bytecode cache of its own (filled by the warm-up runs, as an installed copy

@@ -47,7 +47,7 @@ LIBRARIES = [
 # The line benchmarks.common.Comparison.line() prints.
 FIGURE = re.compile(
     r"^(?P<name>.+?)\s+(?P<value>[\d.]+) (?P<unit>\S+)\s+floor \((?P<floor_name>.+)\)\s+"
-    r"(?P<floor>[\d.]+) \S+\s+ratio\s+(?P<ratio>[\d.]+|inf)\s+\(goal <= (?P<goal>[\d.]+)\)"
+    r"(?P<floor>[\d.]+) \S+\s+ratio\s+(?P<ratio>[\d.]+|inf)\s+\(goal <= (?P<goal>[\d.]+)(?: \S+)?\)"
     r"\s+(?P<verdict>ok|OVER GOAL)\s*$"
 )
 

@@ -445,8 +445,12 @@ def dump_case(case: Case) -> bytes:
     return msgspec.json.format(msgspec.json.encode(case), indent=2) + b"\n"
 
 
-def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write a file so that a crash leaves either the old or the new content, never half."""
+def write_atomically(path: str | os.PathLike[str], data: bytes, *, durable: bool = True) -> None:
+    """Write a file so that a crash leaves either the old or the new content, never half.
+
+    ``durable=False`` skips the ``fsync``: still atomic (a killed process leaves the old or the
+    new file, whatever the operating system holds), but a power cut may lose the last writes.
+    The window's autosave writes so on every keystroke and durably at step changes and pauses."""
     import tempfile  # here, not at the top: ``assess`` never writes and starts faster without it
 
     path = Path(path)
@@ -455,8 +459,9 @@ def write_atomically(path: str | os.PathLike[str], data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

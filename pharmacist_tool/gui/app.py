@@ -167,7 +167,7 @@ def run_gui(case_path: str | None = None, smoke: bool = False, database: str | N
     from PySide6.QtWidgets import QApplication
 
     import pharmacist_tool.case
-    import pharmacist_tool.gui.drafts
+    import pharmacist_tool.counselling.drafts
     import pharmacist_tool.gui.services
     import pharmacist_tool.settings  # noqa: F401
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -488,10 +489,15 @@ class ListEditor(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
+        """Show each line with what it matched; untouched when nothing changed (so a keystroke
+        elsewhere neither redraws the list nor loses the selected line)."""
+        shown = [(value, self.describe(value)) for value in self.values]
+        texts = [f"{value}   →   {matched}" if matched else value for value, matched in shown]
+        if texts == [self.list.item(i).text() for i in range(self.list.count())]:
+            return
         self.list.clear()
-        for value in self.values:
-            matched = self.describe(value)
-            item = QListWidgetItem(f"{value}   →   {matched}" if matched else value)
+        for (value, matched), text in zip(shown, texts, strict=True):
+            item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{value}: {matched}")
             self.list.addItem(item)
 
@@ -502,6 +508,7 @@ class PregnancyPage(StepPage):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._described: dict[tuple[int, str, str], str] = {}
         self.not_needed = note(
             "Not needed: the prescriber's category says this patient cannot get pregnant."
         )
@@ -602,7 +609,11 @@ class PregnancyPage(StepPage):
     def _describe_method(self, text: str) -> str:
         if self.kb is None:
             return ""
-        return services.match_method(self.kb, text, self.rule_set).text
+        key = (id(self.kb), self.rule_set, text)  # matching is pure: once per line and rules
+        found = self._described.get(key)
+        if found is None:
+            found = self._described[key] = services.match_method(self.kb, text, self.rule_set).text
+        return found
 
     def set_kb(self, kb: Any) -> None:
         super().set_kb(kb)
@@ -754,6 +765,7 @@ class MedicinesPage(StepPage):
 STORAGE_WORDS = ("storage", "store", "dispos", "shar", "return", "keep")
 
 
+@lru_cache(maxsize=512)
 def is_storage_item(item_id: str) -> bool:
     return any(word in item_id.lower() for word in STORAGE_WORDS)
 

@@ -421,15 +421,25 @@ def record_html(detail: Any) -> str:
     parts += [f"<tr><td><b>{e(k)}</b></td><td>{e(str(v))}</td></tr>" for k, v in rows]
     parts.append("</table>")
     assessment = detail.assessment
-    findings = assessment.get("findings") or []
-    if findings:
-        parts.append("<h3>Findings</h3><ul>")
-        for f in findings:
-            line = f"[{f.get('severity')}] {f.get('message')}"
-            if f.get("resolution"):
-                line += f" — resolution: {f['resolution']}"
-            parts.append(f"<li>{e(line)}</li>")
-        parts.append("</ul>")
+    facts = detail.facts  # what an inspector reads, in words (the records' one read model)
+
+    def section(title: str, lines: Any, empty: str) -> None:
+        items = list(lines or ())
+        parts.append(f"<h3>{e(title)}</h3>")
+        if not items:
+            parts.append(f"<p>{e(empty)}</p>")
+            return
+        parts.append("<ul>" + "".join(f"<li>{e(str(x))}</li>" for x in items) + "</ul>")
+
+    if patient.get("can_get_pregnant", True):
+        section("Pregnancy tests", facts.pregnancy_tests, "None recorded.")
+        section("Birth control, as the patient said it", facts.contraception_said, "None said.")
+        section("Birth control, as the rules counted it", facts.contraception_counted, "None.")
+    if facts.medicines_screened is not None:
+        section("Other medicines, as screened", facts.medicines_screened, "None taken.")
+    else:
+        section("Other medicines, as said", facts.medicines_said, "None recorded.")
+    section("Findings, with their resolutions", facts.findings, "No findings.")
     checklist = assessment.get("checklist") or []
     if checklist:
         parts.append("<h3>Counselling points</h3><ul>")
@@ -692,6 +702,10 @@ class RecordsView(QWidget):
         total = self.model.total()
         noun = "record" if total == 1 else "records"
         self.status.setText(f"{total:,} {noun} found" if total else "No record matches the search.")
+        self.table.resizeColumnsToContents()  # each column as wide as what it shows
+        if self.model.rowCount() >= 1:
+            self.table.selectRow(0)  # Enter opens it; the first of several is ready too
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _with_selected(self, action: Any) -> None:
         rows = self.table.selectionModel().selectedRows()

@@ -30,9 +30,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmacist_tool.case import Case, Patient, Prescription, age_on, dump_case, parse_case
+from pharmacist_tool.case import Case, age_on
+from pharmacist_tool.counselling import drafts
+from pharmacist_tool.counselling.session import CounsellingSession, StepNotes
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.gui import drafts, services
 from pharmacist_tool.gui.findings import FindingsPanel
 from pharmacist_tool.gui.pages import (
     NONE_TAKEN_KEY,
@@ -85,43 +86,38 @@ START_TITLE = "Counselling desk — Pharmacist tool"
 SESSION_TITLE = "Counselling session — Pharmacist tool"
 
 
-def blank_case(rule_set: str, language: str) -> tuple[Case, set[str]]:
-    """A new session: nothing entered yet; placeholders stand where the pharmacist must type."""
-    today = dt.date.today()
-    case = Case(
-        rule_set=rule_set,
-        counselled_on=today,
-        patient=Patient(
-            name="",
-            date_of_birth=dt.date(1900, 1, 1),
-            weight_kg=1.0,
-            can_get_pregnant=True,
-            handout_language=language,
-        ),
-        prescription=Prescription(
-            medicine="",
-            strength_mg=1.0,
-            units_per_dose=1,
-            doses_per_day=1,
-            days_supply=1,
-            prescribed_on=today,
-        ),
-    )
-    unset = {
-        "patient.date_of_birth",
-        "patient.weight_kg",
-        "patient.can_get_pregnant",
-        "prescription.strength_mg",
-        "prescription.units_per_dose",
-        "prescription.doses_per_day",
-        "prescription.days_supply",
-        "prescription.prescribed_on",
-    }
-    return case, unset
+PAUSE_MS = 2000
+"""After this long without a change, the draft is written again with ``fsync``."""
+
+
+class _OfSession:
+    """The window's ``case``, ``meta``, ``assessment``…: the attributes of the Qt-free session
+    on the screen (``window.current``), read and written through."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, window: Any, owner: type | None = None) -> Any:
+        return getattr(window.current, self.name)
+
+    def __set__(self, window: Any, value: Any) -> None:
+        setattr(window.current, self.name, value)
 
 
 class SessionScreen:
     """The session screen's widgets and actions (mixed into ``MainWindow``)."""
+
+    current: CounsellingSession
+    case = _OfSession()
+    meta = _OfSession()
+    source = _OfSession()
+    unset = _OfSession()
+    typed = _OfSession()
+    assessment = _OfSession()
+    problems = _OfSession()
+    handout = _OfSession()
+    handout_options = _OfSession()
+    dirty = _OfSession()
 
     def _build_session(self) -> QWidget:
         page = QWidget()
@@ -224,8 +220,11 @@ class SessionScreen:
         if self.stack.currentIndex() == LOCKED:
             return
         self.save_now()
-        case, unset = blank_case(self.settings.default_rule_set, self.settings.handout_language)
-        self.open_case(case, unset=unset)
+        blank = CounsellingSession.blank(
+            self.settings.default_rule_set, self.settings.handout_language
+        )
+        assert blank.case is not None
+        self.open_case(blank.case, unset=blank.unset)
         self.go_step(0)
 
     def open_case_dialog(self) -> None:
@@ -256,12 +255,14 @@ class SessionScreen:
         meta: drafts.DraftMeta | None = None,
         source: str = "",
     ) -> None:
-        self.case = case
+        self.current = CounsellingSession(
+            case=case,
+            meta=meta,
+            source=source or (meta.source if meta else ""),
+            unset=set(unset or ()),
+            typed=dict(typed or {}),
+        )
         self.carried.carry(None)  # start_next_visit carries last month's facts after this
-        self.meta = meta
-        self.source = source or (meta.source if meta else "")
-        self.unset = set(unset or ())
-        self.typed = dict(typed or {})
         step = meta.step if meta else 0  # before anything moves the step list
         self.dirty = False
         self.handout = None
@@ -293,10 +294,7 @@ class SessionScreen:
         self.close_session()
 
     def close_session(self) -> None:
-        self.case = None
-        self.meta = None
-        self.assessment = None
-        self.handout = None
+        self.current = CounsellingSession()
         self._enable_session_actions(False)
         self._refresh_start()
         self.stack.setCurrentIndex(START)
@@ -316,7 +314,7 @@ class SessionScreen:
         self.next_button.setEnabled(index < 6)
         if self.meta is not None and self.meta.step != index:
             self.meta.step = index
-            self.schedule_save()
+            self.schedule_save(durable=True)
 
     def go_step(self, index: int) -> None:
         if self.case is None or self.stack.currentIndex() != SESSION:
@@ -386,11 +384,7 @@ class SessionScreen:
     def on_resolution(self, code: str, text: str) -> None:
         if self.case is None:
             return
-        self.dirty = True
-        if text.strip():
-            self.case.resolutions[code] = text
-        else:
-            self.case.resolutions.pop(code, None)
+        self.current.set_resolution(code, text)
         self.schedule_assess()
         self.schedule_save()
 
@@ -401,8 +395,15 @@ class SessionScreen:
             result = Collected()
             p.collect(self.case, result)
             self.collected.append(result)
-        self.unset = set().union(*(c.unset for c in self.collected))
-        self.typed = {k: v for c in self.collected for k, v in c.typed.items()}
+        self.current.collected(
+            set().union(*(c.unset for c in self.collected)),
+            {k: v for c in self.collected for k, v in c.typed.items()},
+            StepNotes(
+                problems=[p for c in self.collected for p in c.problems],
+                pending=[p for c in self.collected for p in c.pending],
+                unasked=[q for c in self.collected for q in c.unasked],
+            ),
+        )
 
     def schedule_assess(self) -> None:
         if self._assess_pending:
@@ -412,28 +413,29 @@ class SessionScreen:
             QTimer.singleShot(0, self._assess)
         # else: the first paint runs it (the knowledge base loads after the window shows)
 
-    def schedule_save(self) -> None:
+    def schedule_save(self, durable: bool = False) -> None:
+        """Save once the current event is handled: without ``fsync`` on a change (durably
+        after a pause of ``PAUSE_MS``), with it when ``durable`` (a step change)."""
+        if durable:
+            QTimer.singleShot(0, lambda: self.save_now(durable=True))
+            return
         if not self._save_pending:
             self._save_pending = True
-            QTimer.singleShot(0, self.save_now)
+            QTimer.singleShot(0, lambda: self.save_now(durable=False))
+        pause = getattr(self, "_pause_timer", None)
+        if pause is None:
+            pause = self._pause_timer = QTimer(self)  # type: ignore[arg-type]
+            pause.setSingleShot(True)
+            pause.setInterval(PAUSE_MS)
+            pause.timeout.connect(self.save_durably_if_needed)
+        pause.start()
 
     def _assess(self) -> None:
         self._assess_pending = False
         if self.case is None:
             return
-        problems = [p for c in self.collected for p in c.problems]
-        assessment = None
-        if not problems:
-            try:
-                checked = parse_case(dump_case(self.case), source="the session")
-                assessment = services.assess(checked, self.ensure_kb())
-            except UserError as error:
-                problems = error.details or [error.message]
-            except Exception as error:  # the engine must never take the window down
-                log.exception("assessment failed")
-                problems = [f"The checks could not run ({type(error).__name__}); see the log."]
-        self.assessment = assessment
-        self.problems = problems
+        self.current.assess(self.ensure_kb())
+        assessment, problems = self.assessment, self.problems
         labels = {}
         if assessment is not None:
             for f in assessment.findings:
@@ -494,72 +496,37 @@ class SessionScreen:
 
     def missing(self) -> list[str]:
         """Everything that stands between this session and its signature, in words."""
-        if self.case is None:
-            return ["No session is open"]
-        pending = [p for c in self.collected for p in c.pending]
-        if self.assessment is None:
-            return [*self.problems, *pending]
-        missing = self.in_words(services.missing_for_signing(self.case, self.assessment))
-        unasked = [q for c in self.collected for q in c.unasked]
-        outcome = self.case.outcome
-        if outcome is None:
-            # Also what handing over would still need, so nothing comes as a surprise later.
-            import msgspec
+        return [*self.current.missing(self._where), *self.carried.pending(self.case)]
 
-            from pharmacist_tool.case import Outcome
+    def _where(self, finding: Any) -> str:
+        step = self.step_of_finding(finding)
+        return f"step {step + 1} {self.pages[step].short}"
 
-            probe = msgspec.structs.replace(self.case, outcome=Outcome(status="handed-over"))
-            still = self.in_words(services.missing_for_signing(probe, self.assessment))
-            missing += [f"To hand over: {m}" for m in [*unasked, *still]]
-        elif outcome.status == "handed-over":
-            missing = [*unasked, *missing]
-        return [*missing, *pending, *self.carried.pending(self.case)]
-
-    def in_words(self, missing: list[str]) -> list[str]:
-        """The engine's list of what stands before signing, as the pharmacist reads it: each
-        finding by its message and the step to act on it, each counselling point by its title
-        (the engine's lines name codes, for the log and the command line)."""
-        a = self.assessment
-        if a is None:
-            return missing
-        words: dict[str, str] = {}
-        for f in a.findings:
-            step = self.step_of_finding(f)
-            where = f"step {step + 1} {self.pages[step].short}"
-            kind = {
-                "block": "Stops handing over",
-                "warn": "Write how it was resolved",
-            }.get(f.severity, "Check")
-            words[f"{f.severity.upper()} {f.code}: {f.message}"] = f"{kind} ({where}): {f.message}"
-        for item in a.checklist:
-            words[f"Counselling point not confirmed: {item.title} ({item.id})"] = (
-                f"Counselling point not confirmed: {item.title}"
-            )
-        return [words.get(m, m) for m in missing]
-
-    def save_now(self) -> None:
-        """Save the session in progress as a draft (atomically). Safe to call at any time."""
+    def save_now(self, durable: bool = True) -> None:
+        """Save the session in progress as a draft (atomically). Safe to call at any time.
+        Each change saves without ``fsync`` (``durable=False``); a step change, a pause and the
+        session leaving the screen save with it."""
         self._save_pending = False
-        if self.case is None or not (self.dirty or self.meta is not None):
-            return
-        if self.meta is None:
-            now = dt.datetime.now().replace(microsecond=0)
-            self.meta = drafts.DraftMeta(
-                id=drafts.new_id(), created=now, updated=now, source=self.source
-            )
-        self.meta.step = max(0, self.current_step())
-        self.meta.unset = sorted(self.unset)
-        self.meta.typed = dict(self.typed)
-        self.meta.user = self.user_name
         try:
-            when = drafts.save_draft(self.meta, self.case)
+            when = self.current.autosave(
+                step=self.current_step(), user=self.user_name, durable=durable
+            )
         except OSError as error:
             log.exception("autosave failed")
             self.saved_label.setText(f"⚠ NOT SAVED: {error.strerror or error}")
             return
+        if when is None:
+            return
+        self.synced = durable
         self.last_saved = when.strftime("%H:%M:%S")
         self.saved_label.setText(f"✓ Saved {self.last_saved}")
+        assert self.meta is not None
         self.saved.emit(self.meta.id)
+
+    def save_durably_if_needed(self) -> None:
+        """After a pause in typing: the last change, with ``fsync``."""
+        if not getattr(self, "synced", True):
+            self.save_now(durable=True)
 
     # -- display ----------------------------------------------------------------------------------
 

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pharmacist_tool.counselling import drafts
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.gui import drafts
 from pharmacist_tool.gui.session_screen import LOCKED, START
 from pharmacist_tool.gui.widgets import add_row, heading, note
 

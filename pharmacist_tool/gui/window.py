@@ -17,8 +17,8 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
-from pharmacist_tool.case import Case
-from pharmacist_tool.gui import drafts, services
+from pharmacist_tool.counselling.session import CounsellingSession
+from pharmacist_tool.gui import services
 from pharmacist_tool.gui.lock_screen import IdleWatcher, LockScreen
 from pharmacist_tool.gui.pages import (
     Collected,
@@ -29,13 +29,12 @@ from pharmacist_tool.gui.session_screen import (
     START,
     START_TITLE,
     SessionScreen,
-    blank_case,
 )
 from pharmacist_tool.gui.start_screen import StartScreen
 
 log = logging.getLogger(__name__)
 
-__all__ = ["LOCKED", "SESSION", "START", "MainWindow", "blank_case"]
+__all__ = ["LOCKED", "SESSION", "START", "MainWindow"]
 
 
 class MainWindow(StartScreen, SessionScreen, LockScreen, QMainWindow):
@@ -49,24 +48,15 @@ class MainWindow(StartScreen, SessionScreen, LockScreen, QMainWindow):
         self.settings = settings
         self.database = database
         self.kb: Any = None
-        self.case: Case | None = None
-        self.meta: drafts.DraftMeta | None = None
-        self.source = ""
-        self.unset: set[str] = set()
-        self.typed: dict[str, str] = {}
+        self.current = CounsellingSession()
+        """The session on the screen (Qt-free); ``case``, ``meta``, ``assessment``… are its."""
         self.collected: list[Collected] = [Collected() for _ in range(7)]
-        self.assessment: Any = None
-        self.problems: list[str] = []
-        self.handout: Any = None
-        self.handout_options: dict[str, Any] = {}
         self.user: Any = None
         self.user_name = ""
         self.last_saved = ""
         self._save_pending = False
         self._assess_pending = False
         self._painted = False
-        self.dirty = False
-        """Something was changed since the session was opened (a draft is kept from then on)."""
         self.setWindowTitle(START_TITLE)
         self.resize(1200, 780)
 

@@ -185,3 +185,45 @@ def test_screenshot(view: RecordsView, tmp_path: Path) -> None:
     assert not image.isNull()
     image.save(str(tmp_path / "records.png"))
     assert dt.date.today()  # the image is kept with the test's files for a look by hand
+
+
+def test_a_surname_search_finds_the_record_and_selects_it(view: RecordsView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from pharmacist_tool.records.reading import fold_name
+
+    assert not view.anywhere.isChecked(), "the start of any word of the name, by default"
+    qtbot.keyClicks(view.patient, "garc")
+    qtbot.keyClick(view.patient, Qt.Key.Key_Return)
+    names = _names(view)
+    assert names and all(
+        any(w.startswith("garc") for w in fold_name(n).replace("-", " ").split()) for n in names
+    ), names
+    assert [i.row() for i in view.table.selectionModel().selectedRows()] == [0]
+    view.patient.clear()
+    qtbot.keyClicks(view.patient, "zoe")
+    qtbot.keyClick(view.patient, Qt.Key.Key_Return)
+    assert view.model.rowCount() == 1
+    assert [i.row() for i in view.table.selectionModel().selectedRows()] == [0], "one: selected"
+    header = view.table.horizontalHeader()
+    for column in range(view.model.columnCount() - 1):  # the last one stretches
+        assert header.sectionSize(column) >= view.table.sizeHintForColumn(column)
+
+
+def test_the_record_view_shows_what_an_inspector_needs(view: RecordsView) -> None:
+    import re
+
+    dialog = view.open_record(1)
+    assert dialog is not None
+    text = dialog.text.toPlainText()
+    facts = dialog.detail.facts
+    for title in (
+        "Pregnancy tests",
+        "Birth control, as the patient said it",
+        "Birth control, as the rules counted it",
+        "Findings, with their resolutions",
+        "Authorization",
+    ):
+        assert title in text, title
+    assert "Other medicines, as screened" in text or "Other medicines, as said" in text
+    for line in (*facts.pregnancy_tests, *facts.contraception_counted, *facts.findings):
+        assert line in text, line
+    assert not re.search(r"\[(block|warn|info)\]|\b[a-z]+\.[a-z-]+\b", text.split("Record hash")[0])

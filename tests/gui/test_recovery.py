@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 
 from pharmacist_tool import paths
 from pharmacist_tool.case import load_case
-from pharmacist_tool.gui import drafts
+from pharmacist_tool.counselling import drafts
 from tests.conftest import EXAMPLE_FILES
 from tests.gui.crash_child import PENDING, RESOLUTION
 from tests.gui.driver import Keyboard

@@ -14,8 +14,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from pharmacist_tool.case import load_case
+from pharmacist_tool.counselling import drafts
 from pharmacist_tool.engine import assess
-from pharmacist_tool.gui import drafts
 from pharmacist_tool.knowledge import load_for_counter
 from tests.conftest import EXAMPLE_FILES
 from tests.gui.driver import (

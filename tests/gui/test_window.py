@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from pharmacist_tool import paths
-from pharmacist_tool.gui import drafts
+from pharmacist_tool.counselling import drafts
 from tests.conftest import EXAMPLE_FILES
 from tests.gui.driver import (
     ALT,
@@ -474,8 +474,9 @@ def test_start_up_imports_neither_the_database_nor_the_pdf_libraries(tmp_path: P
     assert "PySide6.QtWidgets" in imported
 
 
-MY_MODULES = ["app", "dialogs", "drafts", "findings", "handout_view", "inputs", "pages",
-              "services", "signing", "widgets", "window"]  # fmt: skip
+MY_MODULES = ["app", "dialogs", "findings", "handout_view", "inputs", "lock_screen", "pages",
+              "printing", "services", "session_screen", "signing", "staff", "start_screen",
+              "users_view", "widgets", "window"]  # fmt: skip
 
 
 def test_colours_come_from_the_palette_and_sizes_from_the_font(qtbot: Any) -> None:

@@ -7,6 +7,10 @@ it, plus a ``draft`` member with what the window needs to put the pharmacist bac
 not added yet). A case reader ignores the ``draft`` member, so a draft is also a case file
 (``pharmacist-tool assess <draft>`` works). One file means a crash can never pair a newer case
 with older metadata. This module is Qt-free.
+
+Written on every change without ``fsync`` (a killed process keeps what the operating system
+holds) and with ``fsync`` at step changes, when the pharmacist pauses and when the session leaves
+the screen.
 """
 
 from __future__ import annotations
@@ -64,15 +68,18 @@ def draft_path(draft_id: str) -> Path:
     return paths.drafts_dir() / f"{draft_id}.json"
 
 
-def save_draft(meta: DraftMeta, case: Case) -> dt.datetime:
-    """Save the session (case and metadata together, atomically); returns when it was saved."""
+def save_draft(meta: DraftMeta, case: Case, *, durable: bool = True) -> dt.datetime:
+    """Save the session (case and metadata together, atomically); returns when it was saved.
+    ``durable=False``: no ``fsync`` (see ``case.write_atomically``)."""
     now = dt.datetime.now().replace(microsecond=0)
     meta.updated = now
     meta.patient_name = case.patient.name
     meta.medicine = case.prescription.medicine
     document = {**case_to_dict(case), "draft": msgspec.to_builtins(meta)}
     write_atomically(
-        draft_path(meta.id), msgspec.json.format(msgspec.json.encode(document)) + b"\n"
+        draft_path(meta.id),
+        msgspec.json.format(msgspec.json.encode(document)) + b"\n",
+        durable=durable,
     )
     return now
 

@@ -1,0 +1,57 @@
+"""The counselling session without the window: checks, what stands before signing, autosave."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pharmacist_tool.counselling import drafts
+from pharmacist_tool.counselling.session import CounsellingSession, StepNotes
+from pharmacist_tool.knowledge import load_for_counter
+from tests.conftest import example_case
+
+
+def test_a_blank_session_has_nothing_entered_and_cannot_be_checked() -> None:
+    session = CounsellingSession.blank("US-iPLEDGE", "en")
+    assert "patient.date_of_birth" in session.unset and "patient.weight_kg" in session.unset
+    session.collected(session.unset, {}, StepNotes(problems=["Weight: not entered"]))
+    session.assess(load_for_counter())
+    assert session.assessment is None and session.problems == ["Weight: not entered"]
+    assert session.missing(lambda f: "step 1") == ["Weight: not entered"]
+
+
+def test_what_stands_before_signing_is_in_words_with_the_step() -> None:
+    session = CounsellingSession(case=example_case("02"))
+    session.collected((), {}, StepNotes(unasked=["Alcohol: ask how much the patient drinks"]))
+    session.assess(load_for_counter())
+    assert session.assessment is not None
+    missing = session.missing(lambda f: f"step of {f.category}")
+    block = next(f for f in session.assessment.findings if f.severity == "block")
+    assert f"To hand over: Stops handing over (step of {block.category}): {block.message}" in (
+        missing
+    )
+    assert "To hand over: Alcohol: ask how much the patient drinks" in missing
+    assert not any(block.code in m for m in missing)
+
+
+@pytest.mark.parametrize("durable", [False, True])
+def test_autosave_writes_the_draft_atomically(
+    durable: bool, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
+    session = CounsellingSession(case=example_case("01"))
+    assert session.autosave(step=0, user="", durable=durable) is None, "nothing changed yet"
+    session.dirty = True
+    assert session.autosave(step=3, user="klee", durable=durable) is not None
+    assert session.meta is not None
+    again = drafts.load_draft(session.meta.id)
+    assert again.case == session.case and again.meta.step == 3 and again.meta.user == "klee"
+    assert bool(synced) == durable, "fsync only when durable"
+    leftovers = [
+        p for p in drafts.draft_path(session.meta.id).parent.iterdir() if p.suffix == ".tmp"
+    ]
+    assert leftovers == []
