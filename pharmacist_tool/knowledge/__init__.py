@@ -13,7 +13,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -50,7 +50,6 @@ class _MetaFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     last_reviewed: dt.date
     counter: Counter
     sources: dict[str, Source]
-    handout_sheet: Literal["full", "points"] = "points"
 
 
 class _ProductsFile(msgspec.Struct, forbid_unknown_fields=True):
@@ -315,7 +314,6 @@ def load_knowledge_base(
         version=meta.version,
         last_reviewed=meta.last_reviewed,
         counter=meta.counter,
-        handout_sheet=meta.handout_sheet,
         sources=meta.sources,
         products=products.products,
         interactions=interactions.interactions,

@@ -131,9 +131,6 @@ class InteractionRule(Entry, kw_only=True, forbid_unknown_fields=True):
     stems: list[str] = msgspec.field(default_factory=list)
     """Word endings that name the class whatever the word ("cycline"): a backstop for names
     the vocabulary does not hold yet."""
-    on_handout: bool = True
-    """Listed on the handout as a medicine not to take; False where a patient stopping it on
-    their own would come to harm (another antiepileptic, birth control): the prescriber acts."""
     contraception_methods: list[str] = msgspec.field(default_factory=list)
     """Contraception method ids that raise this rule when the patient names them as birth
     control (an oestrogen-containing pill lowers another medicine's level)."""
@@ -253,8 +250,6 @@ class ChecklistItem(Entry, kw_only=True, forbid_unknown_fields=True):
     patient who cannot get pregnant)."""
     step: Step = "counselling"
     """The window's step that shows the item."""
-    on_handout: bool = True
-    """Printed on a points sheet (False for a pharmacist's own task, such as whole packs)."""
     rule_sets: list[str] = msgspec.field(default_factory=list)
     """Empty: every rule set."""
     kind: Literal["point", "teach-back"] = "point"
@@ -334,10 +329,7 @@ class KnowledgeBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     checklist: list[ChecklistItem]
     counter: Counter
     messages: list[Message] = msgspec.field(default_factory=list)
-    handout_sheet: Literal["full", "points"] = "points"
-    """``full``: the handout wording of ``resources/handout`` is this pack's; ``points``: the pack
-    has no approved handout wording yet, so the sheet prints only what the pack says (the
-    checklist scripts for this patient, the medicines to avoid) and points to the leaflet."""
+
     course: CourseFacts = msgspec.field(default_factory=CourseFacts)
     """From the pack's optional ``course.json``."""
 
