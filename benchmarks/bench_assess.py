@@ -7,6 +7,9 @@ processes (A B A B …) with the same bytecode cache (a temporary folder filled 
 runs), as an installed copy would have, and with a temporary home folder so nothing of the
 user's is read or written. Goal: at most 6x the floor.
 
+Third figure: a case of another pack (valproate) against the same floor: with three packs
+installed, only the case's pack is read.
+
 Second figure: the same case with 200 medicine lines (the first 200 of the everyday fixture,
 each looked up in the whole vocabulary) against the same case with one line. Goal: at most 2x.
 
@@ -36,6 +39,7 @@ GOAL = 6.0
 LINES_GOAL = 2.0
 CASE = REPO / "tests" / "fixtures" / "examples" / "01-routine-can-get-pregnant.json"
 EVERYDAY = REPO / "tests" / "fixtures" / "everyday-medicines.json"
+OTHER_PACK_CASE = REPO / "tests" / "fixtures" / "packs" / "valproate-uk-ppp-routine.json"
 
 
 def _case_with(lines: list[str], path: Path) -> Path:
@@ -53,6 +57,8 @@ def main() -> int:
         subject = [PYTHON, "-m", "pharmacist_tool", "assess", str(CASE)]
         floor = [PYTHON, "-c", "pass"]
         value, floor_value = paired_process_medians(subject, floor, runs=args.runs, env=env)
+        other = [PYTHON, "-m", "pharmacist_tool", "assess", str(OTHER_PACK_CASE)]
+        other_value, other_floor = paired_process_medians(other, floor, runs=args.runs, env=env)
         lines = json.loads(EVERYDAY.read_text(encoding="utf-8"))["lines"][:200]
         many = _case_with(lines, Path(tmp) / "200-lines.json")
         one = _case_with(lines[:1], Path(tmp) / "1-line.json")
@@ -79,6 +85,14 @@ def main() -> int:
                 floor_name="1 line",
                 unit="ms",
                 goal_ratio=LINES_GOAL,
+            ),
+            Comparison(
+                name="assess (a valproate case, whole process)",
+                value=other_value * 1000,
+                floor=other_floor * 1000,
+                floor_name="python -c pass",
+                unit="ms",
+                goal_ratio=GOAL,
             ),
         ]
     )

@@ -1,4 +1,4 @@
-"""Counselling desk for high-risk medicines, starting with isotretinoin.
+"""Counselling desk for high-risk medicines, one knowledge pack per medicine.
 
 One document flows through the tool: the *case* (``pharmacist_tool.case``). The window edits it,
 the engine assesses it, the handout renders it, signing stores it and export writes it out.

@@ -39,6 +39,7 @@ Refills = Annotated[int, msgspec.Meta(ge=0, le=99)]
 TestResult = Literal["negative", "positive"]
 Alcohol = Literal["none", "occasional", "regular"]
 OutcomeStatus = Literal["handed-over", "not-handed-over", "declined"]
+Sex = Literal["female", "male"]
 
 
 class Patient(msgspec.Struct, kw_only=True):
@@ -51,6 +52,8 @@ class Patient(msgspec.Struct, kw_only=True):
     programme_id: ShortText | None = None
     """The programme's patient number (iPLEDGE patient ID), the NHS number, or the pharmacy's
     own patient number: the patient's identity across visits when given."""
+    sex: Sex | None = None
+    """Optional; where a medicine's pack has advice for men (``male``) or women (``female``)."""
 
 
 class Prescription(msgspec.Struct, kw_only=True):
@@ -152,6 +155,7 @@ _ALLOWED = {
     "result": "negative or positive",
     "status": "handed-over, not-handed-over or declined",
     "authorization_via": "website or phone",
+    "sex": "female or male",
 }
 
 

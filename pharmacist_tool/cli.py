@@ -30,7 +30,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
     from pharmacist_tool.knowledge import load_for_counter
 
     case = load_case(args.case)
-    assessment = assess(case, load_for_counter())
+    assessment = assess(case, load_for_counter(case.prescription.medicine))
     sys.stdout.buffer.write(encode_assessment(assessment))
     import gc
 
@@ -126,7 +126,7 @@ def _add_user_change_commands(
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=APP_NAME,
-        description="Counselling desk for isotretinoin and other high-risk medicines.",
+        description="Counselling desk for high-risk medicines.",
     )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     parser.add_argument(

@@ -65,7 +65,7 @@ class _Context:
         found_set = rule_set(kb, case.rule_set)
         if found_set is None:
             raise UserError(
-                f"rule_set: {case.rule_set!r} is not a rule set the knowledge base knows "
+                f"rule_set: {case.rule_set!r} is not a rule set of the {kb.medicine} pack "
                 f"(known: {', '.join(r.id for r in kb.rule_sets)})."
             )
         self.rule_set: RuleSet = found_set
@@ -86,6 +86,16 @@ class _Context:
         if category == "all":
             return True
         return (category == "can-get-pregnant") == self.can_get_pregnant
+
+    def sex_applies(self, sex: str) -> bool:
+        """Advice for one sex: for a patient of that sex, or (not given) whose category fits it
+        (male advice for a patient who cannot get pregnant)."""
+        if sex == "any":
+            return True
+        given = self.case.patient.sex
+        if given is not None:
+            return given == sex
+        return (sex == "female") == self.can_get_pregnant
 
     def message(self, code: str) -> Message:
         """The wording for this version, else for this rule set, else the general wording."""
@@ -120,6 +130,7 @@ class _Context:
     ) -> None:
         text = self.message(wording or code)
         values.setdefault("subject", subject or "")
+        severity = self.rules.severities.get(code, severity)
         self.findings.append(
             Finding(
                 code=code,
@@ -129,7 +140,7 @@ class _Context:
                 message=text.message.format(**values),
                 action=text.action.format(**values),
                 sources=list(text.sources),
-                programme_rule=programme_rule and severity == "block",
+                programme_rule=programme_rule and self.rules.programme and severity == "block",
                 resolution=self.case.resolutions.get(code),
             )
         )
@@ -148,7 +159,7 @@ class _Context:
             Finding(
                 code=code,
                 category=category,
-                severity=severity,
+                severity=self.rules.severities.get(code, severity),
                 subject=subject,
                 message=message,
                 action=action,
@@ -202,7 +213,7 @@ def pick_up_by(ctx: _Context) -> dt.date | None:
 
 
 def next_test_due(ctx: _Context) -> dt.date | None:
-    if not ctx.can_get_pregnant:
+    if not ctx.can_get_pregnant or ctx.rules.test_interval_days is None:
         return None
     latest = _latest_test(ctx.case)
     if latest is None or latest[1] != "negative":
@@ -243,7 +254,7 @@ def check_prescription(ctx: _Context) -> None:
                 anchor_date=_fmt_date(anchor),
                 days=window.days,
             )
-    if ctx.applies_to(rules.supply_limit_applies_to):
+    if rules.max_days_supply is not None and ctx.applies_to(rules.supply_limit_applies_to):
         max_days = rules.max_days_supply
         if rx.days_supply > max_days:
             ctx.add(
@@ -311,10 +322,14 @@ def check_prescription(ctx: _Context) -> None:
             family=ctx.rule_set.family,
         )
     age = age_on(case)
-    if rules.under_18_second_prescriber and age < 18:
+    second_below = rules.second_prescriber_below_age or (
+        18 if rules.under_18_second_prescriber else None
+    )
+    if second_below is not None and age < second_below:
         ctx.add("prescription.second-prescriber", "prescription", "warn", age=age)
-    if age < 12:
-        ctx.add("safety.under-12", "safety", "warn", age=age)
+    for limit in ctx.kb.counter.age_limits:
+        if age < limit.below:
+            ctx.add(limit.code, limit.category, limit.severity, age=age, below=limit.below)
 
 
 def check_pregnancy_tests(ctx: _Context) -> None:
@@ -343,10 +358,11 @@ def check_pregnancy_tests(ctx: _Context) -> None:
     if not ctx.can_get_pregnant:
         return
     if latest is None:
-        ctx.add("pregnancy-test.missing", "pregnancy-prevention", "block", programme_rule=True)
+        if ctx.rules.pregnancy_test == "required":
+            ctx.add("pregnancy-test.missing", "pregnancy-prevention", "block", programme_rule=True)
         return
     limit = ctx.rules.test_max_days_before_prescription
-    if limit is None:
+    if limit is None or ctx.rules.pregnancy_test != "required":
         return
     prescribed_on = ctx.case.prescription.prescribed_on
     negatives = [t.date for t in tests if t.result == "negative"]
@@ -460,8 +476,31 @@ def weakening_lines(ctx: _Context, candidates: list[tuple[str, InteractionRule]]
     return found
 
 
+def check_method_interactions(ctx: _Context) -> None:
+    """Interactions with what the patient names as birth control (an oestrogen-containing pill
+    that lowers this medicine's level), whoever the patient is."""
+    rules = [r for r in ctx.kb.interactions if r.contraception_methods]
+    if not rules:
+        return
+    for text in ctx.case.contraception:
+        method = match_method(ctx.kb, text) if text.strip() else None
+        if method is None:
+            continue
+        for rule in rules:
+            if method.id in rule.contraception_methods and ctx.applies_to(rule.patient):
+                ctx.add_rule_finding(
+                    f"interaction.{rule.id}",
+                    "interaction",
+                    rule.severity.for_rule_set(ctx.rule_set.id),
+                    rule.message,
+                    rule.action,
+                    rule.sources,
+                    subject=text,
+                )
+
+
 def check_contraception(ctx: _Context, weakening: Weakening) -> None:
-    if not ctx.can_get_pregnant:
+    if not ctx.can_get_pregnant or ctx.rules.contraception_rule == "none":
         return
     methods: list[ContraceptionMethod] = []
     seen: set[str] = set()
@@ -591,37 +630,51 @@ def mg_per_kg(ctx: _Context) -> float:
 
 def check_dose(ctx: _Context) -> None:
     rx, dose, product = ctx.case.prescription, ctx.product.dose, ctx.product
-    value = mg_per_kg(ctx)
+    if dose.kind == "mg-per-kg-per-day":
+        value, usual_min, usual_max, most = (
+            mg_per_kg(ctx),
+            dose.usual_min_mg_per_kg,
+            dose.usual_max_mg_per_kg,
+            dose.max_mg_per_kg,
+        )
+    else:
+        value, usual_min, usual_max, most = (
+            round(rx.daily_dose_mg, 2),
+            dose.usual_min_mg,
+            dose.usual_max_mg,
+            dose.max_mg,
+        )
     values: dict[str, Any] = {
-        "mg_per_kg": _fmt_number(value),
-        "usual_min": _fmt_number(dose.usual_min_mg_per_kg),
-        "usual_max": _fmt_number(dose.usual_max_mg_per_kg),
-        "max": _fmt_number(dose.max_mg_per_kg),
+        "mg_per_kg": _fmt_number(mg_per_kg(ctx)),
+        "usual_min": _fmt_number(usual_min),
+        "usual_max": _fmt_number(usual_max),
+        "max": _fmt_number(most),
         "product": product.name,
         "daily_mg": _fmt_number(rx.daily_dose_mg),
         "weight_kg": _fmt_number(ctx.case.patient.weight_kg),
     }
-    if value > dose.max_mg_per_kg:
+    if value > most:
         ctx.add("dose.above-max", "dose", "block", **values)
-    elif value > dose.usual_max_mg_per_kg:
+    elif value > usual_max:
         ctx.add("dose.above-usual", "dose", "warn", **values)
-    elif value < dose.usual_min_mg_per_kg:
+    elif value < usual_min:
         ctx.add("dose.below-usual", "dose", "info", **values)
-    if rx.doses_per_day == 1 and dose.doses_per_day > 1:
-        ctx.add("dose.once-daily", "dose", "warn")
+    codes = ctx.kb.counter.dose_frequency
+    if rx.doses_per_day < dose.fewest_doses_per_day:
+        ctx.add(codes.fewer, "dose", "warn", doses_per_day=rx.doses_per_day)
     elif rx.doses_per_day > dose.doses_per_day:
-        ctx.add("dose.more-than-twice-daily", "dose", "warn", doses_per_day=rx.doses_per_day)
+        ctx.add(codes.more, "dose", "warn", doses_per_day=rx.doses_per_day)
     if product.with_food == "with-food":
         ctx.add("counselling.take-with-food", "counselling", "info", product=product.name)
+    elif product.with_food == "with-main-meal":
+        ctx.add("counselling.take-with-main-meal", "counselling", "info", product=product.name)
 
 
 def check_alcohol(ctx: _Context) -> None:
-    if ctx.case.alcohol == "regular":
-        ctx.add("counselling.alcohol-regular", "counselling", "warn", subject="alcohol: regular")
-    elif ctx.case.alcohol == "occasional":
-        ctx.add(
-            "counselling.alcohol-occasional", "counselling", "info", subject="alcohol: occasional"
-        )
+    answer = ctx.case.alcohol
+    for rule in ctx.kb.counter.alcohol:
+        if rule.answer == answer and ctx.applies_to(rule.patient):
+            ctx.add(rule.code, "counselling", rule.severity, subject=f"alcohol: {answer}")
 
 
 # -- the whole assessment -----------------------------------------------------------------------
@@ -663,7 +716,7 @@ def checklist_for(ctx: _Context) -> list[ChecklistEntry]:
     for item in ctx.kb.checklist:
         if item.rule_sets and ctx.rule_set.id not in item.rule_sets:
             continue
-        if not ctx.applies_to(item.patient):
+        if not ctx.applies_to(item.patient) or not ctx.sex_applies(item.sex):
             continue
         entries.append(
             ChecklistEntry(
@@ -681,6 +734,7 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     """Assess a case against the knowledge base (pure: the same input gives the same output)."""
     ctx = _Context(case, kb)
     weakening = weakening_lines(ctx, check_interactions(ctx))
+    check_method_interactions(ctx)
     check_pregnancy_tests(ctx)
     check_contraception(ctx, weakening)
     check_prescription(ctx)

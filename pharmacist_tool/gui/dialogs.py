@@ -164,6 +164,15 @@ class SettingsDialog(QDialog):
         versions = [
             (v.id, v.effective_from) for rs in getattr(kb, "rule_sets", []) for v in rs.versions
         ]
+        self.pack = str(getattr(kb, "medicine", ""))
+        self.own_versions = {version_id for version_id, _ in versions}
+        # this pack's dates are written by version id (the ids are unique across packs); other
+        # packs' confirmed dates are kept as they are
+        self.other_dates = {
+            key: day
+            for key, day in settings.rule_effective_dates.items()
+            if not (key in self.own_versions or key.startswith(f"{self.pack}/"))
+        }
         for version_id, published in versions:
             row = self.dates.rowCount()
             self.dates.insertRow(row)
@@ -173,7 +182,9 @@ class SettingsDialog(QDialog):
             item = QTableWidgetItem(published.isoformat())
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
             self.dates.setItem(row, 1, item)
-            chosen = settings.rule_effective_dates.get(version_id)
+            chosen = settings.rule_effective_dates.get(
+                f"{self.pack}/{version_id}", settings.rule_effective_dates.get(version_id)
+            )
             self.dates.setItem(row, 2, QTableWidgetItem(chosen.isoformat() if chosen else ""))
         self.dates.resizeColumnsToContents()
         layout.addWidget(self.dates, 1)
@@ -222,7 +233,9 @@ class SettingsDialog(QDialog):
             "idle_lock_minutes": self.idle.value(),
             "default_rule_set": self.rule_set.currentText(),
             "handout_language": self.language.currentData() or "en",
-            "rule_effective_dates": {k: v.isoformat() for k, v in dates.items()},
+            "rule_effective_dates": {
+                k: v.isoformat() for k, v in sorted({**self.other_dates, **dates}.items())
+            },
         }
         try:
             return msgspec.convert(data, Settings)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -184,7 +183,7 @@ class PatientPage(StepPage):
         box = QGroupBox("Programme")
         form = QFormLayout(box)
         self.rule_set = QComboBox()
-        self.rule_set.addItems(list(services.RULE_SETS))
+        self.rule_set.addItems(services.rule_set_ids(None))
         self.counselled_on = DateInput()
         add_row(form, "&Rules:", self.rule_set, "The risk-management programme that applies")
         add_row(
@@ -343,7 +342,7 @@ class ProgrammePage(StepPage):
         self.authorization.setMaxLength(200)
         self.auth_label = add_row(
             form, "&Authorization:", self.authorization,
-            "The programme's dispensing authorization (iPLEDGE RMA number in the US)",
+            "The programme's dispensing authorization, where the rule set needs one",
         )  # fmt: skip
         self.days = CountInput(366)
         self.quantity = CountInput(10000, optional=True)
@@ -762,12 +761,10 @@ class MedicinesPage(StepPage):
             result.unasked.append("Alcohol: ask how much the patient drinks (step 4)")
 
 
-STORAGE_WORDS = ("storage", "store", "dispos", "shar", "return", "keep")
-
-
-@lru_cache(maxsize=512)
-def is_storage_item(item_id: str) -> bool:
-    return any(word in item_id.lower() for word in STORAGE_WORDS)
+def is_storage_item(kb: Any, item_id: str) -> bool:
+    """The pack puts this checklist item on the storage step (its ``step``)."""
+    items = getattr(kb, "checklist", [])
+    return any(item.id == item_id and item.step == "storage" for item in items)
 
 
 class ChecklistPage(StepPage):
@@ -811,7 +808,7 @@ class ChecklistPage(StepPage):
 
     def update_assessment(self, case: Case, assessment: Any) -> None:
         entries = [] if assessment is None else assessment.checklist
-        entries = [e for e in entries if is_storage_item(e.id) == self.storage]
+        entries = [e for e in entries if is_storage_item(self.kb, e.id) == self.storage]
         ids = [e.id for e in entries]
         if ids != self.ids:
             self._rebuild(entries, case)

@@ -12,16 +12,24 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from pharmacist_tool.errors import UserError
+
 log = logging.getLogger(__name__)
 
 RULE_SETS = ("US-iPLEDGE", "UK-PPP", "EU-PPP")
 
 
-@lru_cache(maxsize=1)
-def knowledge_base() -> Any:
-    from pharmacist_tool.knowledge import load_for_counter
+@lru_cache(maxsize=8)
+def knowledge_base(medicine: str = "") -> Any:
+    """The pack of the session's medicine; the default pack while the medicine names none yet
+    (still being typed: the checks then say the product is unknown)."""
+    from pharmacist_tool.knowledge import load_for_counter, packs
 
-    return load_for_counter()
+    try:
+        pack = packs.pack_for(medicine) if medicine.strip() else None
+    except UserError:
+        pack = None
+    return load_for_counter(medicine if pack else None)
 
 
 def assess(case: Any, kb: Any) -> Any:
@@ -38,10 +46,11 @@ def missing_for_signing(case: Any, assessment: Any) -> list[str]:
 
 
 def rule_set_ids(kb: Any) -> list[str]:
-    try:
-        return [rs.id for rs in kb.rule_sets] or list(RULE_SETS)
-    except AttributeError:
-        return list(RULE_SETS)
+    """Every pack's rule sets, the session's pack's first (the rule set may be chosen before the
+    medicine; a set the medicine's pack lacks is then named by the checks)."""
+    from pharmacist_tool.knowledge import packs
+
+    return packs.rule_set_ids(getattr(kb, "medicine", None)) or list(RULE_SETS)
 
 
 def product_names(kb: Any) -> list[str]:

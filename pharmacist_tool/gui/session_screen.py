@@ -57,6 +57,15 @@ STEP_OF_CATEGORY = {
     "safety": 4,
     "counselling": 4,
 }
+STEP_INDEX = {
+    "patient": 0,
+    "prescription": 1,
+    "pregnancy": 2,
+    "medicines": 3,
+    "counselling": 4,
+    "storage": 5,
+}
+"""The window's step of each step name a pack's data uses."""
 STEP_OF_CODE_PREFIX = {
     "patient": 0,
     "dose": 0,
@@ -348,7 +357,10 @@ class SessionScreen:
             widgets[0].setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def step_of_finding(self, finding: Any) -> int:
-        """The step where the pharmacist can act on a finding."""
+        """The step where the pharmacist can act on a finding: as the pack says."""
+        kb = getattr(self, "kb", None)
+        if hasattr(kb, "step_of"):
+            return STEP_INDEX[kb.step_of(finding.code, finding.category)]
         code = finding.code
         if "alcohol" in code:
             return 3
@@ -555,7 +567,7 @@ class SessionScreen:
                 return "blocked"
             state = "attention"
         if index in (4, 5):
-            items = [e for e in a.checklist if is_storage_item(e.id) == (index == 5)]
+            items = [e for e in a.checklist if is_storage_item(self.kb, e.id) == (index == 5)]
             if any(e.required and not e.done for e in items):
                 state = "attention" if any(e.done for e in items) else "todo"
         if index == 6:

@@ -155,8 +155,11 @@ class MainWindow(StartScreen, SessionScreen, LockScreen, QMainWindow):
             self.schedule_assess()
 
     def ensure_kb(self) -> Any:
-        if self.kb is None:
-            self.kb = services.knowledge_base()
+        """The pack of the session's medicine (another pack as soon as the product names one)."""
+        medicine = self.case.prescription.medicine if self.case is not None else ""
+        kb = services.knowledge_base(medicine)
+        if kb is not self.kb:
+            self.kb = kb
             for p in self.pages:
                 p.set_kb(self.kb)
         return self.kb

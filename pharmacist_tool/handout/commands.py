@@ -24,7 +24,7 @@ def run_handout(args: argparse.Namespace) -> int:
         raise UserError(f"{output} is a folder; give a file name for the handout, e.g. handout.pdf")
     case = load_case(args.case)
     settings = load_settings()
-    kb = load_for_counter()
+    kb = load_for_counter(case.prescription.medicine)
     assessment = assess(case, kb)
     handout = render_handout(
         case,

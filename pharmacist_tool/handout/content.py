@@ -329,8 +329,12 @@ def build_content(
     notice_needed = wording is None
     if wording is None:
         wording = load_wording(BASE_LANGUAGE, medicine)
-        if wording is None:  # pragma: no cover - packaging error
-            raise UserError(f"The English handout wording for {medicine} is missing.")
+        if wording is None:  # a pack whose handout wording is not written yet
+            raise UserError(
+                f"There is no approved handout for {medicine} yet: give the patient the leaflet "
+                "in the box (and any patient card). To sign, pass the sheet given with "
+                "--handout FILE."
+            )
     w = wording
     facts = load_facts(medicine)
 

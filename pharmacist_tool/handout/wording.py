@@ -30,10 +30,12 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from pharmacist_tool import paths
+from pharmacist_tool.knowledge import packs
 from pharmacist_tool.knowledge.model import PatientCategory, Source
 
 BASE_LANGUAGE = "en"
-DEFAULT_MEDICINE = "isotretinoin"
+DEFAULT_MEDICINE = packs.default_pack()
+"""The pack whose wording is used when none is named (the registry's default)."""
 
 LanguageCode = Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}$")]
 Advice = Literal["do-not-combine", "do-not-stop", "stop-supplement", "skin-ask", "same-medicine",

@@ -22,6 +22,7 @@ from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge.model import (
     ChecklistItem,
     ContraceptionMethod,
+    Counter,
     CourseFacts,
     InteractionRule,
     KnowledgeBase,
@@ -37,6 +38,7 @@ __all__ = [
     "find_product",
     "load_for_counter",
     "load_knowledge_base",
+    "load_pack",
     "rule_set",
     "rules_in_force",
 ]
@@ -46,6 +48,7 @@ class _MetaFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     medicine: str
     version: str
     last_reviewed: dt.date
+    counter: Counter
     sources: dict[str, Source]
 
 
@@ -88,7 +91,7 @@ T = TypeVar("T")
 
 
 def _entry_name(raw: Any, path: str) -> str:
-    """``products[2].dose`` → ``products[2] (id "absorica").dose`` when the id can be read."""
+    """``products[2].dose`` → ``products[2] (id "brand-x").dose`` when the id can be read."""
     head, sep, rest = path.partition("]")
     if not sep or "[" not in head:
         return path
@@ -166,9 +169,21 @@ def _check(kb: KnowledgeBase) -> None:
                 )
             names[key] = product.id
         dose = product.dose
-        if not 0 < dose.usual_min_mg_per_kg <= dose.usual_max_mg_per_kg <= dose.max_mg_per_kg:
+        if dose.kind == "mg-per-kg-per-day":
+            low, usual = dose.usual_min_mg_per_kg, dose.usual_max_mg_per_kg
+            high = dose.max_mg_per_kg
+            unit = "_mg_per_kg"
+        else:
+            low, usual, high = dose.usual_min_mg, dose.usual_max_mg, dose.max_mg
+            unit = "_mg"
+        if not 0 < low <= usual <= high:
             problems.append(
-                f"products.json: {product.id!r}.dose: needs 0 < usual_min <= usual_max <= max"
+                f"products.json: {product.id!r}.dose: needs 0 < usual_min{unit} <= "
+                f"usual_max{unit} <= max{unit} (dose kind {dose.kind})"
+            )
+        if not 1 <= dose.fewest_doses_per_day <= dose.doses_per_day:
+            problems.append(
+                f"products.json: {product.id!r}.dose: needs 1 <= min_doses_per_day <= doses_per_day"
             )
     rule_set_ids = {r.id for r in kb.rule_sets}
     families = {r.family for r in kb.rule_sets}
@@ -192,9 +207,16 @@ def _check(kb: KnowledgeBase) -> None:
 
     for p in kb.products:
         cited("products.json", repr(p.id), p.sources)
+    method_ids = {m.id for m in kb.contraception}
     for i in kb.interactions:
         cited("interactions.json", repr(i.id), i.sources)
         known_rule_sets("interactions.json", repr(i.id), i.severity.by_rule_set)
+        for method_id in i.contraception_methods:
+            if method_id not in method_ids:
+                problems.append(
+                    f"interactions.json: {i.id!r} names contraception method {method_id!r}, "
+                    "which is not in contraception.json"
+                )
         if not i.terms:
             problems.append(f"interactions.json: {i.id!r} has no terms")
         if i.weakens_contraception_from_mg_per_day is not None and not (
@@ -225,6 +247,7 @@ def _check(kb: KnowledgeBase) -> None:
     for c in kb.checklist:
         cited("checklist.json", repr(c.id), c.sources)
         known_rule_sets("checklist.json", repr(c.id), c.rule_sets)
+    cited("knowledge.json", "counter", kb.counter.sources)
     version_ids = {v.id for r in kb.rule_sets for v in r.versions}
     for msg in kb.messages:
         cited("messages.json", repr(msg.code), msg.sources)
@@ -259,17 +282,21 @@ def _with_dates(kb: KnowledgeBase, effective_dates: Mapping[str, dt.date]) -> Kn
 
 
 def load_knowledge_base(
-    medicine: str = "isotretinoin",
+    medicine: str | None = None,
     effective_dates: Mapping[str, dt.date] | None = None,
     *,
     folder: Path | None = None,
 ) -> KnowledgeBase:
-    """Load and validate ``resources/knowledge/<medicine>/*.json``.
+    """Load and validate ``resources/knowledge/<medicine>/*.json`` (the default pack when no
+    medicine is given).
 
     ``effective_dates`` maps a rule-set version id to the date the pharmacy confirmed it takes
     effect, overriding the ``effective_from`` in the data. ``folder`` reads the files from another
     folder (a knowledge base under review).
     """
+    from pharmacist_tool.knowledge import packs
+
+    medicine = medicine or packs.default_pack()
     folder = folder or paths.resource("knowledge", medicine)
     meta = _decode("knowledge.json", _read(medicine, "knowledge.json", folder), _MetaFile)
     products = _decode("products.json", _read(medicine, "products.json", folder), _ProductsFile)
@@ -286,6 +313,7 @@ def load_knowledge_base(
         medicine=meta.medicine,
         version=meta.version,
         last_reviewed=meta.last_reviewed,
+        counter=meta.counter,
         sources=meta.sources,
         products=products.products,
         interactions=interactions.interactions,
@@ -301,11 +329,23 @@ def load_knowledge_base(
     return kb
 
 
-def load_for_counter() -> KnowledgeBase:
-    """The knowledge base with the effective dates this pharmacy confirmed in its settings."""
+def load_pack(pack: str) -> KnowledgeBase:
+    """One pack by its name, loaded once per process (see ``packs``)."""
+    from pharmacist_tool.knowledge import packs
+
+    return packs.load(pack)
+
+
+def load_for_counter(medicine: str | None = None) -> KnowledgeBase:
+    """The pack for a prescription's medicine (a generic or brand name; the default pack when
+    None), with the effective dates this pharmacy confirmed in its settings."""
+    from pharmacist_tool.knowledge import packs
     from pharmacist_tool.settings import load_settings
 
-    return load_knowledge_base(effective_dates=load_settings().rule_effective_dates)
+    pack = packs.pack_for(medicine) if medicine is not None else packs.default_pack()
+    kb = packs.load(pack)
+    dates = packs.dates_for(kb, load_settings().rule_effective_dates)
+    return _with_dates(kb, dates) if dates else kb
 
 
 _PRODUCT_FILLER = frozenset(
@@ -326,39 +366,48 @@ _PRODUCT_FILLER = frozenset(
 """Words that may stand beside a product name without changing which product it is."""
 
 
-def find_product(kb: KnowledgeBase, name: str) -> Product | None:
-    """The product a prescription names: brand or generic, any case, strengths ignored.
+def match_product_name(
+    products: Iterable[tuple[str, Iterable[str]]], name: str, *, generic: str
+) -> str | None:
+    """The id of the product a prescription names, among ``(id, names)`` pairs: brand or generic,
+    any case, strengths ignored; ``generic`` is the id of the generic product.
 
-    "Claravis 20 mg capsules" and "isotretinoin (Claravis)" name Claravis; "Absorica LD" is never
-    read as Absorica; a text naming two different brands names none (it is refused, not guessed).
+    "Brand 20 mg capsules" and "generic (Brand)" name Brand; "Brand LD" is never read as Brand; a
+    text naming two different brands names none (it is refused, not guessed).
     """
     from pharmacist_tool.knowledge.matching import contains, words
 
     wanted = words(name, drop_doses=True)
     if not wanted:
         return None
-    spans: list[tuple[int, int, Product]] = []
-    for product in kb.products:
-        for product_name in [product.id, *product.names]:
+    spans: list[tuple[int, int, str]] = []
+    for product_id, product_names in products:
+        for product_name in [product_id, *product_names]:
             key = words(product_name)
             if key == wanted:
-                return product
+                return product_id
             at = contains(wanted, key)
             if at >= 0:
-                spans.append((at, at + len(key), product))
+                spans.append((at, at + len(key), product_id))
     covered = {i for start, end, _ in spans for i in range(start, end)}
     if any(w not in _PRODUCT_FILLER for i, w in enumerate(wanted) if i not in covered):
-        return None  # other words ("Absorica XR"): perhaps another product; never guess
-    # drop names that lie inside a longer name found ("absorica" inside "absorica ld")
+        return None  # other words ("Brand XR"): perhaps another product; never guess
+    # drop names that lie inside a longer name found ("brand" inside "brand ld")
     kept = {
-        p.id: p
+        p
         for start, end, p in spans
         if not any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans)
     }
     if len(kept) > 1:  # a brand written with its generic name: the brand is what is dispensed
-        brands = [p for p in kept.values() if p.id != kb.medicine]
-        return brands[0] if len(brands) == 1 and kb.medicine in kept else None
-    return next(iter(kept.values()), None)
+        brands = [p for p in kept if p != generic]
+        return brands[0] if len(brands) == 1 and generic in kept else None
+    return next(iter(kept), None)
+
+
+def find_product(kb: KnowledgeBase, name: str) -> Product | None:
+    """The product of this pack a prescription names (see ``match_product_name``)."""
+    found = match_product_name(((p.id, p.names) for p in kb.products), name, generic=kb.medicine)
+    return next((p for p in kb.products if p.id == found), None)
 
 
 def rule_set(kb: KnowledgeBase, rule_set_id: str) -> RuleSet | None:
@@ -374,7 +423,7 @@ def rules_in_force(kb: KnowledgeBase, rule_set_id: str, on: dt.date) -> RuleSetV
     found = rule_set(kb, rule_set_id)
     if found is None:
         raise UserError(
-            f"rule_set: {rule_set_id!r} is not a rule set the knowledge base knows "
+            f"rule_set: {rule_set_id!r} is not a rule set of the {kb.medicine} pack "
             f"(known: {', '.join(r.id for r in kb.rule_sets)})."
         )
     in_force = [v for v in found.versions if v.effective_from <= on]

@@ -16,6 +16,12 @@ import msgspec
 
 Severity = Literal["info", "warn", "block"]
 PatientCategory = Literal["all", "can-get-pregnant", "cannot-get-pregnant"]
+Sex = Literal["any", "male", "female"]
+Step = Literal["patient", "prescription", "pregnancy", "medicines", "counselling", "storage"]
+"""The window's steps a finding or checklist item is shown on."""
+Category = Literal[
+    "interaction", "pregnancy-prevention", "prescription", "dose", "safety", "counselling"
+]
 Id = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9.-]*$", max_length=80)]
 SourceKeys = Annotated[list[str], msgspec.Meta(min_length=1)]
 
@@ -38,27 +44,41 @@ class Source(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class DoseRange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    usual_min_mg_per_kg: float
-    usual_max_mg_per_kg: float
-    max_mg_per_kg: float
+    """The usual and highest daily dose, in mg per kg a day or in mg a day (``kind``)."""
+
+    kind: Literal["mg-per-kg-per-day", "mg-per-day"] = "mg-per-kg-per-day"
+    usual_min_mg_per_kg: float = 0
+    usual_max_mg_per_kg: float = 0
+    max_mg_per_kg: float = 0
+    usual_min_mg: float = 0
+    usual_max_mg: float = 0
+    max_mg: float = 0
     doses_per_day: int = 2
+    """The most doses a day the label gives."""
+    min_doses_per_day: int | None = None
+    """The fewest doses a day the label gives (``doses_per_day`` when not given)."""
+
+    @property
+    def fewest_doses_per_day(self) -> int:
+        return self.doses_per_day if self.min_doses_per_day is None else self.min_doses_per_day
 
 
 class Product(Entry, kw_only=True, forbid_unknown_fields=True):
     id: Id
     name: str
-    """How the product is shown (brand, or "isotretinoin" for the generic)."""
+    """How the product is shown (the brand, or the generic name for the generic)."""
     names: list[str]
     """Every name the case may use for it: brand, generic, common misspellings (any case)."""
     strengths_mg: list[float]
     dose: DoseRange
-    with_food: Literal["with-food", "with-or-without-food"]
+    with_food: Literal["with-food", "with-main-meal", "with-or-without-food"]
     substitution_group: str
-    """Products in the same group may replace each other; others may not (Absorica vs LD)."""
+    """Products in the same group may replace each other; others may not (a brand and its
+    differently absorbed form)."""
     markets: list[Literal["US", "UK", "EU"]]
     note: str = ""
     not_substitutable: bool = False
-    """Must never be swapped for another product (Absorica vs Absorica LD): an info finding."""
+    """Must never be swapped for another product (different bioavailability): an info finding."""
 
 
 class Severities(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -111,6 +131,9 @@ class InteractionRule(Entry, kw_only=True, forbid_unknown_fields=True):
     stems: list[str] = msgspec.field(default_factory=list)
     """Word endings that name the class whatever the word ("cycline"): a backstop for names
     the vocabulary does not hold yet."""
+    contraception_methods: list[str] = msgspec.field(default_factory=list)
+    """Contraception method ids that raise this rule when the patient names them as birth
+    control (an oestrogen-containing pill lowers another medicine's level)."""
 
 
 class ContraceptionMethod(Entry, kw_only=True, forbid_unknown_fields=True):
@@ -158,6 +181,12 @@ class AfterCourse(Entry, kw_only=True, forbid_unknown_fields=True):
     """No blood donation until this many days after the last dose (from the day after)."""
     cosmetic_procedures_days: int | None
     """No waxing, dermabrasion or laser until this many days after the last dose."""
+    no_alcohol_days: int | None = None
+    """Patients who can get pregnant drink no alcohol until this many days after the last dose."""
+    male_contraception_days: int | None = None
+    """Male patients use condoms (and their partner contraception) this many days after."""
+    sperm_donation_days: int | None = None
+    """Male patients donate no sperm until this many days after the last dose."""
 
 
 class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
@@ -167,7 +196,8 @@ class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     """The day these rules take effect; a pharmacy may confirm or change it in its settings."""
     requires_authorization: bool
     authorization_label: str = ""
-    max_days_supply: int
+    max_days_supply: int | None
+    """None: the rule set limits no supply."""
     supply_limit_applies_to: PatientCategory
     refills_allowed: bool
     refill_rule_applies_to: PatientCategory
@@ -175,12 +205,25 @@ class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     window_cannot_get_pregnant: Window | None
     test_max_days_before_prescription: int | None = None
     """UK/EU: the negative test must be dated at most this many days before the prescription."""
-    test_interval_days: int
-    """Days from the latest negative test to the next one due."""
-    contraception_rule: Literal["two-methods-one-primary", "one-highly-effective-or-two"]
+    test_interval_days: int | None
+    """Days from the latest negative test to the next one due (None: none due at the counter)."""
+    pregnancy_test: Literal["required", "if-reported"] = "required"
+    """``required``: a negative test must be reported before hand-over; ``if-reported``: the
+    counter checks only a test the patient reports (the prescriber tests)."""
+    contraception_rule: Literal["two-methods-one-primary", "one-highly-effective-or-two", "none"]
+    """``none``: the counter checks no contraception rule (it counsels)."""
     abstinence_accepted: bool
     contraception_after_last_dose_days: int
     under_18_second_prescriber: bool = False
+    second_prescriber_below_age: int | None = None
+    """A second prescriber is needed for patients younger than this (``under_18_second_prescriber``
+    is the same with 18)."""
+    programme: bool = True
+    """A pregnancy prevention programme (its blocks cannot be overridden); False for a label's own
+    requirements, whose blocks a recorded resolution clears."""
+    severities: dict[str, Severity] = msgspec.field(default_factory=dict)
+    """Finding code → the severity this rule set gives it, where it differs from the engine's
+    (a programme that dispenses and refers gives ``warn`` where another withholds)."""
     contact: str = ""
     """Who to call about the programme (shown to the pharmacist and on the handout)."""
     after_course: AfterCourse | None = None
@@ -202,6 +245,11 @@ class ChecklistItem(Entry, kw_only=True, forbid_unknown_fields=True):
     """A short script the pharmacist can read aloud."""
     required: bool = True
     patient: PatientCategory = "all"
+    sex: Sex = "any"
+    """``male``: advice for male patients (shown when ``patient.sex`` is male, or not given for a
+    patient who cannot get pregnant)."""
+    step: Step = "counselling"
+    """The window's step that shows the item."""
     rule_sets: list[str] = msgspec.field(default_factory=list)
     """Empty: every rule set."""
     kind: Literal["point", "teach-back"] = "point"
@@ -232,6 +280,43 @@ class CourseFacts(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     cumulative_target: CumulativeTarget | None = None
 
 
+class AgeLimit(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A finding for patients younger than ``below`` years on the counselling date."""
+
+    below: int
+    code: str
+    category: Category = "safety"
+    severity: Severity = "warn"
+
+
+class AlcoholRule(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A finding for the patient's answer about alcohol."""
+
+    answer: Literal["none", "occasional", "regular"]
+    code: str
+    severity: Severity
+    patient: PatientCategory = "all"
+
+
+class DoseFrequencyCodes(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The finding codes for fewer and for more doses a day than the product's label gives."""
+
+    fewer: str
+    more: str
+
+
+class Counter(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The pack's rules the engine follows that belong to no one product or rule set."""
+
+    age_limits: list[AgeLimit] = msgspec.field(default_factory=list)
+    alcohol: list[AlcoholRule] = msgspec.field(default_factory=list)
+    dose_frequency: DoseFrequencyCodes
+    steps: dict[str, Step] = msgspec.field(default_factory=dict)
+    """Finding code, or the part of a code before its first dot, or a category → the window's
+    step that shows the finding (the code wins over its prefix, the prefix over the category)."""
+    sources: SourceKeys
+
+
 class KnowledgeBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     medicine: str
     version: str
@@ -242,6 +327,18 @@ class KnowledgeBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     contraception: list[ContraceptionMethod]
     rule_sets: list[RuleSet]
     checklist: list[ChecklistItem]
+    counter: Counter
     messages: list[Message] = msgspec.field(default_factory=list)
+
     course: CourseFacts = msgspec.field(default_factory=CourseFacts)
     """From the pack's optional ``course.json``."""
+
+    def step_of(self, code: str, category: str) -> Step:
+        """The window's step that shows a finding (``counselling`` when the pack does not say)."""
+        steps = self.counter.steps
+        return (
+            steps.get(code)
+            or steps.get(code.split(".", 1)[0])
+            or steps.get(category)
+            or "counselling"
+        )

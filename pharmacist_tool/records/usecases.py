@@ -46,7 +46,7 @@ def _assessed(case: Case, kb: Any, what: str) -> tuple[Assessment, Any]:
     if kb is None:
         from pharmacist_tool.knowledge import load_for_counter
 
-        kb = load_for_counter()
+        kb = load_for_counter(case.prescription.medicine)
     assessment = assess(case, kb)
     missing = missing_for_signing(case, assessment)
     if missing:

@@ -70,9 +70,21 @@ _COMMON_PASSWORDS = frozenset(
         "welcome123", "welcome1234", "administrator", "admin12345", "adminadmin", "pharmacist",
         "pharmacist1", "pharmacy123", "pharmacy1234", "technician", "changeme123", "trustno1234",
         "football123", "baseball123", "monkey12345", "sunshine123", "princess123", "dragon12345",
-        "abcdefghij", "abc1234567", "aaaaaaaaaa", "isotretinoin", "accutane123", "1234567890a",
+        "abcdefghij", "abc1234567", "aaaaaaaaaa", "1234567890a",
     }
 )  # fmt: skip
+
+
+def _is_medicine_name(folded: str) -> bool:
+    """A product name of any medicine pack, alone or with digits after it."""
+    from pharmacist_tool.knowledge import packs
+
+    bare = folded.rstrip("0123456789")
+    return any(
+        bare in (product_id, *(n.casefold() for n in names))
+        for entry in packs.index().packs.values()
+        for product_id, names in entry.products.items()
+    )
 
 
 def utcnow() -> dt.datetime:
@@ -160,6 +172,8 @@ def password_problems(password: str, *, username: str = "") -> list[str]:
     folded = password.casefold()
     if folded in _COMMON_PASSWORDS:
         problems.append("it is one of the most common passwords")
+    elif _is_medicine_name(folded):
+        problems.append("it is the name of a medicine (easy to guess at a pharmacy)")
     if len(set(folded)) <= 2:
         problems.append("it repeats one or two characters")
     if username and normalise_username(username).casefold() in folded:
