@@ -236,9 +236,9 @@ class CourseFill(Base):
 
     __tablename__ = "course_fills"
 
-    record_id: Mapped[int] = mapped_column(
-        ForeignKey("records.id"), primary_key=True, autoincrement=False
-    )
+    record_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    """The record's id (no foreign key: this read model must never stand in the way of the
+    records themselves; ``verify`` is what checks them)."""
     amendment_id: Mapped[int | None] = mapped_column(Integer)
     """The amendment these values come from (``None``: the record as signed)."""
     programme_id: Mapped[str | None] = mapped_column(String(200), index=True)
@@ -279,7 +279,7 @@ class CourseDue(Base):
     due_on: Mapped[dt.date]
     shown_until: Mapped[dt.date]
     """The last day the due list shows it (overdue items do not stay for ever)."""
-    record_id: Mapped[int] = mapped_column(ForeignKey("records.id"), index=True)
+    record_id: Mapped[int] = mapped_column(Integer, index=True)
     patient_name: Mapped[str]
     patient_date_of_birth: Mapped[dt.date]
     programme_id: Mapped[str | None] = mapped_column(String(200))

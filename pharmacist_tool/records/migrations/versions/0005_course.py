@@ -50,7 +50,6 @@ def upgrade() -> None:
         sa.Column("pick_up_by", sa.Date(), nullable=True),
         sa.Column("authorization_number", sa.String(length=200), nullable=True),
         sa.Column("authorization_reversed_on", sa.Date(), nullable=True),
-        sa.ForeignKeyConstraint(["record_id"], ["records.id"]),
         sa.PrimaryKeyConstraint("record_id"),
     )
     op.create_index("ix_course_fills_programme_id", "course_fills", ["programme_id"])
@@ -69,7 +68,6 @@ def upgrade() -> None:
         sa.Column("patient_name", sa.String(length=200), nullable=False),
         sa.Column("patient_date_of_birth", sa.Date(), nullable=False),
         sa.Column("programme_id", sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(["record_id"], ["records.id"]),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_course_due_patient_key", "course_due", ["patient_key"])
