@@ -1,11 +1,25 @@
-"""Matching what people type to the knowledge base's agents and contraception methods.
+"""Matching what people type to medicines, the knowledge base's classes and contraception methods.
 
 Text is compared as whole words after normalising: any letter case, accents removed, apostrophes
 dropped ("John’s" = "Johns"), other punctuation as spaces, and numbers split from units
-("100mg" = "100 mg"), so "Doxy 100mg tabs" and "St. John’s Wort 300 mg" find their terms. The
-terms (generic and brand names, spellings, abbreviations) come from the data. A cautious fuzzy
-match catches misspellings of long names only (words of 7 letters or more, similarity at least
-0.88); everyday medicines are checked never to match in the tests.
+("100mg" = "100 mg"), so "Doxy 100mg tabs" and "St. John’s Wort 300 mg" find their names.
+
+A medicine line is screened in four steps (``screen_medicine``):
+
+1. its names are looked up in the vocabulary of medicines (``vocabulary.py``: every name of every
+   substance, from public vocabularies), leftmost and longest first; a name stands for one or
+   more substances (several for a combination product) and may imply a form ("cream");
+2. a class matches when a name stands for one of its substances (or a salt of one), unless the
+   line or the product's form says another form (the class's ``exclude_terms``) or the name
+   stands for an ester the class leaves out (``not_substances``);
+3. the class's own ``terms`` and its endings (``stems``: "-cycline") catch what the vocabulary
+   does not hold;
+4. a close spelling of a class's name is tried only on words the vocabulary does not know, or
+   one word a letter off in a name of several ("St Johns wart"): a real medicine's name is never
+   read as another one.
+
+A line that names nothing the tool knows is "not recognised": the engine says it was not
+screened. Everyday medicines are checked never to raise a warning in the tests.
 """
 
 from __future__ import annotations
