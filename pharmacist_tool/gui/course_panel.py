@@ -256,7 +256,7 @@ class ReturningPatient(QGroupBox):
         self.who.setMaxLength(200)
         self.born = QLineEdit()
         self.born.setPlaceholderText("YYYY-MM-DD (with a name)")
-        add_row(form, "Programme &id or name:", self.who, "iPLEDGE patient ID, NHS number…")
+        add_row(form, "Programme &id or name:", self.who, "Programme patient number, NHS number…")
         add_row(form, "Date of &birth:", self.born, "Needed when searching by name")
         buttons = QHBoxLayout()
         self.find_button = QPushButton("&Find")
