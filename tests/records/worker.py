@@ -34,17 +34,35 @@ def sign(url: str, username: str, password: str, count: int) -> int:
     return count
 
 
-def _sign_forever(url: str, signer: users.AuthenticatedUser, ready: int) -> None:
+def _sign_forever(url: str, signer: users.AuthenticatedUser, progress: int) -> None:
+    """Writes ``r`` once the database is open and ``s`` once the first signature is committed."""
     case, assessment, handout = _material(str(os.getpid()))
     db = open_database(url)
-    os.write(ready, b"r")
+    os.write(progress, b"r")
+    writing.sign_record(db, signer, case, assessment, handout)  # type: ignore[arg-type]
+    os.write(progress, b"s")
     while True:
         writing.sign_record(db, signer, case, assessment, handout)  # type: ignore[arg-type]
 
 
+def _wait_for(read_end: int, marker: bytes, pid: int) -> None:
+    seen = b""
+    while marker not in seen:
+        ready, _, _ = select.select([read_end], [], [], 30)
+        if not ready:
+            raise SystemExit(f"child {pid} did not write {marker!r} within 30 s")
+        chunk = os.read(read_end, 8)
+        if not chunk:
+            raise SystemExit(f"child {pid} closed its pipe before writing {marker!r}")
+        seen += chunk
+
+
 def crash(url: str, username: str, password: str, kills: int, seed: int) -> int:
     """One kill in five lands while the child opens the database, at a random moment after the
-    fork; the others at a random moment once it is signing (each signature takes a few ms)."""
+    fork; two in five at a random moment once it is signing, perhaps inside its first signature;
+    the rest at a random moment after its first signature is committed. The last kind makes sure
+    whole records exist to check however slow the disk is (on a busy machine a first signature can
+    take longer than the random delay)."""
     with open_database(url) as db:  # closed before any fork
         signer = users.authenticate(db, username, password, purpose="sign")
     rng = random.Random(seed)
@@ -58,12 +76,11 @@ def crash(url: str, username: str, password: str, kills: int, seed: int) -> int:
             finally:
                 os._exit(3)
         os.close(write_end)
-        if rng.random() < 0.2:
+        moment = rng.random()
+        if moment < 0.2:
             time.sleep(rng.uniform(0.0, 0.03))
         else:
-            ready, _, _ = select.select([read_end], [], [], 30)
-            if not ready:
-                raise SystemExit(f"child {pid} did not open the database within 30 s")
+            _wait_for(read_end, b"s" if moment >= 0.6 else b"r", pid)
             time.sleep(rng.uniform(0.0, 0.04))
         os.kill(pid, signal.SIGKILL)
         os.close(read_end)
