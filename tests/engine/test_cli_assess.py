@@ -6,8 +6,11 @@ import datetime as dt
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import example_path, run_cli
+
+PACKS = Path(__file__).resolve().parents[2] / "resources" / "knowledge"
 
 HEAVY = [
     "PySide6",
@@ -31,7 +34,8 @@ def test_assess_prints_the_contract_json() -> None:
     a = json.loads(done.stdout)
     assert a["format"] == "pharmacist-tool/assessment@1"
     assert a["knowledge_base"]["medicine"] == "isotretinoin"
-    assert a["knowledge_base"]["version"] == "2026.11.1"
+    pack = json.loads((PACKS / "isotretinoin" / "knowledge.json").read_text())
+    assert a["knowledge_base"]["version"] == pack["version"]
     assert a["knowledge_base"]["rule_set"] == "US-iPLEDGE"
     assert a["knowledge_base"]["rules_effective_from"] == "2026-11-15"
     assert a["dispense"] == "do-not-dispense"
