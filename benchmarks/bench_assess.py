@@ -70,29 +70,22 @@ def main() -> int:
         )
     return report(
         [
-            Comparison(
-                name="assess (example 01, whole process)",
-                value=value * 1000,
-                floor=floor_value * 1000,
-                floor_name="python -c pass",
-                unit="ms",
-                goal_ratio=GOAL,
+            Comparison.in_ms(
+                "assess (example 01, whole process)", value, floor_value, "python -c pass", GOAL
             ),
-            Comparison(
-                name="assess, 200 medicine lines (whole process)",
-                value=many_value * 1000,
-                floor=one_value * 1000,
-                floor_name="1 line",
-                unit="ms",
-                goal_ratio=LINES_GOAL,
+            Comparison.in_ms(
+                "assess, 200 medicine lines (whole process)",
+                many_value,
+                one_value,
+                "1 line",
+                LINES_GOAL,
             ),
-            Comparison(
-                name="assess (a valproate case, whole process)",
-                value=other_value * 1000,
-                floor=other_floor * 1000,
-                floor_name="python -c pass",
-                unit="ms",
-                goal_ratio=GOAL,
+            Comparison.in_ms(
+                "assess (a valproate case, whole process)",
+                other_value,
+                other_floor,
+                "python -c pass",
+                GOAL,
             ),
         ]
     )

@@ -98,13 +98,12 @@ def main() -> int:
         if assessment.dispense == "do-not-dispense":
             label = "not handed over today"
         comparisons.append(
-            Comparison(
-                name=f"handout {label} ({want} pages, Letter)",
-                value=value * 1000,
-                floor=base * 1000,
-                floor_name=f"plain platypus, {want} pages",
-                unit="ms",
-                goal_ratio=2.0,
+            Comparison.in_ms(
+                f"handout {label} ({want} pages, Letter)",
+                value,
+                base,
+                f"plain platypus, {want} pages",
+                2.0,
             )
         )
     return report(comparisons)

@@ -61,13 +61,12 @@ def main() -> int:
         value, floor_value = paired_process_medians(subject, floor, runs=args.runs, env=env)
     return report(
         [
-            Comparison(
-                name="window start-up to first paint (gui --smoke)",
-                value=value * 1000,
-                floor=floor_value * 1000,
-                floor_name="bare PySide6 window",
-                unit="ms",
-                goal_ratio=GOAL,
+            Comparison.in_ms(
+                "window start-up to first paint (gui --smoke)",
+                value,
+                floor_value,
+                "bare PySide6 window",
+                GOAL,
             )
         ]
     )

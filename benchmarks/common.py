@@ -28,6 +28,13 @@ class Comparison:
     unit: str
     goal_ratio: float
 
+    @classmethod
+    def in_ms(
+        cls, name: str, seconds: float, floor_seconds: float, floor_name: str, goal_ratio: float
+    ) -> Comparison:
+        """A figure measured in seconds, shown in milliseconds."""
+        return cls(name, seconds * 1000, floor_seconds * 1000, floor_name, "ms", goal_ratio)
+
     @property
     def ratio(self) -> float:
         return self.value / self.floor if self.floor else float("inf")
