@@ -172,7 +172,9 @@ def run_gui(case_path: str | None = None, smoke: bool = False, database: str | N
     import pharmacist_tool.settings  # noqa: F401
 
     qInstallMessageHandler(_qt_message_handler)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    from pharmacist_tool.gui.widgets import application
+
+    app = QApplication(sys.argv[:1]) if QApplication.instance() is None else application()
     app.setApplicationName("pharmacist-tool")
     app.setApplicationDisplayName("Pharmacist tool")
     app.setOrganizationName("PharmacistTool")

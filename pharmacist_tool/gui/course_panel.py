@@ -278,12 +278,13 @@ class ReturningPatient(QGroupBox):
         self.next_button.clicked.connect(self._start)
 
     def _find(self) -> None:
-        self.find()
+        self.look_up()
 
     def show_record(self, record_id: int) -> None:
         self.find_record(record_id)
 
-    def find(self) -> bool:
+    def look_up(self) -> bool:
+        """The course of the patient typed in (``find`` would hide ``QWidget.find``)."""
         from pharmacist_tool.records.course import find_course
 
         text, born_text = self.who.text().strip(), self.born.text().strip()

@@ -199,6 +199,10 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
         fit_to_screen(self, 640, 620)
 
+    def _cell(self, row: int, column: int) -> str:
+        item = self.dates.item(row, column)
+        return item.text() if item is not None else ""
+
     def collect(self) -> Any:
         import msgspec
 
@@ -207,8 +211,8 @@ class SettingsDialog(QDialog):
         problems: list[str] = []
         dates: dict[str, dt.date] = {}
         for row in range(self.dates.rowCount()):
-            version_id = self.dates.item(row, 0).text()
-            text = (self.dates.item(row, 2).text() if self.dates.item(row, 2) else "").strip()
+            version_id = self._cell(row, 0)
+            text = self._cell(row, 2).strip()
             if not text:
                 continue
             try:
@@ -381,12 +385,12 @@ class FirstUserDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Set up")
-        buttons.accepted.connect(self.create)
+        buttons.accepted.connect(self.create_user)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.username.setFocus()
 
-    def create(self) -> None:
+    def create_user(self) -> None:  # not ``create``: that is ``QWidget.create``
         if self.password.text() != self.repeat.text():
             self.message.setText("✖ The two passwords differ.")
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QGuiApplication, QPalette
-from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
+from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QWidget
 
 SEVERITY_ICON = {"block": "✖", "warn": "⚠", "info": "ℹ"}
 SEVERITY_WORD = {"block": "BLOCK", "warn": "WARN", "info": "INFO"}
@@ -13,6 +13,14 @@ SEVERITY_ORDER = {"block": 0, "warn": 1, "info": 2}
 
 def severity_text(severity: str) -> str:
     return f"{SEVERITY_ICON.get(severity, '•')} {SEVERITY_WORD.get(severity, severity.upper())}"
+
+
+def application() -> QApplication:
+    """The running application (the window cannot exist without one)."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        raise RuntimeError("no QApplication is running")
+    return app
 
 
 def plain(label: str) -> str:
