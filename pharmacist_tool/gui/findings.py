@@ -7,6 +7,8 @@ Widgets are kept per finding code and updated in place, so typing a resolution n
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFrame,
@@ -28,6 +30,9 @@ from pharmacist_tool.gui.widgets import (
     severity_text,
 )
 
+if TYPE_CHECKING:
+    from pharmacist_tool.engine.assessment import Assessment, Finding
+
 DISPENSE_WORDS = {
     "do-not-dispense": "✖ Do not hand over",
     "needs-action": "⚠ Needs action before handing over",
@@ -44,9 +49,9 @@ class FindingItem(QFrame):
     resolution_changed = Signal(str, str)
     go_to = Signal(str)
 
-    def __init__(self, finding: object, step_label: str, parent: QWidget | None = None) -> None:
+    def __init__(self, finding: Finding, step_label: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.code = finding.code  # type: ignore[attr-defined]
+        self.code = finding.code
         self.setFrameShape(QFrame.Shape.StyledPanel)
         frame_style(self)
         layout = QVBoxLayout(self)
@@ -84,30 +89,30 @@ class FindingItem(QFrame):
         layout.addLayout(row)
         self.update_from(finding, step_label)
 
-    def update_from(self, finding: object, step_label: str) -> None:
+    def update_from(self, finding: Finding, step_label: str) -> None:
         f = finding
-        sev = f.severity  # type: ignore[attr-defined]
-        stands = f.stands  # type: ignore[attr-defined]
+        sev = f.severity
+        stands = f.stands
         state = "" if sev == "info" else (" — open" if stands else " — resolved")
         self.severity.setText(severity_text(sev) + state)
-        subject = f.subject or ""  # type: ignore[attr-defined]
-        self.subject.setText(f"“{subject}”" if subject else f.category)  # type: ignore[attr-defined]
-        self.message.setText(f.message)  # type: ignore[attr-defined]
-        action = f.action  # type: ignore[attr-defined]
+        subject = f.subject or ""
+        self.subject.setText(f"“{subject}”" if subject else f.category)
+        self.message.setText(f.message)
+        action = f.action
         self.action.setText(f"What to do: {action}" if action else "")
         self.action.setVisible(bool(action))
-        programme_block = sev == "block" and f.programme_rule  # type: ignore[attr-defined]
+        programme_block = sev == "block" and f.programme_rule
         self.why.setVisible(programme_block)
-        needs = f.needs_resolution  # type: ignore[attr-defined]
+        needs = f.needs_resolution
         self.resolution_label.setVisible(needs)
         self.resolution.setVisible(needs)
-        self.resolution.setAccessibleName(f"Resolution for {f.code}")  # type: ignore[attr-defined]
-        text = f.resolution or ""  # type: ignore[attr-defined]
+        self.resolution.setAccessibleName(f"Resolution for {f.code}")
+        text = f.resolution or ""
         if needs and self.resolution.text() != text and not self.resolution.hasFocus():
             self.resolution.setText(text)
         self.jump.setText(f"Show in {step_label}")
-        self.jump.setAccessibleName(f"Show {f.code} in {step_label}")  # type: ignore[attr-defined]
-        self.setAccessibleName(f"{severity_text(sev)}{state}: {f.message}")  # type: ignore[attr-defined]
+        self.jump.setAccessibleName(f"Show {f.code} in {step_label}")
+        self.setAccessibleName(f"{severity_text(sev)}{state}: {f.message}")
 
 
 class FindingsPanel(QWidget):
@@ -150,11 +155,11 @@ class FindingsPanel(QWidget):
         self.problems.setVisible(bool(problems))
         self._set_items([], {})
 
-    def show_assessment(self, assessment: object, step_labels: dict[str, str]) -> None:
+    def show_assessment(self, assessment: Assessment, step_labels: dict[str, str]) -> None:
         a = assessment
-        open_blocks = sum(f.stands and f.severity == "block" for f in a.findings)  # type: ignore[attr-defined]
-        open_warns = sum(f.stands and f.severity == "warn" for f in a.findings)  # type: ignore[attr-defined]
-        points = sum(e.required and not e.done for e in a.checklist)  # type: ignore[attr-defined]
+        open_blocks = sum(f.stands and f.severity == "block" for f in a.findings)
+        open_warns = sum(f.stands and f.severity == "warn" for f in a.findings)
+        points = sum(e.required and not e.done for e in a.checklist)
         still = [
             f"{open_blocks} block{'s' * (open_blocks != 1)}" if open_blocks else "",
             f"{open_warns} warning{'s' * (open_warns != 1)} to resolve" if open_warns else "",
@@ -162,27 +167,27 @@ class FindingsPanel(QWidget):
         ]
         still_text = ", ".join(p for p in still if p)
         self.verdict.setText(
-            DISPENSE_WORDS.get(a.dispense, a.dispense)  # type: ignore[attr-defined]
+            DISPENSE_WORDS.get(a.dispense, a.dispense)
             + (f"\nStill open: {still_text}" if still_text else "")
         )
         self.problems.setVisible(False)
         # By severity only (stable): a finding does not jump away while its resolution is typed.
         findings = sorted(
-            assessment.findings,  # type: ignore[attr-defined]
+            assessment.findings,
             key=lambda f: SEVERITY_ORDER.get(f.severity, 9),
         )
         self._set_items(findings, step_labels)
 
-    def _set_items(self, findings: list[object], step_labels: dict[str, str]) -> None:
-        wanted = [f.code for f in findings]  # type: ignore[attr-defined]
+    def _set_items(self, findings: list[Finding], step_labels: dict[str, str]) -> None:
+        wanted = [f.code for f in findings]
         for code in list(self.items):
             if code not in wanted:
-                item = self.items.pop(code)
-                self.list.removeWidget(item)
-                item.hide()
-                item.deleteLater()
+                gone = self.items.pop(code)
+                self.list.removeWidget(gone)
+                gone.hide()
+                gone.deleteLater()
         for index, finding in enumerate(findings):
-            code = finding.code  # type: ignore[attr-defined]
+            code = finding.code
             label = step_labels.get(code, "")
             item = self.items.get(code)
             if item is None:
@@ -201,7 +206,8 @@ class FindingsPanel(QWidget):
         """The panel's inputs in display order (for the tab chain)."""
         result: list[QWidget] = []
         for i in range(self.list.count()):
-            widget = self.list.itemAt(i).widget()
+            entry = self.list.itemAt(i)
+            widget = entry.widget() if entry is not None else None
             if isinstance(widget, FindingItem):
                 if widget.resolution.isVisibleTo(widget):
                     result.append(widget.resolution)
