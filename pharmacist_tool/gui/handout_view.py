@@ -72,7 +72,7 @@ def page_sizes_points(pdf: bytes) -> list[tuple[float, float]]:
 
     document = pdfium.PdfDocument(pdf)
     try:
-        return [tuple(document[i].get_size()) for i in range(len(document))]  # type: ignore[misc]
+        return [tuple(document[i].get_size()) for i in range(len(document))]
     finally:
         document.close()
 
@@ -153,15 +153,15 @@ class HandoutDialog(QDialog):
         self.status = note("Making the handout…")
         self.status.setAccessibleName("Handout status")
         layout.addWidget(self.status)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setAlignment(Qt.AlignmentFlag.AlignHCenter)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         self.pages_widget = QWidget()
         self.pages_layout = QVBoxLayout(self.pages_widget)
         self.pages_layout.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        self.scroll.setWidget(self.pages_widget)
-        self.scroll.setAccessibleName("Handout pages")
-        layout.addWidget(self.scroll, 1)
+        self.scroll_area.setWidget(self.pages_widget)
+        self.scroll_area.setAccessibleName("Handout pages")
+        layout.addWidget(self.scroll_area, 1)
         buttons = QHBoxLayout()
         self.print_button = QPushButton("&Print…  Ctrl+P")
         self.save_button = QPushButton("&Save as PDF…")
@@ -174,13 +174,14 @@ class HandoutDialog(QDialog):
         self.print_button.clicked.connect(self.print_handout)
         self.save_button.clicked.connect(self.save_pdf)
         self.close_button.clicked.connect(self.reject)
-        QShortcut(QKeySequence("Ctrl+P"), self, activated=self.print_handout)
-        self.paper.currentIndexChanged.connect(self.render)
+        print_shortcut = QShortcut(QKeySequence("Ctrl+P"), self)
+        print_shortcut.activated.connect(self.print_handout)
+        self.paper.currentIndexChanged.connect(self.render_preview)
         self.large.toggled.connect(self._options_changed)
         self.language.currentIndexChanged.connect(self._options_changed)
         self.jobs: list[RenderJob] = []
         self.images: list[QImage] = []
-        self.render()
+        self.render_preview()
 
     def _options_changed(self) -> None:
         """Language and large print belong to the case: change them there, then re-render."""
@@ -191,13 +192,13 @@ class HandoutDialog(QDialog):
         )
         self.window_.on_changed()
         self.case = copy.deepcopy(self.window_.case)
-        self.render()
+        self.render_preview()
 
-    def render(self) -> None:
+    def render_preview(self) -> None:  # not ``render``: that is ``QWidget.render``
         self._set_busy(True)
         options = {"paper": self.paper.currentText(), "pharmacist": self.pharmacist}
         width_in = 8.27 if self.paper.currentText() == "A4" else 8.5
-        available = max(400, self.scroll.viewport().width() - 24)
+        available = max(400, self.scroll_area.viewport().width() - 24)
         dpi = min(110.0, available / width_in) * max(1.0, self.devicePixelRatioF())
         job = RenderJob(self.case, self.assessment, self.kb, self.settings, options, dpi)
         job.signals.done.connect(self._done)
@@ -218,7 +219,8 @@ class HandoutDialog(QDialog):
         self.handout = handout
         self.images = images
         while self.pages_layout.count():
-            w = self.pages_layout.takeAt(0).widget()
+            taken = self.pages_layout.takeAt(0)
+            w = taken.widget() if taken is not None else None
             if w is not None:
                 w.deleteLater()
         ratio = self.devicePixelRatioF()

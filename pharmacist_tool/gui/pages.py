@@ -8,6 +8,7 @@ thrown away) and a message per problem naming the field.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,15 +101,15 @@ class StepPage(QWidget):
         self._loading = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         body = QWidget()
         self.body = QVBoxLayout(body)
         self.heading = heading(self.title)
         self.body.addWidget(self.heading)
-        self.scroll.setWidget(body)
-        outer.addWidget(self.scroll)
+        self.scroll_area.setWidget(body)
+        outer.addWidget(self.scroll_area)
 
     def finish(self) -> None:
         self.body.addStretch(1)
@@ -452,7 +453,7 @@ class ListEditor(QWidget):
         self.remove.clicked.connect(self._remove)
         self.list.installEventFilter(self)
         self.values: list[str] = []
-        self.describe = lambda text: ""
+        self.describe: Callable[[str], str] = lambda text: ""
 
     def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802
         from PySide6.QtCore import QEvent
@@ -821,7 +822,8 @@ class ChecklistPage(StepPage):
 
     def _rebuild(self, entries: list[Any], case: Case) -> None:
         while self.items_box.count():
-            widget = self.items_box.takeAt(0).widget()
+            taken = self.items_box.takeAt(0)
+            widget = taken.widget() if taken is not None else None
             if widget is not None:
                 widget.deleteLater()
         self.boxes.clear()
