@@ -23,6 +23,7 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
     QObject,
+    QPersistentModelIndex,
     Qt,
     QThread,
     Signal,
@@ -53,6 +54,9 @@ from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.widgets import add_row, fit_to_screen
 
 log = logging.getLogger(__name__)
+
+Index = QModelIndex | QPersistentModelIndex
+"""What Qt passes a model for an index (either kind)."""
 
 PAGE_SIZE = 100
 
@@ -123,10 +127,10 @@ class RecordsModel(QAbstractTableModel):
     def refresh(self) -> None:
         self.set_filter(self.filter)
 
-    def canFetchMore(self, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: B008, N802
+    def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
         return not parent.isValid() and self._more
 
-    def fetchMore(self, parent: QModelIndex = QModelIndex()) -> None:  # noqa: B008, N802
+    def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
         if parent.isValid() or not self._more:
             return
         from pharmacist_tool.records.reading import fetch_page
@@ -153,13 +157,13 @@ class RecordsModel(QAbstractTableModel):
         return count_records(self.db, self.filter)
 
     # -- the table
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
         row = self.rows[index.row()]
@@ -247,7 +251,7 @@ class ExportDialog(QDialog):
 
         self.setWindowTitle("Export records")
         self.db, self.flt, self.username = db, flt, username
-        self.thread: QThread | None = None
+        self.export_thread: QThread | None = None
         self.worker: ExportWorker | None = None
         self.export_result: Any = None
         layout = QVBoxLayout(self)
@@ -305,12 +309,12 @@ class ExportDialog(QDialog):
         self.start_button.setEnabled(False)
         self.format.setEnabled(False)
         self.status.setText("Exporting…")
-        self.thread = QThread(self)
+        self.export_thread = QThread(self)
         self.worker = ExportWorker(
             self.db, self.format.currentData(), Path(text), self.flt, self.username
         )
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.run)
+        self.worker.moveToThread(self.export_thread)
+        self.export_thread.started.connect(self.worker.run)
         self.worker.progress.connect(self._progress)
         self.worker.finished.connect(self._finished)
         self.worker.failed.connect(self._failed)
@@ -320,12 +324,12 @@ class ExportDialog(QDialog):
             self.worker.failed,
             self.worker.cancelled,
         ):
-            signal.connect(self.thread.quit)
-        self.thread.start()
+            signal.connect(self.export_thread.quit)
+        self.export_thread.start()
 
     @property
     def running(self) -> bool:
-        return self.thread is not None and self.thread.isRunning()
+        return self.export_thread is not None and self.export_thread.isRunning()
 
     def cancel(self) -> None:
         if self.running and self.worker is not None:
@@ -359,10 +363,10 @@ class ExportDialog(QDialog):
         self.bar.setValue(0)
 
     def done(self, code: int) -> None:  # closing waits for a running export to stop
-        if self.running and self.worker is not None and self.thread is not None:
+        if self.running and self.worker is not None and self.export_thread is not None:
             self.worker.cancel()
-            self.thread.quit()
-            self.thread.wait()
+            self.export_thread.quit()
+            self.export_thread.wait()
         super().done(code)
 
 
@@ -616,8 +620,8 @@ class RecordsView(QWidget):
             widget.returnPressed.connect(self.search)
         search = QPushButton("&Search")
         search.clicked.connect(self.search)
-        for widget in (self.patient, self.anywhere, self.dob, self.since, self.until):
-            filters.addWidget(widget)
+        for field in (self.patient, self.anywhere, self.dob, self.since, self.until):
+            filters.addWidget(field)
         filters.addWidget(self.pharmacist)
         filters.addWidget(self.outcome)
         filters.addWidget(search)
@@ -825,9 +829,12 @@ class RecordsView(QWidget):
             self.status.setText(f"✖ {error}")
             return None
         dialog = ExportDialog(self.db, flt, self.user, self)
-        dialog.finished.connect(
-            lambda _code: dialog.export_result and self.exported.emit(dialog.export_result)
-        )
+
+        def finished(_code: int) -> None:
+            if dialog.export_result:
+                self.exported.emit(dialog.export_result)
+
+        dialog.finished.connect(finished)
         dialog.open()
         self.export_dialog = dialog
         return dialog
