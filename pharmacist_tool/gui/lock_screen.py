@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.session_screen import LOCKED, START, START_TITLE
 from pharmacist_tool.gui.widgets import add_row, heading, note
+from pharmacist_tool.gui.window_base import WindowBase
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ class IdleWatcher(QObject):
         return False
 
 
-class LockScreen:
+class LockScreen(WindowBase):
     """The lock screen's widgets and actions (mixed into ``MainWindow``)."""
 
     def _build_lock(self) -> QWidget:
@@ -133,7 +134,7 @@ class LockScreen:
         self.menuBar().setEnabled(True)
         self.stack.setCurrentIndex(getattr(self, "_before_lock", START))
         self.idle.start()
-        if self.case is not None:
+        if self.current.case is not None:
             self._update_banner()
             self.go_step(self.current_step())
         else:

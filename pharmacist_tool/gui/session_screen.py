@@ -45,6 +45,7 @@ from pharmacist_tool.gui.pages import (
     make_pages,
 )
 from pharmacist_tool.gui.widgets import bold, frame_style
+from pharmacist_tool.gui.window_base import WindowBase
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +114,7 @@ class _OfSession:
         setattr(window.current, self.name, value)
 
 
-class SessionScreen:
+class SessionScreen(WindowBase):
     """The session screen's widgets and actions (mixed into ``MainWindow``)."""
 
     current: CounsellingSession
@@ -358,7 +359,7 @@ class SessionScreen:
 
     def step_of_finding(self, finding: Any) -> int:
         """The step where the pharmacist can act on a finding: as the pack says."""
-        kb = getattr(self, "kb", None)
+        kb = self.kb
         if hasattr(kb, "step_of"):
             return STEP_INDEX[kb.step_of(finding.code, finding.category)]
         code = finding.code
@@ -436,7 +437,7 @@ class SessionScreen:
             QTimer.singleShot(0, lambda: self.save_now(durable=False))
         pause = getattr(self, "_pause_timer", None)
         if pause is None:
-            pause = self._pause_timer = QTimer(self)  # type: ignore[arg-type]
+            pause = self._pause_timer = QTimer(self)
             pause.setSingleShot(True)
             pause.setInterval(PAUSE_MS)
             pause.timeout.connect(self.save_durably_if_needed)

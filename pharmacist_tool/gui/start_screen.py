@@ -26,11 +26,12 @@ from pharmacist_tool.counselling import drafts
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.session_screen import LOCKED, START
 from pharmacist_tool.gui.widgets import add_row, heading, note
+from pharmacist_tool.gui.window_base import WindowBase
 
 log = logging.getLogger(__name__)
 
 
-class StartScreen:
+class StartScreen(WindowBase):
     """The start screen's widgets and actions (mixed into ``MainWindow``)."""
 
     def _build_start(self) -> QWidget:

@@ -8,11 +8,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QApplication,
-    QMainWindow,
     QMessageBox,
     QStackedWidget,
 )
@@ -31,18 +29,14 @@ from pharmacist_tool.gui.session_screen import (
     SessionScreen,
 )
 from pharmacist_tool.gui.start_screen import StartScreen
+from pharmacist_tool.gui.widgets import application
 
 log = logging.getLogger(__name__)
 
 __all__ = ["LOCKED", "SESSION", "START", "MainWindow"]
 
 
-class MainWindow(StartScreen, SessionScreen, LockScreen, QMainWindow):
-    saved = Signal(str)
-    signed = Signal(str)
-    assessed = Signal()
-    first_painted = Signal()
-
+class MainWindow(StartScreen, SessionScreen, LockScreen):
     def __init__(self, settings: Any, database: str | None = None) -> None:
         super().__init__()
         self.settings = settings
@@ -173,7 +167,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen, QMainWindow):
 
     def _after_first_paint(self) -> None:
         """Work that need not delay the window: the idle watch, the knowledge base, the checks."""
-        QApplication.instance().installEventFilter(self.idle_watcher)
+        application().installEventFilter(self.idle_watcher)
         self.due_list.refresh()  # the course across visits: what is due this week
         if self._assess_pending:
             self._assess()
@@ -244,5 +238,5 @@ class MainWindow(StartScreen, SessionScreen, LockScreen, QMainWindow):
     def closeEvent(self, event: Any) -> None:  # noqa: N802
         self.save_now()
         QThreadPool.globalInstance().waitForDone(10_000)  # a handout still rendering
-        QApplication.instance().removeEventFilter(self.idle_watcher)
+        application().removeEventFilter(self.idle_watcher)
         super().closeEvent(event)
