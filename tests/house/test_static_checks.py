@@ -135,6 +135,20 @@ def test_mypy_fails_on_a_type_error_in_any_core_package(tmp_path: Path) -> None:
     assert not missed, f"a type error in these packages passed mypy: {missed}\n{result.stdout}"
 
 
+def test_mypy_checks_the_window_code_strictly(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+    _plant(
+        project,
+        "pharmacist_tool/gui/planted_types.py",
+        'def planted() -> int:\n    return "seven"\n',
+    )
+    _plant(project, "pharmacist_tool/gui/planted_untyped.py", "def planted(x):\n    return x\n")
+    result = _run(project, "mypy")
+    assert result.returncode != 0
+    assert "pharmacist_tool/gui/planted_types.py:2: error" in result.stdout, result.stdout
+    assert "pharmacist_tool/gui/planted_untyped.py:1: error" in result.stdout, result.stdout
+
+
 def test_mypy_is_strict_on_the_core(tmp_path: Path) -> None:
     project = _copy_project(tmp_path)
     # Valid Python that only strict mode rejects: a function without annotations.
