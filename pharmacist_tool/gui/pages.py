@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, get_args
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmacist_tool.case import Case, Outcome, PregnancyTest
+from pharmacist_tool.case import Alcohol, Case, Outcome, OutcomeStatus, PregnancyTest, TestResult
 from pharmacist_tool.gui import services
 from pharmacist_tool.gui.inputs import (
     CountInput,
@@ -46,6 +46,18 @@ from pharmacist_tool.gui.widgets import add_row, bold, heading, note
 PLACEHOLDER_DATE = dt.date(1900, 1, 1)
 
 LANGUAGES = {"en": "English", "es": "Español"}
+TEST_RESULTS: tuple[TestResult, ...] = get_args(TestResult)
+ALCOHOL_AMOUNTS: tuple[Alcohol, ...] = get_args(Alcohol)
+
+_Choice = TypeVar("_Choice", bound=str)
+
+
+def one_of(text: str, choices: tuple[_Choice, ...]) -> _Choice:
+    """The choice a combo box shows, as the case's type (its items are the choices)."""
+    for choice in choices:
+        if choice == text:
+            return choice
+    raise ValueError(f"“{text}” is none of {', '.join(choices)}")
 
 
 @dataclass
@@ -523,7 +535,7 @@ class PregnancyPage(StepPage):
         row = QHBoxLayout()
         self.test_date = DateInput()
         self.test_result = QComboBox()
-        self.test_result.addItems(["negative", "positive"])
+        self.test_result.addItems(list(TEST_RESULTS))
         date_label = QLabel("&Test date:")
         date_label.setBuddy(self.test_date)
         self.test_date.setAccessibleName("Test date")
@@ -592,7 +604,8 @@ class PregnancyPage(StepPage):
             self.test_problem.setText(self.test_date.problem("Test date") or "")
             return
         self.test_problem.setText("")
-        self.test_values.append(PregnancyTest(date=date, result=self.test_result.currentText()))  # type: ignore[arg-type]
+        result = one_of(self.test_result.currentText(), TEST_RESULTS)
+        self.test_values.append(PregnancyTest(date=date, result=result))
         self.test_values.sort(key=lambda t: t.date)
         self.test_date.clear()
         self.test_result.setCurrentIndex(0)
@@ -713,7 +726,7 @@ class MedicinesPage(StepPage):
         box = QGroupBox("Alcohol")
         form = QFormLayout(box)
         self.alcohol = QComboBox()
-        self.alcohol.addItems([ALCOHOL_NOT_ASKED, "none", "occasional", "regular"])
+        self.alcohol.addItems([ALCOHOL_NOT_ASKED, *ALCOHOL_AMOUNTS])
         add_row(form, "A&lcohol:", self.alcohol, "How much alcohol the patient drinks")
         self.body.addWidget(box)
         self.finish()
@@ -757,7 +770,7 @@ class MedicinesPage(StepPage):
                 "takes no other medicines, supplements or herbal products”) on step 4"
             )
         text = self.alcohol.currentText()
-        case.alcohol = None if text == ALCOHOL_NOT_ASKED else text  # type: ignore[assignment]
+        case.alcohol = None if text == ALCOHOL_NOT_ASKED else one_of(text, ALCOHOL_AMOUNTS)
         if case.alcohol is None:
             result.unasked.append("Alcohol: ask how much the patient drinks (step 4)")
 
@@ -858,7 +871,7 @@ class StoragePage(ChecklistPage):
     storage = True
 
 
-OUTCOMES = [
+OUTCOMES: list[tuple[OutcomeStatus, str]] = [
     ("handed-over", "&Handed over after counselling"),
     ("not-handed-over", "Not &handed over (give the reason)"),
     ("declined", "Patient &declined counselling (give the reason)"),
@@ -881,7 +894,7 @@ class ReviewPage(StepPage):
         box = QGroupBox("Outcome")
         ol = QVBoxLayout(box)
         self.outcome_group = QButtonGroup(self)
-        self.outcome_buttons: dict[str, QRadioButton] = {}
+        self.outcome_buttons: dict[OutcomeStatus, QRadioButton] = {}
         labels = [
             "Handed &over after counselling",
             "&Not handed over",
@@ -982,7 +995,7 @@ class ReviewPage(StepPage):
             if self.reason.text().strip():
                 result.typed["draft.reason"] = self.reason.text()
         else:
-            case.outcome = Outcome(status=status, reason=self.reason.text())  # type: ignore[arg-type]
+            case.outcome = Outcome(status=status, reason=self.reason.text())
         case.patient.handout_language = self.language.currentData() or "en"
         case.patient.large_print = self.large_print.isChecked()
 
