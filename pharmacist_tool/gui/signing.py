@@ -7,7 +7,7 @@ The records service enforces who may sign (a pharmacist); the window only asks.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Literal
 
 from pharmacist_tool.errors import UserError
 
@@ -42,7 +42,12 @@ class NoUsersError(UserError):
     """The records database has no user yet: the window offers to create the first one."""
 
 
-def authenticate(name: str, password: str, url: str | None, purpose: str = "login") -> Any:
+def authenticate(
+    name: str,
+    password: str,
+    url: str | None,
+    purpose: Literal["login", "sign", "amend", "admin"] = "login",
+) -> Any:
     from pharmacist_tool.records.users import authenticate as check
     from pharmacist_tool.records.users import needs_first_admin
 
@@ -51,7 +56,7 @@ def authenticate(name: str, password: str, url: str | None, purpose: str = "logi
         raise NoUsersError("No users are set up yet: create the first one.")
     if not name or not password:
         raise UserError("Enter your user name and password")
-    return check(db, name, password, purpose=purpose)  # type: ignore[arg-type]
+    return check(db, name, password, purpose=purpose)
 
 
 def logout(user: Any, url: str | None, reason: str) -> None:
