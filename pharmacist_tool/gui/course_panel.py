@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -31,6 +31,9 @@ from PySide6.QtWidgets import (
 from pharmacist_tool.case import Case
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.widgets import add_row, note
+
+if TYPE_CHECKING:
+    from pharmacist_tool.gui.window_base import WindowBase
 
 log = logging.getLogger(__name__)
 
@@ -340,7 +343,7 @@ class ReturningPatient(QGroupBox):
             self.start_next.emit(self.course.fills[-1].record_id)
 
 
-def start_next_visit(window: Any, record_id: int) -> bool:
+def start_next_visit(window: WindowBase, record_id: int) -> bool:
     """Open a session for the patient's next visit, prefilled as ``pharmacist-tool next`` does,
     with each carried fact waiting for the pharmacist's confirmation."""
     from pharmacist_tool.gui import signing
@@ -358,7 +361,7 @@ def start_next_visit(window: Any, record_id: int) -> bool:
     return True
 
 
-def start_row(window: Any) -> QWidget:
+def start_row(window: WindowBase) -> QWidget:
     """The start screen's row: the returning patient and the due list."""
     from pharmacist_tool.gui import signing
     from pharmacist_tool.gui.due_list import DueList

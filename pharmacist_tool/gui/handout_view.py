@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QKeySequence, QPageLayout, QPageSize, QPainter, QPixmap, QShortcut
@@ -30,6 +30,9 @@ from PySide6.QtWidgets import (
 from pharmacist_tool.case import write_atomically
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.widgets import fit_to_screen, note
+
+if TYPE_CHECKING:
+    from pharmacist_tool.gui.window_base import WindowBase
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +116,7 @@ class HandoutDialog(QDialog):
     rendered = Signal(object, object)
     """(the handout shown, the options it was rendered with: paper and pharmacist)"""
 
-    def __init__(self, window: Any, case: Any, assessment: Any, kb: Any, settings: Any,
+    def __init__(self, window: WindowBase, case: Any, assessment: Any, kb: Any, settings: Any,
                  pharmacist: str | None = None) -> None:  # fmt: skip
         super().__init__(window)
         self.window_ = window
@@ -191,7 +194,7 @@ class HandoutDialog(QDialog):
             max(0, review.language.findData(self.language.currentData()))
         )
         self.window_.on_changed()
-        self.case = copy.deepcopy(self.window_.case)
+        self.case = copy.deepcopy(self.window_.current.case)
         self.render_preview()
 
     def render_preview(self) -> None:  # not ``render``: that is ``QWidget.render``

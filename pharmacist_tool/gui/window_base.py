@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pharmacist_tool.case import Case
     from pharmacist_tool.counselling import drafts
     from pharmacist_tool.counselling.session import CounsellingSession
-    from pharmacist_tool.gui.course_panel import ReturningPatient
+    from pharmacist_tool.gui.course_panel import CarriedFacts, ReturningPatient
     from pharmacist_tool.gui.due_list import DueList
     from pharmacist_tool.gui.pages import Collected, ReviewPage, StepPage
     from pharmacist_tool.settings import Settings
@@ -57,6 +57,7 @@ class WindowBase(QMainWindow):
     returning: ReturningPatient
     due_list: DueList
     pages: list[StepPage]
+    carried: CarriedFacts
     counter_label: QLabel
     unlock_user: QLineEdit
 
@@ -81,6 +82,7 @@ class WindowBase(QMainWindow):
         def current_step(self) -> int: ...
         def go_step(self, index: int) -> None: ...
         def save_now(self, durable: bool = True) -> None: ...
+        def on_changed(self) -> None: ...
         def _update_banner(self) -> None: ...
         def user_display(self) -> str | None: ...
 
