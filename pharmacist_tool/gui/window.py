@@ -6,11 +6,13 @@ knowledge base and the messages here.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QThreadPool, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
+    QMenu,
     QMessageBox,
     QStackedWidget,
 )
@@ -31,13 +33,16 @@ from pharmacist_tool.gui.session_screen import (
 from pharmacist_tool.gui.start_screen import StartScreen
 from pharmacist_tool.gui.widgets import application
 
+if TYPE_CHECKING:
+    from pharmacist_tool.settings import Settings
+
 log = logging.getLogger(__name__)
 
 __all__ = ["LOCKED", "SESSION", "START", "MainWindow"]
 
 
 class MainWindow(StartScreen, SessionScreen, LockScreen):
-    def __init__(self, settings: Any, database: str | None = None) -> None:
+    def __init__(self, settings: Settings, database: str | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.database = database
@@ -83,7 +88,10 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
         help_menu = menu.addMenu("&Help")
 
         def action(
-            menu_: Any, text: str, shortcut: str | QKeySequence | None, slot: Any
+            menu_: QMenu,
+            text: str,
+            shortcut: str | QKeySequence | None,
+            slot: Callable[..., object],
         ) -> QAction:
             act = QAction(text, self)
             if shortcut:
@@ -130,7 +138,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
 
     # -- settings, knowledge base ---------------------------------------------------------------
 
-    def apply_settings(self, settings: Any) -> None:
+    def apply_settings(self, settings: Settings) -> None:
         from pharmacist_tool.settings import handout_details_missing
 
         self.settings = settings
@@ -138,7 +146,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
         self.idle.setInterval(max(1, int(settings.idle_lock_minutes)) * 60_000)
         self.idle.start()
 
-    def settings_saved(self, settings: Any) -> None:
+    def settings_saved(self, settings: Settings) -> None:
         """New settings: the idle lock, and the knowledge base again (the dates each rule-set
         version takes effect here may have changed, and with them the rules in force)."""
         self.apply_settings(settings)
@@ -158,7 +166,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
                 p.set_kb(self.kb)
         return self.kb
 
-    def paintEvent(self, event: Any) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         super().paintEvent(event)
         if not self._painted:
             self._painted = True
@@ -235,7 +243,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
         box.open()
         self.message_box = box
 
-    def closeEvent(self, event: Any) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_now()
         QThreadPool.globalInstance().waitForDone(10_000)  # a handout still rendering
         application().removeEventFilter(self.idle_watcher)
