@@ -647,6 +647,7 @@ class RecordsView(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
+        layout.addLayout(self._head_row())
         actions = QHBoxLayout()
         self.open_button = QPushButton("&Open")
         self.open_button.clicked.connect(lambda: self._with_selected(self.open_record))
@@ -671,6 +672,91 @@ class RecordsView(QWidget):
             button.setEnabled(sqlite)
             if not sqlite:
                 button.setToolTip("Back up PostgreSQL with pg_dump (ask your IT).")
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.refresh_head()  # others may have signed since it was last shown
+
+    def _head_row(self) -> QHBoxLayout:
+        """The chain head to write in the paper log, with Copy and Print."""
+        row = QHBoxLayout()
+        self.head_label = QLabel("")
+        self.head_label.setWordWrap(True)
+        self.head_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.head_label.setToolTip(
+            "Write this in the pharmacy's paper log at the end of each day and before and after "
+            "a restore; `pharmacist-tool verify --expect-head POSITION:HASH` checks it later."
+        )
+        self.copy_head_button = QPushButton("&Copy head")
+        self.copy_head_button.clicked.connect(self.copy_head)
+        self.print_head_button = QPushButton("Print &head…")
+        self.print_head_button.clicked.connect(self.print_head)
+        row.addWidget(self.head_label, 1)
+        row.addWidget(self.copy_head_button)
+        row.addWidget(self.print_head_button)
+        return row
+
+    def refresh_head(self) -> Any:
+        """Read the chain head again (every view, print and export moves it on)."""
+        from pharmacist_tool.records.service import head_note
+
+        try:
+            note = head_note(self.db)
+        except Exception:
+            log.exception("reading the chain head")
+            self.head_label.setText("Chain head: could not be read (see the log)")
+            return None
+        self.head_label.setText(note.summary())
+        self.head_note = note
+        return note
+
+    def copy_head(self) -> str | None:
+        from PySide6.QtGui import QGuiApplication
+
+        note = self.refresh_head()
+        if note is None:
+            return None
+        QGuiApplication.clipboard().setText(note.text)
+        self.status.setText(f"✓ Copied the chain head {note.text}")
+        return str(note.text)
+
+    def print_head(self) -> bytes | None:
+        """Verify the chain, then print its head on one page for the paper log."""
+        from pharmacist_tool.handout.chain_sheet import ChainSheet, render_chain_sheet
+        from pharmacist_tool.records.service import verified_head_note
+        from pharmacist_tool.settings import Settings, load_settings
+
+        note, report = verified_head_note(self.db)
+        if not report.intact:
+            first = report.problems[0]
+            self.status.setText(
+                f"✖ Not printed: the chain is not intact ({len(report.problems)} problem(s); "
+                f"first: {first}). Run `pharmacist-tool verify` and tell the "
+                "pharmacist-in-charge before writing any head in the log."
+            )
+            return None
+        try:
+            settings = load_settings()
+        except UserError:
+            settings = Settings()
+        sheet = ChainSheet(
+            pharmacy=settings.pharmacy_name,
+            address=settings.pharmacy_address,
+            position=note.position,
+            hash=note.hash,
+            records=note.records,
+            amendments=note.amendments,
+            audit_events=note.audit_events,
+            at=note.at,
+            database=self.db.describe(),
+        )
+        pdf = render_chain_sheet(sheet, paper=settings.paper_size)
+        self.head_label.setText(note.summary())
+        self.head_note = note
+        self._send_to_printer(
+            pdf, settings.paper_size, "Records chain head", f"Chain head {note.text}"
+        )
+        return pdf
 
     def _fill_pharmacists(self) -> None:
         from pharmacist_tool.records.users import list_users
@@ -703,6 +789,7 @@ class RecordsView(QWidget):
         except UserError as error:
             self.status.setText(f"✖ {error}")
             return
+        self.refresh_head()
         total = self.model.total()
         noun = "record" if total == 1 else "records"
         self.status.setText(f"{total:,} {noun} found" if total else "No record matches the search.")
@@ -727,6 +814,7 @@ class RecordsView(QWidget):
             return None
         dialog.open()
         self.record_dialog = dialog
+        self.refresh_head()
         return dialog
 
     def reprint(self, record_id: int) -> bytes | None:
@@ -740,23 +828,26 @@ class RecordsView(QWidget):
             return None
         self.reprinted.emit(record_id, pdf)
         self._print(record_id, pdf)
+        self.refresh_head()
         return pdf
 
     def _print(self, record_id: int, pdf: bytes) -> None:
-        """Through CUPS as the stored bytes where it runs; else the system print dialog, at
-        the paper the sheet was made for."""
-        from PySide6.QtPrintSupport import QPrintDialog
-
+        """At the paper the sheet was made for."""
         from pharmacist_tool.gui import printing
-        from pharmacist_tool.gui.handout_view import (
-            keep_sheet_paper,
-            page_sizes_points,
-            print_pdf,
-            qt_printer,
-        )
+        from pharmacist_tool.gui.handout_view import page_sizes_points
 
         paper = printing.paper_of(page_sizes_points(pdf)) or "Letter"
         title = f"Handout, record {record_id} (reprint)"
+        self._send_to_printer(pdf, paper, title, f"Handout of record {record_id}")
+
+    def _send_to_printer(self, pdf: bytes, paper: str, title: str, what: str) -> None:
+        """Through CUPS as the bytes are where it runs; else the system print dialog, at
+        ``paper``."""
+        from PySide6.QtPrintSupport import QPrintDialog
+
+        from pharmacist_tool.gui import printing
+        from pharmacist_tool.gui.handout_view import keep_sheet_paper, print_pdf, qt_printer
+
         queue = _printer_setting()
         if printing.cups_running():
             try:
@@ -764,9 +855,7 @@ class RecordsView(QWidget):
             except UserError as error:
                 self.status.setText(f"✖ Not printed: {error}")
                 return
-            self.status.setText(
-                f"✓ Handout of record {record_id} sent to {sent.queue} (job {sent.job}), {paper}"
-            )
+            self.status.setText(f"✓ {what} sent to {sent.queue} (job {sent.job}), {paper}")
             return
         printer = qt_printer(paper, queue, title)
         dialog = QPrintDialog(printer, self)
@@ -776,10 +865,10 @@ class RecordsView(QWidget):
             try:
                 print_pdf(printer, pdf)
             except Exception as error:
-                log.exception("reprint failed")
+                log.exception("printing failed: %s", title)
                 self.status.setText(f"✖ Not printed: {error}")
                 return
-            self.status.setText(f"✓ Handout of record {record_id} sent to the printer")
+            self.status.setText(f"✓ {what} sent to the printer")
 
         dialog.accepted.connect(accepted)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -815,6 +904,7 @@ class RecordsView(QWidget):
                 )
                 self.amended.emit(record_id, dialog.amendment_id)
                 self.model.refresh()
+                self.refresh_head()
 
         dialog.accepted.connect(done)
         dialog.open()
@@ -833,6 +923,7 @@ class RecordsView(QWidget):
         def finished(_code: int) -> None:
             if dialog.export_result:
                 self.exported.emit(dialog.export_result)
+            self.refresh_head()
 
         dialog.finished.connect(finished)
         dialog.open()
@@ -860,6 +951,7 @@ class RecordsView(QWidget):
             self.status.setText(f"✖ {error}")
             return None
         self.status.setText(f"✓ Backed up {check.records:,} records to {check.path} (checked)")
+        self.refresh_head()
         return check.path
 
     def restore(self, path: str | None = None, *, confirm: bool = True) -> bool:

@@ -1,4 +1,5 @@
-"""Checking the records: ``verify(db)`` recomputes the whole hash chain.
+"""Checking the records: ``verify(db)`` recomputes the whole hash chain; ``head_note(db)`` is
+the chain head to write in the pharmacy's paper log.
 
 Writing is ``records.writing``, reading ``records.reading``, the sign / amend / reprint use
 cases ``records.usecases``.
@@ -6,8 +7,14 @@ cases ``records.usecases``.
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
 from pharmacist_tool.records import chain
 from pharmacist_tool.records.db import Database
+from pharmacist_tool.records.models import CHAINED_TABLES, GENESIS_HASH, ChainHead
 
 
 def verify(db: Database, *, expect_head: tuple[int, str] | None = None) -> chain.VerifyReport:
@@ -15,3 +22,60 @@ def verify(db: Database, *, expect_head: tuple[int, str] | None = None) -> chain
     ``expect_head``: a ``(position, hash)`` written down earlier that the chain must still hold."""
     with db.snapshot() as session:
         return chain.verify_chain(session, expect_head=expect_head)
+
+
+@dataclass(frozen=True)
+class HeadNote:
+    """The chain head as the paper log takes it: ``POSITION:HASH``, what it covers, and when."""
+
+    position: int
+    hash: str
+    records: int
+    amendments: int
+    audit_events: int
+    at: dt.datetime
+    """When it was read (aware, UTC)."""
+
+    @property
+    def text(self) -> str:
+        """What ``verify --expect-head`` takes back."""
+        return f"{self.position}:{self.hash}"
+
+    def summary(self) -> str:
+        noun = "record" if self.records == 1 else "records"
+        local = self.at.astimezone()
+        return f"Chain head: {self.text} ({self.records:,} {noun}, as of {local:%Y-%m-%d %H:%M})"
+
+
+def head_note(db: Database) -> HeadNote:
+    """The stored chain head and the number of entries, read in one snapshot (quick: it does
+    not recompute the chain; ``verified_head_note`` does)."""
+    with db.snapshot() as session:
+        head = session.get(ChainHead, 1)
+        counts = {
+            table: int(session.execute(select(func.count()).select_from(model)).scalar_one())
+            for table, model in CHAINED_TABLES.items()
+        }
+    return HeadNote(
+        position=head.seq if head else 0,
+        hash=head.head_hash if head else GENESIS_HASH,
+        records=counts["records"],
+        amendments=counts["amendments"],
+        audit_events=counts["audit_events"],
+        at=dt.datetime.now(dt.UTC),
+    )
+
+
+def verified_head_note(db: Database) -> tuple[HeadNote, chain.VerifyReport]:
+    """The head ``verify`` reports, with the report (note it only when the report is intact)."""
+    report = verify(db)
+    counts = report.counts
+    note = HeadNote(
+        position=report.head_seq,
+        hash=report.head_hash,
+        records=counts.get("records", 0),
+        amendments=counts.get("amendments", 0),
+        audit_events=counts.get("audit_events", 0),
+        at=dt.datetime.now(dt.UTC),
+    )
+    return note, report

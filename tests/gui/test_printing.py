@@ -14,6 +14,7 @@ import pypdf
 import pytest
 
 from tests.conftest import EXAMPLE_FILES
+from tests.exports.conftest import counter as counter  # fixture
 from tests.gui.cups import PdfQueue
 from tests.gui.cups import pdf_queue as pdf_queue  # fixture
 
@@ -91,3 +92,41 @@ def test_a_reprint_goes_to_the_queue_as_the_stored_bytes(tmp_path: Path) -> None
     assert printing.paper_of([(612.0, 792.0)]) == "Letter"
     assert printing.paper_of([(595.28, 841.89)]) == "A4"
     assert printing.paper_of([(500.0, 500.0)]) is None
+
+
+@pytest.mark.parametrize("paper", ["A4", "Letter"])
+def test_the_chain_head_prints_on_one_page_for_the_paper_log(
+    paper: str, counter: Any, qtbot: Any, pdf_queue: PdfQueue
+) -> None:
+    from pharmacist_tool.gui.records_view import RecordsView
+    from pharmacist_tool.records.service import verify
+    from pharmacist_tool.settings import Settings, save_settings
+    from tests.conftest import example_case
+    from tests.exports.conftest import finished
+
+    save_settings(
+        Settings(
+            pharmacy_name="Riverside Pharmacy", paper_size=paper, default_printer=pdf_queue.name
+        )
+    )
+    counter.sign(finished(example_case("01")))
+    view = RecordsView(counter.db, user="ana")
+    qtbot.addWidget(view)
+    before = pdf_queue.printed()
+    sent = view.print_head()
+    assert sent is not None
+    assert view.status.text().startswith(
+        f"✓ Chain head {view.head_note.text} sent to {pdf_queue.name}"
+    )
+    report = verify(counter.db)
+    head = f"{report.head_seq}:{report.head_hash}"
+    assert view.head_note.text == head and head in view.head_label.text()
+    printed = pypdf.PdfReader(str(pdf_queue.wait_for_new(before)))
+    assert len(printed.pages) == 1
+    box = printed.pages[0].mediabox
+    assert (float(box.width), float(box.height)) == pytest.approx(POINTS[paper], abs=1.0)
+    words = _words(printed)
+    assert head in words
+    assert report.head_hash in words and "Riverside" in words
+    text = " ".join(words)
+    assert "1 signed record" in text and "initials" in text

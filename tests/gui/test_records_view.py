@@ -227,3 +227,34 @@ def test_the_record_view_shows_what_an_inspector_needs(view: RecordsView) -> Non
     for line in (*facts.pregnancy_tests, *facts.contraception_counted, *facts.findings):
         assert line in text, line
     assert not re.search(r"\[(block|warn|info)\]|\b[a-z]+\.[a-z-]+\b", text.split("Record hash")[0])
+
+
+def test_the_chain_head_shown_is_the_head_verify_reports(view: RecordsView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QGuiApplication
+
+    report = verify(view.db)
+    assert report.intact
+    shown = view.head_label.text()
+    assert shown.startswith(f"Chain head: {report.head_seq}:{report.head_hash} (12 records, as of ")
+    view.open_record(2)  # a view is audited: the chain moves on, and so does the head shown
+    after = verify(view.db)
+    assert after.head_seq == report.head_seq + 1
+    assert f"{after.head_seq}:{after.head_hash}" in view.head_label.text()
+    copied = view.copy_head()
+    assert copied == f"{after.head_seq}:{after.head_hash}"
+    assert QGuiApplication.clipboard().text() == copied
+    assert view.status.text() == f"✓ Copied the chain head {copied}"
+
+
+def test_the_head_is_not_printed_when_the_chain_is_broken(
+    view: RecordsView, filled: Counter
+) -> None:
+    import sqlite3
+
+    path = view.db.sqlite_path
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TRIGGER IF EXISTS records_no_update")
+        conn.execute("UPDATE records SET outcome_reason = 'changed' WHERE id = 2")
+    assert view.print_head() is None
+    assert view.status.text().startswith("✖ Not printed: the chain is not intact (1 problem(s)")
+    assert "record 2: altered" in view.status.text()
