@@ -97,12 +97,13 @@ def _display_available() -> bool:
 def _add_user_change_commands(
     users_sub: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
-    """``users role|admin-rights|reset-password|unlock|deactivate NAME --admin ADMIN``: each
+    """``users role|admin-rights|rename|reset-password|unlock|deactivate NAME --admin ADMIN``: each
     needs an administrator, whose password is the last line on standard input."""
     admin_help = "the administrator making the change (password on standard input)"
     changes = {
         "role": "give a user another role",
         "admin-rights": "give (--grant) or take (--revoke) administrator rights",
+        "rename": "give a user another printed name (--full-name), the name they sign with",
         "reset-password": "set a new password (standard input: the new one, then the admin's)",
         "unlock": "lift a lock-out before its 15 minutes are over",
         "deactivate": "disable a user for good (their records keep their signature)",
@@ -114,6 +115,8 @@ def _add_user_change_commands(
             parser.add_argument(
                 "--role", required=True, choices=["pharmacist", "technician", "admin"]
             )
+        if name == "rename":
+            parser.add_argument("--full-name", required=True, metavar="TEXT")
         if name == "admin-rights":
             group = parser.add_mutually_exclusive_group(required=True)
             group.add_argument("--grant", dest="grant", action="store_true")

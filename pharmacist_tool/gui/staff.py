@@ -93,6 +93,15 @@ def set_admin_rights(db: Any, admin: Any, username: str, on: bool) -> Any:
     return _users().set_admin(db, admin, username, on)
 
 
+def rename(db: Any, admin: Any, username: str, full_name: str) -> Any:
+    return _users().rename_user(db, admin, username, full_name)
+
+
+def printed_name_clashes(db: Any) -> list[str]:
+    """Each printed name several active users sign under, in words for an administrator."""
+    return [str(clash) for clash in _users().printed_name_clashes(db)]
+
+
 def reset_password(db: Any, admin: Any, username: str, password: str) -> Any:
     return _users().reset_password(db, admin, username, password)
 

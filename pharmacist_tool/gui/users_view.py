@@ -1,5 +1,6 @@
-"""The Users screen, for administrators: staff listed; add, change role, reset password, unlock,
-deactivate. Every change asks the administrator's own password again; the records audit it.
+"""The Users screen, for administrators: staff listed; add, change role, rename, reset password,
+unlock, deactivate; printed names that several active users share are named. Every change asks
+the administrator's own password again; the records audit it.
 
 All calls go through ``gui.staff`` (the one door to the records' users).
 """
@@ -60,6 +61,9 @@ class UsersDialog(QDialog):
                 "is kept in the audit log."
             )
         )
+        self.clashes = note()
+        self.clashes.setAccessibleName("Printed names shared")
+        layout.addWidget(self.clashes)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setAccessibleName("Users")
@@ -81,6 +85,11 @@ class UsersDialog(QDialog):
         self.change_role_button.setAutoDefault(False)
         add_row(form, "R&ole:", self.role, "The role of the selected user")
         form.addRow(self.change_role_button)
+        self.printed_name = QLineEdit()
+        self.rename_button = QPushButton("Rena&me")
+        self.rename_button.setAutoDefault(False)
+        add_row(form, "Pr&inted name:", self.printed_name, "The name the user signs with")
+        form.addRow(self.rename_button)
         self.new_password = _password_field()
         add_row(form, "&New password:", self.new_password, "For the selected user")
         self.new_repeat = _password_field()
@@ -134,6 +143,7 @@ class UsersDialog(QDialog):
 
         self.add_button.clicked.connect(self.add_user)
         self.change_role_button.clicked.connect(self.change_role)
+        self.rename_button.clicked.connect(self.rename)
         self.reset_button.clicked.connect(self.reset_password)
         self.unlock_button.clicked.connect(self.unlock)
         self.deactivate_button.clicked.connect(self.deactivate)
@@ -164,10 +174,20 @@ class UsersDialog(QDialog):
             for c, value in enumerate(values):
                 self.table.setItem(r, c, QTableWidgetItem(value))
         self.table.resizeColumnsToContents()
+        self._show_clashes()
         names = [u.username for u in self.users]
         target = select if select in names else None
         if target is not None or self.users:
             self.table.selectRow(names.index(target) if target is not None else 0)
+
+    def _show_clashes(self) -> None:
+        try:
+            found = staff.printed_name_clashes(self.db)
+        except Exception:
+            log.exception("checking printed names")
+            found = []
+        self.clashes.setText("\n".join(f"⚠ {text}" for text in found))
+        self.clashes.setVisible(bool(found))
 
     def selected(self) -> Any:
         rows = self.table.selectionModel().selectedRows()
@@ -177,6 +197,7 @@ class UsersDialog(QDialog):
         user = self.selected()
         if user is not None:
             self.role.setCurrentIndex(max(0, self.role.findData(user.role)))
+            self.printed_name.setText(user.full_name)
 
     # -- changes ---------------------------------------------------------------------------------
 
@@ -229,6 +250,17 @@ class UsersDialog(QDialog):
         self._do(
             f"{user.username} is now {role}.",
             lambda admin: staff.change_role(self.db, admin, user.username, role),
+            select=user.username,
+        )
+
+    def rename(self) -> None:
+        user = self.selected()
+        if user is None:
+            return
+        printed = " ".join(self.printed_name.text().split())
+        self._do(
+            f"{user.username} now signs as {printed}.",
+            lambda admin: staff.rename(self.db, admin, user.username, printed),
             select=user.username,
         )
 

@@ -39,6 +39,7 @@ from pharmacist_tool.records.models import (
     User,
     UTCDateTime,
 )
+from pharmacist_tool.records.witness import Seen
 
 HASH_EXCLUDED = frozenset({"row_hash"})
 _encode = msgspec.json.Encoder(order="sorted").encode
@@ -215,12 +216,33 @@ def store_head(session: Session, head: Head) -> None:
     )
 
 
+WITNESS_KEY = "chain_witness"
+"""``session.info`` key: this computer's note of the chain (``records.witness``), if any."""
+APPENDED_KEY = "chain_appended"
+"""``session.info`` key: the head after this unit of work's appends (noted once committed)."""
+
+
+def continue_after_seen(head: Head, seen: Seen | None) -> None:
+    """Never give out a position or an id this computer saw used before: after a removed tail
+    the new entries continue past it, and the gap shows to every ``verify``."""
+    if seen is None:
+        return
+    head.seq = max(head.seq, seen.seq)
+    for table, top in seen.ids.items():
+        if table in head.next_ids:
+            head.next_ids[table] = max(head.next_ids[table], top + 1)
+
+
 @contextlib.contextmanager
 def appending(session: Session) -> Iterator[Head]:
     """``with chain.appending(session) as head: chain.append(session, head, row) …``"""
     head = lock_head(session)
+    witness = session.info.get(WITNESS_KEY)
+    if witness is not None:
+        continue_after_seen(head, witness.seen())
     yield head
     store_head(session, head)
+    session.info[APPENDED_KEY] = head
 
 
 # -- verifying ------------------------------------------------------------------------------
@@ -235,6 +257,7 @@ USER_STATE_ACTIONS = frozenset(
         "account-locked",
         "account-unlocked",
         "user-deactivated",
+        "printed-name-changed",
     }
 )
 """Audit actions that change a user; each carries ``subject_user_id`` and ``state_sha256``."""
@@ -264,6 +287,9 @@ class VerifyReport:
     problems: list[Problem] = field(default_factory=list)
     expected_head: tuple[int, str] | None = None
     """The ``POSITION:HASH`` checked (``verify --expect-head``), if one was given."""
+    warnings: list[str] = field(default_factory=list)
+    """What needs an administrator but is no tampering (e.g. two active users who sign under
+    one printed name, from a database older than that rule)."""
 
     @property
     def intact(self) -> bool:
@@ -510,7 +536,12 @@ def _entries_text(count: int) -> str:
     return "1 entry" if count == 1 else f"{count} entries"
 
 
-def verify_chain(session: Session, *, expect_head: tuple[int, str] | None = None) -> VerifyReport:
+def verify_chain(
+    session: Session,
+    *,
+    expect_head: tuple[int, str] | None = None,
+    seen: Seen | None = None,
+) -> VerifyReport:
     """Recompute every hash and link, check each user against the chain, and (with
     ``expect_head``, a position and hash written down earlier) that the chain still holds that
     entry; the report names each broken row. Read it in one snapshot (``Database.snapshot``)."""
@@ -521,6 +552,8 @@ def verify_chain(session: Session, *, expect_head: tuple[int, str] | None = None
     _report_users(session, user_events, report)
     if expect_head is not None:
         _report_expected_head(entries, expect_head, report)
+    if seen is not None:
+        _report_seen_head(entries, seen, report)
     previous: _Entry | None = None
     expected_prev = GENESIS_HASH
     for entry in entries:
@@ -603,12 +636,14 @@ def _report_expected_head(
     at = [e for e in entries if e.seq == position]
     if not at:
         last = entries[-1].seq if entries else 0
+        why = (
+            f"the chain now ends at position {last}, so entries were removed and the head rewound"
+            if last < position
+            else "the chain skips it, so entries were removed there"
+        )
         report.problems.append(
             Problem(
-                "chain_head",
-                None,
-                f"the head written down (position {position}) is gone: the chain now ends at "
-                f"position {last}, so entries were removed and the head rewound",
+                "chain_head", None, f"the head written down (position {position}) is gone: {why}"
             )
         )
         return
@@ -621,6 +656,36 @@ def _report_expected_head(
                 f"position {position} ({TABLE_LABELS[entry.table]} {entry.id}) now carries hash "
                 f"{entry.stored_hash}, not {digest} as written down: the chain was rewritten "
                 "from there on",
+            )
+        )
+
+
+def _report_seen_head(entries: list[_Entry], seen: Seen, report: VerifyReport) -> None:
+    """The chain still reaches the furthest point this computer noted (``records.witness``)."""
+    if seen.seq == 0:
+        return
+    when = f" on {seen.at[:16].replace('T', ' ')} UTC" if seen.at else ""
+    at = [e for e in entries if e.seq == seen.seq]
+    if not at:
+        last = max((e.seq for e in entries), default=0)
+        if last < seen.seq:
+            report.problems.append(
+                Problem(
+                    "chain_head",
+                    None,
+                    f"this computer saw the chain reach position {seen.seq}{when} "
+                    f"(hash {seen.hash}); it now ends at position {last}: the newest entries "
+                    "were removed and the head rewound",
+                )
+            )
+        return
+    if at[0].stored_hash != seen.hash:
+        report.problems.append(
+            Problem(
+                "chain_head",
+                None,
+                f"position {seen.seq} now carries hash {at[0].stored_hash}, but this computer "
+                f"saw hash {seen.hash} there{when}: the chain was rewritten from there on",
             )
         )
 

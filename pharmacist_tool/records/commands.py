@@ -119,7 +119,7 @@ def run_users_add(args: argparse.Namespace) -> int:
 
 
 def run_users_change(args: argparse.Namespace) -> int:
-    """``users role|admin-rights|reset-password|unlock|deactivate NAME --admin ADMIN``."""
+    """``users role|admin-rights|rename|reset-password|unlock|deactivate NAME --admin ADMIN``."""
     from pharmacist_tool.records import users
 
     action: str = args.users_command
@@ -139,6 +139,9 @@ def run_users_change(args: argparse.Namespace) -> int:
             elif action == "unlock":
                 user = users.unlock_user(db, admin, args.name)
                 done = "Unlocked"
+            elif action == "rename":
+                user = users.rename_user(db, admin, args.name, args.full_name)
+                done = "Printed name changed:"
             else:
                 user = users.deactivate_user(db, admin, args.name)
                 done = "Deactivated"
@@ -147,10 +150,11 @@ def run_users_change(args: argparse.Namespace) -> int:
 
 
 def run_users_list(args: argparse.Namespace) -> int:
-    from pharmacist_tool.records.users import list_users, utcnow
+    from pharmacist_tool.records.users import list_users, printed_name_clashes, utcnow
 
     with _open(args) as db:
         users = list_users(db)
+        clashes = printed_name_clashes(db)
     now = utcnow()
     rows = [("USER", "ROLE", "ADMIN", "NAME", "STATE", "LAST LOG-IN (UTC)")]
     for user in users:
@@ -164,6 +168,8 @@ def run_users_list(args: argparse.Namespace) -> int:
         admin = "yes" if user.is_admin else "-"
         rows.append((user.username, user.role, admin, user.printed_name, state, last))
     _print_table(rows)
+    for clash in clashes:
+        print(f"Warning: {clash}")
     return EXIT_OK
 
 
@@ -294,6 +300,8 @@ def run_verify(args: argparse.Namespace) -> int:
         f"{_count(counts.get('users', 0), 'user')}."
     )
     print(f"Chain head: position {report.head_seq}, hash {report.head_hash}")
+    for warning in report.warnings:
+        print(f"Warning: {warning}")
     if report.intact:
         if expected is not None:
             print(f"The chain still holds the head written down (position {expected[0]}).")

@@ -35,7 +35,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from pharmacist_tool import paths
 from pharmacist_tool.errors import DiskFullError, UserError, describe_os_error, is_disk_full
+from pharmacist_tool.records.chain import APPENDED_KEY, WITNESS_KEY
 from pharmacist_tool.records.models import GENESIS_HASH, Base, ChainHead
+from pharmacist_tool.records.witness import Witness, database_key
 
 log = logging.getLogger(__name__)
 
@@ -164,12 +166,26 @@ class Database:
         """One unit of work: committed when the block ends, rolled back if it raises."""
         factory = self._write if write else self._read
         try:
-            with factory() as session, session.begin():
-                yield session
+            with factory() as session:
+                with session.begin():
+                    if write:
+                        session.info[WITNESS_KEY] = self.witness
+                    yield session
+                appended = session.info.pop(APPENDED_KEY, None)
         except SQLAlchemyError as error:
             if is_disk_full(error):
                 raise DiskFullError("Not saved") from error
             raise
+        if appended is not None:
+            self.note_head(appended.seq, appended.hash, appended.next_ids)
+
+    @functools.cached_property
+    def witness(self) -> Witness:
+        """This computer's note of how far this database's chain reached (``records.witness``)."""
+        return Witness(database_key(self.url), paths.data_dir())
+
+    def note_head(self, seq: int, digest: str, next_ids: dict[str, int]) -> None:
+        self.witness.note(seq, digest, {table: top - 1 for table, top in next_ids.items()})
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Session]:

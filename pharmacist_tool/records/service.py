@@ -19,9 +19,21 @@ from pharmacist_tool.records.models import CHAINED_TABLES, GENESIS_HASH, ChainHe
 
 def verify(db: Database, *, expect_head: tuple[int, str] | None = None) -> chain.VerifyReport:
     """Recompute the whole chain (records, amendments, audit events, users) in one snapshot;
-    ``expect_head``: a ``(position, hash)`` written down earlier that the chain must still hold."""
+    ``expect_head``: a ``(position, hash)`` written down earlier that the chain must still hold.
+    The chain must also still reach what this computer noted of it (``records.witness``); an
+    intact chain's head is noted."""
+    seen = db.witness.seen()
+    from pharmacist_tool.records.users import clashes_in
+
     with db.snapshot() as session:
-        return chain.verify_chain(session, expect_head=expect_head)
+        report = chain.verify_chain(session, expect_head=expect_head, seen=seen)
+        report.warnings += [str(clash) for clash in clashes_in(session)]
+    if report.intact:
+        counts = report.counts
+        db.witness.note(
+            report.head_seq, report.head_hash, {t: counts.get(t, 0) for t in CHAINED_TABLES}
+        )
+    return report
 
 
 @dataclass(frozen=True)

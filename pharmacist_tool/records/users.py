@@ -351,6 +351,59 @@ def _check_printed_name(session: Session, printed: str, *, other_than: int | Non
             )
 
 
+def _clean_full_name(full_name: str) -> str:
+    full = " ".join(full_name.split())
+    if len(full) > 200:
+        raise UserError("The full name is too long (at most 200 characters)")
+    if any(not ch.isprintable() for ch in full):
+        raise UserError("The full name holds a control character: type it again")
+    return full
+
+
+@dataclass(frozen=True)
+class PrintedNameClash:
+    """Active users who sign under one printed name (possible in a database from before the
+    rule): a record would not say which of them signed."""
+
+    printed_name: str
+    usernames: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return (
+            f"{' and '.join(self.usernames)} are active and sign as {self.printed_name!r}: a "
+            "record would not say which of them signed, so none of them can sign or amend "
+            "until an administrator gives each a printed name of their own "
+            '(`pharmacist-tool users rename NAME --full-name "…" --admin ADMIN '
+            "--password-stdin`, or Rename… in Users, Ctrl+U)"
+        )
+
+
+def clashes_in(session: Session) -> list[PrintedNameClash]:
+    groups: dict[str, list[tuple[str, str]]] = {}
+    stmt = select(User.username, User.full_name).where(User.active == true())
+    for username, full_name in session.execute(stmt.order_by(User.username)):
+        printed = full_name or username
+        groups.setdefault(fold_printed_name(printed), []).append((username, printed))
+    return [
+        PrintedNameClash(found[0][1], tuple(name for name, _ in found))
+        for found in groups.values()
+        if len(found) > 1
+    ]
+
+
+def printed_name_clashes(db: Database) -> list[PrintedNameClash]:
+    """Every printed name that more than one active user signs under."""
+    with db.session() as session:
+        return clashes_in(session)
+
+
+def refuse_shared_printed_name(session: Session, signer: AuthenticatedUser, what: str) -> None:
+    """``what`` is refused while another active user signs under the signer's printed name."""
+    for clash in clashes_in(session):
+        if signer.username in clash.usernames:
+            raise UserError(f"{what}: {clash}")
+
+
 def _add(
     session: Session,
     head: chain.Head,
@@ -370,11 +423,7 @@ def _add(
             "The user name must be 1 to 80 characters without spaces, e.g. rosei or ana.garcia"
         )
     _check_new_password(password, name)
-    full = " ".join(full_name.split())
-    if len(full) > 200:
-        raise UserError("The full name is too long (at most 200 characters)")
-    if any(not ch.isprintable() for ch in full):
-        raise UserError("The full name holds a control character: type it again")
+    full = _clean_full_name(full_name)
     exists = session.execute(
         select(User.id).where(func.lower(User.username) == name.lower())
     ).first()
@@ -528,6 +577,26 @@ def change_role(db: Database, admin: AuthenticatedUser, username: str, role: str
         _state_event(
             session, head, "role-changed", user, actor=actor, at=utcnow(),
             detail={"from": before, "to": role},
+        )  # fmt: skip
+        return _info(user)
+
+
+def rename_user(db: Database, admin: AuthenticatedUser, username: str, full_name: str) -> UserInfo:
+    """Give a user another printed name (``printed-name-changed``): the name their signature
+    carries from now on; records already signed keep the name they were signed with."""
+    full = _clean_full_name(full_name)
+    if not full:
+        raise UserError('Give the new printed name, e.g. --full-name "Rita Osei, PharmD"')
+    with _admin_change(db, admin, "changing a printed name") as (session, head, actor):
+        user = _target(session, username, "changing a printed name")
+        if user.full_name == full:
+            raise UserError(f"{user.username} already signs as {full!r}")
+        _check_printed_name(session, full, other_than=user.id)
+        before = user.full_name
+        user.full_name = full
+        _state_event(
+            session, head, "printed-name-changed", user, actor=actor, at=utcnow(),
+            detail={"from": before, "to": full},
         )  # fmt: skip
         return _info(user)
 

@@ -39,7 +39,13 @@ from pharmacist_tool.records.reading import (
     fold_name,
     summary_of,
 )
-from pharmacist_tool.records.users import AuthenticatedUser, require_signer, utcnow, workstation
+from pharmacist_tool.records.users import (
+    AuthenticatedUser,
+    refuse_shared_printed_name,
+    require_signer,
+    utcnow,
+    workstation,
+)
 
 AUDIT_ACTIONS = frozenset(
     {
@@ -182,6 +188,7 @@ def sign_record(
         **values,
     )
     with db.session(write=True) as session, chain.appending(session) as head:
+        refuse_shared_printed_name(session, signer, "Not signed")
         chain.append(session, head, record)
         course.index_fill(session, record.id, case, assessment)  # the course across visits
         _event(
@@ -248,6 +255,7 @@ def amend_record(
     with db.session(write=True) as session:
         if session.execute(select(Record.id).where(Record.id == record_id)).first() is None:
             raise UserError(f"There is no record {record_id}")
+        refuse_shared_printed_name(session, signer, "Not amended")
         with chain.appending(session) as head:
             chain.append(session, head, amendment)
             course.index_fill(session, record_id, case, assessment, amendment_id=amendment.id)

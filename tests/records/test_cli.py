@@ -204,13 +204,22 @@ def test_verify_against_the_head_in_the_paper_log_catches_a_rolled_back_tail(
                 "head_table = NULL, head_id = NULL",
             ],
         )
-    code, out, _ = _cli(url, "verify")
-    assert code == 0  # what no in-database check can see …
+    elsewhere = {"PHARMACIST_TOOL_HOME": str(tmp_path / "another-computer")}
+    done = run_cli("--database", url, "verify", env=elsewhere)
+    assert done.returncode == 0  # what no in-database check can see …
     code, out, _ = _cli(url, "verify", "--expect-head", written)
     assert code == 1  # … the paper log can
     assert f"the head written down (position {written.split(':')[0]}) is gone" in out
-    _sign_cli(url, finished)  # the position exists again, with another hash
-    _sign_cli(url, finished)
+    code, out, _ = _cli(url, "verify")  # and so can this computer, which wrote that head
+    assert code == 1 and "this computer saw the chain reach position" in out
+    # Signed elsewhere (a computer that never saw the tail): the position exists again, with
+    # another hash, which the paper log catches.
+    for _ in range(2):
+        done = run_cli(
+            "--database", url, "sign", str(finished), "--user", "rosei", "--password-stdin",
+            input=OTHER + "\n", env=elsewhere,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
     code, out, _ = _cli(url, "verify", "--expect-head", written)
     assert code == 1 and f"not {written.split(':')[1]} as written down" in out
 

@@ -38,9 +38,16 @@ depends_on: str | Sequence[str] | None = None
 
 _STATE = ("id", "username", "full_name", "role", "is_admin", "password_hash", "active")
 
+_STATE_TYPES: dict[str, sa.types.TypeEngine[object]] = {
+    "id": sa.Integer(),
+    "is_admin": sa.Boolean(),
+    "active": sa.Boolean(),
+}
+# Typed, so that SQLite's 0 and 1 come back as booleans: the digest must be the one the tool
+# computes from the same row later (``chain.user_state_digest`` of the ORM's values).
 users = sa.table(
     "users",
-    *(sa.column(name) for name in _STATE),
+    *(sa.column(name, _STATE_TYPES.get(name, sa.String())) for name in _STATE),
     sa.column("locked_until", sa.DateTime()),
 )
 audit = sa.table(

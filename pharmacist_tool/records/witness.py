@@ -1,0 +1,118 @@
+"""This computer's note of how far each records database's chain has reached.
+
+Someone with write access to the database can remove its newest entries and rewind the chain
+head: the chain that is left is whole, so ``verify`` alone cannot tell (only a head written
+down earlier, ``verify --expect-head``, can). This note is a second place that such an editor
+must find and edit too: a small file in this computer's data folder (``chain-seen.json``,
+private to its owner), outside the database, that keeps per database the furthest position,
+its hash and the highest id of each chained table that this computer wrote or verified.
+
+- Every append (sign, amend, any audit event) continues after the noted position and ids, so a
+  signature never reuses the number of a record signed before on this computer, even after the
+  tail was removed; the removed entries then show as gaps to any ``verify``, anywhere.
+- ``verify`` on this computer names a chain that now ends before the noted position, or holds
+  another hash there.
+- A restore through the tool notes the restored head (a restore never loses a signed record).
+
+With PostgreSQL every counter keeps its own note, out of reach of whoever edits the server.
+The note never stops a write: when it cannot be read or written, that is logged and the chain
+goes on as before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import URL
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "chain-seen.json"
+CHAINED = ("records", "amendments", "audit_events")
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The furthest point of one database's chain this computer knows of."""
+
+    seq: int
+    hash: str
+    ids: dict[str, int]
+    """The highest id of each chained table then."""
+    at: str
+    """When it was noted (UTC, ISO)."""
+
+
+def database_key(url: URL) -> str:
+    """Which database a note is about: the SQLite file's full path, or the PostgreSQL address
+    (with its options, without a password)."""
+    if url.get_backend_name() == "sqlite":
+        return f"sqlite:{Path(url.database or '').expanduser().resolve()}"
+    return url.set(drivername="postgresql").render_as_string(hide_password=True)
+
+
+class Witness:
+    """The note for one database, in ``folder`` (this computer's data folder)."""
+
+    def __init__(self, key: str, folder: Path) -> None:
+        self.key = key
+        self.path = folder / FILE_NAME
+
+    def _read_all(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError):
+            log.warning("the chain note %s cannot be read; it is started again", self.path)
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def seen(self) -> Seen | None:
+        entry = self._read_all().get(self.key)
+        if not isinstance(entry, dict):
+            return None
+        try:
+            ids = {table: int(entry.get("ids", {}).get(table, 0)) for table in CHAINED}
+            return Seen(int(entry["seq"]), str(entry["hash"]), ids, str(entry.get("at", "")))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            log.warning("the chain note %s is damaged for %s", self.path, self.key)
+            return None
+
+    def note(self, seq: int, digest: str, ids: dict[str, int], *, replace: bool = False) -> None:
+        """Keep ``seq``/``digest`` and the ids when they reach further than the note (or
+        always, with ``replace``: after a restore). Never raises: a write is never undone for
+        the note's sake."""
+        try:
+            data = self._read_all()
+            old = data.get(self.key) if not replace else None
+            entry: dict[str, Any] = {
+                "seq": seq,
+                "hash": digest,
+                "ids": {table: int(ids.get(table, 0)) for table in CHAINED},
+                "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+            if isinstance(old, dict):
+                if int(old.get("seq", 0)) >= seq:
+                    entry.update(seq=old["seq"], hash=old["hash"], at=old.get("at", ""))
+                old_ids = old.get("ids", {})
+                entry["ids"] = {t: max(entry["ids"][t], int(old_ids.get(t, 0))) for t in CHAINED}
+                if entry == old:
+                    return
+            data[self.key] = entry
+            self._write(data)
+        except (OSError, ValueError, TypeError):
+            log.warning("could not note the chain head in %s", self.path, exc_info=True)
+
+    def _write(self, data: dict[str, Any]) -> None:
+        from pharmacist_tool.case import write_atomically
+
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        body = json.dumps(data, indent=1, sort_keys=True).encode() + b"\n"
+        write_atomically(self.path, body, durable=False)
+        self.path.chmod(0o600)
