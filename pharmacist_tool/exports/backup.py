@@ -315,6 +315,21 @@ def _keep_previous(target: Path, usable: bool) -> tuple[Path, bool]:
     return previous, usable
 
 
+def _note_restored_head(url: str, target: Path) -> None:
+    """The restored chain is where this computer's note starts again (a restore never loses a
+    signed record; audit events only the replaced database held are counted in its event)."""
+    from pharmacist_tool import paths
+    from pharmacist_tool.records.db import normalise_url
+    from pharmacist_tool.records.witness import CHAINED, Witness, database_key
+
+    with _connect_readonly(target) as conn:
+        seq, digest = conn.execute("SELECT seq, head_hash FROM chain_head WHERE id = 1").fetchone()
+        ids = {t: int(conn.execute(f"SELECT max(id) FROM {t}").fetchone()[0] or 0) for t in CHAINED}
+    Witness(database_key(normalise_url(url)), paths.data_dir()).note(
+        int(seq), str(digest), ids, replace=True
+    )
+
+
 def restore_database(url: str, backup_file: Path) -> RestoreResult:
     """Replace the database with a checked backup that holds every signed record the live
     database holds, keeping a private copy of the current one."""
@@ -368,6 +383,7 @@ def restore_database(url: str, backup_file: Path) -> RestoreResult:
                 stale.unlink(missing_ok=True)  # they belong to the damaged file
             tmp.replace(target)
     final = check_database_file(target)
+    _note_restored_head(url, target)
     log.info("database %s restored from %s (%d records)", target, backup_file, final.records)
     return RestoreResult(
         restored=final,

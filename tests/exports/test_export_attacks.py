@@ -129,3 +129,17 @@ def test_stale_part_files_are_removed_at_the_next_start(
         assert running.stdin is not None
         running.communicate("\n")
     assert not live.exists() and (tmp_path / "other.csv").exists()  # finished: renamed
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "fhir"])
+def test_an_export_is_readable_by_its_owner_only(shop: Counter, tmp_path: Path, fmt: str) -> None:
+    import stat
+
+    from pharmacist_tool.exports.service import export_records
+    from pharmacist_tool.records.reading import RecordFilter
+
+    shop.sign(finished(example_case("01")))
+    target = tmp_path / f"out.{fmt}"
+    export_records(shop.db, fmt, target, RecordFilter(), username=None)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")] == []

@@ -183,3 +183,35 @@ def test_an_administrator_changes_resets_unlocks_and_deactivates(
     dialog.table.selectRow(0)
     message = as_admin(dialog.deactivate)
     assert message.startswith("✖ Not done:") and "administrator" in message, message
+
+
+def test_the_users_screen_names_a_shared_printed_name_and_renames(
+    qtbot: Any, tmp_path: Any
+) -> None:
+    from pharmacist_tool.gui.users_view import UsersDialog
+    from pharmacist_tool.records import users
+    from pharmacist_tool.records.db import open_database
+    from tests.records.helpers import PASSWORD as OLD_PASSWORD
+    from tests.records.test_shared_printed_name import _database_before_the_rule
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    _database_before_the_rule(url, tmp_path)
+    with open_database(url) as db:
+        admin = users.authenticate(db, "rosei", OLD_PASSWORD, purpose="admin")
+        dialog = UsersDialog(None, db, admin)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        assert dialog.clashes.isVisible()
+        assert "rosei and rosei2 are active and sign as 'Rita Osei'" in dialog.clashes.text()
+        dialog.table.selectRow(1)
+        assert dialog.selected().username == "rosei2"
+        assert dialog.printed_name.text() == "rita  OSEI"
+        dialog.printed_name.setText("Rita Osei (locum)")
+        dialog.own_password.setText(OLD_PASSWORD)
+        dialog.rename_button.click()
+        assert dialog.message.text() == "✓ rosei2 now signs as Rita Osei (locum).", (
+            dialog.message.text()
+        )
+        assert not dialog.clashes.isVisible()
+        assert dialog.table.item(1, 1).text() == "Rita Osei (locum)"
+        dialog.reject()

@@ -232,3 +232,15 @@ def test_parallel_guessers_get_five_password_checks_in_all(
     with pytest.raises(users.LoginFailedError):  # and it stays locked for the right password
         users.authenticate(db, "rosei", PASSWORD)
     assert service.verify(db).intact
+
+
+@pytest.mark.parametrize("full_name", ["Rita\x1b[2J Osei", "Rita\x00Osei", "Rita\u202eiseO"])
+def test_a_printed_name_with_a_control_character_is_refused(
+    db: Database, admin: AuthenticatedUser, full_name: str
+) -> None:
+    with pytest.raises(UserError, match="control character"):
+        users.add_user(db, admin, "rosei", "pharmacist", PASSWORD, full_name=full_name)
+    with pytest.raises(UserError, match="1 to 80 characters without spaces"):
+        users.add_user(db, admin, "ros\x07ei", "pharmacist", PASSWORD, full_name="Rita Osei")
+    assert [u.username for u in users.list_users(db)] == [admin.username]
+    assert service.verify(db).intact
