@@ -20,6 +20,7 @@ import datetime as dt
 import json
 import socket
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -38,7 +39,7 @@ depends_on: str | Sequence[str] | None = None
 
 _STATE = ("id", "username", "full_name", "role", "is_admin", "password_hash", "active")
 
-_STATE_TYPES: dict[str, sa.types.TypeEngine[object]] = {
+_STATE_TYPES: dict[str, sa.types.TypeEngine[Any]] = {
     "id": sa.Integer(),
     "is_admin": sa.Boolean(),
     "active": sa.Boolean(),
