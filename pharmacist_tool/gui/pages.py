@@ -699,7 +699,7 @@ class PregnancyPage(StepPage):
 
 NONE_TAKEN_LABEL = "Asked: takes &no other medicines, supplements or herbal products"
 NONE_TAKEN_KEY = "asked.no_other_medicines"
-"""Kept with the draft's ``typed`` entries: the case itself has no field for "asked, none"."""
+"""Where drafts saved before the case had ``other_medicines_asked`` kept the tick (read only)."""
 ALCOHOL_NOT_ASKED = "Not asked"
 
 
@@ -749,7 +749,8 @@ class MedicinesPage(StepPage):
     def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
         self.editor.set_values(case.medicines)
         self.editor.edit.setText(typed.get("draft.medicine", ""))
-        self.none_taken.setChecked(typed.get(NONE_TAKEN_KEY) == "asked" and not case.medicines)
+        asked = case.other_medicines_asked or typed.get(NONE_TAKEN_KEY) == "asked"
+        self.none_taken.setChecked(asked and not case.medicines)
         self.alcohol.setCurrentText(case.alcohol or ALCOHOL_NOT_ASKED)
 
     def collect(self, case: Case, result: Collected) -> None:
@@ -762,9 +763,9 @@ class MedicinesPage(StepPage):
             result.pending.append(
                 f"Other medicines: “{self.editor.edit.text()}” is typed but not added (press Enter)"
             )
-        if self.none_taken.isChecked():
-            result.typed[NONE_TAKEN_KEY] = "asked"
-        elif not case.medicines:
+        # Lines given are the answers to asking; the tick is "asked, and none".
+        case.other_medicines_asked = bool(case.medicines) or self.none_taken.isChecked() or None
+        if case.other_medicines_asked is None:
             result.unasked.append(
                 "Other medicines: ask what else the patient takes (add each, or tick “Asked: "
                 "takes no other medicines, supplements or herbal products”) on step 4"

@@ -443,6 +443,10 @@ def record_html(detail: Any) -> str:
         section("Other medicines, as screened", facts.medicines_screened, "None taken.")
     else:
         section("Other medicines, as said", facts.medicines_said, "None recorded.")
+    parts.append(
+        f"<p>Asked about other medicines, supplements and herbal products: "
+        f"{e(facts.other_medicines_asked)}.</p>"
+    )
     section("Findings, with their resolutions", facts.findings, "No findings.")
     checklist = assessment.get("checklist") or []
     if checklist:

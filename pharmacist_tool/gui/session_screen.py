@@ -36,7 +36,6 @@ from pharmacist_tool.counselling.session import CounsellingSession, StepNotes
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.findings import FindingsPanel
 from pharmacist_tool.gui.pages import (
-    NONE_TAKEN_KEY,
     Collected,
     ReviewPage,
     StepPage,
@@ -644,7 +643,7 @@ class SessionScreen(WindowBase):
                 f"Pregnancy tests: {tests}. "
                 f"Birth control: {', '.join(case.contraception) or 'none'}."
             )
-        asked_none = self.typed.get(NONE_TAKEN_KEY) == "asked"
+        asked_none = bool(case.other_medicines_asked)
         others = ", ".join(case.medicines) or ("none (asked)" if asked_none else "not asked yet")
         lines.append(f"Other medicines: {others}. Alcohol: {case.alcohol or 'not asked yet'}.")
         if a is not None:
