@@ -43,6 +43,7 @@ from pharmacist_tool.gui.pages import (
     is_storage_item,
     make_pages,
 )
+from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.widgets import bold, frame_style
 from pharmacist_tool.gui.window_base import WindowBase
 
@@ -117,6 +118,7 @@ class SessionScreen(WindowBase):
     """The session screen's widgets and actions (mixed into ``MainWindow``)."""
 
     current: CounsellingSession
+    password_check: PasswordCheck
     case = _OfSession()
     meta = _OfSession()
     source = _OfSession()
@@ -691,8 +693,12 @@ class SessionScreen(WindowBase):
         return None
 
     def sign(self) -> None:
+        """Check what is missing; then the password and the signature in the worker (the
+        window keeps running, the session is disabled until the result is in)."""
         if self.case is None or self.stack.currentIndex() != SESSION:
             return
+        if self.password_check.running:
+            return  # Enter pressed again while signing: one signature
         review = self.review
         self._collect()
         self._assess()
@@ -709,38 +715,55 @@ class SessionScreen(WindowBase):
             return
         from pharmacist_tool.gui import signing
 
-        try:
-            record_id = signing.sign_session(
-                self.case,
-                user,
-                password,
-                self.database,
-                kb=self.ensure_kb(),
-                settings=self.settings,
-                shown=self.handout,
-                handout_options=self.handout_options,
-                prepared_by=self.user_name,
-            )
-        except UserError as error:
-            review.password.clear()
+        session, case = self.current, copy.deepcopy(self.case)
+        kb, settings, database = self.ensure_kb(), self.settings, self.database
+        shown, options, prepared_by = self.handout, dict(self.handout_options), self.user_name
+
+        def work() -> int:  # in the worker: the records call opens its own session there
+            return signing.sign_session(
+                case, user, password, database, kb=kb, settings=settings, shown=shown,
+                handout_options=options, prepared_by=prepared_by,
+            )  # fmt: skip
+
+        self.password_check.start(
+            work,
+            lambda record_id: self._signed(session, record_id),
+            self._not_signed,
+            busy=(self.session, self.menuBar()),
+            status=review.sign_message,
+            text="○ Checking the password and signing…",
+        )
+
+    def _not_signed(self, error: Exception) -> None:
+        if self.stack.currentIndex() == LOCKED:
+            self.menuBar().setEnabled(False)  # locked while signing: stays locked
+        review = self.review
+        review.password.clear()
+        if isinstance(error, UserError):
             review.sign_message.setText(f"✖ Not signed: {error}")
             review.password.setFocus()
             return
-        except Exception as error:
-            log.exception("signing failed")
-            review.password.clear()
-            review.sign_message.setText(
-                f"✖ Not signed: an unexpected error ({type(error).__name__}); the session is kept."
-            )
-            return
-        review.password.clear()
-        if self.meta is not None:
-            drafts.remove_draft(self.meta.id)
-        name = self.case.patient.name
-        self.meta = None
-        self.case = None
-        self.close_session()
-        self.start_note.setText(
-            f"✓ Signed: record {record_id} for {name}. " + self.start_note.text()
+        log.error("signing failed", exc_info=error)
+        review.sign_message.setText(
+            f"✖ Not signed: an unexpected error ({type(error).__name__}); the session is kept."
         )
+
+    def _signed(self, session: CounsellingSession, record_id: int) -> None:
+        """The record is stored: its draft goes, and the session leaves the screen (unless the
+        window moved on meanwhile: then only the draft goes)."""
+        self.review.password.clear()
+        if session.meta is not None:
+            drafts.remove_draft(session.meta.id)
+        name = session.case.patient.name if session.case is not None else ""
+        session.meta = None
+        note = f"✓ Signed: record {record_id} for {name}. "
+        if self.current is session:
+            session.case = None
+            if self.stack.currentIndex() == LOCKED:
+                self.menuBar().setEnabled(False)  # locked while signing: stays locked
+                self.current = CounsellingSession()
+                self._before_lock = START  # unlocking shows the start screen
+            else:
+                self.close_session()
+        self.start_note.setText(note + self.start_note.text())
         self.signed.emit(str(record_id))

@@ -7,6 +7,7 @@ A part of ``MainWindow`` (``window.py``), which holds one session at a time.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from pharmacist_tool.counselling import drafts
 from pharmacist_tool.errors import UserError
+from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.session_screen import LOCKED, START
 from pharmacist_tool.gui.widgets import add_row, heading, note
 from pharmacist_tool.gui.window_base import WindowBase
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 
 class StartScreen(WindowBase):
     """The start screen's widgets and actions (mixed into ``MainWindow``)."""
+
+    password_check: PasswordCheck
+    """The window's one password check at a time (``MainWindow`` makes it)."""
 
     def _build_start(self) -> QWidget:
         page = QWidget()
@@ -176,24 +181,37 @@ class StartScreen(WindowBase):
             self.due_list.refresh()
 
     def sign_in(self) -> None:
+        """Check the password in the worker (the window keeps running); then sign in."""
         from pharmacist_tool.gui import signing
 
         name, password = self.login_user.text().strip(), self.login_password.text()
+        if self.password_check.running:
+            return
         self.login_password.clear()
-        try:
-            user = signing.authenticate(name, password, self.database)
-        except signing.NoUsersError:
+        database = self.database
+        self.password_check.start(
+            lambda: signing.authenticate(name, password, database),
+            self._signed_in,
+            self._sign_in_failed,
+            busy=(self.login_user, self.login_password, self.login_button),
+            status=self.login_status,
+        )
+
+    def _sign_in_failed(self, error: Exception) -> None:
+        from pharmacist_tool.gui import signing
+
+        if isinstance(error, signing.NoUsersError):
+            self.login_status.setText("Nobody is signed in: no users are set up yet.")
             self.ask_first_user()
-            return
-        except UserError as error:
+        elif isinstance(error, UserError):
             self.login_status.setText(f"✖ Not signed in: {error}")
-            return
-        except Exception as error:  # the database is unreachable: say so, keep working
-            log.exception("sign-in failed")
+        else:  # the database is unreachable: say so, keep working
+            log.error("sign-in failed", exc_info=error)
             self.login_status.setText(
                 f"✖ Not signed in: the records database cannot be reached ({type(error).__name__})."
             )
-            return
+
+    def _signed_in(self, user: Any) -> None:
         self.user = user
         self.user_name = user.username
         role = user.role
