@@ -294,7 +294,7 @@ def send_to_printer(parent: Any, pdf: bytes, paper: str, settings: Any, *, title
     from pharmacist_tool.gui import printing
 
     queue = settings.default_printer or None
-    if printing.cups_running():
+    if printing.through_cups(settings.print_through):
         sent = printing.print_with_cups(pdf, paper=paper, queue=queue, title=title)
         return f"✓ Sent to the printer {sent.queue} (job {sent.job}), on {paper} paper"
     if not print_with_qt(parent, pdf, paper, queue, title):

@@ -762,7 +762,7 @@ class RecordsView(QWidget):
         paper = printing.paper_of(page_sizes_points(pdf)) or "Letter"
         title = f"Handout, record {record_id} (reprint)"
         queue = _printer_setting()
-        if printing.cups_running():
+        if printing.through_cups(_print_through_setting()):
             try:
                 sent = printing.print_with_cups(pdf, paper=paper, queue=queue, title=title)
             except UserError as error:
@@ -909,6 +909,16 @@ class RecordsView(QWidget):
 
 def make_records_view(parent: QWidget | None, database: Any) -> RecordsView:
     return RecordsView(database, parent)
+
+
+def _print_through_setting() -> str:
+    """How to print (the setting ``print_through``: auto, cups or qt)."""
+    from pharmacist_tool.settings import load_settings
+
+    try:
+        return load_settings().print_through
+    except UserError:
+        return "auto"
 
 
 def _printer_setting() -> str | None:
