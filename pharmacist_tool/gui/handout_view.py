@@ -194,7 +194,9 @@ class HandoutDialog(QDialog):
             max(0, review.language.findData(self.language.currentData()))
         )
         self.window_.on_changed()
-        self.case = copy.deepcopy(self.window_.current.case)
+        self.window_._assess()  # now: the handout is of the complete case as changed
+        if self.window_.current.checked is not None:
+            self.case = copy.deepcopy(self.window_.current.checked)
         self.render_preview()
 
     def render_preview(self) -> None:  # not ``render``: that is ``QWidget.render``

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
 )
 
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.session_screen import LOCKED, START, START_TITLE
 from pharmacist_tool.gui.widgets import add_row, heading, note
 from pharmacist_tool.gui.window_base import WindowBase
@@ -60,8 +59,6 @@ class IdleWatcher(QObject):
 
 class LockScreen(WindowBase):
     """The lock screen's widgets and actions (mixed into ``MainWindow``)."""
-
-    password_check: PasswordCheck
 
     def _build_lock(self) -> QWidget:
         page = QWidget()

@@ -7,7 +7,6 @@ costs nothing: the start screen offers the session back. A part of ``MainWindow`
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime as dt
 import logging
@@ -30,8 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmacist_tool.case import Case, age_on
+from pharmacist_tool.case import Case
 from pharmacist_tool.counselling import drafts
+from pharmacist_tool.counselling.case_draft import CaseDraft
 from pharmacist_tool.counselling.session import CounsellingSession, StepNotes
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.findings import FindingsPanel
@@ -43,7 +43,6 @@ from pharmacist_tool.gui.pages import (
     is_storage_item,
     make_pages,
 )
-from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.widgets import bold, frame_style
 from pharmacist_tool.gui.window_base import WindowBase
 
@@ -100,6 +99,10 @@ PAUSE_MS = 2000
 """After this long without a change, the draft is written again with ``fsync``."""
 
 
+def _age(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
 class _OfSession:
     """The window's ``case``, ``meta``, ``assessment``…: the attributes of the Qt-free session
     on the screen (``window.current``), read and written through."""
@@ -118,11 +121,10 @@ class SessionScreen(WindowBase):
     """The session screen's widgets and actions (mixed into ``MainWindow``)."""
 
     current: CounsellingSession
-    password_check: PasswordCheck
     case = _OfSession()
     meta = _OfSession()
     source = _OfSession()
-    unset = _OfSession()
+    checked = _OfSession()
     typed = _OfSession()
     assessment = _OfSession()
     problems = _OfSession()
@@ -235,7 +237,7 @@ class SessionScreen(WindowBase):
             self.settings.default_rule_set, self.settings.handout_language
         )
         assert blank.case is not None
-        self.open_case(blank.case, unset=blank.unset)
+        self.open_case(blank.case)
         self.go_step(0)
 
     def open_case_dialog(self) -> None:
@@ -259,18 +261,17 @@ class SessionScreen(WindowBase):
 
     def open_case(
         self,
-        case: Case,
+        case: Case | CaseDraft,
         *,
-        unset: set[str] | None = None,
         typed: dict[str, str] | None = None,
         meta: drafts.DraftMeta | None = None,
         source: str = "",
     ) -> None:
+        draft = CaseDraft.of(case) if isinstance(case, Case) else case
         self.current = CounsellingSession(
-            case=case,
+            case=draft,
             meta=meta,
             source=source or (meta.source if meta else ""),
-            unset=set(unset or ()),
             typed=dict(typed or {}),
         )
         self.carried.carry(None)  # start_next_visit carries last month's facts after this
@@ -280,7 +281,7 @@ class SessionScreen(WindowBase):
         self.handout_options = {}
         self.assessment = None
         for p in self.pages:
-            p.load(case, self.unset, self.typed)
+            p.load(draft, self.typed)
         if self.user_name and not self.review.user.text():
             self.review.user.setText(self.user_name)
         self.review.password.clear()
@@ -410,7 +411,6 @@ class SessionScreen(WindowBase):
             p.collect(self.case, result)
             self.collected.append(result)
         self.current.collected(
-            set().union(*(c.unset for c in self.collected)),
             {k: v for c in self.collected for k, v in c.typed.items()},
             StepNotes(
                 problems=[p for c in self.collected for p in c.problems],
@@ -462,7 +462,7 @@ class SessionScreen(WindowBase):
             p.update_assessment(self.case, assessment)
         from pharmacist_tool.gui.course_panel import show_assessment
 
-        show_assessment(self.carried.panel, self.case, assessment, self.kb)
+        show_assessment(self.carried.panel, self.checked, assessment, self.kb)
         self._update_states()
         self._update_banner()
         self.review.show_missing(self.missing())
@@ -510,7 +510,7 @@ class SessionScreen(WindowBase):
 
     def missing(self) -> list[str]:
         """Everything that stands between this session and its signature, in words."""
-        return [*self.current.missing(self._where), *self.carried.pending(self.case)]
+        return [*self.current.missing(self._where), *self.carried.pending(self.checked)]
 
     def _where(self, finding: Any) -> str:
         step = self.step_of_finding(finding)
@@ -548,11 +548,7 @@ class SessionScreen(WindowBase):
         case = self.case
         assert case is not None
         collected = self.collected[index] if index < len(self.collected) else Collected()
-        if (
-            index == 2
-            and not case.patient.can_get_pregnant
-            and "patient.can_get_pregnant" not in self.unset
-        ):
+        if index == 2 and case.patient.can_get_pregnant is False:
             return "n/a"
         state = "done"
         if collected.unasked:
@@ -592,23 +588,22 @@ class SessionScreen(WindowBase):
             return
         p, rx = case.patient, case.prescription
         parts = [p.name or "(name not entered)"]
-        if "patient.date_of_birth" not in self.unset:
-            with contextlib.suppress(ValueError):
-                parts.append(f"{age_on(case)} y")
-        if "patient.weight_kg" not in self.unset:
+        if p.date_of_birth is not None and case.counselled_on is not None:
+            parts.append(f"{_age(p.date_of_birth, case.counselled_on)} y")
+        if p.weight_kg is not None:
             parts.append(f"{p.weight_kg:g} kg")
-        if "patient.can_get_pregnant" in self.unset:
+        if p.can_get_pregnant is None:
             parts.append("pregnancy category not entered")
         else:
             parts.append("can get pregnant" if p.can_get_pregnant else "cannot get pregnant")
         parts.append(case.rule_set)
         self.banner_patient.setText(" · ".join(parts))
         rxp = [rx.medicine or "(medicine not entered)"]
-        if "prescription.strength_mg" not in self.unset:
+        if rx.strength_mg is not None:
             rxp.append(f"{rx.strength_mg:g} mg")
-        if not {"prescription.units_per_dose", "prescription.doses_per_day"} & self.unset:
+        if rx.units_per_dose is not None and rx.doses_per_day is not None:
             rxp.append(f"{rx.units_per_dose} × {rx.doses_per_day} a day")
-        if "prescription.days_supply" not in self.unset:
+        if rx.days_supply is not None:
             rxp.append(f"{rx.days_supply} days")
         if rx.authorization:
             rxp.append(f"Auth {rx.authorization}")
@@ -637,9 +632,10 @@ class SessionScreen(WindowBase):
         lines = [
             f"{self.banner_patient.text()}",
             f"{self.banner_rx.text()}",
-            f"Counselled on {case.counselled_on:%d %b %Y}.",
+            "Counselled on "
+            + (f"{case.counselled_on:%d %b %Y}." if case.counselled_on else "(not entered)."),
         ]
-        if case.patient.can_get_pregnant:
+        if case.patient.can_get_pregnant is not False:
             tests = ", ".join(f"{t.date:%d %b} {t.result}" for t in case.pregnancy_tests) or "none"
             lines.append(
                 f"Pregnancy tests: {tests}. "
@@ -662,12 +658,14 @@ class SessionScreen(WindowBase):
     def preview_handout(self) -> None:
         if self.case is None or self.stack.currentIndex() != SESSION:
             return
-        if self.assessment is None:
+        if self._assess_pending:
+            self._assess()  # the handout is of the case as it is now
+        if self.assessment is None or self.checked is None:
             self.show_error("The handout cannot be made yet", "\n".join(self.problems))
             return
         from pharmacist_tool.gui.handout_view import HandoutDialog
 
-        case = copy.deepcopy(self.case)
+        case = copy.deepcopy(self.checked)
         dialog = HandoutDialog(self, case, self.assessment, self.ensure_kb(), self.settings,
                                pharmacist=self.handout_pharmacist())  # fmt: skip
         dialog.rendered.connect(self._handout_rendered)
@@ -715,7 +713,8 @@ class SessionScreen(WindowBase):
             return
         from pharmacist_tool.gui import signing
 
-        session, case = self.current, copy.deepcopy(self.case)
+        assert self.checked is not None  # nothing missing: the complete case was assessed
+        session, case = self.current, copy.deepcopy(self.checked)
         kb, settings, database = self.ensure_kb(), self.settings, self.database
         shown, options, prepared_by = self.handout, dict(self.handout_options), self.user_name
 

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from pharmacist_tool.counselling import drafts
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.session_screen import LOCKED, START
 from pharmacist_tool.gui.widgets import add_row, heading, note
 from pharmacist_tool.gui.window_base import WindowBase
@@ -35,9 +34,6 @@ log = logging.getLogger(__name__)
 
 class StartScreen(WindowBase):
     """The start screen's widgets and actions (mixed into ``MainWindow``)."""
-
-    password_check: PasswordCheck
-    """The window's one password check at a time (``MainWindow`` makes it)."""
 
     def _build_start(self) -> QWidget:
         page = QWidget()
@@ -133,7 +129,6 @@ class StartScreen(WindowBase):
         self.save_now()
         self.open_case(
             draft.case,
-            unset=set(draft.meta.unset),
             typed=draft.meta.typed,
             meta=draft.meta,
         )

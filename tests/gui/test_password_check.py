@@ -39,17 +39,17 @@ class Ticks:
 
 
 def _threads_of_checks(monkeypatch: pytest.MonkeyPatch) -> list[threading.Thread]:
-    """Which thread each password check ran in (the real check still runs)."""
+    """Which thread each password check ran in (the real argon2 check still runs)."""
     from pharmacist_tool.records import users
 
     seen: list[threading.Thread] = []
-    real = users.authenticate
+    real = users._password_matches
 
     def recording(*args: Any, **kwargs: Any) -> Any:
         seen.append(threading.current_thread())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(users, "authenticate", recording)
+    monkeypatch.setattr(users, "_password_matches", recording)
     return seen
 
 
