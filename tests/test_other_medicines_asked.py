@@ -97,5 +97,16 @@ def test_assess_and_sign_on_the_command_line_keep_it(tmp_path: Path) -> None:
         assert json.loads(detail.case_json)["other_medicines_asked"] is True
         assert detail.case.other_medicines_asked is True
         assert detail.facts.other_medicines_asked == "asked: takes none"
+        from pharmacist_tool.gui.records_view import record_html  # the window's record view
+
+        assert (
+            "Asked about other medicines, supplements and herbal products: asked: takes none."
+            in record_html(detail)
+        )
     finally:
         db.close()
+    # The next visit asks again: the prefilled case does not say "asked".
+    next_case = tmp_path / "next.json"
+    done = run_cli("--database", url, "next", str(record_id), "-o", str(next_case))
+    assert done.returncode == 0, done.stderr
+    assert load_case(next_case).other_medicines_asked is None
