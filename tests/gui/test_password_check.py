@@ -140,3 +140,31 @@ def test_signing_checks_in_a_worker_and_signs_once(
     assert len(stored_records()) == 1, "signed once"
     assert window.stack.currentIndex() == 0 and window.session.isEnabled()
     assert "✓ Signed: record" in window.start_note.text()
+
+
+def test_a_staff_change_is_checked_in_a_worker_and_made_once(window: Any, qtbot: Any) -> None:
+    from pharmacist_tool.gui import signing, staff
+    from pharmacist_tool.gui.users_view import UsersDialog
+    from pharmacist_tool.records.users import authenticate
+
+    password = "blue kettle morning walk"
+    db = signing.database(None)
+    staff.create_pharmacist_in_charge(db, "rosei", password, full_name="R. Osei")
+    admin = authenticate(db, "rosei", password, purpose="admin")
+    dialog = UsersDialog(window, db, admin)
+    qtbot.addWidget(dialog)
+    dialog.username.setText("tmoss")
+    dialog.password.setText("second kettle morning")
+    dialog.repeat.setText("second kettle morning")
+    dialog.own_password.setText(password)
+    ticks = Ticks()
+    dialog.add_user()
+    assert dialog.message.text().startswith("○ Checking")
+    assert not dialog.add_button.isEnabled() and dialog.close_button.isEnabled()
+    dialog.own_password.setText(password)
+    dialog.add_user()  # clicked again while checking: not added twice
+    wait_for_password_check(qtbot, dialog)
+    assert ticks.count >= 3
+    assert dialog.message.text() == "✓ tmoss added as pharmacist.", dialog.message.text()
+    assert [u.username for u in staff.list_staff(db)].count("tmoss") == 1
+    assert dialog.add_button.isEnabled() and dialog.username.text() == ""
