@@ -57,13 +57,16 @@ class PasswordCheck(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._job: _Job | None = None
+        """The last job, kept until the next one: its thread may still be returning from it
+        when its result is applied."""
+        self._running = False
         self._apply: Callable[[], None] | None = None
         self._disabled: list[QWidget] = []
         self._focus: QWidget | None = None
 
     @property
     def running(self) -> bool:
-        return self._job is not None
+        return self._running
 
     def start(
         self,
@@ -78,8 +81,9 @@ class PasswordCheck(QObject):
         """Run ``work`` in the worker; then ``on_done(result)`` or ``on_error(error)`` on the
         window's thread. ``busy`` widgets are disabled meanwhile and ``status`` says
         ``text``. False (and nothing runs) while another check is running."""
-        if self._job is not None:
+        if self._running:
             return False
+        self._pool.waitForDone(1000)  # the last job's thread has returned (at once, in practice)
         results: list[T] = []
         errors: list[Exception] = []
 
@@ -104,6 +108,7 @@ class PasswordCheck(QObject):
         if status is not None:
             status.setText(text)
         self._apply = apply
+        self._running = True
         self._job = _Job(run)
         self._job.signals.finished.connect(self._finished, Qt.ConnectionType.QueuedConnection)
         self._pool.start(self._job)
@@ -111,7 +116,7 @@ class PasswordCheck(QObject):
 
     @Slot()
     def _finished(self) -> None:
-        apply, self._apply, self._job = self._apply, None, None
+        apply, self._apply, self._running = self._apply, None, False
         for widget in self._disabled:
             widget.setEnabled(True)
         self._disabled = []
