@@ -128,6 +128,10 @@ class Case(msgspec.Struct, kw_only=True):
     medicines: Annotated[list[ShortText], msgspec.Meta(max_length=MAX_LINES)] = msgspec.field(
         default_factory=list
     )
+    other_medicines_asked: bool | None = None
+    """The patient was asked about other medicines, supplements and herbal products: ``true``
+    with ``medicines`` empty is "asked: takes none"; with lines, those are the answers. ``false``
+    is "not asked"; absent or null is "not recorded" (older cases)."""
     alcohol: Alcohol | None = None
     checklist: dict[ShortText, bool] = msgspec.field(default_factory=dict)
     resolutions: dict[ShortText, LongText] = msgspec.field(default_factory=dict)
@@ -228,6 +232,11 @@ def _check_meaning(case: Case) -> list[str]:
             problems.append(f"pregnancy_tests[{i}].date: is after counselled_on")
         if test.date < case.patient.date_of_birth:
             problems.append(f"pregnancy_tests[{i}].date: is before the patient's date of birth")
+    if case.other_medicines_asked is False and case.medicines:
+        problems.append(
+            f"other_medicines_asked: is false, but medicines lists {len(case.medicines)} "
+            "line(s) the patient gave (set it to true, or leave it out)"
+        )
     problems += _check_course(case)
     if problem := _implausible_weight(case):
         problems.append(problem)

@@ -16,6 +16,7 @@ from pharmacist_tool.case import write_atomically
 from pharmacist_tool.errors import UserError
 
 PaperSize = Literal["A4", "Letter"]
+PrintThrough = Literal["auto", "cups", "qt"]
 
 
 class Settings(msgspec.Struct, kw_only=True):
@@ -24,6 +25,10 @@ class Settings(msgspec.Struct, kw_only=True):
     pharmacy_phone: Annotated[str, msgspec.Meta(max_length=60)] = ""
     paper_size: PaperSize = "Letter"
     default_printer: str = ""
+    print_through: PrintThrough = "auto"
+    """How handouts are printed: ``cups`` (the PDF's bytes to ``lp``), ``qt`` (the system print
+    dialog; Qt draws the pages at the sheet's paper size), ``auto``: CUPS where its scheduler
+    answers, else Qt."""
     idle_lock_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 5
     default_rule_set: str = "US-iPLEDGE"
     handout_language: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}$")] = "en"

@@ -1,12 +1,14 @@
 """Sessions in progress, saved on every change so that nothing typed is lost.
 
 One session is one file, ``paths.drafts_dir() / <id>.json``, written atomically (the same
-write-then-rename as ``pharmacist_tool.case.save_case``): the case itself, as every command reads
-it, plus a ``draft`` member with what the window needs to put the pharmacist back where they were
-(the step, who was at the counter, which fields were not entered yet, text typed but not valid or
-not added yet). A case reader ignores the ``draft`` member, so a draft is also a case file
-(``pharmacist-tool assess <draft>`` works). One file means a crash can never pair a newer case
-with older metadata. This module is Qt-free.
+write-then-rename as ``pharmacist_tool.case.save_case``): the case as entered so far (a
+``CaseDraft``: ``null`` where nothing is entered yet), plus a ``draft`` member with what the
+window needs to put the pharmacist back where they were (the step, who was at the counter, text
+typed but not valid or not added yet). A case reader ignores the ``draft`` member, so a draft
+whose case is complete is also a case file (``pharmacist-tool assess <draft>`` works). Drafts
+saved before the draft held ``null`` kept a stand-in value and listed the field in
+``draft.unset``; they load with those fields not entered. One file means a crash can never
+pair a newer case with older metadata. This module is Qt-free.
 
 Written on every change without ``fsync`` (a killed process keeps what the operating system
 holds) and with ``fsync`` at step changes, when the pharmacist pauses and when the session leaves
@@ -24,7 +26,8 @@ from typing import Any
 import msgspec
 
 from pharmacist_tool import paths
-from pharmacist_tool.case import Case, case_to_dict, write_atomically
+from pharmacist_tool.case import write_atomically
+from pharmacist_tool.counselling.case_draft import CaseDraft, decode_draft
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +44,8 @@ class DraftMeta(msgspec.Struct, kw_only=True):
     source: str = ""
     """The case file the session was opened from, if any."""
     unset: list[str] = msgspec.field(default_factory=list)
-    """Case fields the pharmacist has not entered yet (the case holds a placeholder there)."""
+    """Read from older drafts only: fields not entered yet, when the case held a stand-in
+    value there (a draft now holds ``null``; this is written empty)."""
     typed: dict[str, str] = msgspec.field(default_factory=dict)
     """Text typed that is not valid or not added yet (a half-typed date, a medicine not added)."""
     patient_name: str = ""
@@ -50,7 +54,7 @@ class DraftMeta(msgspec.Struct, kw_only=True):
 
 class Draft(msgspec.Struct, kw_only=True):
     meta: DraftMeta
-    case: Case
+    case: CaseDraft
 
 
 class _DraftPart(msgspec.Struct):
@@ -68,14 +72,15 @@ def draft_path(draft_id: str) -> Path:
     return paths.drafts_dir() / f"{draft_id}.json"
 
 
-def save_draft(meta: DraftMeta, case: Case, *, durable: bool = True) -> dt.datetime:
+def save_draft(meta: DraftMeta, case: CaseDraft, *, durable: bool = True) -> dt.datetime:
     """Save the session (case and metadata together, atomically); returns when it was saved.
     ``durable=False``: no ``fsync`` (see ``case.write_atomically``)."""
     now = dt.datetime.now().replace(microsecond=0)
     meta.updated = now
     meta.patient_name = case.patient.name
     meta.medicine = case.prescription.medicine
-    document = {**case_to_dict(case), "draft": msgspec.to_builtins(meta)}
+    meta.unset = []
+    document = {**msgspec.to_builtins(case), "draft": msgspec.to_builtins(meta)}
     write_atomically(
         draft_path(meta.id),
         msgspec.json.format(msgspec.json.encode(document)) + b"\n",
@@ -87,7 +92,9 @@ def save_draft(meta: DraftMeta, case: Case, *, durable: bool = True) -> dt.datet
 def load_draft(draft_id: str) -> Draft:
     data = draft_path(draft_id).read_bytes()
     meta = msgspec.json.decode(data, type=_DraftPart).draft
-    case = msgspec.json.decode(data, type=Case)
+    case = decode_draft(data)
+    case.forget(meta.unset)  # an older draft: its stand-in values were never entered
+    meta.unset = []
     return Draft(meta=meta, case=case)
 
 

@@ -1,36 +1,27 @@
-"""One counselling session being edited: the case, what is not entered or not asked yet, its
+"""One counselling session being edited: the case as entered so far, what is not asked yet, its
 assessment, what stands before signing (in words), and its autosave. Qt-free.
 
-The window's pages write what the pharmacist typed into ``case`` and report, per step, what is
-not valid yet (``problems``: the checks cannot run), typed but not added (``pending``) and not
-asked yet (``unasked``: other medicines, alcohol). The window shows what this object says.
+The window's pages write what the pharmacist typed into ``case`` (a ``CaseDraft``: ``None``
+where nothing is entered yet) and report, per step, what is not valid yet (``problems``: the
+checks cannot run), typed but not added (``pending``) and not asked yet (``unasked``: other
+medicines, alcohol). The checks run on the complete case (``checked``) only, so no stand-in
+value reaches an assessment, a handout or a record. The window shows what this object says.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pharmacist_tool.case import Case, Outcome, Patient, Prescription, dump_case, parse_case
+from pharmacist_tool.case import Case, Outcome
 from pharmacist_tool.counselling import drafts
+from pharmacist_tool.counselling.case_draft import CaseDraft, blank_draft
 from pharmacist_tool.errors import UserError
 
 log = logging.getLogger(__name__)
-
-# Fields a new session has not got yet (the case holds a placeholder there until entered).
-NOT_ENTERED_AT_START = (
-    "patient.date_of_birth",
-    "patient.weight_kg",
-    "patient.can_get_pregnant",
-    "prescription.strength_mg",
-    "prescription.units_per_dose",
-    "prescription.doses_per_day",
-    "prescription.days_supply",
-    "prescription.prescribed_on",
-)
 
 SEVERITY_WORDS = {"block": "Stops handing over", "warn": "Write how it was resolved"}
 
@@ -46,11 +37,13 @@ class StepNotes:
 
 @dataclass
 class CounsellingSession:
-    case: Case | None = None
+    case: CaseDraft | None = None
+    """The case as entered so far (None: no session open)."""
     meta: drafts.DraftMeta | None = None
     source: str = ""
     """The case file the session was opened from, if any."""
-    unset: set[str] = field(default_factory=set)
+    checked: Case | None = None
+    """The complete case the assessment was made of (None while something is not entered)."""
     typed: dict[str, str] = field(default_factory=dict)
     notes: StepNotes = field(default_factory=StepNotes)
     assessment: Any = None
@@ -67,33 +60,12 @@ class CounsellingSession:
         cls, rule_set: str, language: str, today: dt.date | None = None
     ) -> CounsellingSession:
         """A new session: nothing entered yet."""
-        today = today or dt.date.today()
-        case = Case(
-            rule_set=rule_set,
-            counselled_on=today,
-            patient=Patient(
-                name="",
-                date_of_birth=dt.date(1900, 1, 1),
-                weight_kg=1.0,
-                can_get_pregnant=True,
-                handout_language=language,
-            ),
-            prescription=Prescription(
-                medicine="",
-                strength_mg=1.0,
-                units_per_dose=1,
-                doses_per_day=1,
-                days_supply=1,
-                prescribed_on=today,
-            ),
-        )
-        return cls(case=case, unset=set(NOT_ENTERED_AT_START))
+        return cls(case=blank_draft(rule_set, language, today or dt.date.today()))
 
     # -- edits -------------------------------------------------------------------------------
 
-    def collected(self, unset: Iterable[str], typed: dict[str, str], notes: StepNotes) -> None:
+    def collected(self, typed: dict[str, str], notes: StepNotes) -> None:
         """What the pages hold now (they have written the case already)."""
-        self.unset = set(unset)
         self.typed = dict(typed)
         self.notes = notes
 
@@ -112,12 +84,12 @@ class CounsellingSession:
         if self.case is None:
             return
         problems = list(self.notes.problems)
-        assessment = None
+        assessment, checked = None, None
         if not problems:
             from pharmacist_tool.engine import assess
 
             try:
-                checked = parse_case(dump_case(self.case), source="the session")
+                checked = self.case.require_complete()
                 assessment = assess(checked, kb)
             except UserError as error:
                 problems = error.details or [error.message]
@@ -125,6 +97,7 @@ class CounsellingSession:
                 log.exception("assessment failed")
                 problems = [f"The checks could not run ({type(error).__name__}); see the log."]
         self.assessment = assessment
+        self.checked = checked if assessment is not None else None
         self.problems = problems
 
     def missing(self, where: Callable[[Any], str]) -> list[str]:
@@ -134,18 +107,19 @@ class CounsellingSession:
         if self.case is None:
             return ["No session is open"]
         pending = list(self.notes.pending)
-        if self.assessment is None:
+        case = self.checked
+        if self.assessment is None or case is None:
             return [*self.problems, *pending]
         from pharmacist_tool.engine.readiness import missing_for_signing
 
-        missing = self._in_words(missing_for_signing(self.case, self.assessment), where)
+        missing = self._in_words(missing_for_signing(case, self.assessment), where)
         unasked = list(self.notes.unasked)
-        outcome = self.case.outcome
+        outcome = case.outcome
         if outcome is None:
             # Also what handing over would still need, so nothing comes as a surprise later.
             import msgspec
 
-            probe = msgspec.structs.replace(self.case, outcome=Outcome(status="handed-over"))
+            probe = msgspec.structs.replace(case, outcome=Outcome(status="handed-over"))
             still = self._in_words(missing_for_signing(probe, self.assessment), where)
             missing += [f"To hand over: {m}" for m in [*unasked, *still]]
         elif outcome.status == "handed-over":
@@ -179,7 +153,6 @@ class CounsellingSession:
                 id=drafts.new_id(), created=now, updated=now, source=self.source
             )
         self.meta.step = max(0, step)
-        self.meta.unset = sorted(self.unset)
         self.meta.typed = dict(self.typed)
         self.meta.user = user
         return drafts.save_draft(self.meta, self.case, durable=durable)

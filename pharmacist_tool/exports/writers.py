@@ -76,6 +76,11 @@ CSV_COLUMNS: tuple[csv_safe.Column, ...] = (
     C("contraception_counted", "text", "each method said and whether the rules counted it"),
     C("other_medicines", "text", "each other medicine as the patient said it"),
     C("medicines_screened", "text", "each other medicine and what it was screened as"),
+    C(
+        "other_medicines_asked",
+        "text",
+        "asked: takes none, asked, not asked, or not recorded (signed before it was recorded)",
+    ),
     C("outcome", "text", "handed over, not handed over, counselling declined"),
     C("outcome_reason", "text", ""),
     C("dispense", "text", "the assessment's verdict when signed"),
@@ -208,6 +213,7 @@ def _csv_row(row: Any, amendment: Any | None, amendment_count: int) -> list[str]
             if facts.medicines_screened is None
             else "; ".join(facts.medicines_screened)
         ),
+        _text(facts.other_medicines_asked),
         _text(outcome_words(outcome)),
         _text(outcome_reason),
         _text(dispense),

@@ -125,11 +125,11 @@ def show_course(panel: CoursePanel, course: Any, kb: Any) -> None:
     )
 
 
-def show_assessment(panel: CoursePanel, case: Case, assessment: Any, kb: Any) -> None:
-    """This visit's course figures from the assessment."""
+def show_assessment(panel: CoursePanel, case: Case | None, assessment: Any, kb: Any) -> None:
+    """This visit's course figures from the assessment (of ``case``, the complete case)."""
     import msgspec
 
-    if case.course is None or assessment is None:
+    if case is None or case.course is None or assessment is None:
         panel.setVisible(False)
         return
     panel.setVisible(True)

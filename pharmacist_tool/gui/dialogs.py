@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from pharmacist_tool.errors import UserError
+from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.widgets import add_row, fit_to_screen, heading, note
 
 log = logging.getLogger(__name__)
@@ -358,6 +359,7 @@ class FirstUserDialog(QDialog):
     def __init__(self, parent: QWidget | None, database: str | None) -> None:
         super().__init__(parent)
         self.database = database
+        self.password_check = PasswordCheck(self)
         self.setWindowTitle("Set up the pharmacist-in-charge")
         layout = QVBoxLayout(self)
         layout.addWidget(
@@ -394,17 +396,36 @@ class FirstUserDialog(QDialog):
         if self.password.text() != self.repeat.text():
             self.message.setText("✖ The two passwords differ.")
             return
+        if self.password_check.running:
+            return
         from pharmacist_tool.gui import signing, staff
 
-        try:
+        database = self.database
+        username, password = self.username.text().strip(), self.password.text()
+        full_name = self.full_name.text()
+
+        def work() -> str:  # the password is hashed in the worker (slow on purpose)
             user = staff.create_pharmacist_in_charge(
-                signing.database(self.database),
-                self.username.text().strip(),
-                self.password.text(),
-                full_name=self.full_name.text(),
+                signing.database(database), username, password, full_name=full_name
             )
-        except UserError as error:
+            return str(user.username)
+
+        self.password_check.start(
+            work,
+            self._created,
+            self._not_created,
+            busy=[w for w in self.findChildren(QWidget)],
+            status=self.message,
+            text="○ Setting up…",
+        )
+
+    def _created(self, username: str) -> None:
+        self.created.emit(username)
+        self.accept()
+
+    def _not_created(self, error: Exception) -> None:
+        if isinstance(error, UserError):
             self.message.setText(f"✖ {error}")
             return
-        self.created.emit(user.username)
-        self.accept()
+        log.error("setting up the first user", exc_info=error)
+        self.message.setText(f"✖ Not set up: an unexpected error ({type(error).__name__}).")

@@ -194,7 +194,9 @@ class HandoutDialog(QDialog):
             max(0, review.language.findData(self.language.currentData()))
         )
         self.window_.on_changed()
-        self.case = copy.deepcopy(self.window_.current.case)
+        self.window_._assess()  # now: the handout is of the complete case as changed
+        if self.window_.current.checked is not None:
+            self.case = copy.deepcopy(self.window_.current.checked)
         self.render_preview()
 
     def render_preview(self) -> None:  # not ``render``: that is ``QWidget.render``
@@ -294,7 +296,7 @@ def send_to_printer(parent: Any, pdf: bytes, paper: str, settings: Any, *, title
     from pharmacist_tool.gui import printing
 
     queue = settings.default_printer or None
-    if printing.cups_running():
+    if printing.through_cups(settings.print_through):
         sent = printing.print_with_cups(pdf, paper=paper, queue=queue, title=title)
         return f"✓ Sent to the printer {sent.queue} (job {sent.job}), on {paper} paper"
     if not print_with_qt(parent, pdf, paper, queue, title):

@@ -5,6 +5,7 @@ person at the counter gives their password again. A part of ``MainWindow``.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -22,6 +23,17 @@ from pharmacist_tool.gui.widgets import add_row, heading, note
 from pharmacist_tool.gui.window_base import WindowBase
 
 log = logging.getLogger(__name__)
+
+
+def _unlocking_user(name: str, password: str, database: str | None) -> Any:
+    """The user who unlocks (password checked; in the worker). None when the database has no
+    users: nobody to check against, the lock only hid the data from view."""
+    from pharmacist_tool.gui import signing
+
+    try:
+        return signing.authenticate(name, password, database)
+    except signing.NoUsersError:
+        return None
 
 
 class IdleWatcher(QObject):
@@ -104,8 +116,9 @@ class LockScreen(WindowBase):
         (self.unlock_password if self.user_name else self.unlock_user).setFocus()
 
     def unlock(self) -> None:
-        from pharmacist_tool.gui import signing
-
+        """Check the password in the worker (the window keeps running); then unlock."""
+        if self.password_check.running:
+            return
         name, password = self.unlock_user.text().strip(), self.unlock_password.text()
         self.unlock_password.clear()
         if self.user_name and name != self.user_name:
@@ -114,19 +127,28 @@ class LockScreen(WindowBase):
                 "the session is saved)."
             )
             return
-        try:
-            user = signing.authenticate(name, password, self.database)
-        except signing.NoUsersError:
-            user = None  # nobody to check against: the lock only hid the data from view
-        except UserError as error:
+        database = self.database
+        self.password_check.start(
+            lambda: _unlocking_user(name, password, database),
+            self._unlocked,
+            self._unlock_failed,
+            busy=(self.unlock_user, self.unlock_password, self.unlock_button),
+            status=self.unlock_message,
+        )
+
+    def _unlock_failed(self, error: Exception) -> None:
+        if isinstance(error, UserError):
             self.unlock_message.setText(f"✖ {error}")
+            self.unlock_password.setFocus()
             return
-        except Exception as error:
-            log.exception("unlock failed")
-            self.unlock_message.setText(
-                f"✖ The records database cannot be reached ({type(error).__name__}). The session "
-                "is saved: you may close the window and open it again."
-            )
+        log.error("unlock failed", exc_info=error)
+        self.unlock_message.setText(
+            f"✖ The records database cannot be reached ({type(error).__name__}). The session "
+            "is saved: you may close the window and open it again."
+        )
+
+    def _unlocked(self, user: Any) -> None:
+        if self.stack.currentIndex() != LOCKED:
             return
         if user is not None:
             self.user = user

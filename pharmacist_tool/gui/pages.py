@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmacist_tool.case import Alcohol, Case, Outcome, OutcomeStatus, PregnancyTest, TestResult
+from pharmacist_tool.case import Alcohol, Outcome, OutcomeStatus, PregnancyTest, TestResult
+from pharmacist_tool.counselling.case_draft import CaseDraft
 from pharmacist_tool.gui import services
 from pharmacist_tool.gui.inputs import (
     CountInput,
@@ -42,8 +43,6 @@ from pharmacist_tool.gui.inputs import (
     set_completions,
 )
 from pharmacist_tool.gui.widgets import add_row, bold, heading, note
-
-PLACEHOLDER_DATE = dt.date(1900, 1, 1)
 
 LANGUAGES = {"en": "English", "es": "Español"}
 TEST_RESULTS: tuple[TestResult, ...] = get_args(TestResult)
@@ -62,7 +61,6 @@ def one_of(text: str, choices: tuple[_Choice, ...]) -> _Choice:
 
 @dataclass
 class Collected:
-    unset: set[str] = field(default_factory=set)
     typed: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     """Fields not entered or not valid: the case cannot be assessed yet."""
@@ -75,7 +73,6 @@ class Collected:
 def _date_field(result: Collected, name: str, label: str, widget: DateInput) -> dt.date | None:
     problem = widget.problem(label)
     if problem:
-        result.unset.add(name)
         result.problems.append(problem)
         if widget.text().strip():
             result.typed[name] = widget.text()
@@ -86,7 +83,6 @@ def _date_field(result: Collected, name: str, label: str, widget: DateInput) -> 
 def _number_field(result: Collected, name: str, label: str, widget: NumberInput) -> float | None:
     problem = widget.problem(label)
     if problem:
-        result.unset.add(name)
         result.problems.append(problem)
         if widget.text().strip():
             result.typed[name] = widget.text()
@@ -97,7 +93,6 @@ def _number_field(result: Collected, name: str, label: str, widget: NumberInput)
 def _count_field(result: Collected, name: str, label: str, widget: CountInput) -> int | None:
     value = widget.count()
     if value is None and not widget.optional:
-        result.unset.add(name)
         result.problems.append(f"{label}: not entered")
     return value
 
@@ -144,20 +139,20 @@ class StepPage(QWidget):
     def set_kb(self, kb: Any) -> None:
         self.kb = kb
 
-    def load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+    def load(self, case: CaseDraft, typed: dict[str, str]) -> None:
         self._loading = True
         try:
-            self._load(case, unset, typed)
+            self._load(case, typed)
         finally:
             self._loading = False
 
-    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+    def _load(self, case: CaseDraft, typed: dict[str, str]) -> None:
         pass
 
-    def collect(self, case: Case, result: Collected) -> None:
+    def collect(self, case: CaseDraft, result: Collected) -> None:
         pass
 
-    def update_assessment(self, case: Case, assessment: Any) -> None:
+    def update_assessment(self, case: CaseDraft, assessment: Any) -> None:
         pass
 
     def first_input(self) -> QWidget | None:
@@ -245,66 +240,65 @@ class PatientPage(StepPage):
     def first_input(self) -> QWidget:
         return self.name
 
-    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+    def _load(self, case: CaseDraft, typed: dict[str, str]) -> None:
         p, rx = case.patient, case.prescription
         self.name.setText(p.name)
-        dob = "" if "patient.date_of_birth" in unset else p.date_of_birth.isoformat()
+        dob = "" if p.date_of_birth is None else p.date_of_birth.isoformat()
         _typed_or(self.dob, "patient.date_of_birth", typed, dob)
         _typed_or(self.weight, "patient.weight_kg", typed,
-                  "" if "patient.weight_kg" in unset else f"{p.weight_kg:g}")  # fmt: skip
-        if "patient.can_get_pregnant" in unset:
+                  "" if p.weight_kg is None else f"{p.weight_kg:g}")  # fmt: skip
+        if p.can_get_pregnant is None:
             self.pregnancy.setCurrentIndex(0)
         else:
             self.pregnancy.setCurrentIndex(1 if p.can_get_pregnant else 2)
         if self.rule_set.findText(case.rule_set) < 0:
             self.rule_set.addItem(case.rule_set)
         self.rule_set.setCurrentText(case.rule_set)
-        _typed_or(self.counselled_on, "counselled_on", typed, case.counselled_on.isoformat())
+        on = "" if case.counselled_on is None else case.counselled_on.isoformat()
+        _typed_or(self.counselled_on, "counselled_on", typed, on)
         self.medicine.setText(rx.medicine)
         _typed_or(self.strength, "prescription.strength_mg", typed,
-                  "" if "prescription.strength_mg" in unset else f"{rx.strength_mg:g}")  # fmt: skip
-        self.units.set_count(None if "prescription.units_per_dose" in unset else rx.units_per_dose)
-        self.doses.set_count(None if "prescription.doses_per_day" in unset else rx.doses_per_day)
-        on = "" if "prescription.prescribed_on" in unset else rx.prescribed_on.isoformat()
+                  "" if rx.strength_mg is None else f"{rx.strength_mg:g}")  # fmt: skip
+        self.units.set_count(rx.units_per_dose)
+        self.doses.set_count(rx.doses_per_day)
+        on = "" if rx.prescribed_on is None else rx.prescribed_on.isoformat()
         _typed_or(self.prescribed_on, "prescription.prescribed_on", typed, on)
         self.prescriber.setText(rx.prescriber)
 
-    def collect(self, case: Case, result: Collected) -> None:
+    def collect(self, case: CaseDraft, result: Collected) -> None:
         p, rx = case.patient, case.prescription
         p.name = self.name.text()
         if not p.name.strip():
             result.problems.append("Name: not entered")
-        dob = _date_field(result, "patient.date_of_birth", "Date of birth", self.dob)
-        p.date_of_birth = dob or PLACEHOLDER_DATE
-        weight = _number_field(result, "patient.weight_kg", "Weight", self.weight)
-        p.weight_kg = weight or 1.0
+        p.date_of_birth = _date_field(result, "patient.date_of_birth", "Date of birth", self.dob)
+        p.weight_kg = _number_field(result, "patient.weight_kg", "Weight", self.weight)
         if self.pregnancy.currentIndex() == 0:
-            result.unset.add("patient.can_get_pregnant")
             result.problems.append("Can get pregnant: not entered")
-            p.can_get_pregnant = True
+            p.can_get_pregnant = None
         else:
             p.can_get_pregnant = self.pregnancy.currentIndex() == 1
         case.rule_set = self.rule_set.currentText()
-        on = _date_field(result, "counselled_on", "Counselled on", self.counselled_on)
-        case.counselled_on = on or dt.date.today()
+        case.counselled_on = _date_field(
+            result, "counselled_on", "Counselled on", self.counselled_on
+        )
         rx.medicine = self.medicine.text()
         if not rx.medicine.strip():
             result.problems.append("Medicine: not entered")
-        strength = _number_field(result, "prescription.strength_mg", "Strength", self.strength)
-        rx.strength_mg = strength or 1.0
-        rx.units_per_dose = (
-            _count_field(result, "prescription.units_per_dose", "Units per dose", self.units) or 1
+        rx.strength_mg = _number_field(
+            result, "prescription.strength_mg", "Strength", self.strength
         )
-        rx.doses_per_day = (
-            _count_field(result, "prescription.doses_per_day", "Doses per day", self.doses) or 1
+        rx.units_per_dose = _count_field(
+            result, "prescription.units_per_dose", "Units per dose", self.units
         )
-        prescribed = _date_field(
+        rx.doses_per_day = _count_field(
+            result, "prescription.doses_per_day", "Doses per day", self.doses
+        )
+        rx.prescribed_on = _date_field(
             result, "prescription.prescribed_on", "Prescribed on", self.prescribed_on
         )
-        rx.prescribed_on = prescribed or case.counselled_on
         rx.prescriber = self.prescriber.text()
 
-    def update_assessment(self, case: Case, assessment: Any) -> None:
+    def update_assessment(self, case: CaseDraft, assessment: Any) -> None:
         if assessment is None:
             self.dose_note.setText("")
             return
@@ -375,23 +369,21 @@ class ProgrammePage(StepPage):
     def first_input(self) -> QWidget:
         return self.authorization
 
-    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+    def _load(self, case: CaseDraft, typed: dict[str, str]) -> None:
         rx = case.prescription
         self.authorization.setText(rx.authorization or "")
-        self.days.set_count(None if "prescription.days_supply" in unset else rx.days_supply)
+        self.days.set_count(rx.days_supply)
         self.quantity.set_count(rx.quantity)
         self.refills.setValue(rx.refills)
 
-    def collect(self, case: Case, result: Collected) -> None:
+    def collect(self, case: CaseDraft, result: Collected) -> None:
         rx = case.prescription
         rx.authorization = self.authorization.text().strip() or None
-        rx.days_supply = (
-            _count_field(result, "prescription.days_supply", "Days' supply", self.days) or 1
-        )
+        rx.days_supply = _count_field(result, "prescription.days_supply", "Days' supply", self.days)
         rx.quantity = self.quantity.count()
         rx.refills = self.refills.value()
 
-    def update_assessment(self, case: Case, assessment: Any) -> None:
+    def update_assessment(self, case: CaseDraft, assessment: Any) -> None:
         self.deadline = assessment.pick_up_by if assessment is not None else None
         self.tick()
         due = assessment.next_pregnancy_test_due if assessment is not None else None
@@ -415,11 +407,12 @@ class ProgrammePage(StepPage):
         self.countdown.setText(countdown_text(self.deadline, dt.datetime.now()))
 
 
-def _rule_version(kb: Any, case: Case) -> Any:
+def _rule_version(kb: Any, case: CaseDraft) -> Any:
     for rs in getattr(kb, "rule_sets", []) or []:
         if rs.id != case.rule_set:
             continue
-        in_force = [v for v in rs.versions if v.effective_from <= case.counselled_on]
+        on = case.counselled_on or dt.date.today()  # not entered yet: the rules in force today
+        in_force = [v for v in rs.versions if v.effective_from <= on]
         chosen = max(in_force, key=lambda v: v.effective_from, default=None)
         return chosen or (rs.versions[0] if rs.versions else None)
     return None
@@ -639,7 +632,7 @@ class PregnancyPage(StepPage):
     def first_input(self) -> QWidget:
         return self.test_date if self.content.isVisibleTo(self) else self.heading
 
-    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+    def _load(self, case: CaseDraft, typed: dict[str, str]) -> None:
         self.rule_set = case.rule_set
         self.test_values = list(case.pregnancy_tests)
         self._show_tests()
@@ -654,12 +647,12 @@ class PregnancyPage(StepPage):
     def _is_abstinence(self, text: str) -> bool:
         return text.strip().lower() in {self.abstinence_term.lower(), "abstinence"}
 
-    def _show_applicable(self, case: Case) -> None:
-        applies = case.patient.can_get_pregnant
+    def _show_applicable(self, case: CaseDraft) -> None:
+        applies = case.patient.can_get_pregnant is not False  # shown until it is answered
         self.not_needed.setVisible(not applies)
         self.content.setVisible(applies)
 
-    def collect(self, case: Case, result: Collected) -> None:
+    def collect(self, case: CaseDraft, result: Collected) -> None:
         self.rule_set = case.rule_set
         case.pregnancy_tests = list(self.test_values)
         methods = list(self.methods.values)
@@ -678,7 +671,7 @@ class PregnancyPage(StepPage):
             )
         self._show_applicable(case)
 
-    def update_assessment(self, case: Case, assessment: Any) -> None:
+    def update_assessment(self, case: CaseDraft, assessment: Any) -> None:
         version = _rule_version(self.kb, case)
         if version is not None:
             words = {
@@ -699,7 +692,7 @@ class PregnancyPage(StepPage):
 
 NONE_TAKEN_LABEL = "Asked: takes &no other medicines, supplements or herbal products"
 NONE_TAKEN_KEY = "asked.no_other_medicines"
-"""Kept with the draft's ``typed`` entries: the case itself has no field for "asked, none"."""
+"""Where drafts saved before the case had ``other_medicines_asked`` kept the tick (read only)."""
 ALCOHOL_NOT_ASKED = "Not asked"
 
 
@@ -746,13 +739,14 @@ class MedicinesPage(StepPage):
     def first_input(self) -> QWidget:
         return self.editor.edit
 
-    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+    def _load(self, case: CaseDraft, typed: dict[str, str]) -> None:
         self.editor.set_values(case.medicines)
         self.editor.edit.setText(typed.get("draft.medicine", ""))
-        self.none_taken.setChecked(typed.get(NONE_TAKEN_KEY) == "asked" and not case.medicines)
+        asked = case.other_medicines_asked or typed.get(NONE_TAKEN_KEY) == "asked"
+        self.none_taken.setChecked(asked and not case.medicines)
         self.alcohol.setCurrentText(case.alcohol or ALCOHOL_NOT_ASKED)
 
-    def collect(self, case: Case, result: Collected) -> None:
+    def collect(self, case: CaseDraft, result: Collected) -> None:
         case.medicines = list(self.editor.values)
         if case.medicines and self.none_taken.isChecked():
             self.none_taken.setChecked(False)  # a line was added: the patient does take something
@@ -762,9 +756,9 @@ class MedicinesPage(StepPage):
             result.pending.append(
                 f"Other medicines: “{self.editor.edit.text()}” is typed but not added (press Enter)"
             )
-        if self.none_taken.isChecked():
-            result.typed[NONE_TAKEN_KEY] = "asked"
-        elif not case.medicines:
+        # Lines given are the answers to asking; the tick is "asked, and none".
+        case.other_medicines_asked = bool(case.medicines) or self.none_taken.isChecked() or None
+        if case.other_medicines_asked is None:
             result.unasked.append(
                 "Other medicines: ask what else the patient takes (add each, or tick “Asked: "
                 "takes no other medicines, supplements or herbal products”) on step 4"
@@ -808,19 +802,19 @@ class ChecklistPage(StepPage):
     def first_input(self) -> QWidget | None:
         return self.boxes[self.ids[0]] if self.ids else None
 
-    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+    def _load(self, case: CaseDraft, typed: dict[str, str]) -> None:
         self.state = dict(case.checklist)
         for item_id, box in self.boxes.items():
             box.setChecked(self.state.get(item_id, False))
 
-    def collect(self, case: Case, result: Collected) -> None:
+    def collect(self, case: CaseDraft, result: Collected) -> None:
         for item_id, box in self.boxes.items():
             if box.isChecked():
                 case.checklist[item_id] = True
             else:
                 case.checklist.pop(item_id, None)
 
-    def update_assessment(self, case: Case, assessment: Any) -> None:
+    def update_assessment(self, case: CaseDraft, assessment: Any) -> None:
         entries = [] if assessment is None else assessment.checklist
         entries = [e for e in entries if is_storage_item(self.kb, e.id) == self.storage]
         ids = [e.id for e in entries]
@@ -833,7 +827,7 @@ class ChecklistPage(StepPage):
                 box.setText(text)
         self.empty.setVisible(not ids)
 
-    def _rebuild(self, entries: list[Any], case: Case) -> None:
+    def _rebuild(self, entries: list[Any], case: CaseDraft) -> None:
         while self.items_box.count():
             taken = self.items_box.takeAt(0)
             widget = taken.widget() if taken is not None else None
@@ -970,7 +964,7 @@ class ReviewPage(StepPage):
         checked = self.outcome_group.checkedButton()
         return checked or self.outcome_buttons["handed-over"]
 
-    def _load(self, case: Case, unset: set[str], typed: dict[str, str]) -> None:
+    def _load(self, case: CaseDraft, typed: dict[str, str]) -> None:
         self.outcome_group.setExclusive(False)
         for button in self.outcome_buttons.values():
             button.setChecked(False)
@@ -988,7 +982,7 @@ class ReviewPage(StepPage):
         self.language.setCurrentIndex(index)
         self.large_print.setChecked(case.patient.large_print)
 
-    def collect(self, case: Case, result: Collected) -> None:
+    def collect(self, case: CaseDraft, result: Collected) -> None:
         status = next((s for s, b in self.outcome_buttons.items() if b.isChecked()), None)
         if status is None:
             case.outcome = None
@@ -999,7 +993,7 @@ class ReviewPage(StepPage):
         case.patient.handout_language = self.language.currentData() or "en"
         case.patient.large_print = self.large_print.isChecked()
 
-    def update_assessment(self, case: Case, assessment: Any) -> None:
+    def update_assessment(self, case: CaseDraft, assessment: Any) -> None:
         blocks = [] if assessment is None else [
             f for f in assessment.findings if f.severity == "block" and f.stands
         ]  # fmt: skip

@@ -4,7 +4,8 @@ Where CUPS runs (Linux, macOS), the PDF's bytes go to the queue as they are (``l
 text, the page size the sheet was made for (``-o media=Letter`` or ``A4``), nothing scaled. The
 job's title never carries the patient's name (print queues are listed to anyone on the network).
 Elsewhere the window draws the pages through Qt at the sheet's own paper size
-(``handout_view.print_with_qt``). This module imports no Qt.
+(``handout_view.print_with_qt``). The setting ``print_through`` chooses: ``auto`` (CUPS where
+its scheduler answers), ``cups`` or ``qt``. This module imports no Qt.
 """
 
 from __future__ import annotations
@@ -43,6 +44,15 @@ def cups_running() -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return done.returncode == 0 and b"is running" in done.stdout
+
+
+def through_cups(print_through: str) -> bool:
+    """Print through CUPS (else through Qt), as the setting ``print_through`` says."""
+    if print_through == "qt":
+        return False
+    if print_through == "cups":
+        return True
+    return cups_running()
 
 
 def cups_queues() -> list[str]:

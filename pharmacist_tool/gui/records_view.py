@@ -443,6 +443,10 @@ def record_html(detail: Any) -> str:
         section("Other medicines, as screened", facts.medicines_screened, "None taken.")
     else:
         section("Other medicines, as said", facts.medicines_said, "None recorded.")
+    parts.append(
+        f"<p>Asked about other medicines, supplements and herbal products: "
+        f"{e(facts.other_medicines_asked)}.</p>"
+    )
     section("Findings, with their resolutions", facts.findings, "No findings.")
     checklist = assessment.get("checklist") or []
     if checklist:
@@ -849,7 +853,7 @@ class RecordsView(QWidget):
         from pharmacist_tool.gui.handout_view import keep_sheet_paper, print_pdf, qt_printer
 
         queue = _printer_setting()
-        if printing.cups_running():
+        if printing.through_cups(_print_through_setting()):
             try:
                 sent = printing.print_with_cups(pdf, paper=paper, queue=queue, title=title)
             except UserError as error:
@@ -997,6 +1001,16 @@ class RecordsView(QWidget):
 
 def make_records_view(parent: QWidget | None, database: Any) -> RecordsView:
     return RecordsView(database, parent)
+
+
+def _print_through_setting() -> str:
+    """How to print (the setting ``print_through``: auto, cups or qt)."""
+    from pharmacist_tool.settings import load_settings
+
+    try:
+        return load_settings().print_through
+    except UserError:
+        return "auto"
 
 
 def _printer_setting() -> str | None:

@@ -7,7 +7,6 @@ costs nothing: the start screen offers the session back. A part of ``MainWindow`
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import datetime as dt
 import logging
@@ -30,13 +29,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmacist_tool.case import Case, age_on
+from pharmacist_tool.case import Case
 from pharmacist_tool.counselling import drafts
+from pharmacist_tool.counselling.case_draft import CaseDraft
 from pharmacist_tool.counselling.session import CounsellingSession, StepNotes
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.findings import FindingsPanel
 from pharmacist_tool.gui.pages import (
-    NONE_TAKEN_KEY,
     Collected,
     ReviewPage,
     StepPage,
@@ -100,6 +99,10 @@ PAUSE_MS = 2000
 """After this long without a change, the draft is written again with ``fsync``."""
 
 
+def _age(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
 class _OfSession:
     """The window's ``case``, ``meta``, ``assessment``…: the attributes of the Qt-free session
     on the screen (``window.current``), read and written through."""
@@ -121,7 +124,7 @@ class SessionScreen(WindowBase):
     case = _OfSession()
     meta = _OfSession()
     source = _OfSession()
-    unset = _OfSession()
+    checked = _OfSession()
     typed = _OfSession()
     assessment = _OfSession()
     problems = _OfSession()
@@ -234,7 +237,7 @@ class SessionScreen(WindowBase):
             self.settings.default_rule_set, self.settings.handout_language
         )
         assert blank.case is not None
-        self.open_case(blank.case, unset=blank.unset)
+        self.open_case(blank.case)
         self.go_step(0)
 
     def open_case_dialog(self) -> None:
@@ -258,18 +261,17 @@ class SessionScreen(WindowBase):
 
     def open_case(
         self,
-        case: Case,
+        case: Case | CaseDraft,
         *,
-        unset: set[str] | None = None,
         typed: dict[str, str] | None = None,
         meta: drafts.DraftMeta | None = None,
         source: str = "",
     ) -> None:
+        draft = CaseDraft.of(case) if isinstance(case, Case) else case
         self.current = CounsellingSession(
-            case=case,
+            case=draft,
             meta=meta,
             source=source or (meta.source if meta else ""),
-            unset=set(unset or ()),
             typed=dict(typed or {}),
         )
         self.carried.carry(None)  # start_next_visit carries last month's facts after this
@@ -279,7 +281,7 @@ class SessionScreen(WindowBase):
         self.handout_options = {}
         self.assessment = None
         for p in self.pages:
-            p.load(case, self.unset, self.typed)
+            p.load(draft, self.typed)
         if self.user_name and not self.review.user.text():
             self.review.user.setText(self.user_name)
         self.review.password.clear()
@@ -409,7 +411,6 @@ class SessionScreen(WindowBase):
             p.collect(self.case, result)
             self.collected.append(result)
         self.current.collected(
-            set().union(*(c.unset for c in self.collected)),
             {k: v for c in self.collected for k, v in c.typed.items()},
             StepNotes(
                 problems=[p for c in self.collected for p in c.problems],
@@ -461,7 +462,7 @@ class SessionScreen(WindowBase):
             p.update_assessment(self.case, assessment)
         from pharmacist_tool.gui.course_panel import show_assessment
 
-        show_assessment(self.carried.panel, self.case, assessment, self.kb)
+        show_assessment(self.carried.panel, self.checked, assessment, self.kb)
         self._update_states()
         self._update_banner()
         self.review.show_missing(self.missing())
@@ -509,7 +510,7 @@ class SessionScreen(WindowBase):
 
     def missing(self) -> list[str]:
         """Everything that stands between this session and its signature, in words."""
-        return [*self.current.missing(self._where), *self.carried.pending(self.case)]
+        return [*self.current.missing(self._where), *self.carried.pending(self.checked)]
 
     def _where(self, finding: Any) -> str:
         step = self.step_of_finding(finding)
@@ -547,11 +548,7 @@ class SessionScreen(WindowBase):
         case = self.case
         assert case is not None
         collected = self.collected[index] if index < len(self.collected) else Collected()
-        if (
-            index == 2
-            and not case.patient.can_get_pregnant
-            and "patient.can_get_pregnant" not in self.unset
-        ):
+        if index == 2 and case.patient.can_get_pregnant is False:
             return "n/a"
         state = "done"
         if collected.unasked:
@@ -591,23 +588,22 @@ class SessionScreen(WindowBase):
             return
         p, rx = case.patient, case.prescription
         parts = [p.name or "(name not entered)"]
-        if "patient.date_of_birth" not in self.unset:
-            with contextlib.suppress(ValueError):
-                parts.append(f"{age_on(case)} y")
-        if "patient.weight_kg" not in self.unset:
+        if p.date_of_birth is not None and case.counselled_on is not None:
+            parts.append(f"{_age(p.date_of_birth, case.counselled_on)} y")
+        if p.weight_kg is not None:
             parts.append(f"{p.weight_kg:g} kg")
-        if "patient.can_get_pregnant" in self.unset:
+        if p.can_get_pregnant is None:
             parts.append("pregnancy category not entered")
         else:
             parts.append("can get pregnant" if p.can_get_pregnant else "cannot get pregnant")
         parts.append(case.rule_set)
         self.banner_patient.setText(" · ".join(parts))
         rxp = [rx.medicine or "(medicine not entered)"]
-        if "prescription.strength_mg" not in self.unset:
+        if rx.strength_mg is not None:
             rxp.append(f"{rx.strength_mg:g} mg")
-        if not {"prescription.units_per_dose", "prescription.doses_per_day"} & self.unset:
+        if rx.units_per_dose is not None and rx.doses_per_day is not None:
             rxp.append(f"{rx.units_per_dose} × {rx.doses_per_day} a day")
-        if "prescription.days_supply" not in self.unset:
+        if rx.days_supply is not None:
             rxp.append(f"{rx.days_supply} days")
         if rx.authorization:
             rxp.append(f"Auth {rx.authorization}")
@@ -636,15 +632,16 @@ class SessionScreen(WindowBase):
         lines = [
             f"{self.banner_patient.text()}",
             f"{self.banner_rx.text()}",
-            f"Counselled on {case.counselled_on:%d %b %Y}.",
+            "Counselled on "
+            + (f"{case.counselled_on:%d %b %Y}." if case.counselled_on else "(not entered)."),
         ]
-        if case.patient.can_get_pregnant:
+        if case.patient.can_get_pregnant is not False:
             tests = ", ".join(f"{t.date:%d %b} {t.result}" for t in case.pregnancy_tests) or "none"
             lines.append(
                 f"Pregnancy tests: {tests}. "
                 f"Birth control: {', '.join(case.contraception) or 'none'}."
             )
-        asked_none = self.typed.get(NONE_TAKEN_KEY) == "asked"
+        asked_none = bool(case.other_medicines_asked)
         others = ", ".join(case.medicines) or ("none (asked)" if asked_none else "not asked yet")
         lines.append(f"Other medicines: {others}. Alcohol: {case.alcohol or 'not asked yet'}.")
         if a is not None:
@@ -661,12 +658,14 @@ class SessionScreen(WindowBase):
     def preview_handout(self) -> None:
         if self.case is None or self.stack.currentIndex() != SESSION:
             return
-        if self.assessment is None:
+        if self._assess_pending:
+            self._assess()  # the handout is of the case as it is now
+        if self.assessment is None or self.checked is None:
             self.show_error("The handout cannot be made yet", "\n".join(self.problems))
             return
         from pharmacist_tool.gui.handout_view import HandoutDialog
 
-        case = copy.deepcopy(self.case)
+        case = copy.deepcopy(self.checked)
         dialog = HandoutDialog(self, case, self.assessment, self.ensure_kb(), self.settings,
                                pharmacist=self.handout_pharmacist())  # fmt: skip
         dialog.rendered.connect(self._handout_rendered)
@@ -692,8 +691,12 @@ class SessionScreen(WindowBase):
         return None
 
     def sign(self) -> None:
+        """Check what is missing; then the password and the signature in the worker (the
+        window keeps running, the session is disabled until the result is in)."""
         if self.case is None or self.stack.currentIndex() != SESSION:
             return
+        if self.password_check.running:
+            return  # Enter pressed again while signing: one signature
         review = self.review
         self._collect()
         self._assess()
@@ -710,38 +713,56 @@ class SessionScreen(WindowBase):
             return
         from pharmacist_tool.gui import signing
 
-        try:
-            record_id = signing.sign_session(
-                self.case,
-                user,
-                password,
-                self.database,
-                kb=self.ensure_kb(),
-                settings=self.settings,
-                shown=self.handout,
-                handout_options=self.handout_options,
-                prepared_by=self.user_name,
-            )
-        except UserError as error:
-            review.password.clear()
+        assert self.checked is not None  # nothing missing: the complete case was assessed
+        session, case = self.current, copy.deepcopy(self.checked)
+        kb, settings, database = self.ensure_kb(), self.settings, self.database
+        shown, options, prepared_by = self.handout, dict(self.handout_options), self.user_name
+
+        def work() -> int:  # in the worker: the records call opens its own session there
+            return signing.sign_session(
+                case, user, password, database, kb=kb, settings=settings, shown=shown,
+                handout_options=options, prepared_by=prepared_by,
+            )  # fmt: skip
+
+        self.password_check.start(
+            work,
+            lambda record_id: self._signed(session, record_id),
+            self._not_signed,
+            busy=(self.session, self.menuBar()),
+            status=review.sign_message,
+            text="○ Checking the password and signing…",
+        )
+
+    def _not_signed(self, error: Exception) -> None:
+        if self.stack.currentIndex() == LOCKED:
+            self.menuBar().setEnabled(False)  # locked while signing: stays locked
+        review = self.review
+        review.password.clear()
+        if isinstance(error, UserError):
             review.sign_message.setText(f"✖ Not signed: {error}")
             review.password.setFocus()
             return
-        except Exception as error:
-            log.exception("signing failed")
-            review.password.clear()
-            review.sign_message.setText(
-                f"✖ Not signed: an unexpected error ({type(error).__name__}); the session is kept."
-            )
-            return
-        review.password.clear()
-        if self.meta is not None:
-            drafts.remove_draft(self.meta.id)
-        name = self.case.patient.name
-        self.meta = None
-        self.case = None
-        self.close_session()
-        self.start_note.setText(
-            f"✓ Signed: record {record_id} for {name}. " + self.start_note.text()
+        log.error("signing failed", exc_info=error)
+        review.sign_message.setText(
+            f"✖ Not signed: an unexpected error ({type(error).__name__}); the session is kept."
         )
+
+    def _signed(self, session: CounsellingSession, record_id: int) -> None:
+        """The record is stored: its draft goes, and the session leaves the screen (unless the
+        window moved on meanwhile: then only the draft goes)."""
+        self.review.password.clear()
+        if session.meta is not None:
+            drafts.remove_draft(session.meta.id)
+        name = session.case.patient.name if session.case is not None else ""
+        session.meta = None
+        note = f"✓ Signed: record {record_id} for {name}. "
+        if self.current is session:
+            session.case = None
+            if self.stack.currentIndex() == LOCKED:
+                self.menuBar().setEnabled(False)  # locked while signing: stays locked
+                self.current = CounsellingSession()
+                self._before_lock = START  # unlocking shows the start screen
+            else:
+                self.close_session()
+        self.start_note.setText(note + self.start_note.text())
         self.signed.emit(str(record_id))

@@ -7,6 +7,7 @@ A part of ``MainWindow`` (``window.py``), which holds one session at a time.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -128,7 +129,6 @@ class StartScreen(WindowBase):
         self.save_now()
         self.open_case(
             draft.case,
-            unset=set(draft.meta.unset),
             typed=draft.meta.typed,
             meta=draft.meta,
         )
@@ -176,24 +176,37 @@ class StartScreen(WindowBase):
             self.due_list.refresh()
 
     def sign_in(self) -> None:
+        """Check the password in the worker (the window keeps running); then sign in."""
         from pharmacist_tool.gui import signing
 
         name, password = self.login_user.text().strip(), self.login_password.text()
+        if self.password_check.running:
+            return
         self.login_password.clear()
-        try:
-            user = signing.authenticate(name, password, self.database)
-        except signing.NoUsersError:
+        database = self.database
+        self.password_check.start(
+            lambda: signing.authenticate(name, password, database),
+            self._signed_in,
+            self._sign_in_failed,
+            busy=(self.login_user, self.login_password, self.login_button),
+            status=self.login_status,
+        )
+
+    def _sign_in_failed(self, error: Exception) -> None:
+        from pharmacist_tool.gui import signing
+
+        if isinstance(error, signing.NoUsersError):
+            self.login_status.setText("Nobody is signed in: no users are set up yet.")
             self.ask_first_user()
-            return
-        except UserError as error:
+        elif isinstance(error, UserError):
             self.login_status.setText(f"✖ Not signed in: {error}")
-            return
-        except Exception as error:  # the database is unreachable: say so, keep working
-            log.exception("sign-in failed")
+        else:  # the database is unreachable: say so, keep working
+            log.error("sign-in failed", exc_info=error)
             self.login_status.setText(
                 f"✖ Not signed in: the records database cannot be reached ({type(error).__name__})."
             )
-            return
+
+    def _signed_in(self, user: Any) -> None:
         self.user = user
         self.user_name = user.username
         role = user.role

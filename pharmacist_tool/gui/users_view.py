@@ -8,6 +8,7 @@ All calls go through ``gui.staff`` (the one door to the records' users).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui import staff
+from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.widgets import add_row, fit_to_screen, note
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,7 @@ class UsersDialog(QDialog):
         super().__init__(parent)
         self.db = db
         self.admin = admin
+        self.password_check = PasswordCheck(self)
         self.setWindowTitle("Users")
         fit_to_screen(self, 900, 640)
         layout = QVBoxLayout(self)
@@ -201,27 +204,51 @@ class UsersDialog(QDialog):
 
     # -- changes ---------------------------------------------------------------------------------
 
-    def _checked_admin(self) -> Any:
+    def _do(
+        self,
+        what: str,
+        action: Callable[[Any], object],
+        select: str | None = None,
+        then: Callable[[], None] | None = None,
+    ) -> bool:
+        """The administrator's password again, then ``action(admin)``, both in the worker (the
+        window keeps running; the form is disabled until done). ``then`` runs once done.
+        False when another change is still being checked."""
+        db, username = self.db, self.admin.username
         password = self.own_password.text()
+        if self.password_check.running:
+            return False
         self.own_password.clear()
-        return staff.check_admin(self.db, self.admin.username, password)
 
-    def _do(self, what: str, action: Any, select: str | None = None) -> bool:
-        try:
-            admin = self._checked_admin()
-            action(admin)
-        except UserError as error:
-            self.message.setText(f"✖ Not done: {error}")
-            self.own_password.setFocus(Qt.FocusReason.OtherFocusReason)
-            return False
-        except Exception as error:
-            log.exception("changing users")
-            self.message.setText(f"✖ Not done: an unexpected error ({type(error).__name__}).")
-            return False
+        def work() -> None:
+            action(staff.check_admin(db, username, password))
+
+        return self.password_check.start(
+            work,
+            lambda _: self._done(what, select, then),
+            self._not_done,
+            busy=self.busy_widgets(),
+            status=self.message,
+        )
+
+    def busy_widgets(self) -> list[QWidget]:
+        """What is disabled while a change is checked and made (no change twice)."""
+        return [w for w in self.findChildren(QWidget) if w is not self.close_button]
+
+    def _done(self, what: str, select: str | None, then: Callable[[], None] | None) -> None:
         self.message.setText(f"✓ {what}")
         self.refresh(select)
+        if then is not None:
+            then()
         self.changed.emit(what)
-        return True
+
+    def _not_done(self, error: Exception) -> None:
+        if isinstance(error, UserError):
+            self.message.setText(f"✖ Not done: {error}")
+            self.own_password.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        log.error("changing users", exc_info=error)
+        self.message.setText(f"✖ Not done: an unexpected error ({type(error).__name__}).")
 
     def add_user(self) -> None:
         name = self.username.text().strip()
@@ -231,16 +258,20 @@ class UsersDialog(QDialog):
         role = self.new_role.currentData()
         password, full_name = self.password.text(), self.full_name.text()
         rights = self.new_admin.isChecked()
-        if self._do(
+
+        def added() -> None:
+            for field in (self.username, self.full_name, self.password, self.repeat):
+                field.clear()
+            self.new_admin.setChecked(False)
+
+        self._do(
             f"{name} added as {role}" + (" with administrator rights." if rights else "."),
             lambda admin: staff.add(
                 self.db, admin, name, role, password, full_name=full_name, admin_rights=rights
             ),
             select=name,
-        ):
-            for field in (self.username, self.full_name, self.password, self.repeat):
-                field.clear()
-            self.new_admin.setChecked(False)
+            then=added,
+        )
 
     def change_role(self) -> None:
         user = self.selected()
@@ -272,13 +303,17 @@ class UsersDialog(QDialog):
             self.message.setText("✖ Not done: the two new passwords differ.")
             return
         password = self.new_password.text()
-        if self._do(
+
+        def reset() -> None:
+            self.new_password.clear()
+            self.new_repeat.clear()
+
+        self._do(
             f"{user.username}'s password was reset: tell them in person.",
             lambda admin: staff.reset_password(self.db, admin, user.username, password),
             select=user.username,
-        ):
-            self.new_password.clear()
-            self.new_repeat.clear()
+            then=reset,
+        )
 
     def unlock(self) -> None:
         user = self.selected()

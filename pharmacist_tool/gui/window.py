@@ -23,6 +23,7 @@ from pharmacist_tool.gui.lock_screen import IdleWatcher, LockScreen
 from pharmacist_tool.gui.pages import (
     Collected,
 )
+from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.session_screen import (
     LOCKED,
     SESSION,
@@ -56,6 +57,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
         self._save_pending = False
         self._assess_pending = False
         self._painted = False
+        self.password_check = PasswordCheck(self)
         self.setWindowTitle(START_TITLE)
         self.resize(1200, 780)
 
@@ -245,6 +247,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         self.save_now()
+        self.password_check.wait()  # a password check or a signature still being written
         QThreadPool.globalInstance().waitForDone(10_000)  # a handout still rendering
         application().removeEventFilter(self.idle_watcher)
         super().closeEvent(event)

@@ -16,14 +16,16 @@ from PySide6.QtWidgets import QMainWindow
 if TYPE_CHECKING:
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QAction
-    from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QStackedWidget
+    from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QStackedWidget, QWidget
 
     from pharmacist_tool.case import Case
     from pharmacist_tool.counselling import drafts
+    from pharmacist_tool.counselling.case_draft import CaseDraft
     from pharmacist_tool.counselling.session import CounsellingSession
     from pharmacist_tool.gui.course_panel import CarriedFacts, ReturningPatient
     from pharmacist_tool.gui.due_list import DueList
     from pharmacist_tool.gui.pages import Collected, ReviewPage, StepPage
+    from pharmacist_tool.gui.password_check import PasswordCheck
     from pharmacist_tool.settings import Settings
 
 
@@ -50,12 +52,15 @@ class WindowBase(QMainWindow):
     stack: QStackedWidget
     idle: QTimer
     session_actions: list[QAction]
+    password_check: PasswordCheck
+    """One password check at a time, in a worker thread."""
 
     # -- widgets: the start screen's, the session screen's, the lock screen's ----------------
     start_note: QLabel
     new_button: QPushButton
     returning: ReturningPatient
     due_list: DueList
+    session: QWidget
     pages: list[StepPage]
     carried: CarriedFacts
     counter_label: QLabel
@@ -68,9 +73,8 @@ class WindowBase(QMainWindow):
 
         def open_case(
             self,
-            case: Case,
+            case: Case | CaseDraft,
             *,
-            unset: set[str] | None = None,
             typed: dict[str, str] | None = None,
             meta: drafts.DraftMeta | None = None,
             source: str = "",
@@ -83,6 +87,7 @@ class WindowBase(QMainWindow):
         def go_step(self, index: int) -> None: ...
         def save_now(self, durable: bool = True) -> None: ...
         def on_changed(self) -> None: ...
+        def _assess(self) -> None: ...
         def _update_banner(self) -> None: ...
         def user_display(self) -> str | None: ...
 

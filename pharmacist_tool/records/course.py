@@ -477,7 +477,8 @@ def next_visit(db: Database, record_id: int, today: dt.date) -> Case:
 
     Carried: the patient, rule set, product, strength, units, doses, days' supply, prescriber,
     contraception, medicines, alcohol and the course. Left empty for this visit: pregnancy
-    tests, checklist, resolutions, outcome, authorization and the programme check."""
+    tests, checklist, resolutions, outcome, authorization, the programme check and whether other
+    medicines were asked (asked again at each visit)."""
     detail = get_record(db, record_id)
     signed = msgspec.json.decode(detail.current_case_json, type=Case)
     with db.session() as session:
@@ -509,6 +510,7 @@ def next_visit(db: Database, record_id: int, today: dt.date) -> Case:
         resolutions={},
         outcome=None,
         programme_check=None,
+        other_medicines_asked=None,  # asked again at each visit
         course=Course(
             fill_number=number,
             cumulative_mg_before=round(before, 2),

@@ -398,6 +398,7 @@ class SignedCase(msgspec.Struct):
     pregnancy_tests: list[_Test] = msgspec.field(default_factory=list)
     contraception: list[str] = msgspec.field(default_factory=list)
     medicines: list[str] = msgspec.field(default_factory=list)
+    other_medicines_asked: bool | None = None
 
 
 class _Finding(msgspec.Struct):
@@ -444,6 +445,15 @@ def _resolution_words(finding: _Finding) -> str:
     return f"resolved: {text}" if text else "not resolved"
 
 
+def asked_words(asked: bool | None, medicines: list[str]) -> str:
+    """``other_medicines_asked`` in words, as the record view and the CSV show it."""
+    if asked is None:
+        return "not recorded"
+    if not asked:
+        return "not asked"
+    return "asked" if any(m.strip() for m in medicines) else "asked: takes none"
+
+
 @dataclass(frozen=True)
 class SignedFacts:
     """What an inspector reads of a signed record, in words (no internal codes)."""
@@ -458,6 +468,9 @@ class SignedFacts:
     """Each other medicine as said and what it was screened as; None when the record was
     signed before the assessment listed what it screened."""
     medicines_said: tuple[str, ...]
+    other_medicines_asked: str
+    """Whether the patient was asked about other medicines, in words (``asked: takes none``,
+    ``asked``, ``not asked``, ``not recorded``)."""
     findings: tuple[str, ...]
     """"Warning: <message> (<subject>) — resolved: <the pharmacist's words>"."""
     authorization: str
@@ -489,6 +502,7 @@ class SignedFacts:
             contraception_counted=counted,
             medicines_screened=screened,
             medicines_said=tuple(m for m in case.medicines if m.strip()),
+            other_medicines_asked=asked_words(case.other_medicines_asked, case.medicines),
             findings=tuple(findings),
             authorization=case.prescription.authorization or "",
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from pharmacist_tool.counselling import drafts
+from pharmacist_tool.counselling.case_draft import CaseDraft
 from pharmacist_tool.counselling.session import CounsellingSession, StepNotes
 from pharmacist_tool.knowledge import load_for_counter
 from tests.conftest import example_case
@@ -15,16 +16,19 @@ from tests.conftest import example_case
 
 def test_a_blank_session_has_nothing_entered_and_cannot_be_checked() -> None:
     session = CounsellingSession.blank("US-iPLEDGE", "en")
-    assert "patient.date_of_birth" in session.unset and "patient.weight_kg" in session.unset
-    session.collected(session.unset, {}, StepNotes(problems=["Weight: not entered"]))
+    assert session.case is not None
+    assert session.case.patient.date_of_birth is None and session.case.patient.weight_kg is None
+    assert "patient.weight_kg" in session.case.not_entered()
+    session.collected({}, StepNotes(problems=["Weight: not entered"]))
     session.assess(load_for_counter())
     assert session.assessment is None and session.problems == ["Weight: not entered"]
+    assert session.checked is None
     assert session.missing(lambda f: "step 1") == ["Weight: not entered"]
 
 
 def test_what_stands_before_signing_is_in_words_with_the_step() -> None:
-    session = CounsellingSession(case=example_case("02"))
-    session.collected((), {}, StepNotes(unasked=["Alcohol: ask how much the patient drinks"]))
+    session = CounsellingSession(case=CaseDraft.of(example_case("02")))
+    session.collected({}, StepNotes(unasked=["Alcohol: ask how much the patient drinks"]))
     session.assess(load_for_counter())
     assert session.assessment is not None
     missing = session.missing(lambda f: f"step of {f.category}")
@@ -43,7 +47,7 @@ def test_autosave_writes_the_draft_atomically(
     synced: list[int] = []
     real_fsync = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
-    session = CounsellingSession(case=example_case("01"))
+    session = CounsellingSession(case=CaseDraft.of(example_case("01")))
     assert session.autosave(step=0, user="", durable=durable) is None, "nothing changed yet"
     session.dirty = True
     assert session.autosave(step=3, user="klee", durable=durable) is not None

@@ -146,3 +146,19 @@ def _d(text: str):  # type: ignore[no-untyped-def]
     import datetime as dt
 
     return dt.date.fromisoformat(text)
+
+
+def test_other_medicines_asked_has_a_column(counter: Counter, tmp_path: Path) -> None:
+    import msgspec
+
+    from tests.conftest import example_case
+    from tests.exports.conftest import finished
+
+    base = finished(example_case("01"))
+    counter.sign(base)  # an older case: not recorded
+    counter.sign(msgspec.structs.replace(base, other_medicines_asked=True, medicines=[]))
+    counter.sign(msgspec.structs.replace(base, other_medicines_asked=True))
+    out = tmp_path / "asked.csv"
+    export_records(counter.db, "csv", out, RecordFilter(), username="ana")
+    column = [row["other_medicines_asked"] for row in _read(out)]
+    assert column == ["not recorded", "asked: takes none", "asked"]

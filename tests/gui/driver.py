@@ -241,3 +241,10 @@ def sign(kb: Keyboard, user: str, password: str) -> None:
     assert kb.focus is review.password
     kb.type(password)
     kb.press(Qt.Key.Key_Return)
+    wait_for_password_check(kb.qtbot, kb.window)
+
+
+def wait_for_password_check(qtbot: Any, owner: Any, timeout: int = 30_000) -> None:
+    """The password is checked in a worker thread: wait until the result is applied (in the
+    window, or a dialog with its own ``password_check``)."""
+    qtbot.waitUntil(lambda: not owner.password_check.running, timeout=timeout)

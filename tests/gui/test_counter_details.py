@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel
 
 from pharmacist_tool.case import load_case
 from tests.conftest import EXAMPLE_FILES
-from tests.gui.driver import CTRL, Keyboard
+from tests.gui.driver import CTRL, Keyboard, wait_for_password_check
 
 pytestmark = pytest.mark.gui
 
@@ -36,6 +36,7 @@ def test_unfinished_sessions_show_no_names_until_someone_signs_in(
     window.login_user.setText(users["pharmacist"])
     window.login_password.setText(users["password"])
     window.sign_in()
+    wait_for_password_check(qtbot, window)
     assert window.drafts_list.item(0).text().startswith(name)
 
 
@@ -45,6 +46,7 @@ def test_a_draft_without_a_medicine_is_listed_without_empty_parts(
     window.login_user.setText(users["pharmacist"])
     window.login_password.setText(users["password"])
     window.sign_in()
+    wait_for_password_check(qtbot, window)
     kb = Keyboard(qtbot, window)
     kb.press(Qt.Key.Key_N, CTRL)
     kb.type("Maria Gomez")
@@ -77,11 +79,13 @@ def test_the_unlock_message_is_not_clipped(window: Any, qtbot: Any, users: dict[
     window.login_user.setText(users["pharmacist"])
     window.login_password.setText(users["password"])
     window.sign_in()
+    wait_for_password_check(qtbot, window)
     window.open_case_file(example("01"))
     window.lock()
     window.unlock_user.setText(users["technician"])
     window.unlock_password.setText(users["password"])
     window.unlock()
+    wait_for_password_check(qtbot, window)
     label = window.unlock_message
     assert label.text().startswith(f"Only {users['pharmacist']} can unlock")
     needed = label.heightForWidth(label.width())

@@ -64,7 +64,8 @@ def test_killed_session_comes_back_with_every_field(isolated_home: Path, qtbot: 
     assert window.meta is not None and window.meta.id == draft_id
 
     case = load_case(path)
-    got = window.case
+    got = window.case.complete()
+    assert got is not None
     assert got.patient == case.patient
     assert got.prescription == case.prescription
     assert got.rule_set == case.rule_set and got.counselled_on == case.counselled_on

@@ -190,6 +190,14 @@ def test_a_session_with_step_4_unvisited_cannot_be_signed(
     assert window.steps.item(3).text().endswith("✓ done")
     assert window.missing() == [], window.missing()
     assert "Other medicines: none (asked). Alcohol: none." in window.review.summary.text()
-    with qtbot.waitSignal(window.signed, timeout=30_000):
+    with qtbot.waitSignal(window.signed, timeout=30_000) as signed:
         sign(kb, users["pharmacist"], users["password"])
     assert len(stored_records()) == 1
+    # the tick is in the signed case, so the record says "asked: takes none"
+    from pharmacist_tool.records.db import open_database
+    from pharmacist_tool.records.reading import get_record
+
+    with open_database() as db:
+        record = get_record(db, int(signed.args[0]))
+    assert record.case.other_medicines_asked is True
+    assert record.facts.other_medicines_asked == "asked: takes none"

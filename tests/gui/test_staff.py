@@ -19,6 +19,7 @@ from tests.gui.driver import (
     fill_case,
     resolve_findings,
     sign,
+    wait_for_password_check,
 )
 
 pytestmark = pytest.mark.gui
@@ -48,6 +49,7 @@ def _sign_in(kb: Keyboard, name: str, password: str) -> None:
     assert kb.focus is window.login_password
     kb.type(password)
     kb.press(Qt.Key.Key_Return)
+    wait_for_password_check(kb.qtbot, window)
 
 
 def test_first_run_from_an_empty_database_to_a_signed_record(window: Any, qtbot: Any) -> None:
@@ -73,6 +75,7 @@ def test_first_run_from_an_empty_database_to_a_signed_record(window: Any, qtbot:
     assert kb.focus is window.login_password
     kb.type(PASSWORD)
     kb.press(Qt.Key.Key_Return)
+    wait_for_password_check(qtbot, window)
     assert "R. Osei, PharmD (pharmacist)" in window.login_status.text()
     assert window.users_button.isVisible(), "the pharmacist-in-charge manages staff"
 
@@ -116,11 +119,13 @@ def test_an_administrator_adds_a_technician_in_the_window(window: Any, qtbot: An
     dialog.own_password.setFocus()
     kb.type("not my password")
     dialog.add_user()
+    wait_for_password_check(qtbot, dialog)
     assert dialog.message.text().startswith("✖ Not done: Wrong user name or password")
     assert staff.list_staff(db)[-1].username == "rosei", "nothing added"
     dialog.own_password.setFocus()
     kb.type(PASSWORD)
     dialog.add_button.click()
+    wait_for_password_check(qtbot, dialog)
     assert dialog.message.text() == "✓ tmoss added as technician.", dialog.message.text()
     rows = {
         dialog.table.item(r, 0).text(): dialog.table.item(r, 2).text()
@@ -166,6 +171,7 @@ def test_an_administrator_changes_resets_unlocks_and_deactivates(
     def as_admin(action: Any) -> str:
         dialog.own_password.setText(PASSWORD)
         action()
+        wait_for_password_check(qtbot, dialog)
         return str(dialog.message.text())
 
     assert as_admin(dialog.unlock) == "✓ tmoss is unlocked."

@@ -34,6 +34,7 @@ from tests.gui.driver import (
     choose_outcome,
     confirm_checklist,
     sign,
+    wait_for_password_check,
 )
 
 pytestmark = pytest.mark.gui
@@ -215,6 +216,7 @@ def test_idle_lock_hides_patient_and_asks_password(
     window.login_user.setText(users["pharmacist"])
     window.login_password.setText(users["password"])
     window.sign_in()
+    wait_for_password_check(qtbot, window)
     assert "K. Lee" in window.login_status.text()
     window.open_case_file(example("01"))
     kb.settle()
@@ -227,9 +229,11 @@ def test_idle_lock_hides_patient_and_asks_password(
     assert window.focusWidget() is window.unlock_password
     kb.type("wrong password")
     kb.press(Qt.Key.Key_Return)
+    wait_for_password_check(qtbot, window)
     assert window.stack.currentIndex() == 2 and "Wrong" in window.unlock_message.text()
     kb.type(users["password"])
     kb.press(Qt.Key.Key_Return)
+    wait_for_password_check(qtbot, window)
     assert window.stack.currentIndex() == 1 and window.current_step() == 3
     assert window.banner_patient.isVisible()
     kb.press(Qt.Key.Key_Q, CTRL | Qt.KeyboardModifier.ShiftModifier)  # sign out
@@ -246,6 +250,7 @@ def test_technician_prepares_pharmacist_signs_with_the_previewed_handout(
     window.login_user.setText(users["technician"])
     window.login_password.setText(users["password"])
     window.sign_in()
+    wait_for_password_check(qtbot, window)
     window.open_case_file(example("01"))
     kb = Keyboard(qtbot, window)
     kb.settle()
