@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
@@ -121,7 +122,9 @@ class PasswordCheck(QObject):
             widget.setEnabled(True)
         self._disabled = []
         focus, self._focus = self._focus, None
-        if focus is not None and focus.isEnabled() and focus.isVisible():
+        # The widget that had the focus may have been deleted meanwhile (its dialog closed).
+        alive = focus is not None and shiboken6.isValid(focus)
+        if alive and focus is not None and focus.isEnabled() and focus.isVisible():
             focus.setFocus(Qt.FocusReason.OtherFocusReason)  # where the person left it
         try:
             if apply is not None:

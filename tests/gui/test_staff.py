@@ -215,6 +215,7 @@ def test_the_users_screen_names_a_shared_printed_name_and_renames(
         dialog.printed_name.setText("Rita Osei (locum)")
         dialog.own_password.setText(OLD_PASSWORD)
         dialog.rename_button.click()
+        wait_for_password_check(qtbot, dialog)
         assert dialog.message.text() == "✓ rosei2 now signs as Rita Osei (locum).", (
             dialog.message.text()
         )
