@@ -109,8 +109,10 @@ def _target(kb: Any) -> tuple[float, float] | None:
 
 def show_course(panel: CoursePanel, course: Any, kb: Any) -> None:
     """A stored course (``records.course.PatientCourse``) in the panel."""
+    from pharmacist_tool.records.course import handed_over
+
     s = course.summary
-    given = sum(1 for f in course.fills if f.outcome in ("handed-over", "declined"))
+    given = sum(1 for f in course.fills if handed_over(f))
     panel.show_values(
         fill_number=None,
         fill_words=f"{given} fill{'s' * (given != 1)} handed over"

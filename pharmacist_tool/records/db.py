@@ -22,15 +22,16 @@ import datetime as dt
 import functools
 import logging
 import os
+import re
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pharmacist_tool import paths
@@ -187,6 +188,37 @@ class Database:
     def note_head(self, seq: int, digest: str, next_ids: dict[str, int]) -> None:
         self.witness.note(seq, digest, {table: top - 1 for table, top in next_ids.items()})
 
+    def read_rows(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
+        """The rows of one read-only statement, straight through the driver on a pooled
+        connection, with no transaction around it (one statement sees one consistent state by
+        itself): for the reads a counter repeats all day (a patient's course, the due list),
+        where a session's begin, commit and result objects would cost more than the query.
+
+        ``sql`` names its parameters ``:name``; dates are passed as dates."""
+        connection = self.engine.raw_connection()
+        driver = connection.driver_connection
+        sqlite = self.dialect == "sqlite"
+        try:
+            if not sqlite:
+                driver.autocommit = True  # type: ignore[union-attr]
+            cursor = connection.cursor()
+            try:
+                cursor.execute(driver_sql(sql, self.dialect), _driver_params(params, sqlite))
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        except self.engine.dialect.loaded_dbapi.Error as error:
+            wrapped = DBAPIError.instance(
+                sql, params, error, self.engine.dialect.loaded_dbapi.Error
+            )
+            if is_disk_full(wrapped):
+                raise DiskFullError("Not read") from error
+            raise wrapped from error
+        finally:
+            if not sqlite and not driver.closed:  # type: ignore[union-attr]
+                driver.autocommit = False  # type: ignore[union-attr]
+            connection.close()
+
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Session]:
         """One consistent, read-only view of the whole database, for whatever reads the chain
@@ -204,6 +236,25 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@functools.lru_cache(maxsize=64)
+def driver_sql(sql: str, dialect: str) -> str:
+    """``sql`` with its ``:name`` parameters in the driver's own style (psycopg:
+    ``%(name)s``; sqlite3 takes ``:name`` as it is)."""
+    if dialect == "sqlite":
+        return sql
+    return _PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def _driver_params(params: Mapping[str, Any], sqlite: bool) -> Mapping[str, Any]:
+    if not sqlite:
+        return params
+    # sqlite3's own date adapter is deprecated: dates go as the ISO text the columns hold.
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in params.items()}
 
 
 def _make_engine(url: URL) -> Engine:
