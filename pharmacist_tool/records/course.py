@@ -164,12 +164,12 @@ FILL_COLUMNS = (
 _COLUMNS_SQL = ", ".join(FILL_COLUMNS)
 
 BY_PROGRAMME_ID_SQL = (
-    f"SELECT {_COLUMNS_SQL} FROM course_fills WHERE programme_id = :pid "
-    "OR patient_date_of_birth IN "
+    f"SELECT {_COLUMNS_SQL} FROM course_fills WHERE patient_date_of_birth IN "
     "(SELECT patient_date_of_birth FROM course_fills WHERE programme_id = :pid)"
 )
-"""One indexed query: the patient's fills, and every fill with one of their dates of birth (the
-fills from before the number was known, and the look-alike names to report)."""
+"""One indexed query: every fill with one of the patient's dates of birth — their own fills
+(each has its own date of birth), those from before the number was known, and the look-alike
+names to report. (No ``programme_id = :pid OR …``: PostgreSQL would scan the table for it.)"""
 
 BY_BIRTH_SQL = f"SELECT {_COLUMNS_SQL} FROM course_fills WHERE patient_date_of_birth = :born"
 
