@@ -25,6 +25,7 @@ import os
 import re
 import sqlite3
 import stat
+import threading
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,9 @@ class Database:
     def __init__(self, url: URL, engine: Engine) -> None:
         self.url = url
         self.engine = engine
+        self._reader: Any = None
+        """PostgreSQL: the driver's connection kept for ``read_rows``."""
+        self._reader_lock = threading.Lock()
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(
             engine.execution_options(write_lock=True), expire_on_commit=False
@@ -189,35 +193,67 @@ class Database:
         self.witness.note(seq, digest, {table: top - 1 for table, top in next_ids.items()})
 
     def read_rows(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
-        """The rows of one read-only statement, straight through the driver on a pooled
-        connection, with no transaction around it (one statement sees one consistent state by
-        itself): for the reads a counter repeats all day (a patient's course, the due list),
-        where a session's begin, commit and result objects would cost more than the query.
+        """The rows of one read-only statement straight through the driver, with no transaction
+        around it (one statement sees one consistent state by itself): for the reads a counter
+        repeats all day (a patient's course, the due list), where a session's begin, commit and
+        result objects would cost more than the query. SQLite: a pooled connection. PostgreSQL:
+        one connection of the engine's kept for these reads in autocommit, since a pooled one
+        costs two round trips more (the pool's ping, the rollback on return); when the server
+        has dropped it, a new one is made and the statement run again (it only reads).
 
         ``sql`` names its parameters ``:name``; dates are passed as dates."""
-        connection = self.engine.raw_connection()
-        driver = connection.driver_connection
-        sqlite = self.dialect == "sqlite"
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
         try:
-            if not sqlite:
-                driver.autocommit = True  # type: ignore[union-attr]
-            cursor = connection.cursor()
-            try:
-                cursor.execute(driver_sql(sql, self.dialect), _driver_params(params, sqlite))
-                return list(cursor.fetchall())
-            finally:
-                cursor.close()
-        except self.engine.dialect.loaded_dbapi.Error as error:
-            wrapped = DBAPIError.instance(
-                sql, params, error, self.engine.dialect.loaded_dbapi.Error
-            )
+            if self.dialect == "sqlite":
+                return self._read_pooled(sql, params)
+            return self._read_kept(sql, params)
+        except dbapi_error as error:
+            wrapped = DBAPIError.instance(sql, params, error, dbapi_error)
             if is_disk_full(wrapped):
                 raise DiskFullError("Not read") from error
             raise wrapped from error
+
+    def _read_pooled(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(driver_sql(sql, self.dialect), _driver_params(params, True))
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
         finally:
-            if not sqlite and not driver.closed:  # type: ignore[union-attr]
-                driver.autocommit = False  # type: ignore[union-attr]
             connection.close()
+
+    def _read_kept(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
+        statement = driver_sql(sql, self.dialect)
+        with self._reader_lock:
+            for attempt in (1, 2):
+                if self._reader is None:
+                    pooled = self.engine.raw_connection()
+                    reader: Any = pooled.driver_connection
+                    pooled.detach()  # ours until close(): never back in the pool in autocommit
+                    reader.autocommit = True
+                    self._reader = reader
+                cursor = self._reader.cursor()
+                try:
+                    cursor.execute(statement, params)
+                    return list(cursor.fetchall())
+                except self.engine.dialect.loaded_dbapi.Error as error:
+                    driver = self._reader
+                    gone = driver.closed or self.engine.dialect.is_disconnect(error, driver, None)
+                    if not gone or attempt == 2:
+                        raise
+                    self._close_reader()
+                finally:
+                    cursor.close()
+        raise AssertionError("unreachable")
+
+    def _close_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            with contextlib.suppress(Exception):
+                reader.close()
 
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Session]:
@@ -229,6 +265,8 @@ class Database:
             yield session
 
     def close(self) -> None:
+        with self._reader_lock:
+            self._close_reader()
         self.engine.dispose()
 
     def __enter__(self) -> Database:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import msgspec
+import pytest
 
 from pharmacist_tool.case import Case, Course, Outcome
 from pharmacist_tool.records import course as course_records
@@ -98,3 +99,22 @@ def test_another_patient_born_the_same_day_keeps_their_fills(
     assert course.summary.cumulative_mg == 1200
     theirs = course_records.find_course(db, programme_id="IP-0002")
     assert len(theirs.fills) == 2 and theirs.summary.cumulative_mg == 2400
+
+
+def test_the_course_is_read_again_after_the_server_drops_the_connection(
+    db: Database, pharmacist: AuthenticatedUser
+) -> None:
+    """PostgreSQL: the connection kept for course reads is made again when the server has
+    ended it (a restart, an idle timeout), and the read still answers."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite reads on a pooled connection")
+    import psycopg
+
+    _sign(db, pharmacist, _first_visit())
+    assert course_records.find_course(db, programme_id="IP-0001").summary.cumulative_mg == 1200
+    (pid,) = db.read_rows("SELECT pg_backend_pid()", {})[0]
+    url = db.engine.url.render_as_string(hide_password=False).replace("+psycopg", "")
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    assert course_records.find_course(db, programme_id="IP-0001").summary.cumulative_mg == 1200
+    assert db.read_rows("SELECT pg_backend_pid()", {})[0][0] != pid
