@@ -134,6 +134,7 @@ def test_returning_patient_to_a_signed_second_visit(
 def test_a_resumed_next_visit_keeps_the_carried_facts_and_those_confirmed(
     window: Any, qtbot: Any, users: dict[str, str]
 ) -> None:
+    from pharmacist_tool.counselling import drafts
     from pharmacist_tool.gui import signing
     from pharmacist_tool.gui.app import create_window
 
@@ -151,7 +152,11 @@ def test_a_resumed_next_visit_keeps_the_carried_facts_and_those_confirmed(
     window.pages[0].prescriber.setText("Dr B. Okafor")  # changed: no longer waiting
     qtbot.waitUntil(lambda: window.meta is not None and not window._save_pending)
     draft_id = window.meta.id
-    window.close()  # interrupted: the draft stays
+    window.lock()  # interrupted: locked, then the window closed; the draft stays
+    kept = drafts.load_draft(draft_id).meta
+    assert kept.carried == carried.carried and len(kept.carried) == 8
+    assert kept.confirmed == ["alcohol", "contraception", "weight"]
+    window.close()
 
     again = create_window()
     qtbot.addWidget(again)
