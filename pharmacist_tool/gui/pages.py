@@ -196,7 +196,7 @@ class PatientPage(StepPage):
         self.programme_id = QLineEdit()
         self.programme_id.setMaxLength(200)
         add_row(
-            form, "Patient's programme &id:", self.programme_id,
+            form, "Patient's pro&gramme id:", self.programme_id,
             "The programme's patient number, the national health number or the pharmacy's own "
             "number: it finds the patient's earlier visits (leave it empty when there is none)",
         )  # fmt: skip

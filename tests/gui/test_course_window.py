@@ -197,3 +197,18 @@ def test_the_due_list_shows_a_patient_due_tomorrow(
     )
     window.due_list.items.itemActivated.emit(item)
     assert "Luis Ortega" in window.returning.result.text()
+
+
+def test_the_programme_id_is_typed_in_step_one(window: Any, qtbot: Any) -> None:
+    from tests.gui.driver import ALT, CTRL
+
+    kb = Keyboard(qtbot, window)
+    kb.press(Qt.Key.Key_N, CTRL)
+    kb.press(Qt.Key.Key_G, ALT)  # its label's mnemonic
+    assert kb.focus is window.pages[0].programme_id
+    kb.type("  IP-77 ")
+    kb.settle()
+    assert window.case.patient.programme_id == "IP-77"
+    window.pages[0].programme_id.clear()
+    kb.settle()
+    assert window.case.patient.programme_id is None  # empty: none given
