@@ -170,6 +170,7 @@ def test_a_resumed_next_visit_keeps_the_carried_facts_and_those_confirmed(
         restored = again.carried
         assert restored.isVisible() and restored.carried == carried.carried
         assert restored.confirmed() == {"weight", "contraception", "alcohol"}
+        qtbot.waitUntil(lambda: again.assessment is not None, timeout=30_000)
         waiting = [m for m in again.missing() if m.startswith("Last month:")]
         assert len(waiting) == 4, waiting  # 8 carried, 3 confirmed, 1 changed
         assert restored.boxes["prescriber"].text().endswith("— changed to Dr B. Okafor")
