@@ -50,6 +50,11 @@ class DraftMeta(msgspec.Struct, kw_only=True):
     """Text typed that is not valid or not added yet (a half-typed date, a medicine not added)."""
     patient_name: str = ""
     medicine: str = ""
+    carried: dict[str, str] = msgspec.field(default_factory=dict)
+    """A next visit's facts carried from the last one (fact → its value then), each waiting
+    for the pharmacist to confirm it or change it."""
+    confirmed: list[str] = msgspec.field(default_factory=list)
+    """The carried facts already confirmed as still true."""
 
 
 class Draft(msgspec.Struct, kw_only=True):

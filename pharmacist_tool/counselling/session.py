@@ -54,6 +54,10 @@ class CounsellingSession:
     handout_options: dict[str, Any] = field(default_factory=dict)
     dirty: bool = False
     """Something was changed since the session was opened (a draft is kept from then on)."""
+    carried: dict[str, str] = field(default_factory=dict)
+    """A next visit's facts carried from the last one (fact → its value then)."""
+    confirmed: set[str] = field(default_factory=set)
+    """The carried facts confirmed as still true."""
 
     @classmethod
     def blank(
@@ -155,4 +159,6 @@ class CounsellingSession:
         self.meta.step = max(0, step)
         self.meta.typed = dict(self.typed)
         self.meta.user = user
+        self.meta.carried = dict(self.carried)
+        self.meta.confirmed = sorted(self.confirmed & self.carried.keys())
         return drafts.save_draft(self.meta, self.case, durable=durable)

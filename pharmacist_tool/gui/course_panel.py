@@ -109,8 +109,10 @@ def _target(kb: Any) -> tuple[float, float] | None:
 
 def show_course(panel: CoursePanel, course: Any, kb: Any) -> None:
     """A stored course (``records.course.PatientCourse``) in the panel."""
+    from pharmacist_tool.records.course import handed_over
+
     s = course.summary
-    given = sum(1 for f in course.fills if f.outcome in ("handed-over", "declined"))
+    given = sum(1 for f in course.fills if handed_over(f))
     panel.show_values(
         fill_number=None,
         fill_words=f"{given} fill{'s' * (given != 1)} handed over"
@@ -182,6 +184,9 @@ class CarriedFacts(QGroupBox):
     """ "Last month: …, still true?" — each carried fact is confirmed, or changed in its step,
     before the session can be signed."""
 
+    confirmed_changed = Signal()
+    """A fact was confirmed or unconfirmed by the pharmacist (the draft keeps which)."""
+
     def __init__(self) -> None:
         super().__init__("Carried from last month: confirm each with the patient")
         self.layout_ = QVBoxLayout(self)
@@ -208,14 +213,29 @@ class CarriedFacts(QGroupBox):
         if case is None:
             self.setVisible(False)
             return
-        for i, (name, value_of) in enumerate(FACTS):
-            value = value_of(case)
-            self.carried[name] = value
+        self.restore({name: value_of(case) for name, value_of in FACTS}, set())
+
+    def restore(self, carried: dict[str, str], confirmed: set[str]) -> None:
+        """Show ``carried`` (fact → last month's value), ``confirmed`` ticked: a resumed draft."""
+        self.carry(None)
+        for i, (name, _) in enumerate(FACTS):
+            if name not in carried:
+                continue
+            value = self.carried[name] = carried[name]
             box = QCheckBox(f"Last month: {name}: {value} — still true?")
             box.setAccessibleName(f"Still true: {name}")
+            box.setChecked(name in confirmed)
+            box.toggled.connect(self._toggled)
             self.rows_layout.addWidget(box, i // 2, i % 2)
             self.boxes[name] = box
-        self.setVisible(True)
+        self.setVisible(bool(self.carried))
+
+    def confirmed(self) -> set[str]:
+        """The carried facts confirmed as still true (a changed fact is not among them)."""
+        return {name for name, box in self.boxes.items() if box.isChecked() and box.isEnabled()}
+
+    def _toggled(self, _checked: bool) -> None:
+        self.confirmed_changed.emit()
 
     def pending(self, case: Case | None) -> list[str]:
         """The carried facts neither confirmed nor changed (changed ones say what they are)."""
@@ -228,7 +248,9 @@ class CarriedFacts(QGroupBox):
             box, now = self.boxes[name], value_of(case)
             if now != self.carried[name]:
                 box.setText(f"Last month: {name}: {self.carried[name]} — changed to {now}")
+                box.blockSignals(True)  # shown as settled; not the pharmacist's confirmation
                 box.setChecked(True)
+                box.blockSignals(False)
                 box.setEnabled(False)
                 continue
             box.setEnabled(True)

@@ -32,7 +32,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmacist_tool.case import Alcohol, Outcome, OutcomeStatus, PregnancyTest, TestResult
+from pharmacist_tool.case import (
+    Alcohol,
+    AuthorizationVia,
+    Outcome,
+    OutcomeStatus,
+    PregnancyTest,
+    ProgrammeCheck,
+    TestResult,
+)
 from pharmacist_tool.counselling.case_draft import CaseDraft
 from pharmacist_tool.gui import services
 from pharmacist_tool.gui.inputs import (
@@ -49,6 +57,12 @@ TEST_RESULTS: tuple[TestResult, ...] = get_args(TestResult)
 ALCOHOL_AMOUNTS: tuple[Alcohol, ...] = get_args(Alcohol)
 
 _Choice = TypeVar("_Choice", bound=str)
+
+AUTHORIZATION_VIA: tuple[tuple[AuthorizationVia | None, str], ...] = (
+    (None, "Not recorded"),
+    ("website", "On the programme's website"),
+    ("phone", "By phone"),
+)
 
 
 def one_of(text: str, choices: tuple[_Choice, ...]) -> _Choice:
@@ -179,6 +193,13 @@ class PatientPage(StepPage):
         self.pregnancy.addItems(["Not entered", "Can get pregnant", "Cannot get pregnant"])
         add_row(form, "&Name:", self.name, "The patient's full name as on the prescription")
         add_row(form, "Date of &birth:", self.dob, "Year-month-day, e.g. 2004-03-02")
+        self.programme_id = QLineEdit()
+        self.programme_id.setMaxLength(200)
+        add_row(
+            form, "Patient's pro&gramme id:", self.programme_id,
+            "The programme's patient number, the national health number or the pharmacy's own "
+            "number: it finds the patient's earlier visits (leave it empty when there is none)",
+        )  # fmt: skip
         add_row(form, "&Weight (kg):", self.weight, "Body weight in kilograms, for the dose check")
         add_row(
             form,
@@ -222,9 +243,9 @@ class PatientPage(StepPage):
         self.body.addWidget(box)
         self.finish()
         self.watch(
-            self.name, self.dob, self.weight, self.pregnancy, self.rule_set, self.counselled_on,
-            self.medicine, self.strength, self.units, self.doses, self.prescribed_on,
-            self.prescriber,
+            self.name, self.dob, self.programme_id, self.weight, self.pregnancy, self.rule_set,
+            self.counselled_on, self.medicine, self.strength, self.units, self.doses,
+            self.prescribed_on, self.prescriber,
         )  # fmt: skip
 
     def set_kb(self, kb: Any) -> None:
@@ -245,6 +266,7 @@ class PatientPage(StepPage):
         self.name.setText(p.name)
         dob = "" if p.date_of_birth is None else p.date_of_birth.isoformat()
         _typed_or(self.dob, "patient.date_of_birth", typed, dob)
+        self.programme_id.setText(p.programme_id or "")
         _typed_or(self.weight, "patient.weight_kg", typed,
                   "" if p.weight_kg is None else f"{p.weight_kg:g}")  # fmt: skip
         if p.can_get_pregnant is None:
@@ -271,6 +293,7 @@ class PatientPage(StepPage):
         if not p.name.strip():
             result.problems.append("Name: not entered")
         p.date_of_birth = _date_field(result, "patient.date_of_birth", "Date of birth", self.dob)
+        p.programme_id = self.programme_id.text().strip() or None
         p.weight_kg = _number_field(result, "patient.weight_kg", "Weight", self.weight)
         if self.pregnancy.currentIndex() == 0:
             result.problems.append("Can get pregnant: not entered")
@@ -359,12 +382,39 @@ class ProgrammePage(StepPage):
         add_row(form, "&Quantity:", self.quantity, "Number of capsules")
         add_row(form, "Refi&lls:", self.refills, "Refills on the prescription")
         self.body.addWidget(box)
+        self.body.addWidget(self._obtained_box())
         self.rules = note()
         self.rules.setAccessibleName("Programme rules")
         self.body.addWidget(self.rules)
         self.finish()
-        self.watch(self.authorization, self.days, self.quantity, self.refills)
+        self.watch(
+            self.authorization, self.days, self.quantity, self.refills, self.via, self.outage,
+            self.call_reference, self.called_at,
+        )  # fmt: skip
         self.deadline: dt.date | None = None
+        self.reversed_on: dt.date | None = None
+
+    def _obtained_box(self) -> QGroupBox:
+        """How the authorization was obtained: the outage log."""
+        box = QGroupBox("How the authorization was obtained")
+        form = QFormLayout(box)
+        self.via = QComboBox()
+        self.via.addItems([label for _, label in AUTHORIZATION_VIA])
+        self.outage = QCheckBox("The programme's &website was down (an outage)")
+        self.outage.setAccessibleDescription(
+            "During an outage the authorization is obtained by phone: give the call reference "
+            "and the time of the call"
+        )
+        self.call_reference = QLineEdit()
+        self.call_reference.setMaxLength(200)
+        self.called_at = QLineEdit()
+        self.called_at.setPlaceholderText("YYYY-MM-DD HH:MM")
+        self.called_at.setMaxLength(16)
+        add_row(form, "O&btained:", self.via, "On the programme's website, or by phone")
+        form.addRow(self.outage)
+        add_row(form, "Call &reference:", self.call_reference, "The reference given on the call")
+        add_row(form, "Call ti&me:", self.called_at, "When you called, e.g. 2026-12-01 10:30")
+        return box
 
     def first_input(self) -> QWidget:
         return self.authorization
@@ -375,8 +425,17 @@ class ProgrammePage(StepPage):
         self.days.set_count(rx.days_supply)
         self.quantity.set_count(rx.quantity)
         self.refills.setValue(rx.refills)
+        check = case.programme_check or ProgrammeCheck()
+        vias = [via for via, _ in AUTHORIZATION_VIA]
+        self.via.setCurrentIndex(vias.index(check.authorization_via))
+        self.outage.setChecked(check.outage)
+        self.call_reference.setText(check.call_reference)
+        called = check.called_at.strftime("%Y-%m-%d %H:%M") if check.called_at else ""
+        _typed_or(self.called_at, "programme_check.called_at", typed, called)
+        self.reversed_on = check.authorization_reversed_on
 
     def collect(self, case: CaseDraft, result: Collected) -> None:
+        self._collect_check(case, result)
         rx = case.prescription
         rx.authorization = self.authorization.text().strip() or None
         rx.days_supply = _count_field(result, "prescription.days_supply", "Days' supply", self.days)
@@ -405,6 +464,31 @@ class ProgrammePage(StepPage):
 
     def tick(self) -> None:
         self.countdown.setText(countdown_text(self.deadline, dt.datetime.now()))
+
+    def _collect_check(self, case: CaseDraft, result: Collected) -> None:
+        via = AUTHORIZATION_VIA[self.via.currentIndex()][0]
+        outage, reference = self.outage.isChecked(), self.call_reference.text().strip()
+        called_text = self.called_at.text().strip()
+        called_at = None
+        if called_text:
+            try:
+                called_at = dt.datetime.strptime(called_text, "%Y-%m-%d %H:%M")
+            except ValueError:
+                result.typed["programme_check.called_at"] = called_text
+                result.problems.append(
+                    f"Call time: “{called_text}” is not a time (write it as YYYY-MM-DD HH:MM)"
+                )
+        if outage and via != "phone":
+            result.problems.append("Obtained: during an outage the authorization is by phone")
+        if outage and via == "phone" and not reference:
+            result.problems.append("Call reference: not entered")
+        if outage and via == "phone" and not called_text:
+            result.problems.append("Call time: not entered")
+        empty = via is None and not (outage or reference or called_at or self.reversed_on)
+        case.programme_check = None if empty else ProgrammeCheck(
+            authorization_via=via, outage=outage, call_reference=reference,
+            called_at=called_at, authorization_reversed_on=self.reversed_on,
+        )  # fmt: skip
 
 
 def _rule_version(kb: Any, case: CaseDraft) -> Any:

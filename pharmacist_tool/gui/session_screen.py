@@ -161,6 +161,7 @@ class SessionScreen(WindowBase):
         from pharmacist_tool.gui.course_panel import CarriedFacts  # the course across visits
 
         self.carried = CarriedFacts()
+        self.carried.confirmed_changed.connect(self.on_changed)
         outer.addWidget(self.carried)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -275,6 +276,8 @@ class SessionScreen(WindowBase):
             typed=dict(typed or {}),
         )
         self.carried.carry(None)  # start_next_visit carries last month's facts after this
+        if meta is not None and meta.carried:  # a resumed next visit: and those confirmed
+            self.carried.restore(meta.carried, set(meta.confirmed))
         step = meta.step if meta else 0  # before anything moves the step list
         self.dirty = False
         self.handout = None
@@ -405,6 +408,8 @@ class SessionScreen(WindowBase):
 
     def _collect(self) -> None:
         assert self.case is not None
+        self.current.carried = dict(self.carried.carried)
+        self.current.confirmed = self.carried.confirmed()
         self.collected = []
         for p in self.pages:
             result = Collected()

@@ -18,12 +18,12 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import msgspec
-from sqlalchemy import Date, Integer, bindparam, delete, text
+from sqlalchemy import Date, bindparam, delete, text
 from sqlalchemy.orm import Session
 
 from pharmacist_tool.case import Case, Course
@@ -162,24 +162,21 @@ FILL_COLUMNS = (
     "pick_up_by", "authorization_number", "authorization_reversed_on",
 )  # fmt: skip
 _COLUMNS_SQL = ", ".join(FILL_COLUMNS)
-_DATES = frozenset(
-    i for i, name in enumerate(FILL_COLUMNS) if name.endswith(("_on", "_due", "_by", "_birth"))
-)
 
 BY_PROGRAMME_ID_SQL = (
-    f"SELECT {_COLUMNS_SQL} FROM course_fills WHERE programme_id = :pid "
-    "OR patient_date_of_birth IN "
+    f"SELECT {_COLUMNS_SQL} FROM course_fills WHERE patient_date_of_birth IN "
     "(SELECT patient_date_of_birth FROM course_fills WHERE programme_id = :pid)"
 )
-"""One indexed query: the patient's fills, and every fill with one of their dates of birth (the
-fills from before the number was known, and the look-alike names to report)."""
+"""One indexed query: every fill with one of the patient's dates of birth — their own fills
+(each has its own date of birth), those from before the number was known, and the look-alike
+names to report. (No ``programme_id = :pid OR …``: PostgreSQL would scan the table for it.)"""
 
 BY_BIRTH_SQL = f"SELECT {_COLUMNS_SQL} FROM course_fills WHERE patient_date_of_birth = :born"
 
 
-@dataclass(frozen=True, slots=True)
-class Fill:
-    """One row of ``course_fills``: a signed fill as last amended."""
+class Fill(msgspec.Struct, frozen=True):
+    """One row of ``course_fills``: a signed fill as last amended (a struct: made by the
+    thousand, and a dataclass's ``__init__`` would cost more than the query)."""
 
     record_id: int
     amendment_id: int | None
@@ -206,83 +203,125 @@ class Fill:
 
 
 def _fill(row: Sequence[Any]) -> Fill:
-    values = list(row)
-    for i in _DATES:
-        value = values[i]
-        if isinstance(value, str):  # SQLite through text(): ISO text
-            values[i] = dt.date.fromisoformat(value)
-    for i in (6, 16):
-        values[i] = bool(values[i])
-    return Fill(*values)
+    """A ``FILL_COLUMNS`` row as a ``Fill`` (unpacked by name: this runs for every row read)."""
+    (record_id, amendment_id, programme_id, name, name_key, born, can_get_pregnant, weight,
+     on, rule_set, medicine, outcome, dose, days, number, before, last_fill, test_due,
+     after_due, pick_up_by, authorization, reversed_on) = row  # fmt: skip
+    if born.__class__ is str:  # SQLite: dates are the ISO text they are stored as
+        born, on = _iso(born), _iso(on)
+        test_due = test_due and _iso(test_due)
+        after_due = after_due and _iso(after_due)
+        pick_up_by = pick_up_by and _iso(pick_up_by)
+        reversed_on = reversed_on and _iso(reversed_on)
+    return Fill(
+        record_id, amendment_id, programme_id, name, name_key, born, bool(can_get_pregnant),
+        weight, on, rule_set, medicine, outcome, dose, days, number, before, bool(last_fill),
+        test_due, after_due, pick_up_by, authorization, reversed_on,
+    )  # fmt: skip
 
 
-_BY_ID = text(BY_PROGRAMME_ID_SQL)
-_BY_BIRTH = text(BY_BIRTH_SQL).bindparams(bindparam("born", type_=Date()))
+_iso = dt.date.fromisoformat
 
 
-def _fills(session: Session, query: Any, params: Mapping[str, Any]) -> list[Fill]:
-    return [_fill(row) for row in session.execute(query, params)]
+Reader = Callable[[str, Mapping[str, Any]], Sequence[Sequence[Any]]]
+"""Runs one of this module's SQL statements: ``Database.read_rows`` outside a transaction, or
+``_in_session`` inside the transaction that writes a fill."""
+
+_TEXT = {
+    BY_PROGRAMME_ID_SQL: text(BY_PROGRAMME_ID_SQL),
+    BY_BIRTH_SQL: text(BY_BIRTH_SQL).bindparams(bindparam("born", type_=Date())),
+}
+
+
+def _in_session(session: Session) -> Reader:
+    def read(sql: str, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
+        return session.execute(_TEXT[sql], params).all()
+
+    return read
 
 
 def _identity(fill: Fill | CourseFill) -> tuple[str | None, str, dt.date]:
     return fill.programme_id, fill.patient_name_key, fill.patient_date_of_birth
 
 
+_WHEN = attrgetter("counselled_on", "record_id")
+
+
 def _ordered(fills: Iterable[Fill]) -> list[Fill]:
-    unique = {f.record_id: f for f in fills}
-    return sorted(unique.values(), key=lambda f: (f.counselled_on, f.record_id))
+    """Oldest first (each query returns a record once)."""
+    return sorted(fills, key=_WHEN)
 
 
 def _names_key(name_key: str, born: dt.date) -> str:
     return f"name:{name_key}|{born.isoformat()}"
 
 
-@dataclass(frozen=True)
-class _Found:
+class _Found(msgspec.Struct, frozen=True):
     key: str
     fills: list[Fill]
     others: list[Fill]
-    """Fills of other patients born on one of the same days (for the look-alike names)."""
+    """Fills of other patients born on one of the same days whose names look alike."""
 
 
-def _by_programme_id(session: Session, programme_id: str) -> _Found:
-    rows = _fills(session, _BY_ID, {"pid": programme_id})
-    names = {(f.patient_name_key, f.patient_date_of_birth) for f in rows if f.programme_id}
-    mine = [
-        f
-        for f in rows
-        if f.programme_id == programme_id
-        or (f.programme_id is None and (f.patient_name_key, f.patient_date_of_birth) in names)
-    ]
-    taken = {f.record_id for f in mine}
-    others = [f for f in rows if f.record_id not in taken]
-    return _Found(f"id:{programme_id}", _ordered(mine), others)
+_PID, _KEY, _BORN = (FILL_COLUMNS.index(c) for c in
+                     ("programme_id", "patient_name_key", "patient_date_of_birth"))  # fmt: skip
 
 
-def _by_name(session: Session, name_key: str, born: dt.date, *, strict: bool = True) -> _Found:
+def _look_alike(rows: Iterable[Sequence[Any]], keys: Iterable[str]) -> list[Fill]:
+    """Of other patients' rows, the fills whose name looks like one of ``keys`` (only these
+    are made into fills: most patients born the same day have nothing in common)."""
+    alike = _alike_to(keys)
+    seen: dict[str, bool] = {}
+    found = []
+    for row in rows:
+        key = row[_KEY]
+        if key not in seen:
+            seen[key] = alike(key)
+        if seen[key]:
+            found.append(_fill(row))
+    return found
+
+
+def _by_programme_id(read: Reader, programme_id: str) -> _Found:
+    rows = read(BY_PROGRAMME_ID_SQL, {"pid": programme_id})
+    mine = [r for r in rows if r[_PID] == programme_id]
+    others: list[Fill] = []
+    if len(mine) < len(rows):  # fills from before the id was known, and others born that day
+        names = {(r[_KEY], r[_BORN]) for r in mine}
+        rest = []
+        for r in rows:
+            if r[_PID] is None and (r[_KEY], r[_BORN]) in names:
+                mine.append(r)
+            elif r[_PID] != programme_id:
+                rest.append(r)
+        others = _look_alike(rest, {key for key, _ in names})
+    return _Found(f"id:{programme_id}", _ordered(map(_fill, mine)), others)
+
+
+def _by_name(read: Reader, name_key: str, born: dt.date, *, strict: bool = True) -> _Found:
     """The fills of a name and date of birth. Two programme ids among them are two patients:
     refused (``strict``), else the fills without an id stand alone."""
-    rows = _fills(session, _BY_BIRTH, {"born": born})
-    named = [f for f in rows if f.patient_name_key == name_key]
-    ids = sorted({f.programme_id for f in named if f.programme_id})
+    rows = read(BY_BIRTH_SQL, {"born": born})
+    named = [r for r in rows if r[_KEY] == name_key]
+    ids = sorted({r[_PID] for r in named if r[_PID]})
     if len(ids) == 1:
-        return _by_programme_id(session, ids[0])
+        return _by_programme_id(read, ids[0])
     if len(ids) > 1:
         if strict:
             raise UserError(
                 f"More than one patient has this name and date of birth (programme ids "
                 f"{', '.join(ids)}): find the patient with --patient-id."
             )
-        named = [f for f in named if f.programme_id is None]
-    taken = {f.record_id for f in named}
-    others = [f for f in rows if f.record_id not in taken]
-    return _Found(_names_key(name_key, born), _ordered(named), others)
+        named = [r for r in named if r[_PID] is None]
+    taken = {id(r) for r in named}
+    others = _look_alike([r for r in rows if id(r) not in taken], [name_key])
+    return _Found(_names_key(name_key, born), _ordered(map(_fill, named)), others)
 
 
-def _group(session: Session, fill: Fill | CourseFill) -> _Found:
+def _group(read: Reader, fill: Fill | CourseFill) -> _Found:
     if fill.programme_id:
-        return _by_programme_id(session, fill.programme_id)
-    return _by_name(session, fill.patient_name_key, fill.patient_date_of_birth, strict=False)
+        return _by_programme_id(read, fill.programme_id)
+    return _by_name(read, fill.patient_name_key, fill.patient_date_of_birth, strict=False)
 
 
 # -- the course ------------------------------------------------------------------------------
@@ -296,8 +335,7 @@ def fill_mg(fill: Fill) -> float:
     return round(fill.daily_dose_mg * fill.days_supply, 2)
 
 
-@dataclass(frozen=True)
-class CourseSummary:
+class CourseSummary(msgspec.Struct, frozen=True):
     """The figures of a course from its fills (oldest first)."""
 
     cumulative_mg: float
@@ -313,10 +351,10 @@ def summarise(fills: Sequence[Fill]) -> CourseSummary:
     fill; the weight of the newest visit; the dates from the newest fills."""
     if not fills:
         return CourseSummary(0, None, None, None, False, None)
+    given = [f for f in fills if f.outcome in HANDED_OVER]
     base = fills[0].cumulative_mg_before or 0.0
-    total = round(base + sum(fill_mg(f) for f in fills if handed_over(f)), 2)
+    total = round(base + sum([f.daily_dose_mg * f.days_supply for f in given]), 2)
     newest = fills[-1]
-    given = [f for f in fills if handed_over(f)]
     last = given[-1] if given else None
     ended = bool(last and last.last_fill)
     next_fill = None
@@ -333,8 +371,7 @@ def summarise(fills: Sequence[Fill]) -> CourseSummary:
     )
 
 
-@dataclass(frozen=True)
-class SimilarPatient:
+class SimilarPatient(msgspec.Struct, frozen=True):
     """Records with the same date of birth and a name that looks alike: not merged."""
 
     name: str
@@ -351,14 +388,13 @@ class SimilarPatient:
         }
 
 
-@dataclass(frozen=True)
-class PatientCourse:
+class PatientCourse(msgspec.Struct, frozen=True):
     name: str
     date_of_birth: dt.date
     programme_id: str | None
     fills: tuple[Fill, ...]
     summary: CourseSummary
-    similar: tuple[SimilarPatient, ...] = field(default=())
+    similar: tuple[SimilarPatient, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The contract's JSON (and ``similar_not_merged``, the spellings left apart)."""
@@ -392,16 +428,10 @@ class PatientCourse:
 
 
 def _similar(found: _Found) -> tuple[SimilarPatient, ...]:
-    keys = {f.patient_name_key for f in found.fills}
-    alike = {
-        name: any(names_alike(name, key) for key in keys)
-        for name in {f.patient_name_key for f in found.others}
-    }
     groups: dict[tuple[str, dt.date, str | None], list[Fill]] = {}
     for other in found.others:
-        if alike[other.patient_name_key]:
-            group = (other.patient_name_key, other.patient_date_of_birth, other.programme_id)
-            groups.setdefault(group, []).append(other)
+        group = (other.patient_name_key, other.patient_date_of_birth, other.programme_id)
+        groups.setdefault(group, []).append(other)
     return tuple(
         SimilarPatient(
             name=rows[-1].patient_name,
@@ -418,10 +448,29 @@ def _similar(found: _Found) -> tuple[SimilarPatient, ...]:
 def names_alike(one: str, other: str) -> bool:
     """Folded names that may be one person's: close spelling, or one's words all in the
     other ("ana garcia" and "ana garcia lopez")."""
-    words, other_words = set(one.split()), set(other.split())
-    if words and other_words and (words <= other_words or other_words <= words):
-        return True
-    return difflib.SequenceMatcher(None, one, other).ratio() >= SIMILAR_NAME_RATIO
+    return _alike_to([other])(one)
+
+
+def _alike_to(keys: Iterable[str]) -> Callable[[str], bool]:
+    """``names_alike(name, key)`` for any of ``keys``, each key's matcher made once."""
+    matchers = [(set(key.split()), difflib.SequenceMatcher(None, "", key)) for key in keys]
+
+    def alike(name: str) -> bool:
+        words = set(name.split())
+        for key_words, matcher in matchers:
+            if words and key_words and (words <= key_words or key_words <= words):
+                return True
+            matcher.set_seq1(name)
+            # The quick upper bounds first (difflib's own idiom): most names differ at once.
+            if (
+                matcher.real_quick_ratio() >= SIMILAR_NAME_RATIO
+                and matcher.quick_ratio() >= SIMILAR_NAME_RATIO
+                and matcher.ratio() >= SIMILAR_NAME_RATIO
+            ):
+                return True
+        return False
+
+    return alike
 
 
 def _course(found: _Found) -> PatientCourse:
@@ -445,19 +494,21 @@ def find_course(
     name: str | None = None,
     date_of_birth: dt.date | None = None,
 ) -> PatientCourse:
-    """The patient's course; ``UserError`` when there is no such patient."""
-    with db.session() as session:
-        if programme_id is not None and programme_id.strip():
-            found = _by_programme_id(session, programme_id.strip())
-            who = f"programme id {programme_id.strip()}"
-        elif name and name.strip() and date_of_birth is not None:
-            found = _by_name(session, fold_name(name), date_of_birth)
-            who = f"{name.strip()}, born {date_of_birth.isoformat()}"
-        else:
-            raise UserError("Give the patient's programme id, or the name and date of birth")
-        if not found.fills:
-            raise UserError(f"No signed record of a patient with {who}")
-        return _course(found)
+    """The patient's course; ``UserError`` when there is no such patient.
+
+    By programme id it is one statement (no transaction needed to see one state); by name, a
+    second one only when the name carries a programme id."""
+    if programme_id is not None and programme_id.strip():
+        found = _by_programme_id(db.read_rows, programme_id.strip())
+        who = f"programme id {programme_id.strip()}"
+    elif name and name.strip() and date_of_birth is not None:
+        found = _by_name(db.read_rows, fold_name(name), date_of_birth)
+        who = f"{name.strip()}, born {date_of_birth.isoformat()}"
+    else:
+        raise UserError("Give the patient's programme id, or the name and date of birth")
+    if not found.fills:
+        raise UserError(f"No signed record of a patient with {who}")
+    return _course(found)
 
 
 def course_of_record(db: Database, record_id: int) -> PatientCourse:
@@ -466,7 +517,7 @@ def course_of_record(db: Database, record_id: int) -> PatientCourse:
         fill = session.get(CourseFill, record_id)
         if fill is None:
             raise UserError(f"There is no record {record_id}")
-        return _course(_group(session, fill))
+        return _course(_group(_in_session(session), fill))
 
 
 # -- the next visit --------------------------------------------------------------------------
@@ -485,19 +536,18 @@ def next_visit(db: Database, record_id: int, today: dt.date) -> Case:
         row = session.get(CourseFill, record_id)
         if row is None:  # get_record found it, so the course index is missing it
             raise UserError(f"Record {record_id} is missing from the course index")
-        fills = _group(session, row).fills
+        fills = _group(_in_session(session), row).fills
     fill = next(f for f in fills if f.record_id == record_id)
     upto = [f for f in fills if (f.counselled_on, f.record_id) <= (fill.counselled_on, record_id)]
-    given = handed_over(fill)
-    if signed.course is not None:
-        number = signed.course.fill_number + (1 if given else 0)
-        before = signed.course.cumulative_mg_before + (fill_mg(fill) if given else 0)
-        previous = fill.counselled_on if given else signed.course.previous_fill_on
-    else:
-        counted = [f for f in upto if handed_over(f)]
-        number = len(counted) + 1
-        before = summarise(upto).cumulative_mg
-        previous = counted[-1].counselled_on if counted else None
+    # Counted from the fills as last amended, never from the record's own signed course: an
+    # earlier fill amended to "not handed over" after this record was signed no longer counts.
+    counted = [f for f in upto if handed_over(f)]
+    before_here = (fills[0].fill_number or 1) - 1  # fills before the first one at this pharmacy
+    number = before_here + len(counted) + 1
+    before = summarise(upto).cumulative_mg
+    previous = counted[-1].counselled_on if counted else None
+    if previous is None and signed.course is not None:
+        previous = signed.course.previous_fill_on
     prescription = msgspec.structs.replace(
         signed.prescription, prescribed_on=today, authorization=None
     )
@@ -523,8 +573,9 @@ def next_visit(db: Database, record_id: int, today: dt.date) -> Case:
 # -- what falls due --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class DueItem:
+class DueItem(msgspec.Struct, frozen=True):
+    """One line of the due list (a struct, for the same reason as ``Fill``)."""
+
     what: str
     due_on: dt.date
     patient: str
@@ -577,7 +628,7 @@ def due_for(fills: Sequence[Fill]) -> list[tuple[str, dt.date, Fill]]:
 
 def refresh_due(session: Session, fill: Fill | CourseFill) -> None:
     """Recompute what falls due for the patient this fill belongs to."""
-    found = _group(session, fill)
+    found = _group(_in_session(session), fill)
     key, fills = found.key, found.fills
     stale = {key}
     if fill.programme_id:  # fills without the id, once apart, now belong to this patient
@@ -611,13 +662,6 @@ DUE_SQL = (
 )
 """The due list's one query (the benchmark's floor runs the same through the driver)."""
 
-_DUE_QUERY = text(DUE_SQL).bindparams(
-    bindparam("until", type_=Date()),
-    bindparam("on", type_=Date()),
-    bindparam("limit", type_=Integer()),
-    bindparam("offset", type_=Integer()),
-)
-
 
 def due_items(
     db: Database,
@@ -634,18 +678,15 @@ def due_items(
         until = on + dt.timedelta(days=within)
     except OverflowError:
         until = dt.date.max
-    with db.session() as session:
-        rows = session.execute(
-            _DUE_QUERY,
-            {"until": until, "on": on, "limit": max(limit, 0), "offset": max(offset, 0)},
-        ).all()
-    as_date = dt.date.fromisoformat if rows and isinstance(rows[0][1], str) else _same
-    items = []
-    for what, due_on, name, born, programme_id, record_id in rows:
-        day = as_date(due_on)
-        items.append(DueItem(what, day, name, as_date(born), programme_id, record_id, day < on))
-    return items
-
-
-def _same(value: Any) -> Any:
-    return value
+    params = {"until": until, "on": on, "limit": max(limit, 0), "offset": max(offset, 0)}
+    rows = db.read_rows(DUE_SQL, params)
+    if rows and isinstance(rows[0][1], str):  # SQLite: dates as the ISO text they are stored as
+        iso, on_text = dt.date.fromisoformat, on.isoformat()  # ISO text sorts as the dates do
+        return [
+            DueItem(what, iso(due), name, iso(born), pid, record_id, due < on_text)
+            for what, due, name, born, pid, record_id in rows
+        ]
+    return [
+        DueItem(what, due, name, born, pid, record_id, due < on)
+        for what, due, name, born, pid, record_id in rows
+    ]

@@ -22,15 +22,17 @@ import datetime as dt
 import functools
 import logging
 import os
+import re
 import sqlite3
 import stat
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, inspect, text
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from pharmacist_tool import paths
@@ -133,6 +135,9 @@ class Database:
     def __init__(self, url: URL, engine: Engine) -> None:
         self.url = url
         self.engine = engine
+        self._reader: Any = None
+        """PostgreSQL: the driver's connection kept for ``read_rows``."""
+        self._reader_lock = threading.Lock()
         self._read = sessionmaker(engine, expire_on_commit=False)
         self._write = sessionmaker(
             engine.execution_options(write_lock=True), expire_on_commit=False
@@ -187,6 +192,69 @@ class Database:
     def note_head(self, seq: int, digest: str, next_ids: dict[str, int]) -> None:
         self.witness.note(seq, digest, {table: top - 1 for table, top in next_ids.items()})
 
+    def read_rows(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
+        """The rows of one read-only statement straight through the driver, with no transaction
+        around it (one statement sees one consistent state by itself): for the reads a counter
+        repeats all day (a patient's course, the due list), where a session's begin, commit and
+        result objects would cost more than the query. SQLite: a pooled connection. PostgreSQL:
+        one connection of the engine's kept for these reads in autocommit, since a pooled one
+        costs two round trips more (the pool's ping, the rollback on return); when the server
+        has dropped it, a new one is made and the statement run again (it only reads).
+
+        ``sql`` names its parameters ``:name``; dates are passed as dates."""
+        dbapi_error = self.engine.dialect.loaded_dbapi.Error
+        try:
+            if self.dialect == "sqlite":
+                return self._read_pooled(sql, params)
+            return self._read_kept(sql, params)
+        except dbapi_error as error:
+            wrapped = DBAPIError.instance(sql, params, error, dbapi_error)
+            if is_disk_full(wrapped):
+                raise DiskFullError("Not read") from error
+            raise wrapped from error
+
+    def _read_pooled(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
+        connection = self.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(driver_sql(sql, self.dialect), _driver_params(params, True))
+                return list(cursor.fetchall())
+            finally:
+                cursor.close()
+        finally:
+            connection.close()
+
+    def _read_kept(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
+        statement = driver_sql(sql, self.dialect)
+        with self._reader_lock:
+            for attempt in (1, 2):
+                if self._reader is None:
+                    pooled = self.engine.raw_connection()
+                    reader: Any = pooled.driver_connection
+                    pooled.detach()  # ours until close(): never back in the pool in autocommit
+                    reader.autocommit = True
+                    self._reader = reader
+                cursor = self._reader.cursor()
+                try:
+                    cursor.execute(statement, params)
+                    return list(cursor.fetchall())
+                except self.engine.dialect.loaded_dbapi.Error as error:
+                    driver = self._reader
+                    gone = driver.closed or self.engine.dialect.is_disconnect(error, driver, None)
+                    if not gone or attempt == 2:
+                        raise
+                    self._close_reader()
+                finally:
+                    cursor.close()
+        raise AssertionError("unreachable")
+
+    def _close_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            with contextlib.suppress(Exception):
+                reader.close()
+
     @contextlib.contextmanager
     def snapshot(self) -> Iterator[Session]:
         """One consistent, read-only view of the whole database, for whatever reads the chain
@@ -197,6 +265,8 @@ class Database:
             yield session
 
     def close(self) -> None:
+        with self._reader_lock:
+            self._close_reader()
         self.engine.dispose()
 
     def __enter__(self) -> Database:
@@ -204,6 +274,25 @@ class Database:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_PARAMETER = re.compile(r"(?<![:\w]):(\w+)")
+
+
+@functools.lru_cache(maxsize=64)
+def driver_sql(sql: str, dialect: str) -> str:
+    """``sql`` with its ``:name`` parameters in the driver's own style (psycopg:
+    ``%(name)s``; sqlite3 takes ``:name`` as it is)."""
+    if dialect == "sqlite":
+        return sql
+    return _PARAMETER.sub(r"%(\1)s", sql.replace("%", "%%"))
+
+
+def _driver_params(params: Mapping[str, Any], sqlite: bool) -> Mapping[str, Any]:
+    if not sqlite:
+        return params
+    # sqlite3's own date adapter is deprecated: dates go as the ISO text the columns hold.
+    return {k: v.isoformat() if isinstance(v, dt.date) else v for k, v in params.items()}
 
 
 def _make_engine(url: URL) -> Engine:

@@ -107,6 +107,8 @@ def fill_case(kb: Keyboard, case: Case) -> None:
     kb.tab()
     kb.type(p.date_of_birth.isoformat())
     kb.tab()
+    kb.type(p.programme_id or "")
+    kb.tab()
     kb.type(f"{p.weight_kg:g}")
     kb.tab()
     kb.choose("Can get pregnant" if p.can_get_pregnant else "Cannot get pregnant")

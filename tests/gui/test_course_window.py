@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 from PySide6.QtCore import Qt
 
-from pharmacist_tool.case import Case, Course, Outcome, PregnancyTest, load_case
+from pharmacist_tool.case import Case, Course, Outcome, PregnancyTest, ProgrammeCheck, load_case
 from pharmacist_tool.engine import assess
 from pharmacist_tool.knowledge import load_knowledge_base
 from tests.conftest import example_path
@@ -85,7 +85,18 @@ def test_returning_patient_to_a_signed_second_visit(
     # this visit: the test, the authorization; the weight has changed; the rest confirmed
     kb = Keyboard(qtbot, window)
     window.pages[0].weight.setText("64")
-    window.pages[1].authorization.setText("RMA-2")
+    assert window.pages[0].programme_id.text() == "IP-55"
+    programme = window.pages[1]
+    programme.authorization.setText("RMA-2")
+    # the outage log: the website was down, the authorization was obtained by phone
+    programme.via.setFocus()
+    kb.press(Qt.Key.Key_End)  # the last choice: by phone
+    programme.outage.setFocus()
+    kb.press(Qt.Key.Key_Space)
+    window._collect()
+    assert "Call reference: not entered" in window.collected[1].problems
+    programme.call_reference.setText("IPL-20261201-0042")
+    programme.called_at.setText(f"{TODAY.isoformat()} 10:30")
     pregnancy = window.pages[2]
     pregnancy.test_date.setText(TODAY.isoformat())
     pregnancy._add_test()
@@ -112,6 +123,64 @@ def test_returning_patient_to_a_signed_second_visit(
     assert stored.course == case.course and stored.patient.weight_kg == 64
     assert stored.patient.programme_id == "IP-55"
     assert stored.prescription.authorization == "RMA-2"
+    assert stored.programme_check == ProgrammeCheck(
+        authorization_via="phone",
+        outage=True,
+        call_reference="IPL-20261201-0042",
+        called_at=dt.datetime.combine(TODAY, dt.time(10, 30)),
+    )
+
+
+def test_a_resumed_next_visit_keeps_the_carried_facts_and_those_confirmed(
+    window: Any, qtbot: Any, users: dict[str, str]
+) -> None:
+    from pharmacist_tool.counselling import drafts
+    from pharmacist_tool.gui import signing
+    from pharmacist_tool.gui.app import create_window
+
+    _sign_first_visit(users["pharmacist"], users["password"], 30, "IP-57", "Wei Chen")
+    window.close_session()
+    window.returning.who.setText("IP-57")
+    qtbot.mouseClick(window.returning.find_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(window.returning.next_button, Qt.MouseButton.LeftButton)
+    carried = window.carried
+    before = {name: box.text() for name, box in carried.boxes.items()}
+    kb = Keyboard(qtbot, window)
+    for name in ("weight", "contraception", "alcohol"):
+        carried.boxes[name].setFocus()
+        kb.press(Qt.Key.Key_Space)
+    window.pages[0].prescriber.setText("Dr B. Okafor")  # changed: no longer waiting
+    qtbot.waitUntil(lambda: window.meta is not None and not window._save_pending)
+    draft_id = window.meta.id
+    window.lock()  # interrupted: locked, then the window closed; the draft stays
+    kept = drafts.load_draft(draft_id).meta
+    assert kept.carried == carried.carried and len(kept.carried) == 8
+    assert kept.confirmed == ["alcohol", "contraception", "weight"]
+    window.close()
+
+    again = create_window()
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitExposed(again)
+    try:
+        assert again.resume(draft_id)
+        assert again.case.course == Course(
+            fill_number=2, cumulative_mg_before=1200, previous_fill_on=TODAY - dt.timedelta(days=30)
+        )
+        restored = again.carried
+        assert restored.isVisible() and restored.carried == carried.carried
+        assert restored.confirmed() == {"weight", "contraception", "alcohol"}
+        qtbot.waitUntil(lambda: again.assessment is not None, timeout=30_000)
+        waiting = [m for m in again.missing() if m.startswith("Last month:")]
+        assert len(waiting) == 4, waiting  # 8 carried, 3 confirmed, 1 changed
+        assert restored.boxes["prescriber"].text().endswith("— changed to Dr B. Okafor")
+        assert {n: b.text() for n, b in restored.boxes.items() if n != "prescriber"} == {
+            n: t for n, t in before.items() if n != "prescriber"
+        }
+        assert again.pages[0].programme_id.text() == "IP-57"
+    finally:
+        again.close()
+        signing.close_all()
 
 
 def test_the_due_list_shows_a_patient_due_tomorrow(
@@ -129,3 +198,18 @@ def test_the_due_list_shows_a_patient_due_tomorrow(
     )
     window.due_list.items.itemActivated.emit(item)
     assert "Luis Ortega" in window.returning.result.text()
+
+
+def test_the_programme_id_is_typed_in_step_one(window: Any, qtbot: Any) -> None:
+    from tests.gui.driver import ALT, CTRL
+
+    kb = Keyboard(qtbot, window)
+    kb.press(Qt.Key.Key_N, CTRL)
+    kb.press(Qt.Key.Key_G, ALT)  # its label's mnemonic
+    assert kb.focus is window.pages[0].programme_id
+    kb.type("  IP-77 ")
+    kb.settle()
+    assert window.case.patient.programme_id == "IP-77"
+    window.pages[0].programme_id.clear()
+    kb.settle()
+    assert window.case.patient.programme_id is None  # empty: none given
