@@ -468,16 +468,16 @@ def build_content(
 
 def _why_section(ctx: _Ctx) -> Section:
     out, w = ctx.out, ctx.w
-    wanted = placeholders(w.data.text["why_no_pregnancy"])
-    values: dict[str, str] = {}
+    wanted = placeholders(w.data.text["why_no_pregnancy"])  # a pack may give no periods
+    before = after = ""
     if "before" in wanted:
-        values["before"] = w.count("month", ctx.facts.facts["contraception_months_before"].value)
+        before = w.count("month", ctx.facts.facts["contraception_months_before"].value)
     if "after" in wanted:
         after_days = ctx.version.contraception_after_last_dose_days if ctx.version else 30
-        values["after"] = _months(w, after_days)
+        after = _months(w, after_days)
     lines = [
         Line(tuple(Span(s.text, bold=True) for s in out.spans("why_defects")), key="why_defects"),
-        out.line("why_no_pregnancy", **values),
+        out.line("why_no_pregnancy", before=before, after=after),
     ]
     return Section("why", w("why_title"), tuple(lines), boxed=True)
 
