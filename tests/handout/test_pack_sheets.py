@@ -88,6 +88,9 @@ def test_each_pack_case_renders_in_both_languages_and_large_print(name: str, lan
     assert back.pages <= 2, (name, language, back.pages)
     assert big.pages > back.pages
     assert min(font_sizes(big.reader)) >= 14 > min(font_sizes(back.reader))
+    first = handout_content(case, assessment, kb, SETTINGS, language=language).sections[0]
+    page_one = squeeze(big.reader.pages[0].extract_text())
+    assert squeeze(first.title) in page_one and squeeze(first.lines[0].text) in page_one
     for flat in (back.flat, big.flat):
         assert squeeze(w("stop_title")) in flat
         assert squeeze(w.data.generic) in flat.casefold()
