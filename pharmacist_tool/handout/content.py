@@ -495,6 +495,8 @@ def _pack_sections(ctx: _Ctx) -> list[Section]:
 
 
 def _pack_section(ctx: _Ctx, spec: SheetSection, lines: list[Line]) -> Section:
+    if len(lines) == 1:  # one point is said, not listed
+        lines = [Line(lines[0].spans, key=lines[0].key)]
     return Section(spec.key, ctx.w(spec.title), tuple(lines), boxed=spec.boxed)
 
 
