@@ -104,3 +104,26 @@ def test_importing_the_package_does_not_import_reportlab() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
     assert done.returncode == 0, done.stderr.decode()
+
+
+def test_a_sheet_plan_naming_unknown_words_or_facts_is_reported() -> None:
+    import msgspec
+
+    from pharmacist_tool.handout.wording import SheetLine
+
+    facts = load_facts("valproate")
+    english = load_wording("en", "valproate")
+    assert english is not None
+    plan = msgspec.structs.replace(
+        facts.sheet,
+        other=[
+            SheetLine(key="no_such_line"),
+            SheetLine(key="men_sperm", values={"months": "no_such_fact:months"}),
+            SheetLine(key="dont_stop", values={"weeks": "sperm_donation_months_after:weeks"}),
+        ],
+    )
+    problems = sheet_problems(msgspec.structs.replace(facts, sheet=plan), english.data)
+    assert "no wording 'no_such_line'" in problems
+    assert "men_sperm.months: no fact 'no_such_fact'" in problems
+    assert "dont_stop.weeks: unknown unit 'weeks'" in problems
+    assert "dont_stop: has no placeholder {weeks}" in problems
