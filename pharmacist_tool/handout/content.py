@@ -26,11 +26,14 @@ from pharmacist_tool.errors import UserError
 from pharmacist_tool.handout.wording import (
     BASE_LANGUAGE,
     FactsFile,
+    SheetLine,
+    SheetSection,
     Wording,
     language_name,
     load_coverage,
     load_facts,
     load_wording,
+    placeholders,
 )
 from pharmacist_tool.knowledge import find_product
 from pharmacist_tool.knowledge.matching import explain_medicine, match_method
@@ -38,9 +41,11 @@ from pharmacist_tool.knowledge.model import (
     ContraceptionMethod,
     InteractionRule,
     KnowledgeBase,
+    PatientCategory,
     Product,
     RuleSet,
     RuleSetVersion,
+    Sex,
 )
 from pharmacist_tool.settings import Settings, handout_details_missing
 
@@ -275,7 +280,11 @@ class _Writer:
 
 
 def _months(w: Wording, days: int) -> str:
-    """30 days → "1 month"; 60 → "2 months"; anything else in days."""
+    """30 days → "1 month"; 60 → "2 months"; 1096 → "3 years" (where the wording counts years);
+    anything else in days."""
+    years = round(days / 365.25)
+    if years >= 1 and abs(days - years * 365.25) <= 1 and "year_many" in w.data.text:
+        return w.count("year", years)
     if days % 30 == 0 and days >= 30:
         return w.count("month", days // 30)
     return w.count("day", days)
@@ -302,6 +311,45 @@ class _Ctx:
     @property
     def pregnant_possible(self) -> bool:
         return self.case.patient.can_get_pregnant
+
+    def for_patient(self, patient: PatientCategory, sex: Sex) -> bool:
+        """The patient category and sex a line is for (the contract's ``patient.sex``: advice
+        for men goes to a man, or, sex not given, to a patient who cannot get pregnant)."""
+        if patient != "all" and (patient == "can-get-pregnant") != self.pregnant_possible:
+            return False
+        if sex == "any":
+            return True
+        given = self.case.patient.sex
+        if given is not None:
+            return given == sex
+        return (sex == "female") == self.pregnant_possible
+
+    def shows(self, line: SheetLine) -> bool:
+        if not self.for_patient(line.patient, line.sex):
+            return False
+        if line.families and self.family not in line.families:
+            return False
+        answer = self.case.alcohol
+        if line.alcohol and answer not in line.alcohol:
+            return False
+        return not (answer is not None and answer in line.unless_alcohol)
+
+    def value(self, spec: str) -> str:
+        """A fact's number as the line prints it (``fact:months`` → "6 months")."""
+        name, _, unit = spec.partition(":")
+        number = self.facts.facts[name].value
+        if unit in ("months", "days", "years"):
+            return self.w.count(unit[:-1], number)
+        if unit == "fahrenheit":
+            return _fahrenheit(number)
+        return str(number)
+
+    def bullets(self, lines: list[SheetLine]) -> list[Line]:
+        return [
+            self.out.bullet(line.key, **{n: self.value(v) for n, v in line.values.items()})
+            for line in lines
+            if self.shows(line)
+        ]
 
 
 def _product_names(
@@ -375,11 +423,13 @@ def build_content(
         sections += _blocked_sections(ctx)
         if ctx.pregnant_possible:
             sections.append(_why_section(ctx))
+        sections += _pack_sections(ctx)
         sections.append(_stop_section(ctx, blocked=True))
         sections.append(_still_section(ctx))
     else:
         if ctx.pregnant_possible:
             sections.append(_why_section(ctx))
+        sections += _pack_sections(ctx)
         sections.append(_stop_section(ctx, blocked=False))
         calendar = _calendar_section(ctx)
         if calendar is not None:
@@ -418,13 +468,36 @@ def build_content(
 
 def _why_section(ctx: _Ctx) -> Section:
     out, w = ctx.out, ctx.w
-    before = w.count("month", ctx.facts.facts["contraception_months_before"].value)
-    after_days = ctx.version.contraception_after_last_dose_days if ctx.version else 30
+    wanted = placeholders(w.data.text["why_no_pregnancy"])  # a pack may give no periods
+    before = after = ""
+    if "before" in wanted:
+        before = w.count("month", ctx.facts.facts["contraception_months_before"].value)
+    if "after" in wanted:
+        after_days = ctx.version.contraception_after_last_dose_days if ctx.version else 30
+        after = _months(w, after_days)
     lines = [
         Line(tuple(Span(s.text, bold=True) for s in out.spans("why_defects")), key="why_defects"),
-        out.line("why_no_pregnancy", before=before, after=_months(w, after_days)),
+        out.line("why_no_pregnancy", before=before, after=after),
     ]
     return Section("why", w("why_title"), tuple(lines), boxed=True)
+
+
+def _pack_sections(ctx: _Ctx) -> list[Section]:
+    """The sections a pack adds (such as advice for men), for the patients they are for."""
+    sections: list[Section] = []
+    for spec in ctx.facts.sheet.sections:
+        if not ctx.for_patient(spec.patient, spec.sex):
+            continue
+        lines = ctx.bullets(spec.lines)
+        if lines:
+            sections.append(_pack_section(ctx, spec, lines))
+    return sections
+
+
+def _pack_section(ctx: _Ctx, spec: SheetSection, lines: list[Line]) -> Section:
+    if len(lines) == 1:  # one point is said, not listed
+        lines = [Line(lines[0].spans, key=lines[0].key)]
+    return Section(spec.key, ctx.w(spec.title), tuple(lines), boxed=spec.boxed)
 
 
 def _call_lines(ctx: _Ctx) -> list[Line]:
@@ -466,24 +539,10 @@ def _call_lines(ctx: _Ctx) -> list[Line]:
     return lines
 
 
-STOP_SIGNS = (
-    "stop_mood",
-    "stop_mood_family",
-    "stop_head",
-    "stop_belly",
-    "stop_chest",
-    "stop_liver",
-    "stop_skin",
-    "stop_hearing",
-    "stop_allergy",
-)
-
-
 def _stop_section(ctx: _Ctx, *, blocked: bool) -> Section:
     out, w = ctx.out, ctx.w
     lines = [out.line("stop_intro_blocked" if blocked else "stop_intro")]
-    keys = (["stop_pregnant"] if ctx.pregnant_possible else []) + list(STOP_SIGNS)
-    lines += [out.bullet(key) for key in keys]
+    lines += ctx.bullets(ctx.facts.sheet.stop)
     if not blocked:
         lines += _call_lines(ctx)
     return Section("stop", w("stop_title"), tuple(lines), boxed=True)
@@ -534,17 +593,7 @@ def _blocked_sections(ctx: _Ctx) -> list[Section]:
 
 
 def _still_section(ctx: _Ctx) -> Section:
-    out, w, f = ctx.out, ctx.w, ctx.facts.facts
-    lines: list[Line] = []
-    if ctx.pregnant_possible:
-        lines.append(out.bullet("blocked_still_bc"))
-    lines += [
-        out.bullet("other_blood", months=w.count("month", f["blood_donation_months_after"].value)),
-        out.bullet("no_sharing"),
-        out.bullet("dispose"),
-        out.bullet("avoid_ask"),
-    ]
-    return Section("still", w("blocked_still_title"), tuple(lines))
+    return Section("still", ctx.w("blocked_still_title"), tuple(ctx.bullets(ctx.facts.sheet.still)))
 
 
 def _calendar_section(ctx: _Ctx) -> Section | None:
@@ -661,8 +710,10 @@ def _birth_control_section(ctx: _Ctx) -> Section:
         else:
             why = w.data.not_counted.get(method.id, "").format(generic=ctx.generic)
             other.append(out.line("bc_not_counted", method=name, why=why))
-    if plan or not (abstinence or agreement):
-        # the rule, unless the patient's own choice (no sex at all, or no risk) is the plan
+    stated = version is None or version.contraception_rule != "none"
+    if stated and (plan or not (abstinence or agreement)):
+        # the rule, unless the patient's own choice (no sex at all, or no risk) is the plan, or
+        # the rule set states none (the label's "effective birth control" is in "why")
         lines.append(out.line("bc_rule_us" if two_methods else "bc_rule_uk"))
     if plan:
         lines.append(out.line("bc_plan"))
@@ -820,27 +871,7 @@ def _avoid_section(ctx: _Ctx) -> Section:
 
 
 def _other_section(ctx: _Ctx) -> Section:
-    out, w, f, case = ctx.out, ctx.w, ctx.facts.facts, ctx.case
-    lines = [
-        out.bullet("other_blood", months=w.count("month", f["blood_donation_months_after"].value)),
-        out.bullet("other_skin", months=w.count("month", f["cosmetic_months_after"].value)),
-        out.bullet("other_sun", spf=str(f["sunscreen_spf"].value)),
-        out.bullet("other_night"),
-        out.bullet("other_eyes"),
-        out.bullet("other_bones"),
-        out.bullet("other_blood_tests"),
-    ]
-    if case.alcohol == "regular":
-        lines.append(out.bullet("other_alcohol_regular"))
-    elif ctx.family in ("UK", "EU"):  # the leaflet's point; the US guide has none
-        lines.append(out.bullet("other_alcohol"))
-    if ctx.family in ("UK", "EU"):
-        lines.append(out.bullet("other_sexual"))
-    if ctx.pregnant_possible:
-        lines.append(
-            out.bullet("other_breastfeeding", days=str(f["breastfeeding_days_after"].value))
-        )
-    return Section("other", w("other_title"), tuple(lines))
+    return Section("other", ctx.w("other_title"), tuple(ctx.bullets(ctx.facts.sheet.other)))
 
 
 def _fahrenheit(celsius: int) -> str:
@@ -848,19 +879,7 @@ def _fahrenheit(celsius: int) -> str:
 
 
 def _keep_section(ctx: _Ctx) -> Section:
-    out, w, f = ctx.out, ctx.w, ctx.facts.facts
-    low, high = f["storage_min_c"].value, f["storage_max_c"].value
-    lines = [
-        out.bullet(
-            "keep_temperature",
-            min_c=str(low),
-            max_c=str(high),
-            min_f=_fahrenheit(low),
-            max_f=_fahrenheit(high),
-        ),
-        out.bullet("dispose"),
-    ]
-    return Section("keep", w("keep_title"), tuple(lines))
+    return Section("keep", ctx.w("keep_title"), tuple(ctx.bullets(ctx.facts.sheet.keep)))
 
 
 def teach_back_ids(assessment: Assessment, kb: KnowledgeBase) -> list[str]:

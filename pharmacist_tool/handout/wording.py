@@ -3,8 +3,11 @@
 ``resources/knowledge/<medicine>/handout/`` holds, for each medicine pack:
 
 - ``<language>.json``: the sheet's wording in one language (English is the base);
-- ``facts.json``: the numbers the sheet prints (cited), its own source register, and what the
-  patient is told about each of their own medicines, per interaction class (cited);
+- ``facts.json``: the numbers the sheet prints (cited), its own source register, what the patient
+  is told about each of their own medicines, per interaction class (cited), and ``sheet``: which
+  wording lines make up the sheet's lists (warning signs, other things to know, keeping it, what
+  still applies when it was not handed over, and any section a pack adds, such as advice for men),
+  each for the patients it applies to;
 - ``coverage.json``: the key points of the Medication Guide / package leaflet, each mapped to the
   sheet's lines or excluded with a reason.
 
@@ -31,7 +34,7 @@ import msgspec
 
 from pharmacist_tool import paths
 from pharmacist_tool.knowledge import packs
-from pharmacist_tool.knowledge.model import PatientCategory, Source
+from pharmacist_tool.knowledge.model import PatientCategory, Sex, Source
 
 BASE_LANGUAGE = "en"
 DEFAULT_MEDICINE = packs.default_pack()
@@ -104,6 +107,53 @@ class OwnMedicine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     unconfirmed: str = ""
 
 
+Family = Literal["US", "UK", "EU"]
+AlcoholAnswer = Literal["none", "occasional", "regular"]
+VALUE_UNITS = ("number", "months", "days", "years", "fahrenheit")
+"""How a fact's number is written into a line (``fact:months`` → "6 months")."""
+
+
+class SheetLine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One line of a list on the sheet: a wording key and the patients it is for."""
+
+    key: str
+    patient: PatientCategory = "all"
+    sex: Sex = "any"
+    """``male``: for a man, or (sex not given) a patient who cannot get pregnant."""
+    families: list[Family] = msgspec.field(default_factory=list)
+    """Only under these rule-set families (empty: every family)."""
+    alcohol: list[AlcoholAnswer] = msgspec.field(default_factory=list)
+    """Only when the case's alcohol answer is one of these (empty: any answer)."""
+    unless_alcohol: list[AlcoholAnswer] = msgspec.field(default_factory=list)
+    """Not when the case's alcohol answer is one of these."""
+    values: dict[str, str] = msgspec.field(default_factory=dict)
+    """Placeholder → ``fact`` or ``fact:unit`` (a unit of ``VALUE_UNITS``)."""
+
+
+class SheetSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A section a pack adds (printed after "why this matters"; on the blocked sheet too)."""
+
+    key: str
+    title: str
+    """The wording key of its title."""
+    lines: Annotated[list[SheetLine], msgspec.Meta(min_length=1)]
+    patient: PatientCategory = "all"
+    sex: Sex = "any"
+    boxed: bool = False
+
+
+class SheetPlan(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    stop: list[SheetLine]
+    """The warning signs under "stop and get help now"."""
+    other: list[SheetLine]
+    """"Other things to know"."""
+    keep: list[SheetLine]
+    """"Keep it safe"."""
+    still: list[SheetLine]
+    """What still applies on the "not handed over today" sheet (never a dose)."""
+    sections: list[SheetSection] = msgspec.field(default_factory=list)
+
+
 class FactsFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     last_reviewed: dt.date
     facts: dict[str, Fact]
@@ -116,6 +166,7 @@ class FactsFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Words in a resolution that mean the prescriber stopped the medicine."""
     still_taking_terms: list[str]
     """Words in a resolution that mean it was not stopped (they win over ``stopped_terms``)."""
+    sheet: SheetPlan
 
 
 class CoveragePoint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -251,9 +302,39 @@ def approved_languages(medicine: str = DEFAULT_MEDICINE) -> list[str]:
     return [code for code in codes if load_wording(code, medicine) is not None]
 
 
+def _sheet_lines(plan: SheetPlan) -> list[SheetLine]:
+    lists = (plan.stop, plan.other, plan.keep, plan.still)
+    return [line for lines in lists for line in lines] + [
+        line for section in plan.sections for line in section.lines
+    ]
+
+
+def sheet_problems(facts: FactsFile, wording: WordingFile) -> list[str]:
+    """What in the sheet's plan names a wording key or a fact that does not exist."""
+    problems: list[str] = []
+    keys = [line.key for line in _sheet_lines(facts.sheet)]
+    keys += [section.title for section in facts.sheet.sections]
+    problems += [f"no wording {key!r}" for key in keys if key not in wording.text]
+    for line in _sheet_lines(facts.sheet):
+        for name, spec in line.values.items():
+            fact, _, unit = spec.partition(":")
+            if fact not in facts.facts:
+                problems.append(f"{line.key}.{name}: no fact {fact!r}")
+            if unit and unit not in VALUE_UNITS:
+                problems.append(f"{line.key}.{name}: unknown unit {unit!r}")
+            if name not in placeholders(wording.text.get(line.key, "")):
+                problems.append(f"{line.key}: has no placeholder {{{name}}}")
+    return problems
+
+
 @functools.cache
 def load_facts(medicine: str = DEFAULT_MEDICINE) -> FactsFile:
-    facts: FactsFile = _load_json(pack_folder(medicine) / "facts.json", FactsFile)
+    path = pack_folder(medicine) / "facts.json"
+    facts: FactsFile = _load_json(path, FactsFile)
+    base = load_wording(BASE_LANGUAGE, medicine)
+    problems = sheet_problems(facts, base.data) if base is not None else []
+    if problems:
+        raise WordingError(f"handout file {path} does not match its wording: {'; '.join(problems)}")
     return facts
 
 

@@ -54,40 +54,27 @@ def test_a_session_of_each_pack_to_a_signed_record(
     assert sorted(resolved) == sorted(f.code for f in expected.findings if f.needs_resolution)
     confirm_checklist(kb)
     assert window.missing() == [], window.missing()
-    # The pack has no approved handout wording yet: the window does not sign with a sheet made of
-    # another medicine's facts; it says what to give instead.
-    sign(kb, users["pharmacist"], users["password"])
-    assert "no approved handout" in window.review.sign_message.text()
-    assert stored_records() == []
-    # The same finished session, signed from the command line with the sheet that was given.
-    from pharmacist_tool.case import dump_case
-    from tests.records.helpers import make_pdf
-
-    finished = tmp_path / "session.json"
-    finished.write_bytes(dump_case(window.case))
-    sheet = tmp_path / "leaflet.pdf"
-    sheet.write_bytes(make_pdf("The leaflet in the box"))
-    import subprocess
-    import sys
-
-    result = subprocess.run(
-        [sys.executable, "-m", "pharmacist_tool", "sign", str(finished), "--user",
-         users["pharmacist"], "--password-stdin", "--handout", str(sheet)],
-        input=users["password"] + "\n", capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
+    # The window signs with the pack's own sheet, the one its preview shows.
+    with qtbot.waitSignal(window.signed, timeout=30_000):
+        sign(kb, users["pharmacist"], users["password"])
     (record,) = stored_records()
     assert record.outcome == "handed-over"
     assert record.knowledge_base_version == expected.knowledge_base.version
     assert record.rules_version == expected.knowledge_base.rules_version
 
+    from pharmacist_tool.handout.wording import load_wording
     from pharmacist_tool.records.db import open_database
     from pharmacist_tool.records.reading import get_record
+    from tests.handout.conftest import read_pdf
 
     with open_database() as db:
-        stored = get_record(db, record.id)
+        stored = get_record(db, record.id, include_handout=True)
         assessment = json.loads(stored.assessment_json)
     assert assessment["knowledge_base"]["medicine"] == pack
+    assert stored.handout_source == "rendered"
+    wording = load_wording("en", pack)
+    assert wording is not None
+    assert wording.data.generic in read_pdf(stored.stored["handout_pdf"]).text.casefold()
 
 
 def test_saving_the_settings_keeps_the_other_packs_dates(window: Any, qtbot: Any) -> None:

@@ -8,16 +8,26 @@ not prose).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import msgspec
 import pytest
 import textstat
 
+from pharmacist_tool.case import load_case
 from pharmacist_tool.handout import handout_content
+from pharmacist_tool.knowledge import load_pack
 from pharmacist_tool.knowledge.model import KnowledgeBase
 from tests.conftest import EXAMPLE_FILES, example_case
 from tests.handout.conftest import SETTINGS, assessed
+from tests.handout.test_pack_sheets import blocked_cases
 
 EXAMPLES = [p.name[:2] for p in EXAMPLE_FILES]
+PACK_FILES = sorted((Path(__file__).parents[1] / "fixtures" / "packs").glob("*.json"))
+PACK_CASES = {
+    **{path.stem: load_case(path) for path in PACK_FILES},
+    **{f"{name}-blocked": case for name, case in blocked_cases().items()},
+}
 
 pytestmark = pytest.mark.usefixtures("offline_textstat")
 
@@ -61,3 +71,21 @@ def test_busy_case_still_plain(kb: KnowledgeBase) -> None:
     textstat.set_lang("en")
     content = handout_content(case, assessed(case, kb), kb, SETTINGS, language="en")
     assert textstat.flesch_kincaid_grade(content.measured_text) <= 6
+
+
+@pytest.mark.parametrize("name", sorted(PACK_CASES))
+def test_every_pack_sheet_reads_at_grade_six_and_easily_in_spanish(name: str) -> None:
+    case = PACK_CASES[name]
+    kb = load_pack(name.split("-")[0])
+    textstat.set_lang("en")
+    content = handout_content(case, assessed(case, kb), kb, SETTINGS, language="en")
+    whole = textstat.flesch_kincaid_grade(content.measured_text)
+    assert whole <= 6, f"whole handout at grade {whole}"
+    for section in content.sections:
+        grade = textstat.flesch_kincaid_grade(section.measured_text)
+        assert grade <= 8, f"section {section.key} at grade {grade}: {section.measured_text}"
+    spanish = handout_content(case, assessed(case, kb), kb, SETTINGS, language="es")
+    assert spanish.language == "es"
+    textstat.set_lang("es")
+    score = textstat.fernandez_huerta(spanish.measured_text)
+    assert score >= 70, f"Fernández-Huerta {score}"

@@ -14,14 +14,16 @@ import datetime as dt
 import json
 import re
 import string
+from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
 
 from pharmacist_tool import paths
-from pharmacist_tool.case import Case, PregnancyTest
-from pharmacist_tool.handout import handout_content
+from pharmacist_tool.case import Case, PregnancyTest, load_case
+from pharmacist_tool.engine import assess
+from pharmacist_tool.handout import handout_content, render_handout
 from pharmacist_tool.handout.wording import (
     Wording,
     load_coverage,
@@ -29,13 +31,17 @@ from pharmacist_tool.handout.wording import (
     load_wording,
     pack_folder,
 )
-from pharmacist_tool.knowledge import find_product
+from pharmacist_tool.knowledge import find_product, load_pack
 from pharmacist_tool.knowledge.model import KnowledgeBase
 from pharmacist_tool.settings import Settings
 from tests.conftest import EXAMPLE_FILES, example_case, example_path, run_cli
 from tests.handout.conftest import SETTINGS, assessed, read_pdf, render, squeeze
 
 LANGUAGES = ("en", "es")
+HANDOUT_PACKS = sorted(
+    p.parent.parent.name for p in paths.resource("knowledge").glob("*/handout/en.json")
+)
+PACK_CASES = Path(__file__).parents[1] / "fixtures" / "packs"
 
 
 def wording(language: str) -> Wording:
@@ -149,12 +155,15 @@ def test_each_block_says_what_stands_in_the_way(kb: KnowledgeBase) -> None:
     assert squeeze("Talk to your doctor about birth control that counts.") in minipill
 
 
-def test_every_code_that_can_block_has_its_own_words() -> None:
+@pytest.mark.parametrize("medicine", HANDOUT_PACKS)
+def test_every_code_that_can_block_has_its_own_words(medicine: str) -> None:
     messages = json.loads(
-        paths.resource("knowledge", "isotretinoin", "messages.json").read_text(encoding="utf-8")
+        paths.resource("knowledge", medicine, "messages.json").read_text(encoding="utf-8")
     )
     codes = {m["code"] for m in messages["messages"]}
-    en = wording("en").data
+    found = load_wording("en", medicine)
+    assert found is not None
+    en = found.data
     can_block = {
         c
         for c in codes
@@ -483,7 +492,7 @@ def _words(text: str) -> set[str]:
 
 def english_words(kb: KnowledgeBase) -> set[str]:
     """Words of the English wording and of the knowledge base's patient-facing names."""
-    en = json.loads((pack_folder("isotretinoin") / "en.json").read_text(encoding="utf-8"))
+    en = json.loads((pack_folder(kb.medicine) / "en.json").read_text(encoding="utf-8"))
     texts = _strings({k: v for k, v in en.items() if k not in ("name", "language", "months")})
     texts += en["months"]
     for method in kb.contraception:
@@ -491,7 +500,7 @@ def english_words(kb: KnowledgeBase) -> set[str]:
     for rule in kb.interactions:
         texts += [rule.agent]
     found = set().union(*(_words(t) for t in texts))
-    es = json.loads((pack_folder("isotretinoin") / "es.json").read_text(encoding="utf-8"))
+    es = json.loads((pack_folder(kb.medicine) / "es.json").read_text(encoding="utf-8"))
     spanish = set().union(*(_words(t) for t in _strings(es)))
     spanish |= set().union(*(_words(m.names.get("es", "")) for m in kb.contraception))
     return found - spanish
@@ -534,3 +543,35 @@ def test_the_spanish_words_list_catches_english(kb: KnowledgeBase) -> None:
     english = english_words(kb)
     assert {"capsules", "condoms", "tell", "pregnant", "birth", "once"} <= english
     assert "isotretinoin" in english and "prednisone" in english
+
+
+def pack_spanish_cases() -> dict[str, Case]:
+    cases = {p.stem: load_case(p) for p in sorted(PACK_CASES.glob("*.json"))}
+    busy = {
+        "acitretin-uk-ppp-routine": (["doxycycline 100 mg", "St John's wort", "phenytoin"],
+                                     ["withdrawal", "combined pill"]),
+        "valproate-uk-ppp-routine": (["meropenem", "lamotrigine", "aspirin", "St John's wort"],
+                                     ["withdrawal", "combined pill"]),
+        "valproate-uk-ppp-man": (["carbamazepine", "topiramate 50 mg"], []),
+    }  # fmt: skip
+    for name, (medicines, methods) in busy.items():
+        case = cases[name]
+        cases[f"{name}-busy"] = replace(
+            case, medicines=medicines, contraception=[*case.contraception, *methods]
+        )
+    return cases
+
+
+@pytest.mark.parametrize("which", sorted(pack_spanish_cases()))
+def test_a_spanish_pack_sheet_has_no_english_word(which: str) -> None:
+    case = pack_spanish_cases()[which]
+    kb = load_pack(which.split("-")[0])
+    handout = render_handout(case, assess(case, kb), kb, SETTINGS, language="es")
+    assert handout.language == "es"
+    back = read_pdf(handout.pdf)
+    leaked = sorted(_words(back.text) & (english_words(kb) - allowed_names(case, kb)))
+    assert not leaked, (which, leaked)
+    spanish = load_wording("es", kb.medicine)
+    assert spanish is not None and spanish.data.generic in back.text
+    assert re.search(rf"\b{kb.medicine}\b", back.text) is None
+    assert not re.search(r"\b(tú|tienes|puedes|llámanos)\b", back.text, re.IGNORECASE)
