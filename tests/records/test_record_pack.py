@@ -12,7 +12,6 @@ from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.orm import undefer
 
-from pharmacist_tool.case import Case, Outcome, load_case
 from pharmacist_tool.engine import assess
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge import load_for_counter
@@ -22,22 +21,17 @@ from pharmacist_tool.records.guards import install_append_only_guards, remove_ap
 from pharmacist_tool.records.models import AuditEvent, Record
 from pharmacist_tool.records.reading import RecordFilter, fetch_page, get_record, list_events
 from pharmacist_tool.records.users import AuthenticatedUser
-from tests.records.helpers import PASSWORD, assessment_for, finished_case, handout_for
+from tests.records.helpers import (
+    PASSWORD,
+    assessment_for,
+    finished_case,
+    finished_pack_case,
+    handout_for,
+)
 
 PACKS = Path(__file__).parents[1] / "fixtures" / "packs"
 ACITRETIN = PACKS / "acitretin-uk-ppp-routine.json"
 VALPROATE = PACKS / "valproate-uk-ppp-routine.json"
-
-
-def finished_pack_case(path: Path) -> Case:
-    """A pack's case finished as a pharmacist would: every point done, every finding resolved."""
-    case = load_case(path)
-    found = assess(case, load_for_counter(case.prescription.medicine))
-    case.checklist = {item.id: True for item in found.checklist}
-    case.resolutions = {f.code: "Discussed with the prescriber" for f in found.findings}
-    case.alcohol = case.alcohol or "none"
-    case.outcome = Outcome(status="handed-over")
-    return case
 
 
 def sign_pack_case(db: Database, path: Path) -> int:
