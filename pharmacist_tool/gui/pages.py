@@ -72,6 +72,7 @@ def one_of(text: str, choices: tuple[_Choice, ...]) -> _Choice:
             return choice
     raise ValueError(f"“{text}” is none of {', '.join(choices)}")
 
+
 SEX_CHOICES: tuple[tuple[str, str | None], ...] = (
     ("Not said", None),
     ("Female", "female"),
