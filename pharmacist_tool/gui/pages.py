@@ -39,6 +39,7 @@ from pharmacist_tool.case import (
     OutcomeStatus,
     PregnancyTest,
     ProgrammeCheck,
+    Sex,
     TestResult,
 )
 from pharmacist_tool.counselling.case_draft import CaseDraft
@@ -73,7 +74,7 @@ def one_of(text: str, choices: tuple[_Choice, ...]) -> _Choice:
     raise ValueError(f"“{text}” is none of {', '.join(choices)}")
 
 
-SEX_CHOICES: tuple[tuple[str, str | None], ...] = (
+SEX_CHOICES: tuple[tuple[str, Sex | None], ...] = (
     ("Not said", None),
     ("Female", "female"),
     ("Male", "male"),
