@@ -133,7 +133,7 @@ class RecordFilter:
     outcome: str = ""
     rule_set: str = ""
     medicine: str = ""
-    """The medicine pack (``isotretinoin``), or any name of one of its products."""
+    """The medicine pack (its name), or any name of one of its products."""
     ids: Sequence[int] | None = field(default=None)
 
     def check(self) -> None:
