@@ -3,7 +3,10 @@
 Every chained row has a position ``seq`` (one sequence across the three tables), the previous
 row's hash and its own hash: SHA-256 over a canonical serialisation of every stored column but
 ``row_hash`` itself (ids, timestamps, the JSON exactly as signed, and the handout bytes through
-their SHA-256). ``chain_head`` keeps the newest position and hash.
+their SHA-256). ``chain_head`` keeps the newest position and hash. A column added later and
+filled for older rows by a migration (``LATER_COLUMNS``: a record's ``pack``) is covered from
+the format that added it on: each such row stores its ``chain_format``, and an older row's
+value is checked against the covered data it was filled from instead.
 
 Appending happens under the chain lock: on SQLite the transaction starts with ``BEGIN IMMEDIATE``
 (one writer at a time), on PostgreSQL the ``chain_head`` row is read ``FOR UPDATE``. Ids are
