@@ -651,11 +651,13 @@ class RecordsView(QWidget):
         search.clicked.connect(self.search)
         for field in (self.patient, self.anywhere, self.dob, self.since, self.until):
             filters.addWidget(field)
-        filters.addWidget(self.pharmacist)
-        filters.addWidget(self.outcome)
-        filters.addWidget(self.medicine)
-        filters.addWidget(search)
         layout.addLayout(filters)
+        choices = QHBoxLayout()  # a second row: both fit an 800-pixel screen
+        for choice in (self.pharmacist, self.outcome, self.medicine):
+            choices.addWidget(choice)
+        choices.addStretch(1)
+        choices.addWidget(search)
+        layout.addLayout(choices)
 
         self.table = QTableView()
         self.table.setModel(self.model)
