@@ -12,10 +12,11 @@ from alembic import command
 from sqlalchemy import select, text
 from sqlalchemy.orm import undefer
 
+from pharmacist_tool import paths
 from pharmacist_tool.engine import assess
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge import load_for_counter
-from pharmacist_tool.records import chain, service, usecases, writing
+from pharmacist_tool.records import chain, service, usecases, witness, writing
 from pharmacist_tool.records.db import Database, alembic_config, open_database
 from pharmacist_tool.records.guards import install_append_only_guards, remove_append_only_guards
 from pharmacist_tool.records.models import AuditEvent, Record
@@ -165,6 +166,8 @@ def test_migration_0006_names_the_pack_of_records_signed_before_it(
         ):
             conn.execute(text(sql), {**hashes, "id": old})
         install_append_only_guards(conn)
+    # This computer noted the head it signed; the chain is now as the older tool left it.
+    (paths.data_dir() / witness.FILE_NAME).unlink(missing_ok=True)
     with db.engine.connect() as conn:
         row = conn.execute(text("SELECT * FROM records WHERE id = :id"), {"id": old}).mappings()
         assert "pack" not in row.one()
