@@ -145,6 +145,7 @@ def make_rows(head: chain.Head, patients: int, fills: int) -> Tables:
             "outcome": "handed-over", "outcome_reason": "", "dispense": "ok",
             "knowledge_base_version": "bench", "rules_version": "bench",
             "rules_effective_from": dt.date(2025, 1, 1),
+            "pack": kb.medicine, "chain_format": chain.CHAIN_FORMAT,
             "case_json": dump_case(case).decode(), "assessment_json": assessment_json,
             "handout_pdf": PDF, "handout_sha256": PDF_SHA,
             "handout_template_version": "bench", "handout_language": "en",

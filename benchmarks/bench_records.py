@@ -59,7 +59,8 @@ def build(url: str, n: int) -> Database:
                        role="pharmacist")  # fmt: skip
     base = load_case(EXAMPLE)
     base = msgspec.structs.replace(base, outcome=Outcome(status="handed-over"))
-    assessment_json = encode_assessment(assess(base, load_for_counter())).decode()
+    kb = load_for_counter()
+    assessment_json = encode_assessment(assess(base, kb)).decode()
     pdf = b"%PDF-1.4\n" + bytes(random.Random(1).randbytes(3_500)) + b"\n%%EOF\n"  # ~ a handout
     pdf_sha = hashlib.sha256(pdf).hexdigest()
     rng = random.Random(7)
@@ -89,6 +90,7 @@ def build(url: str, n: int) -> Database:
                 "outcome": "handed-over", "outcome_reason": "", "dispense": "ok",
                 "knowledge_base_version": "bench", "rules_version": "bench",
                 "rules_effective_from": dt.date(2025, 1, 1),
+                "pack": kb.medicine, "chain_format": chain.CHAIN_FORMAT,
                 "case_json": dump_case(case).decode(), "assessment_json": assessment_json,
                 "handout_pdf": pdf, "handout_sha256": pdf_sha,
                 "handout_template_version": "bench", "handout_language": "en",

@@ -213,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     records.add_argument("--patient", metavar="TEXT")
     records.add_argument("--since", metavar="DATE")
     records.add_argument("--until", metavar="DATE")
+    records.add_argument(
+        "--medicine", metavar="NAME", help="only records of this medicine pack (or a product of it)"
+    )
     records.add_argument("--json", action="store_true", help="one JSON object per line")
     records.set_defaults(handler=_records("run_records"))
 
@@ -235,6 +238,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", metavar="DATE")
     export.add_argument("--until", metavar="DATE")
     export.add_argument("--patient", metavar="TEXT")
+    export.add_argument(
+        "--medicine", metavar="NAME", help="only records of this medicine pack (or a product of it)"
+    )
     export.add_argument(
         "--user",
         help="who exports, for the audit log (needs --password-stdin: that user's password)",

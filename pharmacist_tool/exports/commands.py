@@ -27,6 +27,7 @@ def run_export(args: argparse.Namespace) -> int:
         patient=args.patient or "",
         since=parse_date(args.since, "--since", blank_ok=False),
         until=parse_date(args.until, "--until", blank_ok=False),
+        medicine=args.medicine or "",
     )
     flt.check()
     if args.user is not None and not args.user.strip():

@@ -17,6 +17,9 @@ Each signed record becomes (see the HL7 standards listed in the README):
 - ``Provenance``: the signature (who, when, the record's hash-chain values), and one more per
   amendment with its reason.
 
+Each of these carries the medicine pack the record was assessed with as a ``meta.tag``
+(system ``urn:pharmacist-tool:medicine-pack``, the pack as code, its version as version).
+
 Resource ids are name-based UUIDs, so exporting the same record twice gives the same ids.
 """
 
@@ -42,6 +45,7 @@ SYSTEM_USER = "urn:pharmacist-tool:user"
 SYSTEM_RECORD = "urn:pharmacist-tool:record"
 SYSTEM_SHA256 = "urn:pharmacist-tool:sha256"
 SYSTEM_AUTHORIZATION = "urn:pharmacist-tool:rems-dispense-authorization"
+SYSTEM_PACK = "urn:pharmacist-tool:medicine-pack"
 SIGNATURE_TYPE = {
     "system": "urn:iso-astm:E1762-95:2013",
     "code": "1.2.840.10065.1.12.1.1",
@@ -389,7 +393,23 @@ def record_resources(record: RecordDetail) -> list[dict[str, Any]]:
                 ],
             }
         )
+    tag = _pack_tag(record)
+    for resource in resources if tag else ():
+        resource["meta"] = {"tag": [tag]}
     return [_prune(r) for r in resources]
+
+
+def _pack_tag(record: RecordDetail) -> dict[str, Any] | None:
+    """The medicine pack the record was assessed with, as a ``meta.tag`` coding (its version as
+    last amended, like the rest of the export)."""
+    if not record.pack:
+        return None
+    return {
+        "system": SYSTEM_PACK,
+        "version": record.pack_version or None,
+        "code": record.pack,
+        "display": f"Assessed with the {record.pack} pack, version {record.pack_version}",
+    }
 
 
 def _agent_type(code: str) -> dict[str, Any]:

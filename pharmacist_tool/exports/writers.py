@@ -4,7 +4,8 @@
   spreadsheet (see ``csv_safe``).
 - JSON: lossless. Every stored column of every record and amendment (the case and assessment
   JSON exactly as signed, the handout PDF bytes as base64, the hash-chain values), so the export
-  can be checked against the chain and read back exactly (``read_json_export``).
+  can be checked against the chain and read back exactly (``read_json_export``); beside them,
+  ``pack``: the medicine pack and its version as last amended.
 - FHIR R4: a Bundle (see ``fhir``).
 
 Every writer reads the records in batches and writes as it goes: memory stays flat however many
@@ -93,6 +94,8 @@ CSV_COLUMNS: tuple[csv_safe.Column, ...] = (
     C("last_amended_at", "datetime", ""),
     C("last_amendment_reason", "text", ""),
     C("record_hash", "text", "the record's hash in the tamper-evident chain"),
+    C("pack", "text", "the medicine pack the record was assessed with"),
+    C("pack_version", "text", "that pack's version (as last amended)"),
 )
 
 
@@ -116,6 +119,7 @@ _CSV_RECORD = (
     Record.row_hash,
     Record.case_json,
     Record.assessment_json,
+    Record.pack,
 )
 
 
@@ -160,6 +164,7 @@ def _csv_row(row: Any, amendment: Any | None, amendment_count: int) -> list[str]
         row_hash,
         case_json,
         assessment_json,
+        pack,
     ) = row
     last_amended_at = ""
     last_reason = ""
@@ -226,6 +231,8 @@ def _csv_row(row: Any, amendment: Any | None, amendment_count: int) -> list[str]
         last_amended_at,
         last_reason,
         _text(row_hash),
+        _text(pack),
+        _text(kb_version),
     ]
 
 
@@ -342,6 +349,7 @@ def write_json(
             "amendments": [_json_columns(a.stored) for a in record.amendments],
             "case": msgspec.json.decode(record.case_json),
             "assessment": record.assessment,
+            "pack": {"id": record.pack, "version": record.pack_version},
         }
         handle.write((b"\n" if done == 0 else b",\n") + encoder.encode(item))
         done += 1

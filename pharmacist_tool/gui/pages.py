@@ -39,6 +39,7 @@ from pharmacist_tool.case import (
     OutcomeStatus,
     PregnancyTest,
     ProgrammeCheck,
+    Sex,
     TestResult,
 )
 from pharmacist_tool.counselling.case_draft import CaseDraft
@@ -71,6 +72,13 @@ def one_of(text: str, choices: tuple[_Choice, ...]) -> _Choice:
         if choice == text:
             return choice
     raise ValueError(f"“{text}” is none of {', '.join(choices)}")
+
+
+SEX_CHOICES: tuple[tuple[str, Sex | None], ...] = (
+    ("Not said", None),
+    ("Female", "female"),
+    ("Male", "male"),
+)
 
 
 @dataclass
@@ -207,6 +215,17 @@ class PatientPage(StepPage):
             self.pregnancy,
             "The prescriber's risk category; it decides the pregnancy-prevention step",
         )
+        self.sex = QComboBox()
+        for text, value in SEX_CHOICES:
+            self.sex.addItem(text, value)
+        add_row(
+            form,
+            "Se&x:",
+            self.sex,
+            "Optional: this medicine has advice for one sex; not said, it follows the category",
+        )
+        self.patient_form = form
+        form.setRowVisible(self.sex, False)
         self.body.addWidget(box)
 
         box = QGroupBox("Programme")
@@ -243,14 +262,15 @@ class PatientPage(StepPage):
         self.body.addWidget(box)
         self.finish()
         self.watch(
-            self.name, self.dob, self.programme_id, self.weight, self.pregnancy, self.rule_set,
-            self.counselled_on, self.medicine, self.strength, self.units, self.doses,
-            self.prescribed_on, self.prescriber,
+            self.name, self.dob, self.programme_id, self.weight, self.pregnancy, self.sex,
+            self.rule_set, self.counselled_on, self.medicine, self.strength, self.units,
+            self.doses, self.prescribed_on, self.prescriber,
         )  # fmt: skip
 
     def set_kb(self, kb: Any) -> None:
         super().set_kb(kb)
         set_completions(self.medicine_completer, services.product_names(kb))
+        self.patient_form.setRowVisible(self.sex, services.has_advice_by_sex(kb))
         current = self.rule_set.currentText()
         self._loading, was = True, self._loading
         self.rule_set.clear()
@@ -273,6 +293,7 @@ class PatientPage(StepPage):
             self.pregnancy.setCurrentIndex(0)
         else:
             self.pregnancy.setCurrentIndex(1 if p.can_get_pregnant else 2)
+        self.sex.setCurrentIndex(max(self.sex.findData(p.sex), 0))
         if self.rule_set.findText(case.rule_set) < 0:
             self.rule_set.addItem(case.rule_set)
         self.rule_set.setCurrentText(case.rule_set)
@@ -300,6 +321,8 @@ class PatientPage(StepPage):
             p.can_get_pregnant = None
         else:
             p.can_get_pregnant = self.pregnancy.currentIndex() == 1
+        if services.has_advice_by_sex(self.kb):  # otherwise the case's own (a file's) is kept
+            p.sex = self.sex.currentData()
         case.rule_set = self.rule_set.currentText()
         case.counselled_on = _date_field(
             result, "counselled_on", "Counselled on", self.counselled_on

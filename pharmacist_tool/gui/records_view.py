@@ -388,6 +388,24 @@ def _describe_filter(flt: Any) -> str:
 # -- one record -----------------------------------------------------------------------------
 
 
+def _pack_names() -> list[str]:
+    from pharmacist_tool.knowledge import packs
+
+    try:
+        return packs.names()
+    except UserError:
+        return []
+
+
+def _pack_words(detail: Any) -> str:
+    """The pack and its version as signed, and as last amended when that differs."""
+    signed = detail.summary.knowledge_base_version
+    words = f"{detail.pack or 'not recorded'}, version {signed}"
+    if detail.pack_version != signed:
+        words += f" (version {detail.pack_version} as last amended)"
+    return words
+
+
 def record_html(detail: Any) -> str:
     """A read-only page for one record: what was signed, by whom, and every amendment."""
     e = html.escape
@@ -402,6 +420,7 @@ def record_html(detail: Any) -> str:
     rows = [
         ("Patient", f"{patient['name']} (born {patient['date_of_birth']})"),
         ("Counselled on", case["counselled_on"]),
+        ("Medicine pack", _pack_words(detail)),
         ("Rules", f"{s.rule_set}; knowledge base {s.knowledge_base_version}"),
         (
             "Prescription",
@@ -545,11 +564,12 @@ class AmendDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.amendment_id: int | None = None
+        self.notice = ""
         fit_to_screen(self, 700, 640)
 
     def submit(self) -> None:
         try:
-            self.amendment_id = amend_with_password(
+            amendment = amend_with_password(
                 self.view.db,
                 self.record_id,
                 self.case_text.toPlainText(),
@@ -561,12 +581,13 @@ class AmendDialog(QDialog):
             self.message.setText(f"✖ {error}")
             self.password.clear()
             return
+        self.amendment_id, self.notice = amendment.id, amendment.notice
         self.accept()
 
 
 def amend_with_password(
     db: Any, record_id: int, case_text: str, reason: str, username: str, password: str
-) -> int:
+) -> Any:
     """Read the corrected case and amend through the records' one use case."""
     from pharmacist_tool.case import parse_case
     from pharmacist_tool.records.usecases import amend
@@ -576,8 +597,7 @@ def amend_with_password(
     if not username or not password:
         raise UserError("Enter your user name and password to sign the amendment.")
     case = parse_case(case_text.encode("utf-8"), source="the corrected session")
-    amendment = amend(db, record_id, case, reason=reason, username=username, password=password)
-    return int(amendment.id)
+    return amend(db, record_id, case, reason=reason, username=username, password=password)
 
 
 # -- the view -------------------------------------------------------------------------------
@@ -620,16 +640,24 @@ class RecordsView(QWidget):
         self.outcome.addItem("Any outcome", "")
         for key, word in OUTCOME_WORDS.items():
             self.outcome.addItem(word, key)
+        self.medicine = QComboBox()
+        self.medicine.setAccessibleName("Medicine pack")
+        self.medicine.addItem("Any medicine", "")
+        for pack in _pack_names():
+            self.medicine.addItem(pack, pack)
         for widget in (self.patient, self.dob, self.since, self.until):
             widget.returnPressed.connect(self.search)
         search = QPushButton("&Search")
         search.clicked.connect(self.search)
         for field in (self.patient, self.anywhere, self.dob, self.since, self.until):
             filters.addWidget(field)
-        filters.addWidget(self.pharmacist)
-        filters.addWidget(self.outcome)
-        filters.addWidget(search)
         layout.addLayout(filters)
+        choices = QHBoxLayout()  # a second row: both fit an 800-pixel screen
+        for choice in (self.pharmacist, self.outcome, self.medicine):
+            choices.addWidget(choice)
+        choices.addStretch(1)
+        choices.addWidget(search)
+        layout.addLayout(choices)
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -785,6 +813,7 @@ class RecordsView(QWidget):
             until=parse_date(self.until.text(), "Until"),
             pharmacist=self.pharmacist.currentData() or "",
             outcome=self.outcome.currentData() or "",
+            medicine=self.medicine.currentData() or "",
         )
 
     def search(self) -> None:
@@ -905,6 +934,7 @@ class RecordsView(QWidget):
             if dialog.amendment_id is not None:
                 self.status.setText(
                     f"✓ Amendment {dialog.amendment_id} added to record {record_id}"
+                    + (f". {dialog.notice}" if dialog.notice else "")
                 )
                 self.amended.emit(record_id, dialog.amendment_id)
                 self.model.refresh()

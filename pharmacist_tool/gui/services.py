@@ -61,6 +61,12 @@ def product_names(kb: Any) -> list[str]:
     return sorted(set(names), key=str.lower)
 
 
+def has_advice_by_sex(kb: Any) -> bool:
+    """The pack has advice for one sex only (a checklist item with ``sex``): the window then
+    asks the patient's sex."""
+    return any(getattr(item, "sex", "any") != "any" for item in getattr(kb, "checklist", []))
+
+
 def medicine_terms(kb: Any) -> list[str]:
     terms: set[str] = set()
     for rule in getattr(kb, "interactions", []):

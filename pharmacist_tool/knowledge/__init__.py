@@ -336,13 +336,15 @@ def load_pack(pack: str) -> KnowledgeBase:
     return packs.load(pack)
 
 
-def load_for_counter(medicine: str | None = None) -> KnowledgeBase:
+def load_for_counter(medicine: str | None = None, *, pack: str | None = None) -> KnowledgeBase:
     """The pack for a prescription's medicine (a generic or brand name; the default pack when
-    None), with the effective dates this pharmacy confirmed in its settings."""
+    None), or the pack named ``pack`` (a signed record's own), with the effective dates this
+    pharmacy confirmed in its settings."""
     from pharmacist_tool.knowledge import packs
     from pharmacist_tool.settings import load_settings
 
-    pack = packs.pack_for(medicine) if medicine is not None else packs.default_pack()
+    if pack is None:
+        pack = packs.pack_for(medicine) if medicine is not None else packs.default_pack()
     kb = packs.load(pack)
     dates = packs.dates_for(kb, load_settings().rule_effective_dates)
     return _with_dates(kb, dates) if dates else kb

@@ -3,7 +3,10 @@
 Every chained row has a position ``seq`` (one sequence across the three tables), the previous
 row's hash and its own hash: SHA-256 over a canonical serialisation of every stored column but
 ``row_hash`` itself (ids, timestamps, the JSON exactly as signed, and the handout bytes through
-their SHA-256). ``chain_head`` keeps the newest position and hash.
+their SHA-256). ``chain_head`` keeps the newest position and hash. A column added later and
+filled for older rows by a migration (``LATER_COLUMNS``: a record's ``pack``) is covered from
+the format that added it on: each such row stores its ``chain_format``, and an older row's
+value is checked against the covered data it was filled from instead.
 
 Appending happens under the chain lock: on SQLite the transaction starts with ``BEGIN IMMEDIATE``
 (one writer at a time), on PostgreSQL the ``chain_head`` row is read ``FOR UPDATE``. Ids are
@@ -42,6 +45,15 @@ from pharmacist_tool.records.models import (
 from pharmacist_tool.records.witness import Seen
 
 HASH_EXCLUDED = frozenset({"row_hash"})
+
+CHAIN_FORMAT = 2
+"""What a new row's hash covers: every column. Stored in rows of the tables that have
+``LATER_COLUMNS`` (``chain_format``), and covered by their hash like any other column."""
+LATER_COLUMNS: dict[str, dict[str, int]] = {"records": {"pack": 2}}
+"""Columns added to a table after rows were hashed, each with the format that first covers it.
+A migration fills them for older rows from what those rows' hash does cover (``pack`` from the
+signed assessment), so a row of an older format (``chain_format`` NULL: format 1) is hashed
+without them, and ``verify`` checks them against their source instead (``LATER_SOURCES``)."""
 _encode = msgspec.json.Encoder(order="sorted").encode
 
 TABLE_LABELS = {
@@ -90,10 +102,20 @@ def _canonical_value(value: Any) -> Any:
     raise TypeError(f"no canonical form for {type(value).__name__}")
 
 
+def not_covered(table: str, values: Mapping[str, Any]) -> frozenset[str]:
+    """The columns a row's hash leaves out because its format is older than they are."""
+    later = LATER_COLUMNS.get(table)
+    if not later:
+        return frozenset()
+    fmt = values.get("chain_format") or 1
+    return frozenset(name for name, since in later.items() if since > fmt)
+
+
 def _body(table: str, values: Mapping[str, Any], pdf_sha256: str | None = None) -> dict[str, Any]:
     body: dict[str, Any] = {}
+    skipped = HASH_EXCLUDED | not_covered(table, values)
     for name, value in values.items():
-        if value is None or name in HASH_EXCLUDED:
+        if value is None or name in skipped:
             continue
         if pdf_sha256 is not None and name == "handout_pdf":
             body[name] = {"sha256": pdf_sha256, "length": len(value)}
@@ -201,6 +223,8 @@ def append(session: Session, head: Head, row: Any) -> None:
     head.next_ids[table] = max(head.next_ids[table], row.id + 1)
     row.seq = head.seq + 1
     row.prev_hash = head.hash
+    if table in LATER_COLUMNS:
+        row.chain_format = CHAIN_FORMAT
     values = _column_values(row, table)
     row.row_hash = values["row_hash"] = row_hash(table, values)
     session.execute(insert(_table(CHAINED_TABLES[table])), [values])
@@ -410,6 +434,9 @@ def _entries(
             rid = int(values["id"])
             ids.append(rid)
             stored = str(values.pop("row_hash", ""))
+            skipped = not_covered(table, values)
+            if skipped:
+                _check_later_columns(table, rid, values, skipped, report)
             values["_table"] = table
             if sha256(_encode(values)).hexdigest() != stored:
                 report.problems.append(
@@ -437,6 +464,55 @@ def _entries(
         _report_id_gaps(table, ids, report)
     _report_references(present, references, report)
     return entries
+
+
+class _SignedPack(msgspec.Struct):
+    medicine: str | None = None
+
+
+class _SignedKnowledgeBase(msgspec.Struct):
+    knowledge_base: _SignedPack | None = None
+
+
+_decode_signed_pack = msgspec.json.Decoder(_SignedKnowledgeBase).decode
+
+
+def signed_pack(assessment_json: str) -> str | None:
+    """The pack a signed assessment names (``knowledge_base.medicine``)."""
+    try:
+        found = _decode_signed_pack(assessment_json)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return found.knowledge_base.medicine if found.knowledge_base else None
+
+
+LATER_SOURCES: dict[tuple[str, str], Callable[[Mapping[str, Any]], Any]] = {
+    ("records", "pack"): lambda values: signed_pack(str(values.get("assessment_json") or "")),
+}
+"""Where each of ``LATER_COLUMNS`` comes from in what an older row's hash covers."""
+
+
+def _check_later_columns(
+    table: str,
+    rid: int,
+    values: dict[str, Any],
+    skipped: frozenset[str],
+    report: VerifyReport,
+) -> None:
+    """Take the columns an older row's hash does not cover out of ``values``, and name the row
+    if one of them no longer says what the covered data it was filled from says."""
+    for name in sorted(skipped):
+        value = values.pop(name, None)
+        expected = LATER_SOURCES[(table, name)](values)
+        if value != expected:
+            report.problems.append(
+                Problem(
+                    table,
+                    rid,
+                    f"altered: its {name} {value!r} is not what its signed data says "
+                    f"({expected!r})",
+                )
+            )
 
 
 _USER_FIELD_WORDS = {

@@ -227,6 +227,8 @@ def run_amend(args: argparse.Namespace) -> int:
             password=password,
             what=str(args.case),
         )
+    if amendment.notice:
+        print(amendment.notice, file=sys.stderr)
     print(f"{record_id} amendment {amendment.id}")
     return EXIT_OK
 
@@ -239,6 +241,7 @@ def run_records(args: argparse.Namespace) -> int:
         match="anywhere" if getattr(args, "anywhere", False) else "start",
         since=parse_date(args.since, "--since", blank_ok=False),
         until=parse_date(args.until, "--until", blank_ok=False),
+        medicine=args.medicine or "",
     )
     filters.check()
     out = sys.stdout

@@ -166,8 +166,16 @@ class Record(SignedDocuments, ChainedRow, Base):
     outcome_reason: Mapped[str] = mapped_column(Text)
     dispense: Mapped[str] = mapped_column(String(20))
     knowledge_base_version: Mapped[str] = mapped_column(String(40))
+    """The version of the medicine pack it was assessed with (``knowledge_base.version``)."""
     rules_version: Mapped[str] = mapped_column(String(80))
     rules_effective_from: Mapped[dt.date]
+    pack: Mapped[str] = mapped_column(String(40), nullable=True, index=True)
+    """The medicine pack the record was assessed with (``knowledge_base.medicine``): amendments
+    are assessed with it again. Filled from the signed assessment for records signed before it
+    was a column (migration 0006), whose hash does not cover it (see ``chain_format``)."""
+    chain_format: Mapped[int | None] = mapped_column(Integer)
+    """What the row's hash covers (``chain.CHAIN_FORMAT`` when it was signed; NULL: format 1,
+    from before any column of ``chain.LATER_COLUMNS``)."""
 
     __table_args__ = (Index("ix_records_pharmacist_signed", "signer_username", "signed_at"),)
 

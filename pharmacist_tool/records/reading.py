@@ -100,6 +100,18 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def pack_named(medicine: str) -> str:
+    """The pack a person means by ``medicine``: a pack's name, or a product of one (any case);
+    ``UserError`` naming the packs when it is neither."""
+    from pharmacist_tool.knowledge import packs
+
+    wanted = medicine.strip()
+    by_name = {name.casefold(): name for name in packs.names()}
+    if wanted.casefold() in by_name:
+        return by_name[wanted.casefold()]
+    return packs.pack_for(wanted)
+
+
 @dataclass(frozen=True)
 class RecordFilter:
     """What to look for. Empty fields do not filter; all given must hold.
@@ -120,6 +132,8 @@ class RecordFilter:
     """The signer's user name or printed name."""
     outcome: str = ""
     rule_set: str = ""
+    medicine: str = ""
+    """The medicine pack (its name), or any name of one of its products."""
     ids: Sequence[int] | None = field(default=None)
 
     def check(self) -> None:
@@ -132,6 +146,8 @@ class RecordFilter:
             raise UserError(f"Unknown outcome {self.outcome!r}; use one of: {', '.join(OUTCOMES)}.")
         if self.match not in ("start", "anywhere"):
             raise UserError(f"Unknown name match {self.match!r}; use start or anywhere.")
+        if self.medicine.strip():
+            pack_named(self.medicine)
 
     def conditions(self) -> list[ColumnElement[bool]]:
         self.check()
@@ -160,6 +176,8 @@ class RecordFilter:
             where.append(Record.outcome == self.outcome)
         if self.rule_set:
             where.append(Record.rule_set == self.rule_set)
+        if self.medicine.strip():
+            where.append(Record.pack == pack_named(self.medicine))
         if self.ids is not None:
             where.append(Record.id.in_(list(self.ids)))
         return where
@@ -175,6 +193,7 @@ class RecordFilter:
             "pharmacist": self.pharmacist,
             "outcome": self.outcome,
             "rule_set": self.rule_set,
+            "medicine": self.medicine.strip(),
             "ids": list(self.ids) if self.ids is not None else None,
         }
         return {
@@ -233,7 +252,10 @@ class RecordSummary:
     """How many amendments the record has."""
     handout_sha256: str
     knowledge_base_version: str
+    """The version of the medicine pack the record was signed with."""
     rules_version: str
+    pack: str
+    """The medicine pack the record was assessed with (``knowledge_base.medicine``)."""
     sort_value: Any = None
     """The value the list is sorted by (for the next page)."""
 
@@ -293,6 +315,7 @@ def page_query(
         Record.handout_sha256,
         Record.knowledge_base_version,
         Record.rules_version,
+        Record.pack,
         column,
     ]
     stmt: Select[Any] = select(*columns).where(*flt.conditions())
@@ -570,6 +593,13 @@ class AmendmentDetail(_SignedDocuments):
     stored: dict[str, Any]
     """Every stored column (the handout bytes only when asked for)."""
     handout_pdf: bytes | None = None
+    notice: str = ""
+    """Said to the pharmacist who just signed it (the pack's version changed since the record)."""
+
+    @property
+    def pack_version(self) -> str:
+        """The version of the medicine pack the amendment was assessed with."""
+        return str(self.stored.get("knowledge_base_version") or "")
 
 
 @dataclass(frozen=True)
@@ -611,6 +641,18 @@ class RecordDetail(_SignedDocuments):
     @property
     def outcome_reason(self) -> str:
         return self.summary.outcome_reason
+
+    @property
+    def pack(self) -> str:
+        """The medicine pack the record was assessed with (its amendments too)."""
+        return self.summary.pack
+
+    @property
+    def pack_version(self) -> str:
+        """The pack's version of the record as last amended (as signed: ``summary``)."""
+        if self.amendments:
+            return self.amendments[-1].pack_version
+        return self.summary.knowledge_base_version
 
     @property
     def current(self) -> _SignedDocuments:
@@ -679,6 +721,7 @@ def _summary(record: Record, amendment_count: int) -> RecordSummary:
         handout_sha256=record.handout_sha256,
         knowledge_base_version=record.knowledge_base_version,
         rules_version=record.rules_version,
+        pack=record.pack or "",
     )
 
 

@@ -4,12 +4,14 @@ both take (no Qt here; the window passes plain data).
 - ``sign(db, case, username=…, password=…)``: check the password (a pharmacist's), assess the
   case, refuse it while anything stands, take the handout (rendered now, a supplied PDF, or the
   one previewed, checked still current), store the signed record;
-- ``amend(db, record_id, case, reason=…, username=…, password=…)``: the same for a correction;
+- ``amend(db, record_id, case, reason=…, username=…, password=…)``: the same for a correction,
+  assessed with the record's own medicine pack (its version now, said when it changed);
 - ``reprint(db, record_id, username=…)``: the stored handout's exact bytes, audited.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Mapping
@@ -20,7 +22,13 @@ from pharmacist_tool.engine.assessment import Assessment
 from pharmacist_tool.engine.readiness import missing_for_signing
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.records.db import Database
-from pharmacist_tool.records.reading import AmendmentDetail, RecordSummary, get_handout, get_record
+from pharmacist_tool.records.reading import (
+    AmendmentDetail,
+    RecordDetail,
+    RecordSummary,
+    get_handout,
+    get_record,
+)
 from pharmacist_tool.records.users import AuthenticatedUser, authenticate, require_signer
 from pharmacist_tool.records.writing import HandoutLike, amend_record, record_event, sign_record
 
@@ -54,6 +62,42 @@ def _assessed(case: Case, kb: Any, what: str) -> tuple[Assessment, Any]:
             f"{what} is not finished and cannot be signed. Still to do:", details=missing
         )
     return assessment, kb
+
+
+def record_pack(record: RecordDetail, case: Case) -> Any:
+    """The record's own medicine pack, loaded by its name, for assessing a correction of it.
+
+    A corrected session that names another pack's product is refused: a different medicine is
+    a new record, not an amendment. (A record without a pack column, which only a database
+    altered by hand has, is read with the pack its corrected session names.)"""
+    from pharmacist_tool.knowledge import load_for_counter, packs
+
+    if not record.pack:
+        return load_for_counter(case.prescription.medicine)
+    try:
+        named = packs.pack_for(case.prescription.medicine)
+    except UserError:
+        named = record.pack  # not a product of any pack: the assessment says so
+    if named != record.pack:
+        raise UserError(
+            f"Record {record.id} was assessed with the {record.pack} pack, but the corrected "
+            f"session names {case.prescription.medicine!r}, a product of {named}. An amendment "
+            "corrects the same medicine's session; sign a new record for another medicine."
+        )
+    return load_for_counter(pack=record.pack)
+
+
+def pack_change(record: RecordDetail, kb: Any) -> str:
+    """What to say when the record's pack has another version now than when it was signed
+    (the tool holds only the current one: the amendment is assessed with it, and says so)."""
+    signed = record.summary.knowledge_base_version
+    if not record.pack or kb.version == signed:
+        return ""
+    return (
+        f"Record {record.id} was signed with the {record.pack} pack version {signed}; this "
+        f"amendment was assessed with version {kb.version}, the one in force now. The signed "
+        "record keeps its own version and findings."
+    )
 
 
 def _handout(
@@ -136,18 +180,31 @@ def amend(
     handout: HandoutLike | None = None,
     what: str = "The corrected session",
 ) -> AmendmentDetail:
-    """Add an amendment to a signed record (which never changes)."""
-    get_record(db, record_id)  # a clear message before the password is checked
+    """Add an amendment to a signed record (which never changes), assessed with the record's
+    own medicine pack; ``notice`` of the result says when that pack's version changed."""
+    record = get_record(db, record_id)  # a clear message before the password is checked
     if not " ".join(reason.split()):
         raise UserError("Give the reason for the amendment")
+    if kb is None:
+        kb = record_pack(record, case)
     signer = _signer(db, username, password, "amend")
     assessment, kb = _assessed(case, kb, what)
     chosen = _handout(
         case, assessment, kb, settings, signer, given=handout, previewed=None, options=None
     )
-    amendment = amend_record(db, record_id, signer, case, assessment, chosen, reason)
+    notice = pack_change(record, kb)
+    detail: dict[str, Any] = {
+        "pack": assessment.knowledge_base.medicine,
+        "pack_version": assessment.knowledge_base.version,
+        "record_pack_version": record.summary.knowledge_base_version,
+    }
+    if notice:
+        detail["pack_version_changed"] = notice
+    amendment = amend_record(
+        db, record_id, signer, case, assessment, chosen, reason, audit_detail=detail
+    )
     log.info("amended record %s (amendment %s)", record_id, amendment.id)
-    return amendment
+    return dataclasses.replace(amendment, notice=notice)
 
 
 def reprint(
@@ -160,12 +217,22 @@ def reprint(
     """The handout of a record, the very bytes printed at signing; the reprint is audited."""
     stored = get_handout(db, record_id, amendment_id)
     pdf = stored.pdf
+    record = get_record(db, record_id)
+    version = next(
+        (a.pack_version for a in record.amendments if a.id == amendment_id),
+        record.summary.knowledge_base_version,
+    )
     record_event(
         db,
         "reprint",
         user=username,
         record_id=record_id,
         amendment_id=amendment_id,
-        detail={"sha256": hashlib.sha256(pdf).hexdigest(), "bytes": len(pdf)},
+        detail={
+            "sha256": hashlib.sha256(pdf).hexdigest(),
+            "bytes": len(pdf),
+            "pack": record.pack,
+            "pack_version": version,
+        },
     )
     return pdf

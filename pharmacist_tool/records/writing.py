@@ -183,6 +183,7 @@ def sign_record(
         knowledge_base_version=kb.version,
         rules_version=kb.rules_version,
         rules_effective_from=kb.rules_effective_from,
+        pack=kb.medicine,
         case_json=dump_case(case).decode("utf-8"),
         assessment_json=encode_assessment(assessment).decode("utf-8"),
         **values,
@@ -216,8 +217,11 @@ def amend_record(
     assessment: Assessment,
     handout: HandoutLike,
     reason: str,
+    *,
+    audit_detail: Mapping[str, Any] | None = None,
 ) -> AmendmentDetail:
-    """Append an amendment to a signed record; the record itself never changes."""
+    """Append an amendment to a signed record; the record itself never changes.
+    ``audit_detail``: more for the amendment's audit event (the pack it was assessed with)."""
     require_signer(signer)
     reason = " ".join(reason.split())
     if not reason:
@@ -268,7 +272,11 @@ def amend_record(
                 user_id=signer.id,
                 record_id=record_id,
                 amendment_id=amendment.id,
-                detail={"reason": reason, "handout_sha256": amendment.handout_sha256},
+                detail={
+                    **dict(audit_detail or {}),
+                    "reason": reason,
+                    "handout_sha256": amendment.handout_sha256,
+                },
             )
     return amendment_detail(amendment, include_handout=False)
 

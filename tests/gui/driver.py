@@ -128,6 +128,13 @@ def fill_case(kb: Keyboard, case: Case) -> None:
     kb.type(rx.prescribed_on.isoformat())
     kb.tab()
     kb.type(rx.prescriber)
+    if p.sex is not None:  # asked once the medicine's pack has advice for one sex
+        kb.settle()
+        page = kb.window.pages[0]
+        assert page.sex.isVisibleTo(page), "the window does not ask the sex for this medicine"
+        kb.press(Qt.Key.Key_X, ALT)
+        assert kb.focus is page.sex
+        kb.choose(p.sex.capitalize())
 
     kb.next_step()  # 2 programme
     assert kb.focus is kb.window.pages[1].authorization

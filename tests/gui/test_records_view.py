@@ -258,3 +258,19 @@ def test_the_head_is_not_printed_when_the_chain_is_broken(
     assert view.print_head() is None
     assert view.status.text().startswith("✖ Not printed: the chain is not intact (1 problem(s)")
     assert "record 2: altered" in view.status.text()
+
+
+def test_the_record_shows_its_medicine_pack_and_the_list_filters_by_it(
+    view: RecordsView,
+    filled: Counter,
+    qtbot,  # type: ignore[no-untyped-def]
+) -> None:
+    dialog = view.open_record(1)
+    assert dialog is not None
+    assert "Medicine pack" in dialog.text.toPlainText()
+    assert "isotretinoin, version 2026.11.1" in dialog.text.toPlainText()
+    everyone = view.model.rowCount()
+    for pack, shown in (("acitretin", 0), ("isotretinoin", everyone)):
+        view.medicine.setCurrentIndex(view.medicine.findData(pack))
+        view.search()
+        qtbot.waitUntil(lambda shown=shown: view.model.rowCount() == shown)

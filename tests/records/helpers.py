@@ -192,3 +192,18 @@ def raw_sql(db: Database, statements: Sequence[str], params: Sequence[Any] = ())
         conn.commit()
     finally:
         conn.invalidate()
+
+
+def finished_pack_case(path: Any) -> Case:
+    """A pack's case finished as a pharmacist would: every point done, every finding resolved."""
+    from pharmacist_tool.case import load_case
+    from pharmacist_tool.engine import assess
+    from pharmacist_tool.knowledge import load_for_counter
+
+    case = load_case(path)
+    found = assess(case, load_for_counter(case.prescription.medicine))
+    case.checklist = {item.id: True for item in found.checklist}
+    case.resolutions = {f.code: "Discussed with the prescriber" for f in found.findings}
+    case.alcohol = case.alcohol or "none"
+    case.outcome = Outcome(status="handed-over")
+    return case
