@@ -34,6 +34,7 @@ from typing import IO, Any
 
 import msgspec
 
+from pharmacist_tool.records.course import HANDED_OVER
 from pharmacist_tool.records.reading import RecordDetail, Signature, outcome_words
 
 FHIR_VERSION = "4.0.1"
@@ -198,7 +199,7 @@ def record_resources(record: RecordDetail) -> list[dict[str, Any]]:
     }
     resources.append(request)
 
-    handed_over = record.outcome == "handed-over"
+    handed_over = record.outcome in HANDED_OVER  # "declined": counselling declined, medicine given
     dispense: dict[str, Any] = {
         "resourceType": "MedicationDispense",
         "id": ids["MedicationDispense"],

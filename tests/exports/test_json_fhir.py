@@ -6,16 +6,18 @@ import hashlib
 import json
 from pathlib import Path
 
+import msgspec
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
 
+from pharmacist_tool.case import Outcome
 from pharmacist_tool.exports.service import export_records
 from pharmacist_tool.exports.writers import read_json_export
 from pharmacist_tool.records.chain import row_hash
 from pharmacist_tool.records.models import Amendment, Record
 from pharmacist_tool.records.reading import RecordFilter
 from tests.conftest import run_cli
-from tests.exports.conftest import PASSWORD, TRICKY_NAMES, Counter
+from tests.exports.conftest import PASSWORD, TRICKY_NAMES, Counter, example_case, finished
 
 
 def _stored_rows(counter: Counter, model: type) -> dict[int, dict[str, object]]:
@@ -83,6 +85,25 @@ def test_fhir_bundle_validates_and_carries_the_record(filled: Counter, tmp_path:
     raw = json.loads(out.read_bytes())
     refs = _references(raw)
     assert refs and refs <= full_urls
+
+
+def test_fhir_declined_counselling_is_a_completed_dispense_and_counselling_not_done(
+    counter: Counter, tmp_path: Path
+) -> None:
+    """ "declined" means the patient declined counselling and the medicine was handed over."""
+    case = finished(example_case("01"))
+    case = msgspec.structs.replace(
+        case, outcome=Outcome(status="declined", reason="Knows the medicine well")
+    )
+    counter.sign(case)
+    out = tmp_path / "bundle.fhir.json"
+    export_records(counter.db, "fhir", out, RecordFilter(), username="ana")
+    bundle = Bundle.model_validate_json(out.read_bytes())
+    resources = {e.resource.get_resource_type(): e.resource for e in bundle.entry}
+    assert resources["MedicationDispense"].status == "completed"
+    assert resources["MedicationDispense"].statusReasonCodeableConcept is None
+    assert resources["Procedure"].status == "not-done"
+    assert resources["Procedure"].statusReason.text == "Knows the medicine well"
 
 
 def _references(value: object) -> set[str]:
