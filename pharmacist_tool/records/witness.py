@@ -62,16 +62,29 @@ class Witness:
     def __init__(self, key: str, folder: Path) -> None:
         self.key = key
         self.path = folder / FILE_NAME
+        self._known: tuple[tuple[int, int, int], dict[str, Any]] | None = None
+        """The note as last read or written, with the file's (inode, size, mtime) then: read
+        again only when the file changed (each signature notes its head)."""
+
+    def _stamp(self) -> tuple[int, int, int]:
+        found = self.path.stat()
+        return (found.st_ino, found.st_size, found.st_mtime_ns)
 
     def _read_all(self) -> dict[str, Any]:
         try:
+            stamp = self._stamp()
+            if self._known is not None and self._known[0] == stamp:
+                return dict(self._known[1])
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
         except (OSError, ValueError):
             log.warning("the chain note %s cannot be read; it is started again", self.path)
             return {}
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        self._known = (stamp, data)
+        return dict(data)
 
     def seen(self) -> Seen | None:
         entry = self._read_all().get(self.key)
@@ -114,5 +127,5 @@ class Witness:
 
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         body = json.dumps(data, indent=1, sort_keys=True).encode() + b"\n"
-        write_atomically(self.path, body, durable=False)
-        self.path.chmod(0o600)
+        write_atomically(self.path, body, durable=False)  # a new file, private (0600)
+        self._known = (self._stamp(), data)
