@@ -41,7 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import msgspec
 from sqlalchemy import Table
 
-from benchmarks.common import Comparison, paired_call_medians, report
+from benchmarks.common import Comparison, bench_record_values, paired_call_medians, report
 from pharmacist_tool.case import Course, Outcome, dump_case, load_case
 from pharmacist_tool.engine import assess
 from pharmacist_tool.engine.assessment import encode_assessment
@@ -132,25 +132,16 @@ def make_rows(head: chain.Head, patients: int, fills: int) -> Tables:
             assessments[key] = (text, json.loads(text))
         assessment_json, assessment = assessments[key]
         seq += 1
-        values = {
-            "id": i, "seq": seq, "prev_hash": prev,
-            "signed_at": dt.datetime.combine(day, dt.time(9), dt.UTC), "user_id": 1,
-            "signer_username": "ana", "signer_full_name": "Ana Pharmacist",
-            "signer_role": "pharmacist",
-            "signature_meaning": "Counselled the patient and approved hand-over",
-            "prepared_by": None, "workstation": "bench", "app_version": "bench",
-            "patient_name": name, "patient_name_key": name_key,
-            "patient_date_of_birth": born, "counselled_on": day,
-            "rule_set": base.rule_set, "medicine": base.prescription.medicine,
-            "outcome": "handed-over", "outcome_reason": "", "dispense": "ok",
-            "knowledge_base_version": "bench", "rules_version": "bench",
-            "rules_effective_from": dt.date(2025, 1, 1),
-            "pack": kb.medicine, "chain_format": chain.CHAIN_FORMAT,
-            "case_json": dump_case(case).decode(), "assessment_json": assessment_json,
-            "handout_pdf": PDF, "handout_sha256": PDF_SHA,
-            "handout_template_version": "bench", "handout_language": "en",
-            "handout_large_print": False, "handout_paper": "A4", "handout_source": "rendered",
-        }  # fmt: skip
+        values = bench_record_values(
+            id=i, seq=seq, prev_hash=prev,
+            signed_at=dt.datetime.combine(day, dt.time(9), dt.UTC),
+            patient_name=name, patient_name_key=name_key,
+            patient_date_of_birth=born, counselled_on=day,
+            rule_set=base.rule_set, medicine=base.prescription.medicine,
+            pack=kb.medicine, chain_format=chain.CHAIN_FORMAT,
+            case_json=dump_case(case).decode(), assessment_json=assessment_json,
+            handout_pdf=PDF, handout_sha256=PDF_SHA,
+        )  # fmt: skip
         values["row_hash"] = prev = chain.row_hash("records", values, pdf_sha256=PDF_SHA)
         tables.add(Record, values)
         fill = course_records.fill_values(case, assessment)

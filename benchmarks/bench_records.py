@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import msgspec
 from sqlalchemy import func, insert, select
 
-from benchmarks.common import Comparison, paired_call_medians, report
+from benchmarks.common import Comparison, bench_record_values, paired_call_medians, report
 from pharmacist_tool.case import Outcome, dump_case, load_case
 from pharmacist_tool.engine.assessment import encode_assessment
 from pharmacist_tool.exports.service import export_records
@@ -78,24 +78,15 @@ def build(url: str, n: int) -> Database:
             patient = msgspec.structs.replace(base.patient, name=name, date_of_birth=born)
             case = msgspec.structs.replace(base, patient=patient, counselled_on=signed.date())
             seq += 1
-            values = {
-                "id": i, "seq": seq, "prev_hash": prev, "signed_at": signed, "user_id": 1,
-                "signer_username": "ana", "signer_full_name": "Ana Pharmacist",
-                "signer_role": "pharmacist",
-                "signature_meaning": "Counselled the patient and approved hand-over",
-                "prepared_by": None, "workstation": "bench", "app_version": "bench",
-                "patient_name": name, "patient_name_key": fold_name(name),
-                "patient_date_of_birth": born, "counselled_on": signed.date(),
-                "rule_set": base.rule_set, "medicine": base.prescription.medicine,
-                "outcome": "handed-over", "outcome_reason": "", "dispense": "ok",
-                "knowledge_base_version": "bench", "rules_version": "bench",
-                "rules_effective_from": dt.date(2025, 1, 1),
-                "pack": kb.medicine, "chain_format": chain.CHAIN_FORMAT,
-                "case_json": dump_case(case).decode(), "assessment_json": assessment_json,
-                "handout_pdf": pdf, "handout_sha256": pdf_sha,
-                "handout_template_version": "bench", "handout_language": "en",
-                "handout_large_print": False, "handout_paper": "A4", "handout_source": "rendered",
-            }  # fmt: skip
+            values = bench_record_values(
+                id=i, seq=seq, prev_hash=prev, signed_at=signed,
+                patient_name=name, patient_name_key=fold_name(name),
+                patient_date_of_birth=born, counselled_on=signed.date(),
+                rule_set=base.rule_set, medicine=base.prescription.medicine,
+                pack=kb.medicine, chain_format=chain.CHAIN_FORMAT,
+                case_json=dump_case(case).decode(), assessment_json=assessment_json,
+                handout_pdf=pdf, handout_sha256=pdf_sha,
+            )  # fmt: skip
             values["row_hash"] = prev = chain.row_hash("records", values)
             rows.append(values)
             seq += 1

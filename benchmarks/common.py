@@ -6,6 +6,7 @@ Every goal is a ratio to a floor measured in the same run, on the same machine, 
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import statistics
 import subprocess
@@ -139,3 +140,22 @@ def report(comparisons: Sequence[Comparison]) -> int:
     for comparison in comparisons:
         print(comparison.line(), flush=True)
     return 0 if all(c.holds for c in comparisons) else 1
+
+
+BENCH_SIGNATURE: dict[str, object] = {
+    "user_id": 1, "signer_username": "ana", "signer_full_name": "Ana Pharmacist",
+    "signer_role": "pharmacist",
+    "signature_meaning": "Counselled the patient and approved hand-over",
+    "prepared_by": None, "workstation": "bench", "app_version": "bench",
+    "outcome": "handed-over", "outcome_reason": "", "dispense": "ok",
+    "knowledge_base_version": "bench", "rules_version": "bench",
+    "handout_template_version": "bench", "handout_language": "en",
+    "handout_large_print": False, "handout_paper": "A4", "handout_source": "rendered",
+}  # fmt: skip
+"""The columns every bulk-built benchmark record shares (signer, outcome, versions, handout)."""
+
+
+def bench_record_values(**varying: object) -> dict[str, object]:
+    """A signed record's column values for the benchmarks' bulk builds: the shared columns, the
+    rules' date, and what varies per record (ids, chain, patient, case, assessment, handout)."""
+    return {**BENCH_SIGNATURE, "rules_effective_from": dt.date(2025, 1, 1), **varying}
