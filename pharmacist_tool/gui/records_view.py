@@ -774,13 +774,8 @@ class RecordsView(QWidget):
         sheet = ChainSheet(
             pharmacy=settings.pharmacy_name,
             address=settings.pharmacy_address,
-            position=note.position,
-            hash=note.hash,
-            records=note.records,
-            amendments=note.amendments,
-            audit_events=note.audit_events,
-            at=note.at,
             database=self.db.describe(),
+            head=note,
         )
         pdf = render_chain_sheet(sheet, paper=settings.paper_size)
         self.head_label.setText(note.summary())

@@ -10,12 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
 from pharmacist_tool.handout.pdf import BOLD, PAGE_SIZES, REGULAR, register_base_fonts
+
+if TYPE_CHECKING:  # the records' plain value; importing it would bring the database code
+    from pharmacist_tool.records.service import HeadNote
 
 MARGIN = 20 * mm
 BODY = 11.0
@@ -26,15 +30,10 @@ TITLE = "Records chain head for the paper log"
 class ChainSheet:
     pharmacy: str
     address: str
-    position: int
-    hash: str
-    records: int
-    amendments: int
-    audit_events: int
-    at: dt.datetime
-    """When the chain was checked (aware)."""
     database: str
     """Which database (its address, no password)."""
+    head: HeadNote
+    """The head of the verified chain, what it held, and when it was read."""
 
 
 def _plural(count: int, noun: str) -> str:
@@ -60,22 +59,21 @@ def render_chain_sheet(sheet: ChainSheet, *, paper: str) -> bytes:
             canvas.setFont(font, size)
             canvas.drawString(MARGIN, y, part)
 
-    local = sheet.at.astimezone()
+    head = sheet.head
+    local = head.at.astimezone()
     line(TITLE, font=BOLD, size=16)
     line(sheet.pharmacy, font=BOLD, size=13, gap=2.0)
     if sheet.address:
         line(sheet.address)
-    line(
-        f"Date and time: {local:%Y-%m-%d %H:%M} ({sheet.at.astimezone(dt.UTC):%H:%M} UTC)", gap=2.2
-    )
+    line(f"Date and time: {local:%Y-%m-%d %H:%M} ({head.at.astimezone(dt.UTC):%H:%M} UTC)", gap=2.2)
     line(f"Database: {sheet.database}", size=9)
     line("Chain head (position:hash):", font=BOLD, gap=2.2)
-    line(f"{sheet.position}:{sheet.hash}", size=9.5)
-    line(f"Position: {sheet.position}")
-    line(f"Hash: {sheet.hash}", size=9.5)
+    line(head.text, size=9.5)
+    line(f"Position: {head.position}")
+    line(f"Hash: {head.hash}", size=9.5)
     held = (
-        f"{_plural(sheet.records, 'signed record')}, {_plural(sheet.amendments, 'amendment')} "
-        f"and {_plural(sheet.audit_events, 'audit event')}"
+        f"{_plural(head.records, 'signed record')}, {_plural(head.amendments, 'amendment')} "
+        f"and {_plural(head.audit_events, 'audit event')}"
     )
     line(
         f"The chain holds {held}; verify found it intact when this sheet was printed.",
