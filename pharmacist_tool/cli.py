@@ -56,6 +56,12 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     return status
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from pharmacist_tool.reports.commands import run_report
+
+    return run_report(args)
+
+
 def _records(name: str) -> Handler:
     def run(args: argparse.Namespace) -> int:
         from pharmacist_tool.records import commands
@@ -283,6 +289,17 @@ def _add_course_commands(sub: Any) -> None:
     due.add_argument("--limit", type=int, default=100, help=argparse.SUPPRESS)
     due.add_argument("--json", action="store_true", help="one JSON object per line")
     due.set_defaults(handler=_course("run_due"))
+
+    report = sub.add_parser(
+        "report", help="the monthly report for the pharmacist-in-charge and inspectors (PDF)"
+    )
+    report.add_argument("--since", required=True, metavar="DATE", help="first day (ISO date)")
+    report.add_argument("--until", required=True, metavar="DATE", help="last day (ISO date)")
+    report.add_argument("-o", "--output", required=True, metavar="REPORT.pdf")
+    report.add_argument("--csv", metavar="OUT.csv", help="every figure with its record ids")
+    report.add_argument("--user", required=True, help="who makes the report (audited)")
+    report.add_argument("--password-stdin", action="store_true", required=True)
+    report.set_defaults(handler=_cmd_report)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

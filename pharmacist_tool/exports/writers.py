@@ -30,6 +30,7 @@ from pharmacist_tool.exports.files import CancelCheck, ExportCancelled, Progress
 from pharmacist_tool.records.models import Amendment, Record
 from pharmacist_tool.records.reading import (
     RecordFilter,
+    SignedCase,
     SignedFacts,
     decode_signed_assessment,
     decode_signed_case,
@@ -96,6 +97,18 @@ CSV_COLUMNS: tuple[csv_safe.Column, ...] = (
     C("record_hash", "text", "the record's hash in the tamper-evident chain"),
     C("pack", "text", "the medicine pack the record was assessed with"),
     C("pack_version", "text", "that pack's version (as last amended)"),
+    C("pick_up_by", "date", "the last day the medicine may be picked up (the programme's window)"),
+    C("next_pregnancy_test_due", "date", "when the next pregnancy test is due"),
+    C("prepared_by", "text", "user name of the technician who prepared the session, if one did"),
+    C("pregnancy_test_dates", "text", "each test's date, as in pregnancy_tests, separated by '; '"),
+    C(
+        "pregnancy_test_days_before_fill",
+        "text",
+        "each test's days before counselled_on, in the same order, separated by '; '",
+    ),
+    C("newest_pregnancy_test_date", "date", "the newest test (a positive first on the same day)"),
+    C("newest_pregnancy_test_result", "text", "negative or positive"),
+    C("newest_pregnancy_test_days_before_fill", "number", "days from that test to counselled_on"),
 )
 
 
@@ -120,6 +133,7 @@ _CSV_RECORD = (
     Record.case_json,
     Record.assessment_json,
     Record.pack,
+    Record.prepared_by,
 )
 
 
@@ -165,6 +179,7 @@ def _csv_row(row: Any, amendment: Any | None, amendment_count: int) -> list[str]
         case_json,
         assessment_json,
         pack,
+        prepared_by,
     ) = row
     last_amended_at = ""
     last_reason = ""
@@ -233,6 +248,27 @@ def _csv_row(row: Any, amendment: Any | None, amendment_count: int) -> list[str]
         _text(row_hash),
         _text(pack),
         _text(kb_version),
+        assessment.pick_up_by or "",
+        assessment.next_pregnancy_test_due or "",
+        _text(prepared_by),
+        *_test_columns(case, counselled_on),
+    ]
+
+
+def _test_columns(case: SignedCase, counselled_on: dt.date) -> list[str]:
+    """The pregnancy tests as an inspector filters them: dates, days before the fill, and the
+    newest test on its own."""
+    dates = [dt.date.fromisoformat(t.date) for t in case.pregnancy_tests]
+    days = [(counselled_on - day).days for day in dates]
+    if not case.pregnancy_tests:
+        return ["", "", "", "", ""]
+    newest = max(case.pregnancy_tests, key=lambda t: (t.date, t.result == "positive"))
+    return [
+        "; ".join(day.isoformat() for day in dates),
+        _text("; ".join(str(n) for n in days)),
+        newest.date,
+        _text(newest.result),
+        str((counselled_on - dt.date.fromisoformat(newest.date)).days),
     ]
 
 

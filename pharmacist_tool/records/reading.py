@@ -445,6 +445,8 @@ class SignedAssessment(msgspec.Struct):
     daily_dose_mg: float
     dose_mg_per_kg_per_day: float
     dispense: str = ""
+    pick_up_by: str | None = None
+    next_pregnancy_test_due: str | None = None
     findings: list[_Finding] = msgspec.field(default_factory=list)
     medicines_screened: list[_Screened] | None = None
     """Present in assessments made since the engine lists what it screened."""

@@ -55,6 +55,7 @@ AUDIT_ACTIONS = frozenset(
         "print",
         "reprint",
         "export",
+        "report",
         "login",
         "logout",
         "login-failed",
