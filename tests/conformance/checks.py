@@ -22,6 +22,7 @@ from pharmacist_tool.engine import assess
 from pharmacist_tool.engine.assessment import Assessment
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge import load_knowledge_base
+from pharmacist_tool.knowledge.classes import classes_folder, load_classes, substance_problems
 from pharmacist_tool.knowledge.contract import (
     NEVER_CLEARS,
     method_note_problems,
@@ -49,14 +50,17 @@ def load(folder: Path) -> KnowledgeBase:
 
 
 def load_problems(folder: Path) -> list[str]:
-    """The pack loads (its contract holds): else the loader's reasons, each named."""
+    """The pack loads (its contract holds), and every shared class beside it names substances
+    the vocabulary knows: else the reasons, each named."""
     try:
         load(folder)
+        where = classes_folder(folder)
+        problems = substance_problems(where, sorted(load_classes(where)))
     except UserError as error:
         return [f"refused at load: {error.args[0]} {detail}" for detail in error.details] or [
             f"refused at load: {error.args[0]}"
         ]
-    return []
+    return [f"classes: {p}" for p in problems]
 
 
 # -- cases built from the pack's data ----------------------------------------------------------
