@@ -4,8 +4,14 @@ files (the rows use the bases and checks of ``test_pack_case_tables``)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
+from pharmacist_tool.knowledge import load_pack
+from pharmacist_tool.knowledge.model import KnowledgeBase
+from pharmacist_tool.knowledge.packs import pack_for
+from tests.conformance.checks import Setting, base_case, run, settings
 from tests.engine.test_pack_case_tables import (
     ACI,
     MEDS,
@@ -268,3 +274,46 @@ def test_a_medicine_line_that_names_birth_control_is_recorded_as_such() -> None:
     shown = [(s.line, s.recognised_as, s.codes) for s in assessment.medicines_screened]
     assert shown[0][1] is not None and shown[0][1].startswith("birth control: ")
     assert shown[1] == ("none", "no other medicines", [])
+
+
+ISOTRETINOIN_INDUCERS = [
+    ("Paxlovid", True),
+    ("Fycompa 12 mg once daily", True),
+    ("Fycompa 4 mg once daily", False),
+    ("Xcopri 200 mg", True),
+    ("Emend 125 mg", True),
+    ("Orkambi", True),
+    ("pitolisant 18 mg", True),
+    ("cetirizine 10 mg", False),
+]
+
+
+@pytest.mark.parametrize(("line", "weakens"), ISOTRETINOIN_INDUCERS)
+def test_inducers_no_pack_knew_recheck_isotretinoin_contraception_in_every_rule_set(
+    line: str, weakens: bool
+) -> None:
+    kb = load_pack("isotretinoin")
+    for s in settings(kb):
+        case = base_case_with(kb, s, line)
+        codes = {f.code: f.severity for f in run(kb, case).findings}
+        assert ("contraception.weakened" in codes) == weakens, (s.version.id, codes)
+        assert ("interaction.enzyme-inducers" in codes) == (line != "cetirizine 10 mg"), codes
+
+
+def base_case_with(kb: KnowledgeBase, s: Setting, line: str) -> dict[str, Any]:
+    """A routine case of the pack's rule set with one medicine line and a weakened method."""
+    return base_case(kb, s, medicines=[line], contraception=["Nexplanon implant", "male condom"])
+
+
+@pytest.mark.parametrize("line", ["Aknenormin 20 mg", "Isdiben", "Curacné 10 mg"])
+def test_eu_isotretinoin_brands_are_isotretinoin_never_a_tetracycline(line: str) -> None:
+    assert pack_for(line) == "isotretinoin"
+    for pack, code in [
+        ("isotretinoin", "duplicate-isotretinoin"),
+        ("acitretin", "other-retinoids"),
+    ]:
+        kb = load_pack(pack)
+        s = next(iter(settings(kb)))
+        found = run(kb, base_case_with(kb, s, line))
+        codes = {f.code for f in found.findings}
+        assert f"interaction.{code}" in codes and "interaction.tetracyclines" not in codes
