@@ -471,7 +471,3 @@ def share_table(coverage: Coverage) -> list[tuple[str, str, int, int]]:
         (rule, rule_set, hit, total)
         for (rule, rule_set), (hit, total) in sorted(coverage.shares.items())
     ]
-
-
-def words_of(text: str) -> tuple[str, ...]:
-    return words(text)
