@@ -530,22 +530,12 @@ class Weakening:
         self.notes: list[str] = []
 
 
-def _own_medicine_weakens(ctx: _Context) -> bool:
-    """The prescribed medicine itself weakens hormonal contraception in this market, at the
-    prescribed daily dose (the pack's ``weakens_contraception``)."""
-    family = ctx.rule_set.family
-    daily = ctx.case.prescription.daily_dose_mg
-    return any(
-        family in w.families and daily >= w.from_mg_per_day for w in ctx.kb.weakens_contraception
-    )
-
-
 def weakening_lines(ctx: _Context, candidates: list[tuple[str, InteractionRule]]) -> Weakening:
     """What weakens contraception: the prescribed medicine where its pack says so, every
     inducer on the patient's list, and a dose-dependent one from its threshold on; a dose that
     cannot be read counts (the safe choice, said so)."""
     found = Weakening()
-    if _own_medicine_weakens(ctx):
+    if ctx.kb.weakens_contraception_at(ctx.rule_set.family, ctx.case.prescription.daily_dose_mg):
         found.lines.append(
             ctx.message("contraception.weakened-own-medicine").message.format(
                 product=ctx.product.name,

@@ -383,6 +383,14 @@ class KnowledgeBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
                 return indication
         return None
 
+    def weakens_contraception_at(self, family: str, daily_mg: float) -> bool:
+        """The pack's own medicine weakens hormonal contraception in this market at this
+        prescribed daily dose (``weakens_contraception``)."""
+        return any(
+            family in w.families and daily_mg >= w.from_mg_per_day
+            for w in self.weakens_contraception
+        )
+
     def own_programme_products(self, rule_set_id: str) -> list[Product]:
         """The products whose own programme this rule set is (empty: it is no product's own)."""
         return [p for p in self.products if p.programme == rule_set_id]
