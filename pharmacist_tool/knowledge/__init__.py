@@ -145,10 +145,9 @@ def _check_unique(name: str, what: str, ids: Iterable[str]) -> list[str]:
     return problems
 
 
-def _check(kb: KnowledgeBase) -> None:
+def _check(kb: KnowledgeBase, problems: list[str]) -> None:
     from pharmacist_tool.knowledge.matching import words
 
-    problems: list[str] = []
     problems += _check_unique("products.json", "product id", (p.id for p in kb.products))
     problems += _check_unique("interactions.json", "id", (r.id for r in kb.interactions))
     problems += _check_unique("contraception.json", "id", (m.id for m in kb.contraception))
@@ -221,8 +220,6 @@ def _check(kb: KnowledgeBase) -> None:
                     f"interactions.json: {i.id!r} names contraception method {method_id!r}, "
                     "which is not in contraception.json"
                 )
-        if not i.terms:
-            problems.append(f"interactions.json: {i.id!r} has no terms")
         if i.weakens_contraception_from_mg_per_day is not None and not (
             i.weakens_hormonal_contraception
         ):
@@ -241,6 +238,11 @@ def _check(kb: KnowledgeBase) -> None:
     for r in kb.rule_sets:
         for v in r.versions:
             cited("rule_sets.json", repr(v.id), v.sources)
+            if "pregnancy-test.positive" not in v.never_clear:
+                problems.append(
+                    f"rule_sets.json: {v.id!r} must list pregnancy-test.positive in never_clear "
+                    "(a positive pregnancy test never clears, programme or label)"
+                )
             if v.after_course is not None:
                 cited("rule_sets.json", f"{v.id!r}.after_course", v.after_course.sources)
     if kb.course.cumulative_target is not None:
@@ -352,6 +354,7 @@ def load_knowledge_base(
     from pharmacist_tool.knowledge import packs
 
     medicine = medicine or packs.default_pack()
+    own_folder = folder is not None
     folder = folder or paths.resource("knowledge", medicine)
     meta = _decode("knowledge.json", _read(medicine, "knowledge.json", folder), _MetaFile)
     products = _decode("products.json", _read(medicine, "products.json", folder), _ProductsFile)
@@ -364,6 +367,11 @@ def load_knowledge_base(
     rule_sets = _decode("rule_sets.json", _read(medicine, "rule_sets.json", folder), _RuleSetsFile)
     checklist = _decode("checklist.json", _read(medicine, "checklist.json", folder), _ChecklistFile)
     messages = _decode("messages.json", _read(medicine, "messages.json", folder), _MessagesFile)
+    from pharmacist_tool.knowledge import classes
+
+    shared = classes.load_classes(classes.classes_folder(folder if own_folder else None))
+    rules, class_problems = classes.resolve(interactions.interactions, shared)
+    weakeners, weakener_problems = classes.weakeners(shared)
     kb = KnowledgeBase(
         medicine=meta.medicine,
         version=meta.version,
@@ -371,7 +379,8 @@ def load_knowledge_base(
         counter=meta.counter,
         sources=meta.sources,
         products=products.products,
-        interactions=interactions.interactions,
+        interactions=rules,
+        weakeners=weakeners,
         contraception=contraception.contraception,
         rule_sets=rule_sets.rule_sets,
         checklist=checklist.checklist,
@@ -380,7 +389,7 @@ def load_knowledge_base(
         weakens_contraception=meta.weakens_contraception,
         indications=meta.indications,
     )
-    _check(kb)
+    _check(kb, class_problems + weakener_problems)
     if effective_dates:
         kb = _with_dates(kb, effective_dates)
     return kb
