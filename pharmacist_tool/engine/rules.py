@@ -25,6 +25,7 @@ from pharmacist_tool.engine.assessment import (
 )
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge import find_product, rule_set, rules_in_force
+from pharmacist_tool.knowledge.contract import checks_test_interval
 from pharmacist_tool.knowledge.matching import (
     NO_OTHER_MEDICINES,
     Screening,
@@ -458,6 +459,7 @@ def check_pregnancy_tests(ctx: _Context) -> None:
         if ctx.rules.pregnancy_test == "required":
             ctx.add("pregnancy-test.missing", "pregnancy-prevention", "block", programme_rule=True)
         return
+    _check_test_interval(ctx, latest)
     limit = ctx.rules.test_max_days_before_prescription
     if limit is None or ctx.rules.pregnancy_test != "required":
         return
@@ -487,6 +489,25 @@ def check_pregnancy_tests(ctx: _Context) -> None:
         days_before=(prescribed_on - date).days,
         max_days=limit,
     )
+
+
+def _check_test_interval(ctx: _Context, latest: tuple[dt.date, str]) -> None:
+    """A negative test older than the rule set's interval (a monthly test a month and more
+    old): the next test was due before today."""
+    interval = ctx.rules.test_interval_days
+    if interval is None or not checks_test_interval(ctx.rules) or latest[1] != "negative":
+        return
+    due = _plus_days(latest[0], interval)
+    if ctx.case.counselled_on > due:
+        ctx.add(
+            "pregnancy-test.overdue",
+            "pregnancy-prevention",
+            "block",
+            programme_rule=True,
+            test_date=_fmt_date(latest[0]),
+            due=_fmt_date(due),
+            days=interval,
+        )
 
 
 # -- contraception ------------------------------------------------------------------------------

@@ -238,11 +238,6 @@ def _check(kb: KnowledgeBase, problems: list[str]) -> None:
     for r in kb.rule_sets:
         for v in r.versions:
             cited("rule_sets.json", repr(v.id), v.sources)
-            if "pregnancy-test.positive" not in v.never_clear:
-                problems.append(
-                    f"rule_sets.json: {v.id!r} must list pregnancy-test.positive in never_clear "
-                    "(a positive pregnancy test never clears, programme or label)"
-                )
             if v.after_course is not None:
                 cited("rule_sets.json", f"{v.id!r}.after_course", v.after_course.sources)
     if kb.course.cumulative_target is not None:
@@ -264,6 +259,9 @@ def _check(kb: KnowledgeBase, problems: list[str]) -> None:
     from pharmacist_tool.knowledge.vocabulary import check_substances
 
     problems += check_substances(kb.interactions)
+    from pharmacist_tool.knowledge.contract import contract_problems
+
+    problems += contract_problems(kb)
     if problems:
         raise UserError("The knowledge base is inconsistent:", details=problems)
 
