@@ -396,7 +396,7 @@ def build_content(
     out = _Writer(w, {"generic": w.data.generic, "product": product_name})
     ctx = _Ctx(case, assessment, kb, settings, facts, out, version, family, product,
                product_name, w.data.generic)  # fmt: skip
-    blocked = assessment.dispense == "do-not-dispense"
+    blocked = assessment.dispense == "do-not-dispense" or not_handed_over(case)
     missing = missing_settings(settings)
 
     details = [Line((Span(part),), measured=False) for part in _address_lines(settings)]
@@ -548,6 +548,19 @@ def _stop_section(ctx: _Ctx, *, blocked: bool) -> Section:
     return Section("stop", w("stop_title"), tuple(lines), boxed=True)
 
 
+def not_handed_over(case: Case) -> bool:
+    """The session's recorded outcome says the medicine was not handed over (for any reason)."""
+    return case.outcome is not None and case.outcome.status == "not-handed-over"
+
+
+def _outcome_lines(ctx: _Ctx) -> list[Line]:
+    """The recorded reason the medicine was not handed over, as the pharmacist wrote it."""
+    outcome = ctx.case.outcome
+    if outcome is None or outcome.status != "not-handed-over" or not clean(outcome.reason):
+        return []
+    return [ctx.out.line("outcome_reason", reason=clean(outcome.reason))]
+
+
 def _standing_blocks(assessment: Assessment) -> list[Finding]:
     return [f for f in assessment.findings if f.severity == "block" and f.stands]
 
@@ -565,9 +578,10 @@ def _block_key(ctx: _Ctx, finding: Finding) -> str:
 
 def _blocked_sections(ctx: _Ctx) -> list[Section]:
     out, w = ctx.out, ctx.w
-    why: list[Line] = [out.line("blocked_intro")]
-    nexts: list[Line] = []
     blocks = _standing_blocks(ctx.assessment)
+    why: list[Line] = [out.line("blocked_intro" if blocks else "outcome_intro")]
+    why += _outcome_lines(ctx)
+    nexts: list[Line] = []
     for finding in blocks:
         key = _block_key(ctx, finding)
         subject = finding.subject or ""
@@ -584,10 +598,12 @@ def _blocked_sections(ctx: _Ctx) -> list[Section]:
             nexts.append(step)
     if not any(f.code.startswith("pregnancy-test.positive") for f in blocks):
         nexts.append(out.line("blocked_none"))
-    nexts.append(out.line("blocked_next_come_back"))
+    nexts.append(out.line("blocked_next_come_back" if blocks else "outcome_next"))
     nexts += _call_lines(ctx)
     return [
-        Section("blocked", w("blocked_why_title"), tuple(why), boxed=True),
+        Section(
+            "blocked", w("blocked_why_title" if blocks else "outcome_title"), tuple(why), boxed=True
+        ),
         Section("next", w("blocked_next_title"), tuple(nexts)),
     ]
 

@@ -91,6 +91,17 @@ class WordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Medicine names in this language, keyed by the knowledge base's (English) term."""
 
 
+class SharedWordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Wording every pack's sheet uses in one language (``resources/handout/shared``): the lines
+    about the session's outcome and what stands in the way. A pack's own file may say any of
+    them its own way (its key wins)."""
+
+    language: LanguageCode
+    text: dict[str, str] = msgspec.field(default_factory=dict)
+    blocked: dict[str, str] = msgspec.field(default_factory=dict)
+    blocked_next: dict[str, str] = msgspec.field(default_factory=dict)
+
+
 class Fact(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     value: int
     sources: Annotated[list[str], msgspec.Meta(min_length=1)]
@@ -276,6 +287,27 @@ def _check_against_base(data: WordingFile, base: WordingFile) -> None:
 
 
 @functools.cache
+def load_shared(language: str) -> SharedWordingFile:
+    """The wording every pack shares in ``language`` (empty when there is none)."""
+    path = paths.resource("handout", "shared", f"{language}.json")
+    if not path.is_file():
+        return SharedWordingFile(language=language)
+    shared: SharedWordingFile = _load_json(path, SharedWordingFile)
+    return shared
+
+
+def _with_shared(data: WordingFile) -> WordingFile:
+    """The pack's wording over the shared wording of its language (the pack's keys win)."""
+    shared = load_shared(data.language)
+    return msgspec.structs.replace(
+        data,
+        text={**shared.text, **data.text},
+        blocked={**shared.blocked, **data.blocked},
+        blocked_next={**shared.blocked_next, **data.blocked_next},
+    )
+
+
+@functools.cache
 def load_wording(language: str, medicine: str = DEFAULT_MEDICINE) -> Wording | None:
     """The approved wording for ``language`` in the medicine's pack, or ``None``."""
     if not re.fullmatch(r"[a-z]{2}", language) or not re.fullmatch(r"[a-z0-9-]+", medicine):
@@ -283,7 +315,7 @@ def load_wording(language: str, medicine: str = DEFAULT_MEDICINE) -> Wording | N
     path = pack_folder(medicine) / f"{language}.json"
     if not path.is_file():
         return None
-    data: WordingFile = _load_json(path, WordingFile)
+    data: WordingFile = _with_shared(_load_json(path, WordingFile))
     if data.language != language:
         raise WordingError(f"{path} says it is {data.language!r}, not {language!r}")
     if language != BASE_LANGUAGE:
