@@ -55,6 +55,7 @@ _SECTIONS = (
     "blocked_next",
     "not_counted",
     "teach_back",
+    "act",
 )
 """The parts of a wording file that every language must carry with English's keys."""
 
@@ -89,6 +90,9 @@ class WordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The teach-back questions printed on the sheet, per checklist item id."""
     agent_names: dict[str, str] = msgspec.field(default_factory=dict)
     """Medicine names in this language, keyed by the knowledge base's (English) term."""
+    act: dict[str, str] = msgspec.field(default_factory=dict)
+    """What the patient must do now about a warning the pharmacist resolved and handed over
+    with (an urgent review, a referral, condoms from today), per finding code."""
 
 
 class SharedWordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -100,6 +104,7 @@ class SharedWordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     text: dict[str, str] = msgspec.field(default_factory=dict)
     blocked: dict[str, str] = msgspec.field(default_factory=dict)
     blocked_next: dict[str, str] = msgspec.field(default_factory=dict)
+    act: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Fact(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -139,6 +144,9 @@ class SheetLine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Not when the case's alcohol answer is one of these."""
     values: dict[str, str] = msgspec.field(default_factory=dict)
     """Placeholder → ``fact`` or ``fact:unit`` (a unit of ``VALUE_UNITS``)."""
+    after_positive_test: bool = True
+    """False: not printed once a pregnancy test is positive (it would no longer make sense, such
+    as "do not get pregnant")."""
 
 
 class SheetSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -304,6 +312,7 @@ def _with_shared(data: WordingFile) -> WordingFile:
         text={**shared.text, **data.text},
         blocked={**shared.blocked, **data.blocked},
         blocked_next={**shared.blocked_next, **data.blocked_next},
+        act={**shared.act, **data.act},
     )
 
 
