@@ -197,6 +197,11 @@ class CoveragePoint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     patient: PatientCategory = "all"
     excluded: str = ""
     note: str = ""
+    sources: list[str] = msgspec.field(default_factory=list)
+    """The point's own source keys (with their version in the register), beyond the guide's."""
+    figures: dict[str, int] = msgspec.field(default_factory=dict)
+    """The numbers the cited text gives, by the fact that prints them: a test checks that the
+    sheet's fact still says what the source says."""
 
 
 class Guide(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
