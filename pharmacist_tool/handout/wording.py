@@ -173,6 +173,18 @@ class SheetPlan(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     sections: list[SheetSection] = msgspec.field(default_factory=list)
 
 
+class RuleVersionDate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """When the text a rule-set version follows took effect, as the sheet says it (a US label
+    version: the Medication Guide's revision), cited."""
+
+    effective: dt.date
+    precision: Literal["day", "month", "none"]
+    """``month``: the source gives the month ("Revised 02/2014"); ``none``: no date was read."""
+    sources: Annotated[list[str], msgspec.Meta(min_length=1)]
+    note: str
+    unconfirmed: str = ""
+
+
 class FactsFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     last_reviewed: dt.date
     facts: dict[str, Fact]
@@ -186,6 +198,9 @@ class FactsFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     still_taking_terms: list[str]
     """Words in a resolution that mean it was not stopped (they win over ``stopped_terms``)."""
     sheet: SheetPlan
+    rule_versions: dict[str, RuleVersionDate] = msgspec.field(default_factory=dict)
+    """Per rule-set version id: the date the sheet prints for it, when the version's own
+    ``effective_from`` is not the date of the text it follows."""
 
 
 class CoveragePoint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -457,6 +472,15 @@ def _point_problems(
                 f"{where}: the sheet prints {name} = {fact.value}, the source says {figure}"
             )
     return problems
+
+
+@functools.cache
+def fallback_notes() -> dict[str, str]:
+    """The "this sheet is in English" note in each language that has one (``resources/handout/
+    fallback-notes.json``), by language code."""
+    path = paths.resource("handout", "fallback-notes.json")
+    notes: dict[str, str] = _load_json(path, dict[str, str])
+    return notes
 
 
 def language_name(code: str) -> str:
