@@ -58,6 +58,13 @@ SectionKind = Literal["lines", "calendar"]
 class Span:
     text: str
     bold: bool = False
+    whole: bool = False
+    """Never broken across a line (a name, a phone number, a date): the renderer keeps it whole."""
+
+
+WHOLE_UP_TO = 26
+"""A filled-in value up to this many characters (a phone number, a date, most names) is kept on
+one line; a longer one breaks at its spaces, never inside a word."""
 
 
 @dataclass(frozen=True)
@@ -257,10 +264,12 @@ class _Writer:
             if literal:
                 result.append(Span(literal))
             if name:
-                result.append(Span(given[name], bold=name not in self.values))
+                value = given[name]
+                whole = len(value) <= WHOLE_UP_TO
+                result.append(Span(value, bold=name not in self.values, whole=whole))
         if result and not own and result[0].text[:1].islower():
             first = result[0]
-            result[0] = Span(first.text[:1].upper() + first.text[1:], first.bold)
+            result[0] = Span(first.text[:1].upper() + first.text[1:], first.bold, first.whole)
         return tuple(result)
 
     def line(
@@ -401,6 +410,7 @@ def build_content(
     product_name = _product_names(w, kb, case, assessment, product)
     rule_set, version = rules_in_force(kb, case, assessment)
     family = rule_set.family if rule_set else "US"
+    w = w.for_family(family)
     out = _Writer(w, {"generic": w.data.generic, "product": product_name})
     ctx = _Ctx(case, assessment, kb, settings, facts, out, version, family, product,
                product_name, w.data.generic)  # fmt: skip
@@ -497,7 +507,7 @@ def _why_section(ctx: _Ctx) -> Section:
         words = words.replace(f"{{{name}}}", ctx.value(name))
     defects = out.spans("why_defects", words)
     lines = [
-        Line(tuple(Span(s.text, bold=True) for s in defects), key="why_defects"),
+        Line(tuple(Span(s.text, bold=True, whole=s.whole) for s in defects), key="why_defects"),
         out.line("why_no_pregnancy", before=before, after=after),
     ]
     return Section("why", w("why_title"), tuple(lines), boxed=True)

@@ -37,6 +37,8 @@ from pharmacist_tool.knowledge import packs
 from pharmacist_tool.knowledge.model import PatientCategory, Sex, Source
 
 BASE_LANGUAGE = "en"
+BRITISH_FAMILIES = frozenset(("UK", "EU"))
+"""Rule-set families whose English sheets are in British English."""
 DEFAULT_MEDICINE = packs.default_pack()
 """The pack whose wording is used when none is named (the registry's default)."""
 
@@ -93,6 +95,9 @@ class WordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     act: dict[str, str] = msgspec.field(default_factory=dict)
     """What the patient must do now about a warning the pharmacist resolved and handed over
     with (an urgent review, a referral, condoms from today), per finding code."""
+    british: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
+    """English as the UK and EU sheets say it, by section (``text``, ``blocked`` …) and key:
+    "supply", not "fill"; "poo", "diarrhoea"."""
 
 
 class SharedWordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -280,6 +285,17 @@ class Wording:
 
     def guide(self, family: str) -> str:
         return self.data.guide.get(family) or self.data.guide["US"]
+
+    def for_family(self, family: str) -> Wording:
+        """The words for a rule-set family: British English on UK and EU sheets."""
+        if family not in BRITISH_FAMILIES or not self.data.british:
+            return self
+        sections = {
+            name: {**getattr(self.data, name), **words}
+            for name, words in self.data.british.items()
+            if name in _SECTIONS
+        }
+        return Wording(msgspec.structs.replace(self.data, **sections))
 
 
 def pack_folder(medicine: str) -> Path:
