@@ -13,6 +13,7 @@ import pytest
 from pharmacist_tool.case import Case, load_case
 from pharmacist_tool.engine import assess
 from pharmacist_tool.handout import render_handout
+from pharmacist_tool.handout.wording import load_wording
 from pharmacist_tool.knowledge import load_for_counter
 from pharmacist_tool.knowledge.model import KnowledgeBase
 from tests.handout.conftest import ROUTINE, ROUTINE_IDS, SETTINGS, read_pdf
@@ -104,3 +105,27 @@ def test_the_title_is_shown_and_the_language_set(pack: str, path: Path, language
     assert str(root["/Lang"]) == language
     assert bool(root["/ViewerPreferences"]["/DisplayDocTitle"]) is True
     assert read_pdf(handout.pdf).reader.metadata.title
+
+
+SPANISH_SYNONYMS = (
+    ("condón", "preservativo"),
+    ("compra", "surtido", "despacho", "dispensación"),
+    ("diu", "espiral"),
+    ("sarpullido", "erupción", "salpullido"),
+)
+"""One Spanish term for each thing: at most one word of each group on a sheet's wording."""
+
+
+@pytest.mark.parametrize(("pack", "path"), ROUTINE, ids=ROUTINE_IDS)
+def test_one_spanish_term_for_each_thing(pack: str, path: Path) -> None:
+    _case, kb = base(path)
+    w = load_wording("es", kb.medicine)
+    assert w is not None
+    texts = [*w.data.text.values(), *w.data.blocked.values(), *w.data.blocked_next.values(),
+             *w.data.act.values(), *w.data.own_medicine.values(), *w.data.avoid_agents.values(),
+             *w.data.not_counted.values()]  # fmt: skip
+    words = {word.casefold() for text in texts for word in re.findall(r"\w+", text)}
+    words |= {word[:-1] for word in words if word.endswith("s")}  # plurals
+    for group in SPANISH_SYNONYMS:
+        used = [term for term in group if term in words]
+        assert len(used) <= 1, (pack, used)
