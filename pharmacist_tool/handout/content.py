@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pharmacist_tool.case import Case
-from pharmacist_tool.engine.assessment import Assessment, Finding
+from pharmacist_tool.engine.assessment import AfterCourse, Assessment, Finding
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.handout.wording import (
     BASE_LANGUAGE,
@@ -29,6 +29,7 @@ from pharmacist_tool.handout.wording import (
     SheetLine,
     SheetSection,
     Wording,
+    fallback_notes,
     language_name,
     load_coverage,
     load_facts,
@@ -57,6 +58,13 @@ SectionKind = Literal["lines", "calendar"]
 class Span:
     text: str
     bold: bool = False
+    whole: bool = False
+    """Never broken across a line (a name, a phone number, a date): the renderer keeps it whole."""
+
+
+WHOLE_UP_TO = 26
+"""A filled-in value up to this many characters (a phone number, a date, most names) is kept on
+one line; a longer one breaks at its spaces, never inside a word."""
 
 
 @dataclass(frozen=True)
@@ -256,10 +264,12 @@ class _Writer:
             if literal:
                 result.append(Span(literal))
             if name:
-                result.append(Span(given[name], bold=name not in self.values))
+                value = given[name]
+                whole = len(value) <= WHOLE_UP_TO
+                result.append(Span(value, bold=name not in self.values, whole=whole))
         if result and not own and result[0].text[:1].islower():
             first = result[0]
-            result[0] = Span(first.text[:1].upper() + first.text[1:], first.bold)
+            result[0] = Span(first.text[:1].upper() + first.text[1:], first.bold, first.whole)
         return tuple(result)
 
     def line(
@@ -329,10 +339,17 @@ class _Ctx:
             return False
         if line.families and self.family not in line.families:
             return False
+        if not line.after_positive_test and self.positive_test:
+            return False
         answer = self.case.alcohol
         if line.alcohol and answer not in line.alcohol:
             return False
         return not (answer is not None and answer in line.unless_alcohol)
+
+    @property
+    def positive_test(self) -> bool:
+        """The latest pregnancy test is positive (whatever the verdict)."""
+        return any(is_positive_test(f) for f in self.assessment.findings)
 
     def value(self, spec: str) -> str:
         """A fact's number as the line prints it (``fact:months`` → "6 months")."""
@@ -393,10 +410,11 @@ def build_content(
     product_name = _product_names(w, kb, case, assessment, product)
     rule_set, version = rules_in_force(kb, case, assessment)
     family = rule_set.family if rule_set else "US"
+    w = w.for_family(family)
     out = _Writer(w, {"generic": w.data.generic, "product": product_name})
     ctx = _Ctx(case, assessment, kb, settings, facts, out, version, family, product,
                product_name, w.data.generic)  # fmt: skip
-    blocked = assessment.dispense == "do-not-dispense"
+    blocked = assessment.dispense == "do-not-dispense" or not_handed_over(case)
     missing = missing_settings(settings)
 
     details = [Line((Span(part),), measured=False) for part in _address_lines(settings)]
@@ -413,21 +431,21 @@ def build_content(
         header.append(Line(out.spans("counselled_by_blank"), kind="blank-line", measured=False))
     notice = None
     if notice_needed:
-        notice = Line(
-            (Span(w("no_translation", language=language_name(language)), bold=True),),
-            measured=False,
-        )
+        notice = Line((Span(fallback_note(language, w), bold=True),), measured=False)
 
     sections: list[Section] = []
     if blocked:
         sections += _blocked_sections(ctx)
-        if ctx.pregnant_possible:
+        if ctx.pregnant_possible and not ctx.positive_test:
             sections.append(_why_section(ctx))
         sections += _pack_sections(ctx)
         sections.append(_stop_section(ctx, blocked=True))
         sections.append(_still_section(ctx))
     else:
-        if ctx.pregnant_possible:
+        act = _act_section(ctx)
+        if act is not None:
+            sections.append(act)
+        if ctx.pregnant_possible and not ctx.positive_test:
             sections.append(_why_section(ctx))
         sections += _pack_sections(ctx)
         sections.append(_stop_section(ctx, blocked=False))
@@ -466,6 +484,14 @@ def build_content(
 # -- sections ---------------------------------------------------------------------------------
 
 
+def fallback_note(language: str, english: Wording) -> str:
+    """The note on a sheet printed in English because the language asked for has no approved
+    wording: in that language when the shared notes have it, and in English too."""
+    said = english("no_translation", language=language_name(language))
+    own = fallback_notes().get(language, "")
+    return f"{own} {said}" if own else said
+
+
 def _why_section(ctx: _Ctx) -> Section:
     out, w = ctx.out, ctx.w
     wanted = placeholders(w.data.text["why_no_pregnancy"])  # a pack may give no periods
@@ -475,8 +501,13 @@ def _why_section(ctx: _Ctx) -> Section:
     if "after" in wanted:
         after_days = ctx.version.contraception_after_last_dose_days if ctx.version else 30
         after = _months(w, after_days)
+    # a figure the pack's wording names is one of its cited facts ("about {defects} in 100")
+    words = w.data.text["why_defects"]
+    for name in placeholders(words) & set(ctx.facts.facts):
+        words = words.replace(f"{{{name}}}", ctx.value(name))
+    defects = out.spans("why_defects", words)
     lines = [
-        Line(tuple(Span(s.text, bold=True) for s in out.spans("why_defects")), key="why_defects"),
+        Line(tuple(Span(s.text, bold=True, whole=s.whole) for s in defects), key="why_defects"),
         out.line("why_no_pregnancy", before=before, after=after),
     ]
     return Section("why", w("why_title"), tuple(lines), boxed=True)
@@ -497,7 +528,11 @@ def _pack_sections(ctx: _Ctx) -> list[Section]:
 def _pack_section(ctx: _Ctx, spec: SheetSection, lines: list[Line]) -> Section:
     if len(lines) == 1:  # one point is said, not listed
         lines = [Line(lines[0].spans, key=lines[0].key)]
-    return Section(spec.key, ctx.w(spec.title), tuple(lines), boxed=spec.boxed)
+    title = spec.title
+    # advice for one sex, to a patient whose sex is not given: a title that does not assume it
+    if spec.sex != "any" and ctx.case.patient.sex is None:
+        title = next((t for t in (f"{title}_unstated",) if t in ctx.w.data.text), title)
+    return Section(spec.key, ctx.w(title), tuple(lines), boxed=spec.boxed)
 
 
 def _call_lines(ctx: _Ctx) -> list[Line]:
@@ -548,13 +583,31 @@ def _stop_section(ctx: _Ctx, *, blocked: bool) -> Section:
     return Section("stop", w("stop_title"), tuple(lines), boxed=True)
 
 
+def not_handed_over(case: Case) -> bool:
+    """The session's recorded outcome says the medicine was not handed over (for any reason)."""
+    return case.outcome is not None and case.outcome.status == "not-handed-over"
+
+
+def _outcome_lines(ctx: _Ctx) -> list[Line]:
+    """The recorded reason the medicine was not handed over, as the pharmacist wrote it."""
+    outcome = ctx.case.outcome
+    if outcome is None or outcome.status != "not-handed-over" or not clean(outcome.reason):
+        return []
+    return [ctx.out.line("outcome_reason", reason=clean(outcome.reason))]
+
+
 def _standing_blocks(assessment: Assessment) -> list[Finding]:
     return [f for f in assessment.findings if f.severity == "block" and f.stands]
 
 
-def _block_key(ctx: _Ctx, finding: Finding) -> str:
-    blocked = ctx.w.data.blocked
-    if finding.code in blocked:
+def is_positive_test(finding: Finding) -> bool:
+    return finding.code.startswith("pregnancy-test.positive") and not finding.code.endswith(
+        "-then-negative"
+    )
+
+
+def _block_key(ctx: _Ctx, finding: Finding, table: dict[str, str]) -> str:
+    if finding.code in table:
         return finding.code
     if finding.code.startswith("contraception.weakened"):
         return "contraception.weakened"
@@ -563,33 +616,144 @@ def _block_key(ctx: _Ctx, finding: Finding) -> str:
     return "other"
 
 
+def _lines_named(ctx: _Ctx, finding: Finding) -> list[str]:
+    """The patient's own lines (medicines, then birth control) a finding names ("a; b")."""
+    subject = finding.subject or ""
+    mine = [m for m in (*ctx.case.medicines, *ctx.case.contraception) if m and m in subject]
+    return mine or ([subject] if subject else [])
+
+
+def _weakened_methods(ctx: _Ctx) -> list[str]:
+    """The patient's hormonal birth control that an inducer weakens, as the patient named it (in
+    another language, the method's name in that language)."""
+    names: list[str] = []
+    for text in ctx.case.contraception:
+        method = match_method(ctx.kb, text) if clean(text) else None
+        if method is None or not method.weakened_by_enzyme_inducers:
+            continue
+        own = ctx.w.language == BASE_LANGUAGE
+        names.append(clean(text) if own else _method_name(ctx, method))
+    return _unique(names)
+
+
+def _advice_lines(ctx: _Ctx, finding: Finding) -> list[Line]:
+    """What to do about each of the patient's own medicines a finding names: a supplement is
+    stopped, a prescribed medicine never on the sheet's word (the pack's ``own_medicine``)."""
+    named = _lines_named(ctx, finding)
+    items = own_medicines(ctx.case, ctx.assessment, ctx.kb, ctx.facts)
+    return [
+        _own_line(ctx, item, name)
+        for item in items
+        if item.line in named
+        for name in _medicine_names(ctx, item.line)
+    ]
+
+
+def _finding_values(ctx: _Ctx, finding: Finding) -> tuple[str, str]:
+    """The patient's own medicines a finding names, and their weakened birth control."""
+    medicines = [n for m in _lines_named(ctx, finding) for n in _medicine_names(ctx, m)]
+    medicine = ctx.w.join(_unique(medicines)) or "…"
+    method = ctx.w.join(_weakened_methods(ctx)) or ctx.w("bc_your_method")
+    return medicine, method
+
+
+def _method_lines(ctx: _Ctx) -> list[Line]:
+    """Which of the patient's methods do not count and why, and what the rule asks for."""
+    out = ctx.out
+    lines: list[Line] = []
+    counted: list[str] = []
+    for text in ctx.case.contraception:
+        method = match_method(ctx.kb, text) if clean(text) else None
+        if method is None:
+            if clean(text):
+                lines.append(out.line("bc_unrecognised", kind="bullet", measured=False,
+                                      method=clean(text)))  # fmt: skip
+            continue
+        name = _method_name(ctx, method)
+        status = method.status.get(ctx.family, "not-acceptable")
+        if status in ("primary", "secondary"):
+            counted.append(name)
+            continue
+        why = ctx.w.data.not_counted.get(method.id, "").format(generic=ctx.generic)
+        if why:
+            lines.append(out.line("bc_not_counted", kind="bullet", method=name, why=why))
+    if counted:
+        lines.append(out.line("bc_not_enough", kind="bullet", methods=ctx.w.join(_unique(counted))))
+    if not ctx.case.contraception:
+        lines.append(out.line("bc_no_methods", kind="bullet"))
+    two = ctx.version is None or ctx.version.contraception_rule == "two-methods-one-primary"
+    lines.append(out.line("bc_rule_us" if two else "bc_rule_uk"))
+    return lines
+
+
+def _reason_and_steps(
+    ctx: _Ctx, finding: Finding, reasons: dict[str, str], steps: dict[str, str], prefix: str
+) -> tuple[list[Line], list[Line]]:
+    """What a finding means for the patient (in their own words) and what they do about it."""
+    out = ctx.out
+    key = _block_key(ctx, finding, reasons)
+    medicine, method = _finding_values(ctx, finding)
+    why = [out.line(f"{prefix}.{key}", kind="bullet", words=reasons[key], medicine=medicine,
+                    method=method)]  # fmt: skip
+    if key == "contraception.rule-not-met":
+        why += _method_lines(ctx)
+    todo: list[Line] = []
+    if steps.get(key):
+        todo.append(out.line(f"{prefix}_next.{key}", words=steps[key], medicine=medicine,
+                             method=method))  # fmt: skip
+    advice = _advice_lines(ctx, finding) if key in ("interaction", "contraception.weakened") else []
+    if advice and key == "interaction":
+        todo = advice  # what to do about their own medicine says it better than the default
+    else:
+        todo += advice
+    return why, todo
+
+
 def _blocked_sections(ctx: _Ctx) -> list[Section]:
     out, w = ctx.out, ctx.w
-    why: list[Line] = [out.line("blocked_intro")]
-    nexts: list[Line] = []
     blocks = _standing_blocks(ctx.assessment)
+    why: list[Line] = [out.line("blocked_intro" if blocks else "outcome_intro")]
+    why += _outcome_lines(ctx)
+    nexts: list[Line] = []
     for finding in blocks:
-        key = _block_key(ctx, finding)
-        subject = finding.subject or ""
-        # one finding names every line of the patient's that raised it ("a; b")
-        lines_of = [m for m in ctx.case.medicines if m and m in subject] or [subject]
-        medicine = ", ".join(n for m in lines_of for n in _medicine_names(ctx, m)) or "…"
-        reason = out.line(f"blocked.{key}", kind="bullet", words=w.data.blocked[key],
-                          medicine=medicine)  # fmt: skip
-        step = out.line(f"blocked_next.{key}", words=w.data.blocked_next[key],
-                        medicine=medicine)  # fmt: skip
-        if reason.text not in {line.text for line in why}:
-            why.append(reason)
-        if step.text not in {line.text for line in nexts}:
-            nexts.append(step)
-    if not any(f.code.startswith("pregnancy-test.positive") for f in blocks):
+        reasons, steps = _reason_and_steps(
+            ctx, finding, w.data.blocked, w.data.blocked_next, "blocked"
+        )
+        why += [r for r in reasons if r.text not in {line.text for line in why}]
+        nexts += [s for s in steps if s.text not in {line.text for line in nexts}]
+    positive = ctx.positive_test
+    if not positive:
         nexts.append(out.line("blocked_none"))
-    nexts.append(out.line("blocked_next_come_back"))
+        nexts.append(out.line("blocked_next_come_back" if blocks else "outcome_next"))
     nexts += _call_lines(ctx)
     return [
-        Section("blocked", w("blocked_why_title"), tuple(why), boxed=True),
+        Section(
+            "blocked", w("blocked_why_title" if blocks else "outcome_title"), tuple(why), boxed=True
+        ),
         Section("next", w("blocked_next_title"), tuple(nexts)),
     ]
+
+
+def _act_section(ctx: _Ctx) -> Section | None:
+    """On a sheet handed over with warnings: what the patient must do now about each (an urgent
+    review, a referral, condoms from today), in their own words."""
+    act = ctx.w.data.act
+    lines: list[Line] = []
+    for finding in ctx.assessment.findings:
+        if finding.severity != "warn":
+            continue
+        key = _block_key(ctx, finding, act)
+        if key not in act:
+            continue
+        said, todo = _reason_and_steps(ctx, finding, act, {}, "act")
+        if key != "contraception.rule-not-met":
+            said = [Line(said[0].spans, key=said[0].key)]  # one point is said, not listed
+        for line in (*said, *todo):
+            if line.text not in {known.text for known in lines}:
+                lines.append(line)
+    if not lines:
+        return None
+    return Section("act", ctx.w("act_title"), tuple(lines), boxed=True)
 
 
 def _still_section(ctx: _Ctx) -> Section:
@@ -599,19 +763,23 @@ def _still_section(ctx: _Ctx) -> Section:
 def _calendar_section(ctx: _Ctx) -> Section | None:
     out, w = ctx.out, ctx.w
     lines: list[Line] = []
+    days: list[dt.date] = []
 
     def add(key: str, day: object) -> None:
         if isinstance(day, dt.date):
             lines.append(out.line(key, kind="date", measured=False, date=w.date(day)))
+            days.append(day)
 
+    after = getattr(ctx.assessment, "after_course", None)
+    last_fill = isinstance(after, AfterCourse)
     due = ctx.assessment.next_pregnancy_test_due
-    add("cal_next_test", due)
     window = ctx.version.window_can_get_pregnant if ctx.version else None
     from_test = window is not None and window.anchor == "latest-pregnancy-test"
-    if ctx.pregnant_possible and from_test and window is not None and due is not None:
-        add("cal_pick_up", due + dt.timedelta(days=window.days - 1))
-    after = getattr(ctx.assessment, "after_course", None)
-    if after is not None:
+    if not last_fill:  # the last fill has no next fill: its dates are those after the course
+        add("cal_next_test", due)
+        if ctx.pregnant_possible and from_test and window is not None and due is not None:
+            add("cal_pick_up", due + dt.timedelta(days=window.days - 1))
+    if last_fill:
         for key, name in (
             ("cal_last_dose", "last_dose_on"),
             ("cal_after_test", "pregnancy_test_due"),
@@ -632,7 +800,8 @@ def _calendar_section(ctx: _Ctx) -> Section | None:
             add(key, value)
     if not lines:
         return None
-    return Section("calendar", w("cal_title"), tuple(lines), kind="calendar")
+    ordered = [line for _, line in sorted(zip(days, lines, strict=True), key=lambda p: p[0])]
+    return Section("calendar", w("cal_title"), tuple(ordered), kind="calendar")
 
 
 def _medicine_section(ctx: _Ctx) -> Section:
@@ -716,7 +885,8 @@ def _birth_control_section(ctx: _Ctx) -> Section:
         # the rule set states none (the label's "effective birth control" is in "why")
         lines.append(out.line("bc_rule_us" if two_methods else "bc_rule_uk"))
     if plan:
-        lines.append(out.line("bc_plan"))
+        not_met = any(f.code == "contraception.rule-not-met" for f in ctx.assessment.findings)
+        lines.append(out.line("bc_now" if not_met else "bc_plan"))
         lines += plan
     if abstinence:
         lines += [out.line("bc_abstinence"), out.line("bc_abstinence_change")]
@@ -727,8 +897,8 @@ def _birth_control_section(ctx: _Ctx) -> Section:
         lines.append(out.line("bc_no_methods"))
     if hormonal:
         for line in _inducer_lines(ctx):
-            own = w.language == BASE_LANGUAGE  # the patient's words, as they said them
-            lines.append(out.line("bc_inducer", own=own, medicine=line, method=w.join(hormonal)))
+            # the patient's words, as they said them
+            lines.append(out.line("bc_inducer", own=True, medicine=line, method=w.join(hormonal)))
     lines.append(out.line("bc_emergency"))
     due = ctx.assessment.next_pregnancy_test_due
     window = version.window_can_get_pregnant if version else None
@@ -753,24 +923,20 @@ def _inducer_lines(ctx: _Ctx) -> list[str]:
 
 
 def _medicine_names(ctx: _Ctx, text: str) -> list[str]:
-    """A line of the patient's medicines as the sheet names it.
-
-    In English, the patient's own words. In another language, the medicine's name in that language
-    (from the wording's ``agent_names``), else the class in the patient's words: never English.
-    """
+    """A line of the patient's medicines as the sheet names it: the patient's own words, in every
+    language ("Tegretol 200 mg" stays "Tegretol 200 mg"). In another language, the medicine's name
+    in that language follows in brackets when the wording has one (``agent_names``) and the line
+    does not already say it; never a class phrase in its place."""
     line = clean(text)
     if not line:
         return []
     if ctx.w.language == BASE_LANGUAGE:
         return [line]
-    matches = explain_medicine(ctx.kb, line)
-    local = [ctx.w.data.agent_names.get(m.term) for m in matches]
-    found = [n for n in local if n]
-    if found:
-        return [found[0]]
-    if matches:
-        return [ctx.w.data.avoid_agents.get(matches[0].rule.id, ctx.generic)]
-    return []
+    local = [ctx.w.data.agent_names.get(m.term) for m in explain_medicine(ctx.kb, line)]
+    found = next((name for name in local if name), "")
+    if found and found.casefold() not in line.casefold():
+        return [f"{line} ({found})"]
+    return [line]
 
 
 @dataclass(frozen=True)
@@ -834,35 +1000,31 @@ def general_avoid_list(
     return _unique(never), _unique(ask)
 
 
+def _own_line(ctx: _Ctx, item: OwnMedicineLine, name: str, kind: LineKind = "para") -> Line:
+    """What the patient is told about one of their own medicines (stopped, when the prescriber
+    stopped it)."""
+    own_words = True  # the patient's own words, as they said them, in every language
+    if item.stopped:
+        return ctx.out.line("own_stopped", kind=kind, own=own_words, medicine=name)
+    template = ctx.w.data.own_medicine[item.advice]
+    return ctx.out.line(f"own_medicine.{item.advice}", kind=kind, own=own_words, words=template,
+                        medicine=name)  # fmt: skip
+
+
 def _avoid_section(ctx: _Ctx) -> Section:
     out, w = ctx.out, ctx.w
     lines: list[Line] = []
     own = own_medicines(ctx.case, ctx.assessment, ctx.kb, ctx.facts)
     if own:
         lines.append(out.line("avoid_yours"))
-        for item in own:
-            for name in _medicine_names(ctx, item.line):
-                own_words = w.language == BASE_LANGUAGE
-                if item.stopped:
-                    lines.append(
-                        out.line("own_stopped", kind="bullet", own=own_words, medicine=name)
-                    )
-                else:
-                    template = w.data.own_medicine[item.advice]
-                    lines.append(
-                        out.line(
-                            f"own_medicine.{item.advice}",
-                            kind="bullet",
-                            own=own_words,
-                            words=template,
-                            medicine=name,
-                        )
-                    )
+        lines += [
+            _own_line(ctx, item, name, kind="bullet")
+            for item in own
+            for name in _medicine_names(ctx, item.line)
+        ]
     never, ask = general_avoid_list(ctx.case, ctx.kb, w, ctx.facts)
-    # a class already named with the patient's own medicine is not listed again
-    named = {w.data.avoid_agents.get(item.rule.id) for item in own}
-    never = [item for item in never if item not in named]
-    ask = [item for item in ask if item not in named]
+    # every class stays listed, even one the patient's own medicine belongs to: the warning holds
+    # for any other medicine of that class (and after theirs is stopped)
     if never:
         lines.append(out.line("avoid_general"))
         lines += [Line((Span(item),), kind="bullet", key="avoid_agents") for item in never]
@@ -909,11 +1071,10 @@ def _about_section(ctx: _Ctx, rule_set: RuleSet | None, template_version: str) -
     rules_label = w.data.rule_set_names.get(rule_set.id if rule_set else case.rule_set) or (
         rule_set.name if rule_set else clean(case.rule_set)
     )
-    version = ctx.version
-    effective = w.date(version.effective_from) if version else w.date(case.counselled_on)
+    key, effective = _effective(ctx)
     about.append(
         out.line(
-            "based_on",
+            key,
             measured=False,
             version=assessment.knowledge_base.version or ctx.kb.version,
             rules=rules_label,
@@ -922,6 +1083,25 @@ def _about_section(ctx: _Ctx, rule_set: RuleSet | None, template_version: str) -
         )
     )
     return Section("about", w("about_title"), tuple(about))
+
+
+def _effective(ctx: _Ctx) -> tuple[str, str]:
+    """The wording key of the "based on" line and the date the rules in force took effect: the
+    pack's dated label version when the sheet's facts give one (a US label has no programme
+    start date), else the rule set version's own date."""
+    version = ctx.version
+    if version is None:
+        return "based_on", ctx.w.date(ctx.case.counselled_on)
+    dated = ctx.facts.rule_versions.get(version.id)
+    if dated is None:
+        return "based_on", ctx.w.date(version.effective_from)
+    if dated.precision == "none":
+        return "based_on_undated", ""
+    if dated.precision == "month":
+        day = dated.effective
+        month = ctx.w("date_month", month=ctx.w.data.months[day.month - 1], year=str(day.year))
+        return "based_on_month", month
+    return "based_on", ctx.w.date(dated.effective)
 
 
 # -- sources ----------------------------------------------------------------------------------

@@ -37,6 +37,8 @@ from pharmacist_tool.knowledge import packs
 from pharmacist_tool.knowledge.model import PatientCategory, Sex, Source
 
 BASE_LANGUAGE = "en"
+BRITISH_FAMILIES = frozenset(("UK", "EU"))
+"""Rule-set families whose English sheets are in British English."""
 DEFAULT_MEDICINE = packs.default_pack()
 """The pack whose wording is used when none is named (the registry's default)."""
 
@@ -55,6 +57,7 @@ _SECTIONS = (
     "blocked_next",
     "not_counted",
     "teach_back",
+    "act",
 )
 """The parts of a wording file that every language must carry with English's keys."""
 
@@ -89,6 +92,24 @@ class WordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The teach-back questions printed on the sheet, per checklist item id."""
     agent_names: dict[str, str] = msgspec.field(default_factory=dict)
     """Medicine names in this language, keyed by the knowledge base's (English) term."""
+    act: dict[str, str] = msgspec.field(default_factory=dict)
+    """What the patient must do now about a warning the pharmacist resolved and handed over
+    with (an urgent review, a referral, condoms from today), per finding code."""
+    british: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
+    """English as the UK and EU sheets say it, by section (``text``, ``blocked`` …) and key:
+    "supply", not "fill"; "poo", "diarrhoea"."""
+
+
+class SharedWordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Wording every pack's sheet uses in one language (``resources/handout/shared``): the lines
+    about the session's outcome and what stands in the way. A pack's own file may say any of
+    them its own way (its key wins)."""
+
+    language: LanguageCode
+    text: dict[str, str] = msgspec.field(default_factory=dict)
+    blocked: dict[str, str] = msgspec.field(default_factory=dict)
+    blocked_next: dict[str, str] = msgspec.field(default_factory=dict)
+    act: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Fact(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -128,6 +149,9 @@ class SheetLine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Not when the case's alcohol answer is one of these."""
     values: dict[str, str] = msgspec.field(default_factory=dict)
     """Placeholder → ``fact`` or ``fact:unit`` (a unit of ``VALUE_UNITS``)."""
+    after_positive_test: bool = True
+    """False: not printed once a pregnancy test is positive (it would no longer make sense, such
+    as "do not get pregnant")."""
 
 
 class SheetSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -154,6 +178,18 @@ class SheetPlan(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     sections: list[SheetSection] = msgspec.field(default_factory=list)
 
 
+class RuleVersionDate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """When the text a rule-set version follows took effect, as the sheet says it (a US label
+    version: the Medication Guide's revision), cited."""
+
+    effective: dt.date
+    precision: Literal["day", "month", "none"]
+    """``month``: the source gives the month ("Revised 02/2014"); ``none``: no date was read."""
+    sources: Annotated[list[str], msgspec.Meta(min_length=1)]
+    note: str
+    unconfirmed: str = ""
+
+
 class FactsFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     last_reviewed: dt.date
     facts: dict[str, Fact]
@@ -167,6 +203,9 @@ class FactsFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     still_taking_terms: list[str]
     """Words in a resolution that mean it was not stopped (they win over ``stopped_terms``)."""
     sheet: SheetPlan
+    rule_versions: dict[str, RuleVersionDate] = msgspec.field(default_factory=dict)
+    """Per rule-set version id: the date the sheet prints for it, when the version's own
+    ``effective_from`` is not the date of the text it follows."""
 
 
 class CoveragePoint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -178,6 +217,11 @@ class CoveragePoint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     patient: PatientCategory = "all"
     excluded: str = ""
     note: str = ""
+    sources: list[str] = msgspec.field(default_factory=list)
+    """The point's own source keys (with their version in the register), beyond the guide's."""
+    figures: dict[str, int] = msgspec.field(default_factory=dict)
+    """The numbers the cited text gives, by the fact that prints them: a test checks that the
+    sheet's fact still says what the source says."""
 
 
 class Guide(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -186,6 +230,10 @@ class Guide(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     families: list[Literal["US", "UK", "EU"]]
     sources: Annotated[list[str], msgspec.Meta(min_length=1)]
     points: list[CoveragePoint]
+    outline: list[str] = msgspec.field(default_factory=list)
+    """The key points of the cited materials, by id, in their order: every one must be a point
+    (mapped to the sheet's words or left to the leaflet with a reason), and no point may be
+    missing from it."""
 
 
 class CoverageFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -238,6 +286,17 @@ class Wording:
     def guide(self, family: str) -> str:
         return self.data.guide.get(family) or self.data.guide["US"]
 
+    def for_family(self, family: str) -> Wording:
+        """The words for a rule-set family: British English on UK and EU sheets."""
+        if family not in BRITISH_FAMILIES or not self.data.british:
+            return self
+        sections = {
+            name: {**getattr(self.data, name), **words}
+            for name, words in self.data.british.items()
+            if name in _SECTIONS
+        }
+        return Wording(msgspec.structs.replace(self.data, **sections))
+
 
 def pack_folder(medicine: str) -> Path:
     """The medicine's handout folder (``resources/knowledge/<medicine>/handout``)."""
@@ -276,6 +335,28 @@ def _check_against_base(data: WordingFile, base: WordingFile) -> None:
 
 
 @functools.cache
+def load_shared(language: str) -> SharedWordingFile:
+    """The wording every pack shares in ``language`` (empty when there is none)."""
+    path = paths.resource("handout", "shared", f"{language}.json")
+    if not path.is_file():
+        return SharedWordingFile(language=language)
+    shared: SharedWordingFile = _load_json(path, SharedWordingFile)
+    return shared
+
+
+def _with_shared(data: WordingFile) -> WordingFile:
+    """The pack's wording over the shared wording of its language (the pack's keys win)."""
+    shared = load_shared(data.language)
+    return msgspec.structs.replace(
+        data,
+        text={**shared.text, **data.text},
+        blocked={**shared.blocked, **data.blocked},
+        blocked_next={**shared.blocked_next, **data.blocked_next},
+        act={**shared.act, **data.act},
+    )
+
+
+@functools.cache
 def load_wording(language: str, medicine: str = DEFAULT_MEDICINE) -> Wording | None:
     """The approved wording for ``language`` in the medicine's pack, or ``None``."""
     if not re.fullmatch(r"[a-z]{2}", language) or not re.fullmatch(r"[a-z0-9-]+", medicine):
@@ -283,7 +364,7 @@ def load_wording(language: str, medicine: str = DEFAULT_MEDICINE) -> Wording | N
     path = pack_folder(medicine) / f"{language}.json"
     if not path.is_file():
         return None
-    data: WordingFile = _load_json(path, WordingFile)
+    data: WordingFile = _with_shared(_load_json(path, WordingFile))
     if data.language != language:
         raise WordingError(f"{path} says it is {data.language!r}, not {language!r}")
     if language != BASE_LANGUAGE:
@@ -342,6 +423,80 @@ def load_facts(medicine: str = DEFAULT_MEDICINE) -> FactsFile:
 def load_coverage(medicine: str = DEFAULT_MEDICINE) -> CoverageFile:
     coverage: CoverageFile = _load_json(pack_folder(medicine) / "coverage.json", CoverageFile)
     return coverage
+
+
+TABLES = ("avoid_agents", "own_medicine", "blocked", "blocked_next", "not_counted", "act")
+"""Wording tables a coverage point may name as a whole (their lines are keyed ``table.key``)."""
+
+
+def coverage_problems(
+    coverage: CoverageFile, facts: FactsFile, wording: WordingFile, register: dict[str, Source]
+) -> list[str]:
+    """What makes a pack's coverage untrue: a key point of the outline not listed (or listed and
+    not in the outline), a point neither mapped nor left to the leaflet with a reason, a line or a
+    source that does not exist, a source without its version, a figure that differs from the fact
+    the sheet prints. ``register``: every source key the pack cites (knowledge base and facts)."""
+    problems: list[str] = []
+    for guide in coverage.guides:
+        where = guide.id
+        ids = [point.id for point in guide.points]
+        if not guide.outline:
+            problems.append(f"{where}: no outline of the key points of its materials")
+        problems += [f"{where}: key point {i!r} is not listed" for i in guide.outline
+                     if i not in ids]  # fmt: skip
+        problems += [f"{where}: point {i!r} is not in the outline" for i in ids
+                     if i not in guide.outline]  # fmt: skip
+        for key in guide.sources:
+            problems += _source_problems(where, key, register)
+        for point in guide.points:
+            problems += _point_problems(f"{where}.{point.id}", point, facts, wording, register)
+    return problems
+
+
+def _source_problems(where: str, key: str, register: dict[str, Source]) -> list[str]:
+    source = register.get(key)
+    if source is None:
+        return [f"{where}: source {key!r} is not in the register"]
+    if not source.date.strip():
+        return [f"{where}: source {key!r} has no version or date"]
+    return []
+
+
+def _point_problems(
+    where: str,
+    point: CoveragePoint,
+    facts: FactsFile,
+    wording: WordingFile,
+    register: dict[str, Source],
+) -> list[str]:
+    problems: list[str] = []
+    if not point.lines and len(point.excluded.strip()) <= 40:
+        problems.append(f"{where}: neither mapped to the sheet nor left to the leaflet with why")
+    if point.lines and point.excluded:
+        problems.append(f"{where}: both mapped and left to the leaflet")
+    for key in point.lines:
+        if key not in wording.text and key not in TABLES:
+            problems.append(f"{where}: no wording {key!r}")
+    for key in point.sources:
+        problems += _source_problems(where, key, register)
+    for name, figure in point.figures.items():
+        fact = facts.facts.get(name)
+        if fact is None:
+            problems.append(f"{where}: figure {name!r} is not a fact of the sheet")
+        elif fact.value != figure:
+            problems.append(
+                f"{where}: the sheet prints {name} = {fact.value}, the source says {figure}"
+            )
+    return problems
+
+
+@functools.cache
+def fallback_notes() -> dict[str, str]:
+    """The "this sheet is in English" note in each language that has one (``resources/handout/
+    fallback-notes.json``), by language code."""
+    path = paths.resource("handout", "fallback-notes.json")
+    notes: dict[str, str] = _load_json(path, dict[str, str])
+    return notes
 
 
 def language_name(code: str) -> str:

@@ -19,7 +19,7 @@ from pharmacist_tool.handout.wording import Wording, load_coverage, load_wording
 from pharmacist_tool.knowledge import load_pack
 from pharmacist_tool.knowledge.model import KnowledgeBase
 from tests.conftest import run_cli
-from tests.handout.conftest import SETTINGS, font_sizes, read_pdf, squeeze
+from tests.handout.conftest import SETTINGS, font_sizes, handout_packs, read_pdf, squeeze
 
 PACK_CASES = Path(__file__).parents[1] / "fixtures" / "packs"
 CASES = sorted(p.stem for p in PACK_CASES.glob("*.json"))
@@ -180,8 +180,12 @@ def test_men_get_the_advice_for_men_as_the_contract_says() -> None:
     assert woman.patient.sex is None and woman.patient.can_get_pregnant
     assert men in sheet(man, kb)
     assert men not in sheet(woman, kb)
-    # sex not given: men's advice for a patient who cannot get pregnant, never for one who can
-    assert men in sheet(with_patient(man, sex=None), kb)
+    # sex not given: men's advice for a patient who cannot get pregnant, never for one who can,
+    # under a title that does not say "For men"
+    unstated = sheet(with_patient(man, sex=None), kb)
+    assert men not in unstated
+    assert squeeze(w("men_title_unstated")) in unstated
+    assert squeeze(w("men_sperm", months="3 months")) in unstated
     assert men not in sheet(with_patient(man, sex="female"), kb)
     # a man recorded as able to get pregnant gets both
     both = sheet(with_patient(woman, sex="male"), kb)
@@ -280,11 +284,11 @@ def coverage_cases() -> dict[str, Case]:
     return cases
 
 
-@pytest.mark.parametrize("medicine", MEDICINES)
+@pytest.mark.parametrize("medicine", handout_packs())
 def test_every_key_point_is_printed_or_excluded_with_a_reason(medicine: str) -> None:
     coverage = load_coverage(medicine)
     en = wording(medicine, "en").data
-    tables = {"avoid_agents", "own_medicine", "blocked", "blocked_next", "not_counted"}
+    tables = {"avoid_agents", "own_medicine", "blocked", "blocked_next", "not_counted", "act"}
     kb = load_pack(medicine)
     assert {f for g in coverage.guides for f in g.families} == {r.family for r in kb.rule_sets}
     for guide in coverage.guides:
