@@ -96,6 +96,12 @@ CSV_COLUMNS: tuple[csv_safe.Column, ...] = (
     C("record_hash", "text", "the record's hash in the tamper-evident chain"),
     C("pack", "text", "the medicine pack the record was assessed with"),
     C("pack_version", "text", "that pack's version (as last amended)"),
+    C(
+        "risk_category_change",
+        "text",
+        "a change of can_get_pregnant since the last visit: from, to, who decided it and why",
+    ),
+    C("carried", "text", "a next visit's facts carried from the last: confirmed or changed"),
 )
 
 
@@ -233,6 +239,8 @@ def _csv_row(row: Any, amendment: Any | None, amendment_count: int) -> list[str]
         _text(row_hash),
         _text(pack),
         _text(kb_version),
+        _text(facts.risk_category_change),
+        _text(facts.carried),
     ]
 
 
