@@ -23,6 +23,7 @@ from pharmacist_tool.engine.assessment import (
     KnowledgeBaseRef,
     MedicineScreened,
 )
+from pharmacist_tool.engine.resolutions import resolution_words
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge import find_product, rule_set, rules_in_force
 from pharmacist_tool.knowledge.matching import match_method, screen_medicine
@@ -141,7 +142,7 @@ class _Context:
                 action=text.action.format(**values),
                 sources=list(text.sources),
                 programme_rule=programme_rule and self.rules.programme and severity == "block",
-                resolution=self.case.resolutions.get(code),
+                resolution=resolution_words(self.case.resolutions.get(code)),
             )
         )
 
@@ -164,7 +165,7 @@ class _Context:
                 message=message,
                 action=action,
                 sources=list(sources),
-                resolution=self.case.resolutions.get(code),
+                resolution=resolution_words(self.case.resolutions.get(code)),
             )
         )
 

@@ -173,7 +173,7 @@ def test_every_edit_tells_the_subscribers() -> None:
     session.subscribe(heard.append)
     session.confirm("weight", True)
     session.confirm("weight", False)
-    session.set_resolution("interaction.tetracyclines", "Prescriber stopped doxycycline")
+    session.set_resolution("interaction.tetracyclines", "plan-changed", "Minocycline instead")
     session.entered()
     session.explain_risk_change("", "")
     assert heard == [
