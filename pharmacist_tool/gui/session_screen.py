@@ -11,7 +11,7 @@ import copy
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -616,7 +616,7 @@ class SessionScreen(WindowBase):
         dialog.open()
         self.handout_dialog = dialog
 
-    def _handout_rendered(self, handout: Any, options: dict[str, Any]) -> None:
+    def _handout_rendered(self, handout: HandoutPreview, options: dict[str, str | bool]) -> None:
         self.handout = handout
         self.handout_options = options
         self.review.handout_note.setText(
