@@ -93,3 +93,19 @@ def test_in_the_session_a_note_without_an_answer_clears_nothing() -> None:
     session.set_resolution(CODE, "plan-changed", "Minocycline stopped too; topical instead")
     session.assess(KB)
     assert not [s for s in session.standing() if s.finding and s.finding.code == CODE]
+
+
+@pytest.mark.parametrize(
+    ("action", "stopped"),
+    [("prescriber-stopped-other-medicine", True), ("confirmed-with-monitoring-plan", False)],
+)
+def test_the_handout_reads_a_stopped_answer_as_stopped(action: str, stopped: bool) -> None:
+    """The handout's own notion of a medicine the prescriber stopped, reused: a "stopped"
+    answer no longer tells the patient they take it."""
+    from pharmacist_tool.handout.content import own_medicines
+    from pharmacist_tool.handout.wording import load_facts
+
+    case = _with(Resolution(action=action, note="Rang Dr Osei at 10:05"))
+    lines = own_medicines(case, assess(case, KB), KB, load_facts(KB.medicine))
+    (doxycycline,) = [line for line in lines if line.line.startswith("doxycycline")]
+    assert doxycycline.stopped is stopped
