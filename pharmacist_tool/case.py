@@ -110,6 +110,65 @@ class ProgrammeCheck(msgspec.Struct, kw_only=True):
     """The day the pharmacy reversed the authorization (a fill not picked up)."""
 
 
+class Carried(msgspec.Struct, kw_only=True):
+    """A next visit's facts carried from the last visit, and those the pharmacist confirmed.
+
+    ``facts``: each carried fact (``weight``, ``can get pregnant``, ``product and dose``,
+    ``days' supply``, ``prescriber``, ``contraception``, ``other medicines``, ``alcohol``) with
+    its value at the last visit, in words; ``confirmed``: the facts the pharmacist confirmed as
+    still true with the patient. A fact whose value now differs was changed this visit. A session
+    with a carried fact neither confirmed nor changed cannot be signed."""
+
+    from_record: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    facts: dict[ShortText, LongText] = msgspec.field(default_factory=dict)
+    confirmed: list[ShortText] = msgspec.field(default_factory=list)
+
+
+class RiskCategoryChange(msgspec.Struct, kw_only=True):
+    """A change of ``patient.can_get_pregnant`` from the last visit: who decided it and why."""
+
+    before: bool
+    """``can_get_pregnant`` at the last visit."""
+    now: bool
+    decided_by: ShortText = ""
+    """Who decided the change (the prescriber, by name)."""
+    reason: LongText = ""
+
+    @property
+    def words(self) -> str:
+        """ "from can get pregnant to cannot get pregnant, decided by Dr R. Osei: <why>"."""
+
+        def say(value: bool) -> str:
+            return "can get pregnant" if value else "cannot get pregnant"
+
+        return (
+            f"from {say(self.before)} to {say(self.now)}, decided by {self.decided_by}: "
+            f"{self.reason}"
+        )
+
+
+def carried_words(carried: Carried) -> str:
+    """What a next visit carried from the last one and what became of it, in words (a signed
+    record's carried facts are each confirmed, or changed this visit)."""
+    confirmed = [key for key in carried.facts if key in carried.confirmed]
+    changed = [key for key in carried.facts if key not in carried.confirmed]
+    source = f"from record {carried.from_record}" if carried.from_record else "from the last visit"
+    parts = [f"carried {source}"]
+    if confirmed:
+        parts.append("confirmed: " + ", ".join(confirmed))
+    if changed:
+        parts.append("not confirmed as still true (changed this visit): " + ", ".join(changed))
+    return "; ".join(parts)
+
+
+class Resolution(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What was done about a finding: one of the answers in ``resources/case/resolutions.json``
+    (``action``), and a note in the pharmacist's words."""
+
+    action: ShortText
+    note: LongText = ""
+
+
 class Outcome(msgspec.Struct, kw_only=True):
     """How the session ended: an extension of the contract used by signing."""
 
@@ -136,10 +195,13 @@ class Case(msgspec.Struct, kw_only=True):
     is "not asked"; absent or null is "not recorded" (older cases)."""
     alcohol: Alcohol | None = None
     checklist: dict[ShortText, bool] = msgspec.field(default_factory=dict)
-    resolutions: dict[ShortText, LongText] = msgspec.field(default_factory=dict)
+    resolutions: dict[ShortText, LongText | Resolution] = msgspec.field(default_factory=dict)
+    """Per finding code: what was done (a ``Resolution``), or plain text (older cases)."""
     outcome: Outcome | None = None
     course: Course | None = None
     programme_check: ProgrammeCheck | None = None
+    carried: Carried | None = None
+    risk_category_change: RiskCategoryChange | None = None
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -185,6 +247,8 @@ def _explain_validation(error: msgspec.ValidationError) -> str:
     if m := re.fullmatch(r"Object missing required field `(\w+)`", text):
         field = m.group(1) if where == "the case" else f"{where}.{m.group(1)}"
         return f"{field}: this field is required but missing"
+    if m := re.fullmatch(r"Expected `(.+?)`, got `null`", text):
+        return f"{where}: not entered (null); enter it, as {_plain(m.group(1))}"
     if m := re.fullmatch(r"Expected `(.+?)`, got `(.+?)`", text):
         return f"{where}: must be {_plain(m.group(1))}, not {_plain(m.group(2))}"
     if m := re.fullmatch(r"Expected `(.+?)` (>=|<=|>|<) (\S+)", text):
@@ -240,6 +304,7 @@ def _check_meaning(case: Case) -> list[str]:
             "line(s) the patient gave (set it to true, or leave it out)"
         )
     problems += _check_course(case)
+    problems += _check_resolutions(case.resolutions)
     if problem := _implausible_weight(case):
         problems.append(problem)
     if case.outcome and case.outcome.status != "handed-over" and not case.outcome.reason.strip():
@@ -273,6 +338,51 @@ def _check_course(case: Case) -> list[str]:
     ):
         problems.append("programme_check.authorization_reversed_on: is before counselled_on")
     return problems
+
+
+def _check_resolutions(resolutions: dict[str, str | Resolution]) -> list[str]:
+    known = {answer.id for answer in resolution_answers().actions}
+    return [
+        f"resolutions.{code}.action: {given.action!r} is not an answer the tool knows "
+        f"(use {', '.join(sorted(known))})"
+        for code, given in resolutions.items()
+        if isinstance(given, Resolution) and given.action not in known
+    ]
+
+
+class ResolutionAnswer(msgspec.Struct, forbid_unknown_fields=True):
+    id: str
+    words: str
+    stops_other_medicine: bool
+    pcne: list[str]
+
+
+class ResolutionAnswers(msgspec.Struct, forbid_unknown_fields=True):
+    about: str
+    sources: dict[str, _WeightSource]
+    last_reviewed: dt.date
+    unconfirmed: str
+    actions: list[ResolutionAnswer]
+    says_nothing: list[str]
+
+
+_ANSWERS: list[ResolutionAnswers] = []
+
+
+def resolution_answers() -> ResolutionAnswers:
+    """The answers that clear a finding (``resources/case/resolutions.json``, cited)."""
+    if not _ANSWERS:
+        from pharmacist_tool import paths
+
+        path = paths.resource("case", "resolutions.json")
+        try:
+            table = msgspec.json.decode(path.read_bytes(), type=ResolutionAnswers)
+        except (OSError, msgspec.DecodeError) as error:
+            raise UserError(
+                f"The bundled list of resolutions is damaged ({path}: {error})."
+            ) from error
+        _ANSWERS.append(table)
+    return _ANSWERS[0]
 
 
 _LINE_BREAKS = frozenset({"Zl", "Zp"})

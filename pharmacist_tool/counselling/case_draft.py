@@ -16,13 +16,17 @@ import msgspec
 from pharmacist_tool.case import (
     CASE_FORMAT,
     Alcohol,
+    Carried,
     Case,
     Course,
     Outcome,
     PregnancyTest,
     ProgrammeCheck,
+    Resolution,
+    RiskCategoryChange,
     Sex,
     parse_case,
+    read_case_bytes,
 )
 from pharmacist_tool.errors import UserError
 
@@ -64,10 +68,12 @@ class CaseDraft(msgspec.Struct, kw_only=True):
     other_medicines_asked: bool | None = None
     alcohol: Alcohol | None = None
     checklist: dict[str, bool] = msgspec.field(default_factory=dict)
-    resolutions: dict[str, str] = msgspec.field(default_factory=dict)
+    resolutions: dict[str, str | Resolution] = msgspec.field(default_factory=dict)
     outcome: Outcome | None = None
     course: Course | None = None
     programme_check: ProgrammeCheck | None = None
+    carried: Carried | None = None
+    risk_category_change: RiskCategoryChange | None = None
 
     @classmethod
     def of(cls, case: Case) -> CaseDraft:
@@ -136,6 +142,35 @@ def blank_draft(rule_set: str, language: str, today: dt.date) -> CaseDraft:
     )
 
 
+def dump_draft(draft: CaseDraft) -> bytes:
+    """The draft as pretty, stable JSON: a case file with ``null`` where nothing is entered."""
+    return msgspec.json.format(msgspec.json.encode(draft), indent=2) + b"\n"
+
+
 def decode_draft(data: bytes) -> CaseDraft:
     """A draft as saved (extra members, such as the draft file's ``draft``, are ignored)."""
     return msgspec.json.decode(data, type=CaseDraft)
+
+
+def load_case_or_draft(path: str) -> Case | CaseDraft:
+    """A case file, or a case still to be completed (``null`` where nothing is entered yet, as
+    ``next`` writes it). ``UserError`` when it is neither (the case's own message)."""
+    data = read_case_bytes(path)
+    try:
+        return parse_case(data, source=path)
+    except UserError as refused:
+        try:
+            draft = decode_draft(data)
+            document = msgspec.json.decode(data, type=dict[str, object])
+        except msgspec.DecodeError:
+            raise refused from None
+        # Only a file that says null where nothing is entered: one missing a field is refused.
+        if not draft.not_entered() or not all(_has_key(document, p) for p in REQUIRED):
+            raise
+        return draft
+
+
+def _has_key(document: dict[str, object], path: str) -> bool:
+    owner, _, name = path.rpartition(".")
+    inner = document.get(owner) if owner else document
+    return isinstance(inner, dict) and name in inner
