@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -31,9 +32,14 @@ from pharmacist_tool.gui.window_base import WindowBase
 
 log = logging.getLogger(__name__)
 
+LOOK_UP_HINT = "Type the programme id, or the name and the date of birth."
+
 
 class StartScreen(WindowBase):
     """The start screen's widgets and actions (mixed into ``MainWindow``)."""
+
+    counter_changed = Signal(str)
+    """Who is at the counter now: a user name after sign-in, "" after sign-out."""
 
     def _build_start(self) -> QWidget:
         page = QWidget()
@@ -215,6 +221,11 @@ class StartScreen(WindowBase):
         self.review.user.setText(self.user_name)
         self.unlock_user.setText(self.user_name)
         self._show_admin_tools()
+        if not self.returning.isEnabled():
+            self.returning.setEnabled(True)
+            self.returning.result.setText(LOOK_UP_HINT)
+        self.due_list.reveal()
+        self.counter_changed.emit(self.user_name)
         if self.stack.currentIndex() == START:
             note = self.start_note.text()
             self._refresh_start()  # the unfinished sessions now show their patients' names
@@ -248,7 +259,23 @@ class StartScreen(WindowBase):
         self.counter_label.setText("Nobody signed in")
         self.users_button.setVisible(False)
         self.close_session()  # the patient's data leaves the screen; the draft is listed
+        self.conceal_patients()
         self.login_status.setText(f"{name} signed out. Nobody is signed in.")
+        self.counter_changed.emit("")
+
+    def conceal_patients(self) -> None:
+        """Nobody signed in: the due list and the returning patient's course leave the screen,
+        and the records, Settings and open dialogs with them."""
+        self.due_list.conceal()
+        self.returning.who.clear()
+        self.returning.born.clear()
+        if self.returning.course is not None:  # (no records module before the first paint)
+            self.returning.look_up()  # nothing typed: the course panel is hidden
+        self.returning.result.setText("Sign in to look up a returning patient.")
+        self.returning.setEnabled(False)
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible():
+                dialog.reject()
 
     def ask_first_user(self) -> None:
         from pharmacist_tool.gui.dialogs import FirstUserDialog

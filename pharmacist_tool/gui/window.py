@@ -18,7 +18,8 @@ from PySide6.QtWidgets import (
 )
 
 from pharmacist_tool.counselling.session import CounsellingSession
-from pharmacist_tool.gui import services
+from pharmacist_tool.gui import authority, services
+from pharmacist_tool.gui.authority import Right
 from pharmacist_tool.gui.lock_screen import IdleWatcher, LockScreen
 from pharmacist_tool.gui.pages import (
     Collected,
@@ -70,6 +71,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
             self.stack.addWidget(page)
         self._build_actions()
         self._refresh_start()
+        self.conceal_patients()  # nobody is signed in yet
 
         self.clock = QTimer(self)
         self.clock.setInterval(30_000)
@@ -183,27 +185,55 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
             self._assess()
         QTimer.singleShot(0, self.check_users)
 
+    def refused(self, title: str, right: Right) -> bool:
+        """Say why the person at the counter may not do this (True), or nothing (False)."""
+        from pharmacist_tool.gui import signing
+
+        try:
+            problem = authority.check(signing.database(self.database), self.user_name, right)
+        except Exception as error:  # the database cannot say who may: refuse, and say so
+            log.exception("checking the user's rights")
+            problem = (
+                f"The records database cannot be reached ({type(error).__name__}) to check "
+                "who may do this."
+            )
+        if problem is not None:
+            self.show_error(title, problem)
+        return problem is not None
+
     def open_records(self) -> None:
-        if self.stack.currentIndex() == LOCKED:
+        if self.stack.currentIndex() == LOCKED or self.refused("Records", Right.RECORDS):
             return
         from pharmacist_tool.gui.dialogs import open_records_dialog
 
         open_records_dialog(self, self.database)
 
     def open_settings(self) -> None:
-        if self.stack.currentIndex() == LOCKED:
+        if self.stack.currentIndex() == LOCKED or self.refused("Settings", Right.SETTINGS):
             return
+        from pharmacist_tool.gui import signing
         from pharmacist_tool.gui.dialogs import SettingsDialog
 
-        dialog = SettingsDialog(self, self.settings, self.ensure_kb())
+        dialog = SettingsDialog(
+            self,
+            self.settings,
+            self.ensure_kb(),
+            signing.database(self.database),
+            self.user_name,
+        )
         dialog.accepted_settings.connect(self.settings_saved)
         dialog.open()
         self.settings_dialog = dialog
 
     def ask_pharmacy_details(self) -> None:
+        if self.refused("The pharmacy on the handout", Right.SETTINGS):
+            return
+        from pharmacist_tool.gui import signing
         from pharmacist_tool.gui.dialogs import PharmacyDialog
 
-        dialog = PharmacyDialog(self, self.settings)
+        dialog = PharmacyDialog(
+            self, self.settings, signing.database(self.database), self.user_name
+        )
         dialog.accepted_settings.connect(self.settings_saved)
         dialog.open()
         self.pharmacy_dialog = dialog

@@ -62,6 +62,7 @@ AUDIT_ACTIONS = frozenset(
         "user-added",
         "backup",
         "restore",
+        "settings-changed",
     }
 )
 
