@@ -409,7 +409,7 @@ def open_records_dialog(window: Any, database: str | None) -> QDialog:
     layout.addWidget(view, 1)
     row = QHBoxLayout()
     row.addStretch(1)
-    close = QPushButton("&Close  Esc")
+    close = QPushButton("Close  Esc")  # Alt+C is Copy head's
     close.setAutoDefault(False)
     close.clicked.connect(dialog.reject)
     row.addWidget(close)
@@ -421,7 +421,7 @@ def open_records_dialog(window: Any, database: str | None) -> QDialog:
 
 class FirstUserDialog(QDialog):
     """An empty records database: set up its first user, the pharmacist-in-charge (a pharmacist
-    who also manages staff: adds the other pharmacists and technicians in Users, Ctrl+U)."""
+    who also manages staff: adds the other pharmacists and technicians in Users, Alt+M)."""
 
     created = Signal(str)
 
@@ -435,7 +435,7 @@ class FirstUserDialog(QDialog):
             note(
                 "No users are set up in the records database yet. The first user is the "
                 "pharmacist-in-charge: a pharmacist who signs records and also manages staff "
-                "(adds pharmacists and technicians in Users, Ctrl+U)."
+                "(adds pharmacists and technicians in Users, Alt+M)."
             )
         )
         form = QFormLayout()

@@ -44,7 +44,7 @@ class DueList(QGroupBox):
         self.items.setAccessibleDescription("Enter shows the patient's course")
         self.items.itemActivated.connect(self._chosen)
         self.status = note("")
-        self.refresh_button = QPushButton("Re&fresh")
+        self.refresh_button = QPushButton("Refresh")  # no Alt+letter: Alt+F is the File menu
         self.refresh_button.setAutoDefault(True)
         self.refresh_button.clicked.connect(self._refresh_clicked)
         layout.addWidget(self.items, 1)

@@ -49,7 +49,7 @@ class StartScreen(WindowBase):
         self.start_note = note("")
         outer.addWidget(self.start_note)
         # First run: the handout needs the pharmacy's name and phone; ask until they are given.
-        self.pharmacy_button = QPushButton("Give the pharmacy's name and p&hone for the handout…")
+        self.pharmacy_button = QPushButton("Give the pharmacy's name and phone for the h&andout…")
         self.pharmacy_button.clicked.connect(self.ask_pharmacy_details)
         outer.addWidget(self.pharmacy_button)
 
@@ -60,7 +60,7 @@ class StartScreen(WindowBase):
         self.open_button = QPushButton("&Open case file… (Ctrl+O)")
         self.records_button = QPushButton("&Records (Ctrl+R)")
         self.settings_button = QPushButton("Se&ttings (Ctrl+,)")
-        self.users_button = QPushButton("Users (Ctrl+U)")
+        self.users_button = QPushButton("Users — &manage staff…")
         self.users_button.setAccessibleName("Users")
         self.users_button.setVisible(False)  # shown to an administrator once signed in
         start_buttons = (self.new_button, self.open_button, self.records_button,
@@ -90,6 +90,7 @@ class StartScreen(WindowBase):
         from pharmacist_tool.gui.course_panel import start_row  # the course across visits
 
         outer.addWidget(start_row(self), 1)
+        self.returning.find_button.setText("&Look up")  # Alt+F is the File menu
 
         counter = QGroupBox("At the counter")
         form = QFormLayout(counter)
@@ -98,7 +99,7 @@ class StartScreen(WindowBase):
         self.login_password.setEchoMode(QLineEdit.EchoMode.Password)
         add_row(form, "&User:", self.login_user, "Your user name")
         add_row(form, "&Password:", self.login_password, "Your password")
-        self.login_button = QPushButton("Sign &in")
+        self.login_button = QPushButton("Si&gn in")
         self.login_status = note(
             "Nobody is signed in. A technician may prepare; a pharmacist signs."
         )
@@ -289,7 +290,7 @@ class StartScreen(WindowBase):
         self.login_user.setText(username)
         self.login_status.setText(
             f"✓ {username} is set up as the pharmacist-in-charge: signs records and manages "
-            "staff (Users, Ctrl+U). Sign in with the new password."
+            "staff (Users, Alt+M). Sign in with the new password."
         )
         self.login_password.setFocus()
 
