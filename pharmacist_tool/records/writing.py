@@ -63,6 +63,7 @@ AUDIT_ACTIONS = frozenset(
         "user-added",
         "backup",
         "restore",
+        "settings-changed",
     }
 )
 
