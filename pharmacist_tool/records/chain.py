@@ -61,6 +61,8 @@ TABLE_LABELS = {
     "amendments": "amendment",
     "audit_events": "audit event",
     "users": "user",
+    "course_fills": "course index, record",
+    "course_due": "due list, record",
 }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from pharmacist_tool.records import chain
 from pharmacist_tool.records.db import Database
@@ -23,11 +23,13 @@ def verify(db: Database, *, expect_head: tuple[int, str] | None = None) -> chain
     The chain must also still reach what this computer noted of it (``records.witness``); an
     intact chain's head is noted."""
     seen = db.witness.seen()
+    from pharmacist_tool.records.course_check import index_problems
     from pharmacist_tool.records.users import clashes_in
 
     with db.snapshot() as session:
         report = chain.verify_chain(session, expect_head=expect_head, seen=seen)
         report.warnings += [str(clash) for clash in clashes_in(session)]
+        report.problems += index_problems(lambda sql: session.execute(text(sql)).all())
     if report.intact:
         counts = report.counts
         db.witness.note(
