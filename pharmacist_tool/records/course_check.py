@@ -108,9 +108,8 @@ def signed_fill(
 def signed_fills(run: RawReader, where: str = "") -> dict[int, Fill]:
     """The index rows the signed records make (``where``: a condition on ``r``)."""
     found: dict[int, Fill] = {}
-    for record_id, amendment_id, case_json, assessment_json in run(
-        SOURCES_SQL + (f" WHERE {where}" if where else "") + " ORDER BY r.id"
-    ):
+    sql = sources_sql(where) if where else SOURCES_SQL + " ORDER BY r.id"
+    for record_id, amendment_id, case_json, assessment_json in run(sql):
         rid = int(record_id)
         try:
             found[rid] = signed_fill(
@@ -297,6 +296,20 @@ class RecordingReader:
         return rows
 
 
+def neighbourhood(ids: Iterable[int], born: Iterable[dt.date]) -> str:
+    """The records to rebuild: those read, and every one of a patient born on those days."""
+    days = _days(born)
+    return (
+        f"r.id IN ({_ids(ids)}) OR r.patient_date_of_birth IN ({days}) OR r.id IN "
+        f"(SELECT record_id FROM amendments WHERE patient_date_of_birth IN ({days}))"
+    )
+
+
+def sources_sql(where: str) -> str:
+    """The statement ``signed_fills`` runs (for the benchmark's floor)."""
+    return SOURCES_SQL + f" WHERE {where} ORDER BY r.id"
+
+
 def check_neighbourhood(
     run: RawReader, rows: Mapping[int, Sequence[Any]], born_on: Iterable[dt.date] = ()
 ) -> None:
@@ -307,13 +320,9 @@ def check_neighbourhood(
     born = {fill.patient_date_of_birth for fill in index.values()} | set(born_on)
     if not born:
         return
-    where = (
-        f"r.id IN ({_ids(index)}) OR r.patient_date_of_birth IN ({_days(born)}) OR r.id IN "
-        f"(SELECT record_id FROM amendments WHERE patient_date_of_birth IN ({_days(born)}))"
-    )
     signed = {
         record_id: fill
-        for record_id, fill in signed_fills(run, where).items()
+        for record_id, fill in signed_fills(run, neighbourhood(index, born)).items()
         if record_id in index or fill.patient_date_of_birth in born
     }
     refuse_unless_clean(fill_problems(index, signed))
@@ -364,11 +373,16 @@ def _settled(item: DueItem, fill: Fill | None) -> bool:
     return False
 
 
+def due_sources(items: Iterable[DueItem]) -> str:
+    """The records the due rows shown name."""
+    return f"r.id IN ({_ids(i.record_id for i in items)})"
+
+
 def check_due_rows(run: RawReader, items: Sequence[DueItem]) -> None:
     """Raise ``CourseIndexError`` unless each due row shown is one the signed records make."""
     if not items:
         return
-    signed = signed_fills(run, f"r.id IN ({_ids(i.record_id for i in items)})")
+    signed = signed_fills(run, due_sources(items))
     doubtful = [item for item in items if not _settled(item, signed.get(item.record_id))]
     if not doubtful:
         return
