@@ -47,9 +47,8 @@ from pharmacist_tool.case import Course, Outcome, dump_case, load_case
 from pharmacist_tool.engine import assess
 from pharmacist_tool.engine.assessment import encode_assessment
 from pharmacist_tool.knowledge import load_knowledge_base
-from pharmacist_tool.records import chain
+from pharmacist_tool.records import chain, course_check
 from pharmacist_tool.records import course as course_records
-from pharmacist_tool.records import course_check
 from pharmacist_tool.records.db import Database, driver_sql, head_revision, open_database
 from pharmacist_tool.records.models import ChainHead, CourseDue, CourseFill, Record
 from pharmacist_tool.records.reading import fold_name
@@ -317,7 +316,9 @@ def driver_floor(db: Database) -> tuple[Any, Query, Query]:
     def due_q(params: dict[str, Any]) -> Sequence[Any]:
         rows = conn.execute(due_sql, iso(params)).fetchall()
         ids = course_check._ids(row[5] for row in rows)
-        conn.execute(driver_sql(course_check.sources_sql(f"r.id IN ({ids})"), db.dialect)).fetchall()
+        conn.execute(
+            driver_sql(course_check.sources_sql(f"r.id IN ({ids})"), db.dialect)
+        ).fetchall()
         return rows  # type: ignore[no-any-return]
 
     return conn, course_q, due_q

@@ -317,7 +317,9 @@ def run_verify(args: argparse.Namespace) -> int:
     for problem in report.problems[:PROBLEMS_SHOWN]:
         print(f"  {problem}")
     if len(report.problems) > PROBLEMS_SHOWN:
-        print(f"  … and {len(report.problems) - PROBLEMS_SHOWN} more (the first {PROBLEMS_SHOWN} shown)")
+        print(
+            f"  … and {len(report.problems) - PROBLEMS_SHOWN} more (the first {PROBLEMS_SHOWN} shown)"
+        )
     return EXIT_BROKEN
 
 

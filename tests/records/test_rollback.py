@@ -30,7 +30,8 @@ def _truncate_to(db: Database, position: int, digest: str) -> None:
         db,
         [
             f"DELETE FROM audit_events WHERE seq > {position}",
-            f"DELETE FROM course_due WHERE record_id IN (SELECT id FROM records WHERE seq > {position})",
+            f"DELETE FROM course_due WHERE record_id IN "
+            f"(SELECT id FROM records WHERE seq > {position})",
             f"DELETE FROM course_fills WHERE record_id IN "
             f"(SELECT id FROM records WHERE seq > {position})",
             f"DELETE FROM records WHERE seq > {position}",
