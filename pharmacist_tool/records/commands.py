@@ -317,9 +317,8 @@ def run_verify(args: argparse.Namespace) -> int:
     for problem in report.problems[:PROBLEMS_SHOWN]:
         print(f"  {problem}")
     if len(report.problems) > PROBLEMS_SHOWN:
-        print(
-            f"  … and {len(report.problems) - PROBLEMS_SHOWN} more (the first {PROBLEMS_SHOWN} shown)"
-        )
+        more = len(report.problems) - PROBLEMS_SHOWN
+        print(f"  … and {more} more (the first {PROBLEMS_SHOWN} shown)")
     return EXIT_BROKEN
 
 
