@@ -8,11 +8,11 @@ a 0700 folder), rotated files included.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import logging.handlers
 import os
 from pathlib import Path
-from typing import IO
 
 from pharmacist_tool import paths
 
@@ -23,11 +23,11 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log whose every file is created readable and writable by its owner only
     (before its first byte), and made so when it was there already."""
 
-    def _open(self) -> IO[str]:
+    def _open(self) -> io.TextIOWrapper:
         fd = os.open(self.baseFilename, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         if hasattr(os, "fchmod"):
             os.fchmod(fd, 0o600)
-        return open(fd, self.mode, encoding=self.encoding, errors=self.errors)  # noqa: SIM115
+        return io.TextIOWrapper(io.FileIO(fd, "a"), encoding=self.encoding, errors=self.errors)
 
 
 def _private_folder(folder: Path) -> Path:
