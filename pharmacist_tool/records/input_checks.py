@@ -12,7 +12,7 @@ from pathlib import Path
 from pharmacist_tool.errors import UserError
 
 MAX_HANDOUT_BYTES = 64 * 1024 * 1024
-"""A handout is a few pages (tens of KiB; with pictures a few MiB): anything past this is not one."""
+"""A handout is a few pages (tens of KiB, a few MiB with pictures): past this it is not one."""
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -71,11 +71,8 @@ def check_output_file(path: Path, what: str) -> None:
     except OSError as error:
         raise UserError(f"Cannot write {what} to {path}: {error.strerror}") from error
     if info is not None and not stat.S_ISREG(info.st_mode):
-        raise UserError(
-            f"{path} is {_kind(info.st_mode)}: give a file name for {what}, e.g. {path / 'next.json'}"
-            if stat.S_ISDIR(info.st_mode)
-            else f"{path} is {_kind(info.st_mode)}: give a file name for {what}"
-        )
+        example = f", e.g. {path / 'next.json'}" if stat.S_ISDIR(info.st_mode) else ""
+        raise UserError(f"{path} is {_kind(info.st_mode)}: give a file name for {what}{example}")
     if not path.parent.is_dir():
         raise UserError(f"Cannot write {what} to {path}: the folder {path.parent} does not exist")
 
