@@ -55,6 +55,7 @@ AUDIT_ACTIONS = frozenset(
         "print",
         "reprint",
         "export",
+        "export-abandoned",
         "login",
         "logout",
         "login-failed",
