@@ -245,9 +245,31 @@ class _Memory:
 def expected_due(fills: Iterable[Fill]) -> list[DueKey]:
     """The ``course_due`` rows ``rebuild_course_index`` writes for these fills: each fill in
     record order, its patient's rows made again (and the name-only rows it absorbs dropped)."""
-    memory = _Memory()
+    fills = sorted(fills, key=lambda f: f.record_id)
+    unnumbered_born = {f.patient_date_of_birth for f in fills if not f.programme_id}
+    tangled_ids = {
+        f.programme_id
+        for f in fills
+        if f.programme_id and f.patient_date_of_birth in unnumbered_born
+    }
     rows: dict[str, list[DueKey]] = {}
-    for fill in sorted(fills, key=lambda f: f.record_id):
+    # A programme id none of whose days of birth any fill without an id shares: its group is its
+    # own fills, whatever the order they came in, so it is made once, from all of them.
+    plain = _Memory()
+    last_of: dict[str, Fill] = {}
+    for fill in fills:
+        if fill.programme_id and fill.programme_id not in tangled_ids:
+            plain.add(fill)
+            last_of[fill.programme_id] = fill
+    for fill in last_of.values():
+        found = _group(plain, fill)
+        rows[found.key] = [_due_key(row) for row in due_rows(found)]
+    # The rest, fill by fill as the rebuild writes them (fills without an id, and the ids that
+    # may take them in).
+    memory = _Memory()
+    for fill in fills:
+        if fill.programme_id in last_of:
+            continue
         memory.add(fill)
         found = _group(memory, fill)
         stale = {found.key}
