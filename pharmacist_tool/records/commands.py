@@ -20,6 +20,8 @@ from pharmacist_tool.errors import UserError
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
+PROBLEMS_SHOWN = 20
+"""``verify`` prints the first problems and counts the rest."""
 _RECORD_HEADINGS = (
     "ID", "COUNSELLED", "PATIENT", "BORN", "MEDICINE", "OUTCOME", "PHARMACIST", "SIGNED (UTC)",
     "AMENDED",
@@ -180,12 +182,9 @@ def _supplied_handout(args: argparse.Namespace, case: Any) -> Any:
     given = getattr(args, "handout", None)
     if not given:
         return None
-    path = Path(given)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise UserError(f"Cannot read the handout {path}: {error.strerror}") from error
-    return StoredHandout.from_file_bytes(data, case)
+    from pharmacist_tool.records.input_checks import read_handout_file
+
+    return StoredHandout.from_file_bytes(read_handout_file(Path(given)), case)
 
 
 def run_sign(args: argparse.Namespace) -> int:
@@ -312,8 +311,11 @@ def run_verify(args: argparse.Namespace) -> int:
         print("Write the head above in the paper log; check it later with --expect-head N:HASH.")
         return EXIT_OK
     print(f"BROKEN: {len(report.problems)} problem(s) found:")
-    for problem in report.problems:
+    for problem in report.problems[:PROBLEMS_SHOWN]:
         print(f"  {problem}")
+    if len(report.problems) > PROBLEMS_SHOWN:
+        more = len(report.problems) - PROBLEMS_SHOWN
+        print(f"  … and {more} more (the first {PROBLEMS_SHOWN} shown)")
     return EXIT_BROKEN
 
 
@@ -329,3 +331,41 @@ def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
             for cell, width in zip(row, widths, strict=True)
         ]
         print("  ".join(cells).rstrip())
+
+
+_AUDIT_HEADINGS = ("ID", "AT (UTC)", "ACTION", "ACTOR", "ABOUT", "DETAIL", "SIGNATURE")
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """``audit [--since DATE] [--user NAME] [--json]``: every audit event with its actor."""
+    from pharmacist_tool.records.audit_trail import audit_trail
+    from pharmacist_tool.records.reading import parse_date
+
+    since = parse_date(args.since, "--since", blank_ok=False)
+    with _open(args) as db:
+        lines = audit_trail(db, since=since, user=args.user)
+    if args.json:
+        for line in lines:
+            sys.stdout.write(json.dumps(line.to_json(), ensure_ascii=False) + "\n")
+        return EXIT_OK
+    if not lines:
+        print("No audit events match.", file=sys.stderr)
+        return EXIT_OK
+    rows = [_AUDIT_HEADINGS]
+    for line in lines:
+        detail = ", ".join(
+            f"{k}={v}" for k, v in sorted(line.detail.items()) if not isinstance(v, dict)
+        )
+        rows.append(
+            (
+                str(line.id),
+                f"{line.at:%Y-%m-%d %H:%M:%S}",
+                line.action,
+                line.actor or "-",
+                line.subject or "",
+                detail,
+                line.signature,
+            )
+        )
+    _print_table(rows)
+    return EXIT_OK
