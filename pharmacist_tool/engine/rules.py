@@ -25,10 +25,16 @@ from pharmacist_tool.engine.assessment import (
 )
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge import find_product, rule_set, rules_in_force
-from pharmacist_tool.knowledge.matching import match_method, screen_medicine
+from pharmacist_tool.knowledge.contract import checks_test_interval
+from pharmacist_tool.knowledge.matching import (
+    NO_OTHER_MEDICINES,
+    Screening,
+    match_method,
+    names_no_medicine,
+    screen_medicine,
+)
 from pharmacist_tool.knowledge.model import (
     ContraceptionMethod,
-    InteractionRule,
     KnowledgeBase,
     Message,
     PatientCategory,
@@ -131,6 +137,8 @@ class _Context:
         text = self.message(wording or code)
         values.setdefault("subject", subject or "")
         severity = self.rules.severities.get(code, severity)
+        # the rule set's findings that never clear (a positive pregnancy test, in every rule set)
+        never_clears = code in self.rules.never_clear and severity != "info"
         self.findings.append(
             Finding(
                 code=code,
@@ -140,7 +148,8 @@ class _Context:
                 message=text.message.format(**values),
                 action=text.action.format(**values),
                 sources=list(text.sources),
-                programme_rule=programme_rule and self.rules.programme and severity == "block",
+                programme_rule=never_clears
+                or (programme_rule and self.rules.programme and severity == "block"),
                 resolution=self.case.resolutions.get(code),
             )
         )
@@ -361,6 +370,7 @@ def check_pregnancy_tests(ctx: _Context) -> None:
         if ctx.rules.pregnancy_test == "required":
             ctx.add("pregnancy-test.missing", "pregnancy-prevention", "block", programme_rule=True)
         return
+    _check_test_interval(ctx, latest)
     limit = ctx.rules.test_max_days_before_prescription
     if limit is None or ctx.rules.pregnancy_test != "required":
         return
@@ -390,6 +400,25 @@ def check_pregnancy_tests(ctx: _Context) -> None:
         days_before=(prescribed_on - date).days,
         max_days=limit,
     )
+
+
+def _check_test_interval(ctx: _Context, latest: tuple[dt.date, str]) -> None:
+    """A negative test older than the rule set's interval (a monthly test a month and more
+    old): the next test was due before today."""
+    interval = ctx.rules.test_interval_days
+    if interval is None or not checks_test_interval(ctx.rules) or latest[1] != "negative":
+        return
+    due = _plus_days(latest[0], interval)
+    if ctx.case.counselled_on > due:
+        ctx.add(
+            "pregnancy-test.overdue",
+            "pregnancy-prevention",
+            "block",
+            programme_rule=True,
+            test_date=_fmt_date(latest[0]),
+            due=_fmt_date(due),
+            days=interval,
+        )
 
 
 # -- contraception ------------------------------------------------------------------------------
@@ -441,20 +470,25 @@ class Weakening:
         self.notes: list[str] = []
 
 
-def weakening_lines(ctx: _Context, candidates: list[tuple[str, InteractionRule]]) -> Weakening:
-    """Which lines weaken contraception: every inducer, and a dose-dependent one (topiramate)
-    from its threshold on; a dose that cannot be read counts (the safe choice, said so)."""
+Weakener = tuple[str, float | None, int]
+"""A line that may weaken hormonal contraception, the daily dose from which it does (None:
+any dose) and the doses a day to assume when the line gives none."""
+
+
+def weakening_lines(ctx: _Context, candidates: list[Weakener]) -> Weakening:
+    """Which lines weaken contraception: every inducer, and a dose-dependent one (topiramate,
+    perampanel) from its threshold on; a dose that cannot be read counts (the safe choice, said
+    so)."""
     found = Weakening()
-    for text, rule in candidates:
+    for text, threshold, assumed_doses in candidates:
         if text in found.lines:
             continue
-        threshold = rule.weakens_contraception_from_mg_per_day
         if threshold is None:
             found.lines.append(text)
             continue
         from pharmacist_tool.engine.line_dose import daily_dose  # only for dose-bound rules
 
-        dose = daily_dose(text, rule.assumed_doses_per_day)
+        dose = daily_dose(text, assumed_doses)
         if dose is None:
             found.lines.append(text)
             found.notes.append(
@@ -469,7 +503,7 @@ def weakening_lines(ctx: _Context, candidates: list[tuple[str, InteractionRule]]
                     ctx.message("contraception.weakened-frequency-assumed").message.format(
                         subject=text,
                         daily_mg=_fmt_number(dose.daily_mg),
-                        doses_per_day=rule.assumed_doses_per_day,
+                        doses_per_day=assumed_doses,
                         threshold=_fmt_number(threshold),
                     )
                 )
@@ -580,22 +614,43 @@ def check_contraception(ctx: _Context, weakening: Weakening) -> None:
 # -- interactions -------------------------------------------------------------------------------
 
 
-def check_interactions(ctx: _Context) -> list[tuple[str, InteractionRule]]:
+def _weakeners_of(ctx: _Context, text: str, screening: Screening) -> list[Weakener]:
+    """How a line may weaken contraception: by each substance it names (a property of the
+    substance, whatever the pack lists), else by a class it was matched to by a word."""
+    found: list[Weakener] = []
+    for substance in screening.substances:
+        fact = ctx.kb.weakeners.get(substance)
+        if fact is not None:
+            found.append((text, fact.from_mg_per_day, fact.assumed_doses_per_day))
+    for match in screening.matches:
+        rule = match.rule
+        if rule.weakens_hormonal_contraception and (match.how != "name" or not rule.class_):
+            threshold = rule.weakens_contraception_from_mg_per_day
+            found.append((text, threshold, rule.assumed_doses_per_day))
+    # the strictest reading first: a line weakening at any dose needs no dose read
+    return sorted(found, key=lambda w: (w[1] is not None, w[1] or 0))
+
+
+def check_interactions(ctx: _Context) -> list[Weakener]:
     """Adds interaction findings, and ``medicine.unrecognised`` for a line that names no medicine
     the tool knows; records how each line was screened (``medicines_screened``); returns the
     lines (with their rule) that may weaken hormonal contraception (``weakening_lines`` decides,
     by dose, which do)."""
-    weakening: list[tuple[str, InteractionRule]] = []
+    weakening: list[Weakener] = []
     for text in ctx.case.medicines:
+        if names_no_medicine(text):  # "none", "nothing else": an answer, not a medicine
+            ctx.screened.append(
+                MedicineScreened(line=text, recognised_as=NO_OTHER_MEDICINES, codes=[])
+            )
+            continue
         screening = screen_medicine(ctx.kb, text)
         codes: list[str] = []
+        weakening += _weakeners_of(ctx, text, screening)
         if screening.recognised_as is None and not screening.matches:
             ctx.add("medicine.unrecognised", "interaction", "warn", subject=text)
             codes.append("medicine.unrecognised")
         for match in screening.matches:
             rule = match.rule
-            if rule.weakens_hormonal_contraception:
-                weakening.append((text, rule))
             if not ctx.applies_to(rule.patient):
                 continue
             message = rule.message

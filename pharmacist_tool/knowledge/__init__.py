@@ -141,10 +141,9 @@ def _check_unique(name: str, what: str, ids: Iterable[str]) -> list[str]:
     return problems
 
 
-def _check(kb: KnowledgeBase) -> None:
+def _check(kb: KnowledgeBase, problems: list[str]) -> None:
     from pharmacist_tool.knowledge.matching import words
 
-    problems: list[str] = []
     problems += _check_unique("products.json", "product id", (p.id for p in kb.products))
     problems += _check_unique("interactions.json", "id", (r.id for r in kb.interactions))
     problems += _check_unique("contraception.json", "id", (m.id for m in kb.contraception))
@@ -217,8 +216,6 @@ def _check(kb: KnowledgeBase) -> None:
                     f"interactions.json: {i.id!r} names contraception method {method_id!r}, "
                     "which is not in contraception.json"
                 )
-        if not i.terms:
-            problems.append(f"interactions.json: {i.id!r} has no terms")
         if i.weakens_contraception_from_mg_per_day is not None and not (
             i.weakens_hormonal_contraception
         ):
@@ -257,6 +254,9 @@ def _check(kb: KnowledgeBase) -> None:
     from pharmacist_tool.knowledge.vocabulary import check_substances
 
     problems += check_substances(kb.interactions)
+    from pharmacist_tool.knowledge.contract import contract_problems
+
+    problems += contract_problems(kb)
     if problems:
         raise UserError("The knowledge base is inconsistent:", details=problems)
 
@@ -297,6 +297,7 @@ def load_knowledge_base(
     from pharmacist_tool.knowledge import packs
 
     medicine = medicine or packs.default_pack()
+    own_folder = folder is not None
     folder = folder or paths.resource("knowledge", medicine)
     meta = _decode("knowledge.json", _read(medicine, "knowledge.json", folder), _MetaFile)
     products = _decode("products.json", _read(medicine, "products.json", folder), _ProductsFile)
@@ -309,6 +310,11 @@ def load_knowledge_base(
     rule_sets = _decode("rule_sets.json", _read(medicine, "rule_sets.json", folder), _RuleSetsFile)
     checklist = _decode("checklist.json", _read(medicine, "checklist.json", folder), _ChecklistFile)
     messages = _decode("messages.json", _read(medicine, "messages.json", folder), _MessagesFile)
+    from pharmacist_tool.knowledge import classes
+
+    shared = classes.load_classes(classes.classes_folder(folder if own_folder else None))
+    rules, class_problems = classes.resolve(interactions.interactions, shared)
+    weakeners, weakener_problems = classes.weakeners(shared)
     kb = KnowledgeBase(
         medicine=meta.medicine,
         version=meta.version,
@@ -316,14 +322,15 @@ def load_knowledge_base(
         counter=meta.counter,
         sources=meta.sources,
         products=products.products,
-        interactions=interactions.interactions,
+        interactions=rules,
+        weakeners=weakeners,
         contraception=contraception.contraception,
         rule_sets=rule_sets.rule_sets,
         checklist=checklist.checklist,
         messages=messages.messages,
         course=_course_facts(medicine, folder),
     )
-    _check(kb)
+    _check(kb, class_problems + weakener_problems)
     if effective_dates:
         kb = _with_dates(kb, effective_dates)
     return kb

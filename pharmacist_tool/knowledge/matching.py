@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 from typing import TYPE_CHECKING
+
+import msgspec
 
 from pharmacist_tool.knowledge.model import ContraceptionMethod, InteractionRule, KnowledgeBase
 
@@ -376,10 +379,18 @@ class MedicineMatch:
 class Screening:
     """What one line of the patient's medicines was recognised as, and the rules it matched."""
 
-    __slots__ = ("line", "matches", "recognised_as")
+    __slots__ = ("line", "matches", "recognised_as", "substances")
 
-    def __init__(self, line: str, recognised_as: str | None, matches: list[MedicineMatch]) -> None:
+    def __init__(
+        self,
+        line: str,
+        recognised_as: str | None,
+        matches: list[MedicineMatch],
+        substances: tuple[str, ...] = (),
+    ) -> None:
         self.line = line
+        self.substances = substances
+        """The ids of the substances the line's names stand for, each with its parent's."""
         self.recognised_as = recognised_as
         """The substance(s) the line names ("sertraline", "amoxicillin + clavulanic acid"), or
         None when nothing in it is a medicine the tool knows: the line was not screened."""
@@ -423,6 +434,7 @@ def screen_medicine(kb: KnowledgeBase, text: str) -> Screening:
     seen_set, token_set = set(seen), set(tokens)
     covered: set[int] = {k for start, end, _ in hits for k in range(start, end)}
     recognised: list[str] = []
+    named: list[str] = []
     by_name: dict[str, MedicineMatch] = {}
     """Rule id -> the first name of the line that stands for one of its substances."""
     blocked: dict[str, set[int]] = {}
@@ -441,6 +453,7 @@ def screen_medicine(kb: KnowledgeBase, text: str) -> Screening:
             base = substance.base if substance else sid
             parent = vocab.substance(base) if base != sid else substance
             recognised.append(parent.display if parent else sid)
+            named += [sid, base]
             for rule_id in idx.rules_of(sid, base):
                 belongs.add(rule_id)
                 if rule_id not in not_here and rule_id not in by_name:
@@ -491,7 +504,7 @@ def screen_medicine(kb: KnowledgeBase, text: str) -> Screening:
             recognised.append(sub.display if sub else m.rule.agent)
         elif not hits:
             recognised.append(m.rule.agent)
-    return Screening(text, _shown(recognised), found)
+    return Screening(text, _shown(recognised), found, tuple(dict.fromkeys(named)))
 
 
 def _shown(names: list[str]) -> str | None:
@@ -602,3 +615,33 @@ def match_method(kb: KnowledgeBase, text: str) -> ContraceptionMethod | None:
         if any(_similar(token, word) for token in loose):
             return method
     return None
+
+
+NO_OTHER_MEDICINES = "no other medicines"
+"""What a line that answers "none" is recorded as (``recognised_as``)."""
+
+
+class _NoMedicineAnswers(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    about: str
+    last_reviewed: str
+    answers: list[str]
+
+
+@cache
+def _no_medicine_answers() -> frozenset[Words]:
+    from pharmacist_tool import paths
+    from pharmacist_tool.errors import UserError
+
+    path = paths.resource("vocabulary", "no-medicine-answers.json")
+    try:
+        found = msgspec.json.decode(path.read_bytes(), type=_NoMedicineAnswers)
+    except (OSError, msgspec.DecodeError, msgspec.ValidationError) as error:
+        message = f"The list of answers that name no medicine {path} is damaged: {error}"
+        raise UserError(message) from error
+    return frozenset(words(answer) for answer in found.answers)
+
+
+def names_no_medicine(text: str) -> bool:
+    """The line is an answer such as "none" or "nothing else": no medicine at all."""
+    tokens = words(text)
+    return bool(tokens) and tokens in _no_medicine_answers()

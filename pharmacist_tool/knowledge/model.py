@@ -103,13 +103,58 @@ class SubstanceRef(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     the skin: those are listed one by one when systemic)."""
 
 
+class WeakensContraception(Entry, kw_only=True, forbid_unknown_fields=True):
+    """A substance makes hormonal contraception unreliable (an enzyme inducer): the methods a
+    pack marks ``weakened_by_enzyme_inducers`` (pills, patches, rings, implants)."""
+
+    methods: Literal["weakened-by-enzyme-inducers"] = "weakened-by-enzyme-inducers"
+    """Which methods: those ``contraception.json`` marks ``weakened_by_enzyme_inducers``."""
+    from_mg_per_day: float | None = None
+    """Only from this daily dose, read from the patient's line (perampanel 12, topiramate 200);
+    an unreadable dose counts as weakening (the safe choice)."""
+    assumed_doses_per_day: Annotated[int, msgspec.Meta(ge=1, le=6)] = 1
+    """Doses a day to assume when a line gives a strength but no frequency."""
+
+
+class ClassSubstance(SubstanceRef, kw_only=True, forbid_unknown_fields=True):
+    """A substance of a shared class, with the facts that belong to it."""
+
+    weakens_contraception: WeakensContraception | None = None
+
+
+class SubstanceClass(Entry, kw_only=True, forbid_unknown_fields=True):
+    """A class of substances defined once under ``resources/classes/<id>.json`` and referred to
+    by the packs' interactions (``"class": "<id>"``)."""
+
+    id: Id
+    agent: str
+    """The class in the pharmacist's words ("tetracycline antibiotics")."""
+    substances: Annotated[list[ClassSubstance], msgspec.Meta(min_length=1)]
+    not_substances: list[SubstanceRef] = msgspec.field(default_factory=list)
+    """Salts or esters of a member that are not the class's form (a skin ester)."""
+    stems: list[str] = msgspec.field(default_factory=list)
+    terms: list[str] = msgspec.field(default_factory=list)
+    """Names the vocabulary lacks (cited additions), matched as whole words."""
+    exclude_terms: list[str] = msgspec.field(default_factory=list)
+    """Words that say a line is another route or form, not this class's ("vaginal cream")."""
+    register: dict[str, Source]
+    """The sources the class and its substances cite (``sources`` keys)."""
+
+
 class InteractionRule(Entry, kw_only=True, forbid_unknown_fields=True):
     id: Id
     """The finding code is ``interaction.<id>``."""
-    agent: str
-    """The agent or class, in the pharmacist's words ("tetracycline antibiotics")."""
-    terms: list[str]
-    """Generic and brand names, spellings, abbreviations; matched as whole words, any case."""
+    agent: str = ""
+    """The agent or class, in the pharmacist's words ("tetracycline antibiotics"); the class's
+    when empty."""
+    class_: str | None = msgspec.field(default=None, name="class")
+    """The shared class (``resources/classes/<id>.json``) whose substances, stems and forms this
+    rule screens for; the rule adds its own severity, wording, action and sources."""
+    without: list[SubstanceRef] = msgspec.field(default_factory=list)
+    """Members of the class this pack leaves out (its own medicine, screened by its own rule)."""
+    terms: list[str] = msgspec.field(default_factory=list)
+    """Generic and brand names, spellings, abbreviations the vocabulary lacks (cited additions);
+    matched as whole words, any case."""
     severity: Severities
     message: str
     action: str
@@ -221,6 +266,9 @@ class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     programme: bool = True
     """A pregnancy prevention programme (its blocks cannot be overridden); False for a label's own
     requirements, whose blocks a recorded resolution clears."""
+    never_clear: list[str] = msgspec.field(default_factory=list)
+    """Finding codes that no resolution clears in this rule set, programme or label (every rule
+    set lists ``pregnancy-test.positive``): they stand until the facts change."""
     severities: dict[str, Severity] = msgspec.field(default_factory=dict)
     """Finding code → the severity this rule set gives it, where it differs from the engine's
     (a programme that dispenses and refers gives ``warn`` where another withholds)."""
@@ -332,6 +380,10 @@ class KnowledgeBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     course: CourseFacts = msgspec.field(default_factory=CourseFacts)
     """From the pack's optional ``course.json``."""
+
+    weakeners: dict[str, WeakensContraception] = msgspec.field(default_factory=dict)
+    """Substance id → how it weakens hormonal contraception, from every shared class: applied
+    to every pack whatever interactions it lists."""
 
     def step_of(self, code: str, category: str) -> Step:
         """The window's step that shows a finding (``counselling`` when the pack does not say)."""

@@ -54,7 +54,25 @@ def index() -> Index:
         raise UserError(f"The list of medicine packs {path} is damaged: {error}") from error
     if found.default not in found.packs:
         raise UserError(f"{path}: the default pack {found.default!r} is not listed in packs.")
+    shared = names_in_two_packs(found.packs)
+    if shared:
+        raise UserError(f"{path}: a product name must lead to one pack only:", details=shared)
     return found
+
+
+def names_in_two_packs(packs: Mapping[str, _Pack]) -> list[str]:
+    """Product names (any case, punctuation ignored) that two packs both give."""
+    from pharmacist_tool.knowledge.matching import words
+
+    owner: dict[tuple[str, ...], str] = {}
+    problems = []
+    for pack, entry in packs.items():
+        for product_id, product_names in entry.products.items():
+            for name in [product_id, *product_names]:
+                key = words(name)
+                if owner.setdefault(key, pack) != pack:
+                    problems.append(f"{name!r} is a product of {owner[key]!r} and of {pack!r}")
+    return problems
 
 
 def names() -> list[str]:
@@ -157,5 +175,9 @@ def build_index(root: Path, default: str) -> bytes:
         }
     if default not in packs:
         raise UserError(f"The default pack {default!r} is not a folder under {root}.")
+    typed = msgspec.convert(packs, dict[str, _Pack])
+    shared = names_in_two_packs(typed)
+    if shared:
+        raise UserError("A product name must lead to one pack only:", details=shared)
     body = msgspec.json.encode({"default": default, "packs": packs})
     return msgspec.json.format(body, indent=2) + b"\n"

@@ -25,14 +25,14 @@ from __future__ import annotations
 import mmap
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pharmacist_tool import paths
 
 if TYPE_CHECKING:
-    from pharmacist_tool.knowledge.model import InteractionRule
+    from pharmacist_tool.knowledge.model import InteractionRule, SubstanceRef
 
 MAGIC = b"PTVOCAB1"
 _HEADER = struct.Struct("<8sII")
@@ -204,19 +204,29 @@ def vocabulary(folder: Path | None = None) -> Vocabulary:
 def check_substances(interactions: list[InteractionRule]) -> list[str]:
     """Problems with the substances the interaction rules name: each must be in the vocabulary,
     under the name given (so a mistyped UNII cannot slip in unnoticed)."""
-    vocab = vocabulary()
     problems = []
     for rule in interactions:
-        for ref in [*rule.substances, *rule.not_substances]:
-            found = vocab.substance(ref.id)
-            if found is None:
-                problems.append(
-                    f"interactions.json: {rule.id!r} names substance {ref.id} ({ref.name}), "
-                    "which the vocabulary of medicine names does not have"
-                )
-            elif found.display != ref.name:
-                problems.append(
-                    f"interactions.json: {rule.id!r} names substance {ref.id} as {ref.name!r}; "
-                    f"the vocabulary calls it {found.display!r}"
-                )
+        if rule.class_ is None:  # a class's substances are checked with the class
+            refs = [*rule.substances, *rule.not_substances]
+            problems += check_refs(f"interactions.json: {rule.id!r}", refs)
+    return problems
+
+
+def check_refs(where: str, refs: Sequence[SubstanceRef]) -> list[str]:
+    """Problems with substances named by id and name: each must be in the vocabulary, under the
+    name given."""
+    vocab = vocabulary()
+    problems = []
+    for ref in refs:
+        found = vocab.substance(ref.id)
+        if found is None:
+            problems.append(
+                f"{where} names substance {ref.id} ({ref.name}), "
+                "which the vocabulary of medicine names does not have"
+            )
+        elif found.display != ref.name:
+            problems.append(
+                f"{where} names substance {ref.id} as {ref.name!r}; "
+                f"the vocabulary calls it {found.display!r}"
+            )
     return problems
