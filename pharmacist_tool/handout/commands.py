@@ -47,7 +47,8 @@ def run_handout(args: argparse.Namespace) -> int:
         )
     if handout.blocked:
         print(
-            "note: the medicine must not be handed over today; "
+            "note: the medicine is not to be handed over today (the findings or the recorded "
+            "outcome); "
             'wrote the "not handed over today" sheet (no dosing instructions)',
             file=sys.stderr,
         )

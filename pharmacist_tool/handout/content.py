@@ -329,10 +329,17 @@ class _Ctx:
             return False
         if line.families and self.family not in line.families:
             return False
+        if not line.after_positive_test and self.positive_test:
+            return False
         answer = self.case.alcohol
         if line.alcohol and answer not in line.alcohol:
             return False
         return not (answer is not None and answer in line.unless_alcohol)
+
+    @property
+    def positive_test(self) -> bool:
+        """The latest pregnancy test is positive (whatever the verdict)."""
+        return any(is_positive_test(f) for f in self.assessment.findings)
 
     def value(self, spec: str) -> str:
         """A fact's number as the line prints it (``fact:months`` → "6 months")."""
@@ -396,7 +403,7 @@ def build_content(
     out = _Writer(w, {"generic": w.data.generic, "product": product_name})
     ctx = _Ctx(case, assessment, kb, settings, facts, out, version, family, product,
                product_name, w.data.generic)  # fmt: skip
-    blocked = assessment.dispense == "do-not-dispense"
+    blocked = assessment.dispense == "do-not-dispense" or not_handed_over(case)
     missing = missing_settings(settings)
 
     details = [Line((Span(part),), measured=False) for part in _address_lines(settings)]
@@ -421,13 +428,16 @@ def build_content(
     sections: list[Section] = []
     if blocked:
         sections += _blocked_sections(ctx)
-        if ctx.pregnant_possible:
+        if ctx.pregnant_possible and not ctx.positive_test:
             sections.append(_why_section(ctx))
         sections += _pack_sections(ctx)
         sections.append(_stop_section(ctx, blocked=True))
         sections.append(_still_section(ctx))
     else:
-        if ctx.pregnant_possible:
+        act = _act_section(ctx)
+        if act is not None:
+            sections.append(act)
+        if ctx.pregnant_possible and not ctx.positive_test:
             sections.append(_why_section(ctx))
         sections += _pack_sections(ctx)
         sections.append(_stop_section(ctx, blocked=False))
@@ -548,13 +558,31 @@ def _stop_section(ctx: _Ctx, *, blocked: bool) -> Section:
     return Section("stop", w("stop_title"), tuple(lines), boxed=True)
 
 
+def not_handed_over(case: Case) -> bool:
+    """The session's recorded outcome says the medicine was not handed over (for any reason)."""
+    return case.outcome is not None and case.outcome.status == "not-handed-over"
+
+
+def _outcome_lines(ctx: _Ctx) -> list[Line]:
+    """The recorded reason the medicine was not handed over, as the pharmacist wrote it."""
+    outcome = ctx.case.outcome
+    if outcome is None or outcome.status != "not-handed-over" or not clean(outcome.reason):
+        return []
+    return [ctx.out.line("outcome_reason", reason=clean(outcome.reason))]
+
+
 def _standing_blocks(assessment: Assessment) -> list[Finding]:
     return [f for f in assessment.findings if f.severity == "block" and f.stands]
 
 
-def _block_key(ctx: _Ctx, finding: Finding) -> str:
-    blocked = ctx.w.data.blocked
-    if finding.code in blocked:
+def is_positive_test(finding: Finding) -> bool:
+    return finding.code.startswith("pregnancy-test.positive") and not finding.code.endswith(
+        "-then-negative"
+    )
+
+
+def _block_key(ctx: _Ctx, finding: Finding, table: dict[str, str]) -> str:
+    if finding.code in table:
         return finding.code
     if finding.code.startswith("contraception.weakened"):
         return "contraception.weakened"
@@ -563,33 +591,144 @@ def _block_key(ctx: _Ctx, finding: Finding) -> str:
     return "other"
 
 
+def _lines_named(ctx: _Ctx, finding: Finding) -> list[str]:
+    """The patient's own lines (medicines, then birth control) a finding names ("a; b")."""
+    subject = finding.subject or ""
+    mine = [m for m in (*ctx.case.medicines, *ctx.case.contraception) if m and m in subject]
+    return mine or ([subject] if subject else [])
+
+
+def _weakened_methods(ctx: _Ctx) -> list[str]:
+    """The patient's hormonal birth control that an inducer weakens, as the patient named it (in
+    another language, the method's name in that language)."""
+    names: list[str] = []
+    for text in ctx.case.contraception:
+        method = match_method(ctx.kb, text) if clean(text) else None
+        if method is None or not method.weakened_by_enzyme_inducers:
+            continue
+        own = ctx.w.language == BASE_LANGUAGE
+        names.append(clean(text) if own else _method_name(ctx, method))
+    return _unique(names)
+
+
+def _advice_lines(ctx: _Ctx, finding: Finding) -> list[Line]:
+    """What to do about each of the patient's own medicines a finding names: a supplement is
+    stopped, a prescribed medicine never on the sheet's word (the pack's ``own_medicine``)."""
+    named = _lines_named(ctx, finding)
+    items = own_medicines(ctx.case, ctx.assessment, ctx.kb, ctx.facts)
+    return [
+        _own_line(ctx, item, name)
+        for item in items
+        if item.line in named
+        for name in _medicine_names(ctx, item.line)
+    ]
+
+
+def _finding_values(ctx: _Ctx, finding: Finding) -> tuple[str, str]:
+    """The patient's own medicines a finding names, and their weakened birth control."""
+    medicines = [n for m in _lines_named(ctx, finding) for n in _medicine_names(ctx, m)]
+    medicine = ctx.w.join(_unique(medicines)) or "…"
+    method = ctx.w.join(_weakened_methods(ctx)) or ctx.w("bc_your_method")
+    return medicine, method
+
+
+def _method_lines(ctx: _Ctx) -> list[Line]:
+    """Which of the patient's methods do not count and why, and what the rule asks for."""
+    out = ctx.out
+    lines: list[Line] = []
+    counted: list[str] = []
+    for text in ctx.case.contraception:
+        method = match_method(ctx.kb, text) if clean(text) else None
+        if method is None:
+            if clean(text):
+                lines.append(out.line("bc_unrecognised", kind="bullet", measured=False,
+                                      method=clean(text)))  # fmt: skip
+            continue
+        name = _method_name(ctx, method)
+        status = method.status.get(ctx.family, "not-acceptable")
+        if status in ("primary", "secondary"):
+            counted.append(name)
+            continue
+        why = ctx.w.data.not_counted.get(method.id, "").format(generic=ctx.generic)
+        if why:
+            lines.append(out.line("bc_not_counted", kind="bullet", method=name, why=why))
+    if counted:
+        lines.append(out.line("bc_not_enough", kind="bullet", methods=ctx.w.join(_unique(counted))))
+    if not ctx.case.contraception:
+        lines.append(out.line("bc_no_methods", kind="bullet"))
+    two = ctx.version is None or ctx.version.contraception_rule == "two-methods-one-primary"
+    lines.append(out.line("bc_rule_us" if two else "bc_rule_uk"))
+    return lines
+
+
+def _reason_and_steps(
+    ctx: _Ctx, finding: Finding, reasons: dict[str, str], steps: dict[str, str], prefix: str
+) -> tuple[list[Line], list[Line]]:
+    """What a finding means for the patient (in their own words) and what they do about it."""
+    out = ctx.out
+    key = _block_key(ctx, finding, reasons)
+    medicine, method = _finding_values(ctx, finding)
+    why = [out.line(f"{prefix}.{key}", kind="bullet", words=reasons[key], medicine=medicine,
+                    method=method)]  # fmt: skip
+    if key == "contraception.rule-not-met":
+        why += _method_lines(ctx)
+    todo: list[Line] = []
+    if steps.get(key):
+        todo.append(out.line(f"{prefix}_next.{key}", words=steps[key], medicine=medicine,
+                             method=method))  # fmt: skip
+    advice = _advice_lines(ctx, finding) if key in ("interaction", "contraception.weakened") else []
+    if advice and key == "interaction":
+        todo = advice  # what to do about their own medicine says it better than the default
+    else:
+        todo += advice
+    return why, todo
+
+
 def _blocked_sections(ctx: _Ctx) -> list[Section]:
     out, w = ctx.out, ctx.w
-    why: list[Line] = [out.line("blocked_intro")]
-    nexts: list[Line] = []
     blocks = _standing_blocks(ctx.assessment)
+    why: list[Line] = [out.line("blocked_intro" if blocks else "outcome_intro")]
+    why += _outcome_lines(ctx)
+    nexts: list[Line] = []
     for finding in blocks:
-        key = _block_key(ctx, finding)
-        subject = finding.subject or ""
-        # one finding names every line of the patient's that raised it ("a; b")
-        lines_of = [m for m in ctx.case.medicines if m and m in subject] or [subject]
-        medicine = ", ".join(n for m in lines_of for n in _medicine_names(ctx, m)) or "…"
-        reason = out.line(f"blocked.{key}", kind="bullet", words=w.data.blocked[key],
-                          medicine=medicine)  # fmt: skip
-        step = out.line(f"blocked_next.{key}", words=w.data.blocked_next[key],
-                        medicine=medicine)  # fmt: skip
-        if reason.text not in {line.text for line in why}:
-            why.append(reason)
-        if step.text not in {line.text for line in nexts}:
-            nexts.append(step)
-    if not any(f.code.startswith("pregnancy-test.positive") for f in blocks):
+        reasons, steps = _reason_and_steps(
+            ctx, finding, w.data.blocked, w.data.blocked_next, "blocked"
+        )
+        why += [r for r in reasons if r.text not in {line.text for line in why}]
+        nexts += [s for s in steps if s.text not in {line.text for line in nexts}]
+    positive = ctx.positive_test
+    if not positive:
         nexts.append(out.line("blocked_none"))
-    nexts.append(out.line("blocked_next_come_back"))
+        nexts.append(out.line("blocked_next_come_back" if blocks else "outcome_next"))
     nexts += _call_lines(ctx)
     return [
-        Section("blocked", w("blocked_why_title"), tuple(why), boxed=True),
+        Section(
+            "blocked", w("blocked_why_title" if blocks else "outcome_title"), tuple(why), boxed=True
+        ),
         Section("next", w("blocked_next_title"), tuple(nexts)),
     ]
+
+
+def _act_section(ctx: _Ctx) -> Section | None:
+    """On a sheet handed over with warnings: what the patient must do now about each (an urgent
+    review, a referral, condoms from today), in their own words."""
+    act = ctx.w.data.act
+    lines: list[Line] = []
+    for finding in ctx.assessment.findings:
+        if finding.severity != "warn":
+            continue
+        key = _block_key(ctx, finding, act)
+        if key not in act:
+            continue
+        said, todo = _reason_and_steps(ctx, finding, act, {}, "act")
+        if key != "contraception.rule-not-met":
+            said = [Line(said[0].spans, key=said[0].key)]  # one point is said, not listed
+        for line in (*said, *todo):
+            if line.text not in {known.text for known in lines}:
+                lines.append(line)
+    if not lines:
+        return None
+    return Section("act", ctx.w("act_title"), tuple(lines), boxed=True)
 
 
 def _still_section(ctx: _Ctx) -> Section:
@@ -716,7 +855,8 @@ def _birth_control_section(ctx: _Ctx) -> Section:
         # the rule set states none (the label's "effective birth control" is in "why")
         lines.append(out.line("bc_rule_us" if two_methods else "bc_rule_uk"))
     if plan:
-        lines.append(out.line("bc_plan"))
+        not_met = any(f.code == "contraception.rule-not-met" for f in ctx.assessment.findings)
+        lines.append(out.line("bc_now" if not_met else "bc_plan"))
         lines += plan
     if abstinence:
         lines += [out.line("bc_abstinence"), out.line("bc_abstinence_change")]
@@ -831,30 +971,28 @@ def general_avoid_list(
     return _unique(never), _unique(ask)
 
 
+def _own_line(ctx: _Ctx, item: OwnMedicineLine, name: str, kind: LineKind = "para") -> Line:
+    """What the patient is told about one of their own medicines (stopped, when the prescriber
+    stopped it)."""
+    own_words = ctx.w.language == BASE_LANGUAGE
+    if item.stopped:
+        return ctx.out.line("own_stopped", kind=kind, own=own_words, medicine=name)
+    template = ctx.w.data.own_medicine[item.advice]
+    return ctx.out.line(f"own_medicine.{item.advice}", kind=kind, own=own_words, words=template,
+                        medicine=name)  # fmt: skip
+
+
 def _avoid_section(ctx: _Ctx) -> Section:
     out, w = ctx.out, ctx.w
     lines: list[Line] = []
     own = own_medicines(ctx.case, ctx.assessment, ctx.kb, ctx.facts)
     if own:
         lines.append(out.line("avoid_yours"))
-        for item in own:
-            for name in _medicine_names(ctx, item.line):
-                own_words = w.language == BASE_LANGUAGE
-                if item.stopped:
-                    lines.append(
-                        out.line("own_stopped", kind="bullet", own=own_words, medicine=name)
-                    )
-                else:
-                    template = w.data.own_medicine[item.advice]
-                    lines.append(
-                        out.line(
-                            f"own_medicine.{item.advice}",
-                            kind="bullet",
-                            own=own_words,
-                            words=template,
-                            medicine=name,
-                        )
-                    )
+        lines += [
+            _own_line(ctx, item, name, kind="bullet")
+            for item in own
+            for name in _medicine_names(ctx, item.line)
+        ]
     never, ask = general_avoid_list(ctx.case, ctx.kb, w, ctx.facts)
     # a class already named with the patient's own medicine is not listed again
     named = {w.data.avoid_agents.get(item.rule.id) for item in own}

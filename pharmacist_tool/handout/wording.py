@@ -55,6 +55,7 @@ _SECTIONS = (
     "blocked_next",
     "not_counted",
     "teach_back",
+    "act",
 )
 """The parts of a wording file that every language must carry with English's keys."""
 
@@ -89,6 +90,21 @@ class WordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The teach-back questions printed on the sheet, per checklist item id."""
     agent_names: dict[str, str] = msgspec.field(default_factory=dict)
     """Medicine names in this language, keyed by the knowledge base's (English) term."""
+    act: dict[str, str] = msgspec.field(default_factory=dict)
+    """What the patient must do now about a warning the pharmacist resolved and handed over
+    with (an urgent review, a referral, condoms from today), per finding code."""
+
+
+class SharedWordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Wording every pack's sheet uses in one language (``resources/handout/shared``): the lines
+    about the session's outcome and what stands in the way. A pack's own file may say any of
+    them its own way (its key wins)."""
+
+    language: LanguageCode
+    text: dict[str, str] = msgspec.field(default_factory=dict)
+    blocked: dict[str, str] = msgspec.field(default_factory=dict)
+    blocked_next: dict[str, str] = msgspec.field(default_factory=dict)
+    act: dict[str, str] = msgspec.field(default_factory=dict)
 
 
 class Fact(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -128,6 +144,9 @@ class SheetLine(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Not when the case's alcohol answer is one of these."""
     values: dict[str, str] = msgspec.field(default_factory=dict)
     """Placeholder → ``fact`` or ``fact:unit`` (a unit of ``VALUE_UNITS``)."""
+    after_positive_test: bool = True
+    """False: not printed once a pregnancy test is positive (it would no longer make sense, such
+    as "do not get pregnant")."""
 
 
 class SheetSection(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -276,6 +295,28 @@ def _check_against_base(data: WordingFile, base: WordingFile) -> None:
 
 
 @functools.cache
+def load_shared(language: str) -> SharedWordingFile:
+    """The wording every pack shares in ``language`` (empty when there is none)."""
+    path = paths.resource("handout", "shared", f"{language}.json")
+    if not path.is_file():
+        return SharedWordingFile(language=language)
+    shared: SharedWordingFile = _load_json(path, SharedWordingFile)
+    return shared
+
+
+def _with_shared(data: WordingFile) -> WordingFile:
+    """The pack's wording over the shared wording of its language (the pack's keys win)."""
+    shared = load_shared(data.language)
+    return msgspec.structs.replace(
+        data,
+        text={**shared.text, **data.text},
+        blocked={**shared.blocked, **data.blocked},
+        blocked_next={**shared.blocked_next, **data.blocked_next},
+        act={**shared.act, **data.act},
+    )
+
+
+@functools.cache
 def load_wording(language: str, medicine: str = DEFAULT_MEDICINE) -> Wording | None:
     """The approved wording for ``language`` in the medicine's pack, or ``None``."""
     if not re.fullmatch(r"[a-z]{2}", language) or not re.fullmatch(r"[a-z0-9-]+", medicine):
@@ -283,7 +324,7 @@ def load_wording(language: str, medicine: str = DEFAULT_MEDICINE) -> Wording | N
     path = pack_folder(medicine) / f"{language}.json"
     if not path.is_file():
         return None
-    data: WordingFile = _load_json(path, WordingFile)
+    data: WordingFile = _with_shared(_load_json(path, WordingFile))
     if data.language != language:
         raise WordingError(f"{path} says it is {data.language!r}, not {language!r}")
     if language != BASE_LANGUAGE:

@@ -7,16 +7,19 @@ import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
+import msgspec
 import pypdf
 import pytest
 from pypdf.generic import ContentStream
 
-from pharmacist_tool.case import Case
+from pharmacist_tool import paths
+from pharmacist_tool.case import Case, Outcome, load_case
 from pharmacist_tool.engine import assess
 from pharmacist_tool.engine.assessment import Assessment
 from pharmacist_tool.handout import Handout, render_handout
-from pharmacist_tool.knowledge import load_knowledge_base
+from pharmacist_tool.knowledge import load_knowledge_base, packs
 from pharmacist_tool.knowledge.model import KnowledgeBase
 from pharmacist_tool.settings import Settings
 
@@ -127,3 +130,36 @@ def offline_textstat() -> Iterator[None]:
     finally:
         _count_syllables.get_cmudict = original
         textstat.set_lang("en")
+
+
+# -- every pack's routine cases -------------------------------------------------------------
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def handout_packs() -> list[str]:
+    """Every pack under ``resources/knowledge`` that has handout wording (never a hand list)."""
+    return sorted(
+        p.parent.parent.name for p in paths.resource("knowledge").glob("*/handout/en.json")
+    )
+
+
+def routine_case_files() -> dict[str, list[Path]]:
+    """Each pack's routine cases (the examples and the pack fixtures named ``*routine*``), by the
+    pack their product belongs to; a pack with handout wording must have at least one."""
+    files = sorted((FIXTURES / "examples").glob("*routine*.json"))
+    files += sorted((FIXTURES / "packs").glob("*routine*.json"))
+    found: dict[str, list[Path]] = {pack: [] for pack in handout_packs()}
+    for path in files:
+        pack = packs.pack_for(load_case(path).prescription.medicine)
+        if pack in found:
+            found[pack].append(path)
+    return found
+
+
+ROUTINE = [(pack, path) for pack, paths_ in routine_case_files().items() for path in paths_]
+ROUTINE_IDS = [path.stem for _, path in ROUTINE]
+
+
+def with_outcome(case: Case, status: str, reason: str = "") -> Case:
+    return msgspec.structs.replace(case, outcome=Outcome(status=status, reason=reason))  # type: ignore[arg-type]
