@@ -311,7 +311,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     except UserError as error:
         print(f"{APP_NAME}: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        code: int = getattr(error, "exit_code", EXIT_BAD_INPUT)  # 1: found broken, not bad input
+        return code
     except KeyboardInterrupt:
         print(f"{APP_NAME}: interrupted", file=sys.stderr)
         return 130

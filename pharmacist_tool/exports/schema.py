@@ -41,6 +41,7 @@ def verify_chain_problems(path: Path) -> list[str]:
         creator=lambda: sqlite3.connect(
             uri, uri=True, check_same_thread=False, isolation_level=None
         ),
+        hide_parameters=True,  # never a patient's data in an error or the log
     )
     try:
         with engine.connect() as conn:

@@ -61,6 +61,8 @@ TABLE_LABELS = {
     "amendments": "amendment",
     "audit_events": "audit event",
     "users": "user",
+    "course_fills": "course index, record",
+    "course_due": "due list, record",
 }
 
 
@@ -601,11 +603,22 @@ def _report_references(
 
 
 def _report_id_gaps(table: str, ids: Iterable[int], report: VerifyReport) -> None:
+    """One problem per gap, however wide (an id set far ahead costs one line, not millions)."""
     expected = 1
     for rid in ids:
-        for missing in range(expected, rid):
-            report.problems.append(Problem(table, missing, "removed (its id is missing)"))
-        expected = rid + 1
+        if rid == expected + 1:
+            report.problems.append(Problem(table, expected, "removed (its id is missing)"))
+        elif rid > expected:
+            report.problems.append(
+                Problem(
+                    table,
+                    expected,
+                    f"removed, with every id up to {rid - 1} ({rid - expected:,} ids missing "
+                    f"before {TABLE_LABELS.get(table, table)} {rid}: removed, or an id was "
+                    "altered)",
+                )
+            )
+        expected = max(expected, rid + 1)
 
 
 def _entries_text(count: int) -> str:

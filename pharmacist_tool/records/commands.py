@@ -20,6 +20,8 @@ from pharmacist_tool.errors import UserError
 
 EXIT_OK = 0
 EXIT_BROKEN = 1
+PROBLEMS_SHOWN = 20
+"""``verify`` prints the first problems and counts the rest."""
 _RECORD_HEADINGS = (
     "ID", "COUNSELLED", "PATIENT", "BORN", "MEDICINE", "OUTCOME", "PHARMACIST", "SIGNED (UTC)",
     "AMENDED",
@@ -312,8 +314,11 @@ def run_verify(args: argparse.Namespace) -> int:
         print("Write the head above in the paper log; check it later with --expect-head N:HASH.")
         return EXIT_OK
     print(f"BROKEN: {len(report.problems)} problem(s) found:")
-    for problem in report.problems:
+    for problem in report.problems[:PROBLEMS_SHOWN]:
         print(f"  {problem}")
+    if len(report.problems) > PROBLEMS_SHOWN:
+        more = len(report.problems) - PROBLEMS_SHOWN
+        print(f"  … and {more} more (the first {PROBLEMS_SHOWN} shown)")
     return EXIT_BROKEN
 
 

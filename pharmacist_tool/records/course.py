@@ -498,17 +498,37 @@ def find_course(
 
     By programme id it is one statement (no transaction needed to see one state); by name, a
     second one only when the name carries a programme id."""
+    from pharmacist_tool.records.course_check import RecordingReader, check_neighbourhood
+
+    read = RecordingReader(db.read_rows)
     if programme_id is not None and programme_id.strip():
-        found = _by_programme_id(db.read_rows, programme_id.strip())
+        found = _by_programme_id(read, programme_id.strip())
         who = f"programme id {programme_id.strip()}"
     elif name and name.strip() and date_of_birth is not None:
-        found = _by_name(db.read_rows, fold_name(name), date_of_birth)
+        found = _by_name(read, fold_name(name), date_of_birth)
         who = f"{name.strip()}, born {date_of_birth.isoformat()}"
     else:
         raise UserError("Give the patient's programme id, or the name and date of birth")
+    born = [date_of_birth] if date_of_birth is not None else []
+    check_neighbourhood(_raw(db), read.rows, born)  # refuses what verify would not accept
     if not found.fills:
         raise UserError(f"No signed record of a patient with {who}")
     return _course(found)
+
+
+def _raw(db: Database) -> Callable[[str], Sequence[Sequence[Any]]]:
+    return lambda sql: db.read_rows(sql, {})
+
+
+def _checked_group(session: Session, fill: CourseFill) -> _Found:
+    """The fill's patient, refused when the index read disagrees with the signed records."""
+    from pharmacist_tool.records.course_check import RecordingReader, check_neighbourhood
+
+    read = RecordingReader(_in_session(session))
+    read.rows[fill.record_id] = [getattr(fill, name) for name in FILL_COLUMNS]
+    found = _group(read, fill)
+    check_neighbourhood(lambda sql: session.execute(text(sql)).all(), read.rows)
+    return found
 
 
 def course_of_record(db: Database, record_id: int) -> PatientCourse:
@@ -517,7 +537,7 @@ def course_of_record(db: Database, record_id: int) -> PatientCourse:
         fill = session.get(CourseFill, record_id)
         if fill is None:
             raise UserError(f"There is no record {record_id}")
-        return _course(_group(_in_session(session), fill))
+        return _course(_checked_group(session, fill))
 
 
 # -- the next visit --------------------------------------------------------------------------
@@ -536,7 +556,7 @@ def next_visit(db: Database, record_id: int, today: dt.date) -> Case:
         row = session.get(CourseFill, record_id)
         if row is None:  # get_record found it, so the course index is missing it
             raise UserError(f"Record {record_id} is missing from the course index")
-        fills = _group(_in_session(session), row).fills
+        fills = _checked_group(session, row).fills
     fill = next(f for f in fills if f.record_id == record_id)
     upto = [f for f in fills if (f.counselled_on, f.record_id) <= (fill.counselled_on, record_id)]
     # Counted from the fills as last amended, never from the record's own signed course: an
@@ -626,6 +646,29 @@ def due_for(fills: Sequence[Fill]) -> list[tuple[str, dt.date, Fill]]:
     return items
 
 
+def due_rows(found: _Found) -> list[dict[str, Any]]:
+    """The ``course_due`` rows (without their ids) of one patient's fills."""
+    fills = found.fills
+    newest = fills[-1] if fills else None
+    rows = []
+    for what, due_on, source in due_for(fills):
+        assert newest is not None
+        shown = FOREVER if what == "reverse-authorization" else due_on + _OVERDUE
+        rows.append(
+            {
+                "patient_key": found.key,
+                "what": what,
+                "due_on": due_on,
+                "shown_until": shown,
+                "record_id": source.record_id,
+                "patient_name": newest.patient_name,
+                "patient_date_of_birth": newest.patient_date_of_birth,
+                "programme_id": next((f.programme_id for f in fills if f.programme_id), None),
+            }
+        )
+    return rows
+
+
 def refresh_due(session: Session, fill: Fill | CourseFill) -> None:
     """Recompute what falls due for the patient this fill belongs to."""
     found = _group(_in_session(session), fill)
@@ -634,22 +677,8 @@ def refresh_due(session: Session, fill: Fill | CourseFill) -> None:
     if fill.programme_id:  # fills without the id, once apart, now belong to this patient
         stale |= {_names_key(f.patient_name_key, f.patient_date_of_birth) for f in fills}
     session.execute(delete(CourseDue).where(CourseDue.patient_key.in_(sorted(stale))))
-    newest = fills[-1] if fills else None
-    for what, due_on, source in due_for(fills):
-        assert newest is not None
-        shown = FOREVER if what == "reverse-authorization" else due_on + _OVERDUE
-        session.add(
-            CourseDue(
-                patient_key=key,
-                what=what,
-                due_on=due_on,
-                shown_until=shown,
-                record_id=source.record_id,
-                patient_name=newest.patient_name,
-                patient_date_of_birth=newest.patient_date_of_birth,
-                programme_id=next((f.programme_id for f in fills if f.programme_id), None),
-            )
-        )
+    for row in due_rows(found):
+        session.add(CourseDue(**row))
     session.flush()
 
 
@@ -679,14 +708,19 @@ def due_items(
     except OverflowError:
         until = dt.date.max
     params = {"until": until, "on": on, "limit": max(limit, 0), "offset": max(offset, 0)}
+    from pharmacist_tool.records.course_check import check_due_rows
+
     rows = db.read_rows(DUE_SQL, params)
     if rows and isinstance(rows[0][1], str):  # SQLite: dates as the ISO text they are stored as
         iso, on_text = dt.date.fromisoformat, on.isoformat()  # ISO text sorts as the dates do
-        return [
+        items = [
             DueItem(what, iso(due), name, iso(born), pid, record_id, due < on_text)
             for what, due, name, born, pid, record_id in rows
         ]
-    return [
-        DueItem(what, due, name, born, pid, record_id, due < on)
-        for what, due, name, born, pid, record_id in rows
-    ]
+    else:
+        items = [
+            DueItem(what, due, name, born, pid, record_id, due < on)
+            for what, due, name, born, pid, record_id in rows
+        ]
+    check_due_rows(_raw(db), items)  # refuses a row verify would not accept
+    return items

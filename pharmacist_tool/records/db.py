@@ -208,7 +208,7 @@ class Database:
                 return self._read_pooled(sql, params)
             return self._read_kept(sql, params)
         except dbapi_error as error:
-            wrapped = DBAPIError.instance(sql, params, error, dbapi_error)
+            wrapped = DBAPIError.instance(sql, params, error, dbapi_error, hide_parameters=True)
             if is_disk_full(wrapped):
                 raise DiskFullError("Not read") from error
             raise wrapped from error
@@ -296,16 +296,18 @@ def _driver_params(params: Mapping[str, Any], sqlite: bool) -> Mapping[str, Any]
 
 
 def _make_engine(url: URL) -> Engine:
+    """Every engine hides parameters: a database error's message (and so the log) never
+    carries a statement's values, which are patients' names, dates and authorizations."""
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
             path = Path(url.database).expanduser().resolve()
             _prepare_sqlite_file(path)
             url = url.set(database=str(path))
-        engine = create_engine(url, connect_args={"timeout": 60})
+        engine = create_engine(url, connect_args={"timeout": 60}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
 def open_database(url: str | None = None, *, migrate: bool = True) -> Database:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from pharmacist_tool.records import chain
 from pharmacist_tool.records.db import Database
@@ -23,11 +23,25 @@ def verify(db: Database, *, expect_head: tuple[int, str] | None = None) -> chain
     The chain must also still reach what this computer noted of it (``records.witness``); an
     intact chain's head is noted."""
     seen = db.witness.seen()
+    damage = db.witness.damage()
+    from pharmacist_tool.records.course_check import index_problems
     from pharmacist_tool.records.users import clashes_in
 
     with db.snapshot() as session:
         report = chain.verify_chain(session, expect_head=expect_head, seen=seen)
         report.warnings += [str(clash) for clash in clashes_in(session)]
+        report.problems += index_problems(lambda sql: session.execute(text(sql)).all())
+    if damage is not None:
+        report.problems.append(
+            chain.Problem(
+                "chain_head",
+                None,
+                f"this computer's note of how far the chain reached ({db.witness.path}) "
+                f"{damage}, so verify cannot tell whether the newest entries were removed. "
+                "Check the head against the paper log (verify --expect-head POSITION:HASH); "
+                "once it holds, move the note aside and run verify again to start a new one",
+            )
+        )
     if report.intact:
         counts = report.counts
         db.witness.note(

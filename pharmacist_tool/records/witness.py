@@ -16,7 +16,9 @@ its hash and the highest id of each chained table that this computer wrote or ve
 
 With PostgreSQL every counter keeps its own note, out of reach of whoever edits the server.
 The note never stops a write: when it cannot be read or written, that is logged and the chain
-goes on as before.
+goes on as before. A note that is there but cannot be read (garbage, a damaged entry) is never
+started again by a write: ``verify`` fails and says so until someone checks the head against
+the paper log and moves the note aside.
 """
 
 from __future__ import annotations
@@ -46,6 +48,21 @@ class Seen:
     """The highest id of each chained table then."""
     at: str
     """When it was noted (UTC, ISO)."""
+
+
+def _sound(entry: Any) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    seq, digest, ids = entry.get("seq"), entry.get("hash"), entry.get("ids", {})
+    return (
+        type(seq) is int
+        and seq >= 0
+        and isinstance(digest, str)
+        and len(digest) == 64
+        and all(c in "0123456789abcdef" for c in digest)
+        and isinstance(ids, dict)
+        and all(type(v) is int and v >= 0 for v in ids.values())
+    )
 
 
 def database_key(url: URL) -> str:
@@ -86,6 +103,28 @@ class Witness:
         self._known = (stamp, data)
         return dict(data)
 
+    def damage(self) -> str | None:
+        """Why the note cannot be trusted: unreadable, not JSON, or this database's entry not
+        in the note's shape (``None``: sound, or not made yet)."""
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except (OSError, UnicodeDecodeError) as error:
+            return f"cannot be read ({getattr(error, 'strerror', None) or error})"
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return "is not a note this tool wrote (its contents are not JSON)"
+        if not isinstance(data, dict):
+            return "is not a note this tool wrote (it holds no entries)"
+        entry = data.get(self.key)
+        if entry is None:
+            return None
+        if not _sound(entry):
+            return "is damaged for this database (its entry is not a position, hash and ids)"
+        return None
+
     def seen(self) -> Seen | None:
         entry = self._read_all().get(self.key)
         if not isinstance(entry, dict):
@@ -101,6 +140,10 @@ class Witness:
         """Keep ``seq``/``digest`` and the ids when they reach further than the note (or
         always, with ``replace``: after a restore). Never raises: a write is never undone for
         the note's sake."""
+        if not replace and self.damage() is not None:
+            # Started again, it would hide what it noted: it stays as found, verify says so.
+            log.warning("the chain note %s is damaged; it is left as found", self.path)
+            return
         try:
             data = self._read_all()
             old = data.get(self.key) if not replace else None

@@ -24,11 +24,16 @@ def _sign(db: Database, signer: AuthenticatedUser, name: str) -> int:
 
 
 def _truncate_to(db: Database, position: int, digest: str) -> None:
-    """What an editor with write access does: three statements, committed."""
+    """What an editor with write access does: five statements, committed (the course index
+    too, which verify checks against the records left)."""
     raw_sql(
         db,
         [
             f"DELETE FROM audit_events WHERE seq > {position}",
+            f"DELETE FROM course_due WHERE record_id IN "
+            f"(SELECT id FROM records WHERE seq > {position})",
+            f"DELETE FROM course_fills WHERE record_id IN "
+            f"(SELECT id FROM records WHERE seq > {position})",
             f"DELETE FROM records WHERE seq > {position}",
             f"UPDATE chain_head SET seq = {position}, head_hash = '{digest}', "
             "head_table = NULL, head_id = NULL",
@@ -86,12 +91,11 @@ def test_a_removed_tail_and_a_rewound_head(database_url: str, tmp_path: Path) ->
     with open_database(database_url) as elsewhere:
         found = _problems(service.verify(elsewhere))
     paths.set_home(None)
-    assert "record 4: removed (its id is missing)" in found
-    assert "record 5: removed (its id is missing)" in found
+    assert "record 4: removed, with every id up to 5 (2 ids missing before record 6" in found
     assert "the chain skips" in found, found
 
 
-def test_the_note_is_private_and_a_damaged_note_never_stops_signing(
+def test_the_note_is_private_and_a_damaged_note_never_stops_signing_but_fails_verify(
     database_url: str, tmp_path: Path
 ) -> None:
     import stat
@@ -109,5 +113,13 @@ def test_the_note_is_private_and_a_damaged_note_never_stops_signing(
         assert seen is not None and seen.ids["records"] == 1
         note.write_text("{not json")
         assert _sign(db, admin, "Ben Two") == 2
+        # Never started again behind anyone's back: verify fails and says why, every time.
+        for _ in range(2):
+            report = service.verify(db)
+            assert not report.intact
+            assert "is not a note this tool wrote" in _problems(report)
+            assert note.read_text() == "{not json"
+        # Checked against the paper log, the note is moved aside and a new one begins.
+        note.rename(note.with_suffix(".damaged"))
         assert service.verify(db).intact
         assert db.witness.seen() is not None  # noted again

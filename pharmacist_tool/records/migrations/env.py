@@ -20,7 +20,8 @@ if connection is None:
     from pharmacist_tool.records.db import normalise_url
 
     engine = create_engine(
-        normalise_url(config.get_main_option("sqlalchemy.url") or paths.database_url())
+        normalise_url(config.get_main_option("sqlalchemy.url") or paths.database_url()),
+        hide_parameters=True,  # never a patient's data in an error or the log
     )
     with engine.begin() as own_connection:
         context.configure(
