@@ -67,6 +67,8 @@ class Prescription(msgspec.Struct, kw_only=True):
     prescribed_on: dt.date
     prescriber: ShortText = ""
     authorization: ShortText | None = None
+    indication: ShortText | None = None
+    """What the medicine is prescribed for ("migraine"), where the pack's rules depend on it."""
 
     @property
     def daily_dose_mg(self) -> float:

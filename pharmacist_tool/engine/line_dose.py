@@ -1,4 +1,4 @@
-"""The daily dose a patient's line states ("Topamax 100 mg twice daily" → 200 mg a day).
+"""The daily dose a patient's line states ("Brand 100 mg twice daily" → 200 mg a day).
 
 Used where a rule depends on the dose of another medicine (an enzyme inducer that weakens
 contraception only from some daily dose). It reads one amount in mg (g and mcg converted), a

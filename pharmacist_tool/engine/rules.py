@@ -35,6 +35,8 @@ from pharmacist_tool.knowledge.matching import (
 )
 from pharmacist_tool.knowledge.model import (
     ContraceptionMethod,
+    DoseRange,
+    Indication,
     KnowledgeBase,
     Message,
     PatientCategory,
@@ -84,6 +86,9 @@ class _Context:
                 f"the {kb.medicine} knowledge base knows (known: {known})."
             )
         self.product: Product = product
+        self.indication: Indication | None = kb.indication(case.prescription.indication)
+        if self.indication is None and not case.prescription.indication:
+            self.indication = _licensed_only_for(kb, product)
         self.can_get_pregnant = case.patient.can_get_pregnant
         self.findings: list[Finding] = []
         self.screened: list[MedicineScreened] = []
@@ -104,24 +109,38 @@ class _Context:
         return (sex == "female") == self.can_get_pregnant
 
     def message(self, code: str) -> Message:
-        """The wording for this version, else for this rule set, else the general wording."""
-        by_version = by_set = general = None
+        """The wording for this version, else for this rule set, else the general wording; at
+        each level the wording for the case's indication wins over the wording for any."""
+        best: tuple[int, int] | None = None
+        found: Message | None = None
+        indication = self.indication.id if self.indication else None
         for m in self.kb.messages:
-            if m.code != code:
+            if m.code != code or (m.indications and indication not in m.indications):
                 continue
             if self.rules.id in m.rule_sets:
-                by_version = m
+                level = 3
             elif self.rule_set.id in m.rule_sets:
-                by_set = m
+                level = 2
             elif not m.rule_sets:
-                general = m
-        general = by_version or by_set or general
-        if general is None:
+                level = 1
+            else:
+                continue
+            rank = (level, 1 if m.indications else 0)
+            if best is None or rank > best:
+                best, found = rank, m
+        if found is None:
             raise UserError(
                 f"The knowledge base has no wording for finding {code!r} "
                 f"(messages.json, rule set {self.rule_set.id})."
             )
-        return general
+        return found
+
+    def severity(self, code: str, severity: Severity) -> Severity:
+        """The engine's severity, as this rule set and then the case's indication give it."""
+        severity = self.rules.severities.get(code, severity)
+        if self.indication is not None:
+            severity = self.indication.severities.get(code, severity)
+        return severity
 
     def add(
         self,
@@ -136,7 +155,7 @@ class _Context:
     ) -> None:
         text = self.message(wording or code)
         values.setdefault("subject", subject or "")
-        severity = self.rules.severities.get(code, severity)
+        severity = self.severity(code, severity)
         # the rule set's findings that never clear (a positive pregnancy test, in every rule set)
         never_clears = code in self.rules.never_clear and severity != "info"
         self.findings.append(
@@ -168,7 +187,7 @@ class _Context:
             Finding(
                 code=code,
                 category=category,
-                severity=self.rules.severities.get(code, severity),
+                severity=self.severity(code, severity),
                 subject=subject,
                 message=message,
                 action=action,
@@ -176,6 +195,13 @@ class _Context:
                 resolution=self.case.resolutions.get(code),
             )
         )
+
+
+def _licensed_only_for(kb: KnowledgeBase, product: Product) -> Indication | None:
+    """The one indication a product is licensed for (a case need not say it), else None."""
+    if len(product.indications) != 1:
+        return None
+    return next((i for i in kb.indications if i.id == product.indications[0]), None)
 
 
 # -- dates --------------------------------------------------------------------------------------
@@ -330,6 +356,8 @@ def check_prescription(ctx: _Context) -> None:
             product=product.name,
             family=ctx.rule_set.family,
         )
+    check_own_programme(ctx)
+    check_indication(ctx)
     age = age_on(case)
     second_below = rules.second_prescriber_below_age or (
         18 if rules.under_18_second_prescriber else None
@@ -339,6 +367,67 @@ def check_prescription(ctx: _Context) -> None:
     for limit in ctx.kb.counter.age_limits:
         if age < limit.below:
             ctx.add(limit.code, limit.category, limit.severity, age=age, below=limit.below)
+
+
+def check_own_programme(ctx: _Context) -> None:
+    """A product with a programme of its own is dispensed under it, and that programme is for
+    its products only: either way the hand-over waits for the right rule set."""
+    product, rule_set_id = ctx.product, ctx.rule_set.id
+    if product.programme and product.programme != rule_set_id:
+        ctx.add(
+            "prescription.product-programme",
+            "prescription",
+            "block",
+            programme_rule=True,
+            product=product.name,
+            programme=product.programme,
+            rule_set=rule_set_id,
+        )
+        return
+    own = ctx.kb.own_programme_products(rule_set_id)
+    if own and product not in own:
+        ctx.add(
+            "prescription.programme-product",
+            "prescription",
+            "block",
+            programme_rule=True,
+            product=product.name,
+            products=", ".join(p.name for p in own),
+            rule_set=rule_set_id,
+            family=ctx.rule_set.family,
+        )
+
+
+def check_indication(ctx: _Context) -> None:
+    """Only for a pack whose rules depend on the indication: one not given, not recognised, or
+    not one the product is licensed for."""
+    kb, said = ctx.kb, ctx.case.prescription.indication
+    if not kb.indications:
+        return
+    if ctx.indication is None:
+        if said and said.strip():
+            known = ", ".join(i.label for i in kb.indications)
+            ctx.add(
+                "prescription.indication-unrecognised",
+                "prescription",
+                "warn",
+                subject=said,
+                known=known,
+            )
+        else:
+            ctx.add("prescription.indication-not-given", "prescription", "info")
+        return
+    licensed = ctx.product.indications
+    if licensed and ctx.indication.id not in licensed:
+        labels = [i.label for i in kb.indications if i.id in licensed]
+        ctx.add(
+            "prescription.indication-not-licensed",
+            "prescription",
+            "warn",
+            product=ctx.product.name,
+            indication=ctx.indication.label,
+            licensed=", ".join(labels),
+        )
 
 
 def check_pregnancy_tests(ctx: _Context) -> None:
@@ -476,10 +565,17 @@ any dose) and the doses a day to assume when the line gives none."""
 
 
 def weakening_lines(ctx: _Context, candidates: list[Weakener]) -> Weakening:
-    """Which lines weaken contraception: every inducer, and a dose-dependent one (topiramate,
-    perampanel) from its threshold on; a dose that cannot be read counts (the safe choice, said
-    so)."""
+    """What weakens contraception: the prescribed medicine where its pack says so, every
+    inducer on the patient's list, and a dose-dependent one from its threshold on; a dose that
+    cannot be read counts (the safe choice, said so)."""
     found = Weakening()
+    if ctx.kb.weakens_contraception_at(ctx.rule_set.family, ctx.case.prescription.daily_dose_mg):
+        found.lines.append(
+            ctx.message("contraception.weakened-own-medicine").message.format(
+                product=ctx.product.name,
+                daily_mg=_fmt_number(ctx.case.prescription.daily_dose_mg),
+            )
+        )
     for text, threshold, assumed_doses in candidates:
         if text in found.lines:
             continue
@@ -683,8 +779,16 @@ def mg_per_kg(ctx: _Context) -> float:
     return round(ctx.case.prescription.daily_dose_mg / ctx.case.patient.weight_kg, 2)
 
 
+def _dose_band(ctx: _Context) -> DoseRange:
+    """The product's dose band for the case's indication, else its own."""
+    by_indication = ctx.product.dose_by_indication
+    if ctx.indication is not None and ctx.indication.id in by_indication:
+        return by_indication[ctx.indication.id]
+    return ctx.product.dose
+
+
 def check_dose(ctx: _Context) -> None:
-    rx, dose, product = ctx.case.prescription, ctx.product.dose, ctx.product
+    rx, dose, product = ctx.case.prescription, _dose_band(ctx), ctx.product
     if dose.kind == "mg-per-kg-per-day":
         value, usual_min, usual_max, most = (
             mg_per_kg(ctx),

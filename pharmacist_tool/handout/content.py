@@ -881,8 +881,11 @@ def _birth_control_section(ctx: _Ctx) -> Section:
 
 
 def _inducer_lines(ctx: _Ctx) -> list[str]:
-    """The patient's medicines that can stop hormonal birth control working, as printed."""
+    """The patient's medicines that can stop hormonal birth control working, as printed: first
+    the prescribed medicine itself, where its pack says it weakens contraception at this dose."""
     names: list[str] = []
+    if ctx.kb.weakens_contraception_at(ctx.family, ctx.case.prescription.daily_dose_mg):
+        names.append(ctx.product_name)
     for text in ctx.case.medicines:
         if any(m.rule.weakens_hormonal_contraception for m in explain_medicine(ctx.kb, text)):
             names += _medicine_names(ctx, text)

@@ -24,12 +24,14 @@ from pharmacist_tool.knowledge.model import (
     ContraceptionMethod,
     Counter,
     CourseFacts,
+    Indication,
     InteractionRule,
     KnowledgeBase,
     Message,
     Product,
     RuleSet,
     RuleSetVersion,
+    SelfWeakening,
     Source,
 )
 
@@ -50,6 +52,8 @@ class _MetaFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     last_reviewed: dt.date
     counter: Counter
     sources: dict[str, Source]
+    weakens_contraception: list[SelfWeakening] = msgspec.field(default_factory=list)
+    indications: list[Indication] = msgspec.field(default_factory=list)
 
 
 class _ProductsFile(msgspec.Struct, forbid_unknown_fields=True):
@@ -154,8 +158,8 @@ def _check(kb: KnowledgeBase, problems: list[str]) -> None:
     problems += _check_unique("checklist.json", "item id", (c.id for c in kb.checklist))
     problems += _check_unique(
         "messages.json",
-        "code (for the same rule sets)",
-        (f"{m.code} {sorted(m.rule_sets)}" for m in kb.messages),
+        "code (for the same rule sets and indications)",
+        (f"{m.code} {sorted(m.rule_sets)} {sorted(m.indications)}" for m in kb.messages),
     )
     names: dict[tuple[str, ...], str] = {}
     for product in kb.products:
@@ -251,6 +255,7 @@ def _check(kb: KnowledgeBase, problems: list[str]) -> None:
         known_rule_sets(
             "messages.json", repr(msg.code), (i for i in msg.rule_sets if i not in version_ids)
         )
+    problems += _own_medicine_problems(kb)
     from pharmacist_tool.knowledge.vocabulary import check_substances
 
     problems += check_substances(kb.interactions)
@@ -259,6 +264,56 @@ def _check(kb: KnowledgeBase, problems: list[str]) -> None:
     problems += contract_problems(kb)
     if problems:
         raise UserError("The knowledge base is inconsistent:", details=problems)
+
+
+def _own_medicine_problems(kb: KnowledgeBase) -> list[str]:
+    """What ``knowledge.json`` says of the medicine itself (indications, the contraception it
+    weakens) and what products and messages name of it."""
+    problems = _check_unique("knowledge.json", "indication", (i.id for i in kb.indications))
+    indication_ids = {i.id for i in kb.indications}
+    rule_sets = {r.id: r for r in kb.rule_sets}
+    entries: list[tuple[str, Iterable[str]]] = [
+        (f"knowledge.json: indication {i.id!r}", i.sources) for i in kb.indications
+    ]
+    entries += [
+        (f"knowledge.json: weakens_contraception for {'/'.join(w.families)}", w.sources)
+        for w in kb.weakens_contraception
+    ]
+    for entry, keys in entries:
+        problems += [
+            f"{entry} cites source {key!r}, which is not in the register"
+            for key in keys
+            if key not in kb.sources
+        ]
+    covered = [f for w in kb.weakens_contraception for f in w.families]
+    problems += _check_unique("knowledge.json", "weakens_contraception market", covered)
+    for product in kb.products:
+        named = [*product.indications, *product.dose_by_indication]
+        problems += [
+            f"products.json: {product.id!r} names indication {i!r}, which is not in "
+            "knowledge.json indications"
+            for i in dict.fromkeys(named)
+            if i not in indication_ids
+        ]
+        own = rule_sets.get(product.programme) if product.programme else None
+        if product.programme and own is None:
+            problems.append(
+                f"products.json: {product.id!r} names programme {product.programme!r}, "
+                f"which is not a rule set (known: {', '.join(sorted(rule_sets))})"
+            )
+        elif own is not None and own.family not in product.markets:
+            problems.append(
+                f"products.json: {product.id!r}: its programme {own.id!r} is of the "
+                f"{own.family} market, which is not one of its markets"
+            )
+    for msg in kb.messages:
+        problems += [
+            f"messages.json: {msg.code!r} names indication {i!r}, which is not in "
+            "knowledge.json indications"
+            for i in msg.indications
+            if i not in indication_ids
+        ]
+    return problems
 
 
 def _with_dates(kb: KnowledgeBase, effective_dates: Mapping[str, dt.date]) -> KnowledgeBase:
@@ -329,6 +384,8 @@ def load_knowledge_base(
         checklist=checklist.checklist,
         messages=messages.messages,
         course=_course_facts(medicine, folder),
+        weakens_contraception=meta.weakens_contraception,
+        indications=meta.indications,
     )
     _check(kb, class_problems + weakener_problems)
     if effective_dates:

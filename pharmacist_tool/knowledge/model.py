@@ -23,6 +23,7 @@ Category = Literal[
     "interaction", "pregnancy-prevention", "prescription", "dose", "safety", "counselling"
 ]
 Id = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9.-]*$", max_length=80)]
+Family = Literal["US", "UK", "EU"]
 SourceKeys = Annotated[list[str], msgspec.Meta(min_length=1)]
 
 
@@ -79,6 +80,15 @@ class Product(Entry, kw_only=True, forbid_unknown_fields=True):
     note: str = ""
     not_substitutable: bool = False
     """Must never be swapped for another product (different bioavailability): an info finding."""
+    indications: list[str] = msgspec.field(default_factory=list)
+    """The pack's indication ids the product is licensed for (empty: any); with one, a case that
+    gives none is read as that one."""
+    dose_by_indication: dict[str, DoseRange] = msgspec.field(default_factory=dict)
+    """Indication id → the dose band for it (``dose`` when the case's indication is not here)."""
+    programme: str = ""
+    """The id of a rule set that is this product's own programme (a REMS for one product of the
+    medicine): the product is dispensed under that rule set only, and that rule set only for the
+    products that name it."""
 
 
 class Severities(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -110,7 +120,7 @@ class WeakensContraception(Entry, kw_only=True, forbid_unknown_fields=True):
     methods: Literal["weakened-by-enzyme-inducers"] = "weakened-by-enzyme-inducers"
     """Which methods: those ``contraception.json`` marks ``weakened_by_enzyme_inducers``."""
     from_mg_per_day: float | None = None
-    """Only from this daily dose, read from the patient's line (perampanel 12, topiramate 200);
+    """Only from this daily dose, read from the patient's line (a threshold some substances have);
     an unreadable dose counts as weakening (the safe choice)."""
     assumed_doses_per_day: Annotated[int, msgspec.Meta(ge=1, le=6)] = 1
     """Doses a day to assume when a line gives a strength but no frequency."""
@@ -161,8 +171,8 @@ class InteractionRule(Entry, kw_only=True, forbid_unknown_fields=True):
     weakens_hormonal_contraception: bool = False
     """Makes the methods marked ``weakened_by_enzyme_inducers`` unreliable (an enzyme inducer)."""
     weakens_contraception_from_mg_per_day: float | None = None
-    """Weakens them only from this daily dose, read from the patient's line (topiramate: 200);
-    a line whose daily dose cannot be read counts as weakening (the safe choice)."""
+    """Weakens them only from this daily dose, read from the patient's line; a line whose daily
+    dose cannot be read counts as weakening (the safe choice)."""
     assumed_doses_per_day: Annotated[int, msgspec.Meta(ge=1, le=6)] = 1
     """Doses a day to assume when a line gives a strength but no frequency."""
     patient: PatientCategory = "all"
@@ -204,6 +214,27 @@ class ContraceptionMethod(Entry, kw_only=True, forbid_unknown_fields=True):
     """Methods of one group are one method however many are named ("the pill" and "Yaz")."""
     names: dict[str, str] = msgspec.field(default_factory=dict)
     """The method in the patient's words, per handout language (``{"en": …, "es": …}``)."""
+
+
+class SelfWeakening(Entry, kw_only=True, forbid_unknown_fields=True):
+    """The pack's own medicine weakens the methods marked ``weakened_by_enzyme_inducers``, in
+    these markets, from this prescribed daily dose (0: at any dose)."""
+
+    families: Annotated[list[Family], msgspec.Meta(min_length=1)]
+    from_mg_per_day: Annotated[float, msgspec.Meta(ge=0)] = 0
+
+
+class Indication(Entry, kw_only=True, forbid_unknown_fields=True):
+    """What the medicine is prescribed for (``prescription.indication``), when the pack's rules
+    depend on it: the window asks for it only for a pack that lists indications."""
+
+    id: Id
+    label: str
+    terms: Annotated[list[str], msgspec.Meta(min_length=1)]
+    """Words that name it, any case ("migraine", "seizures")."""
+    severities: dict[str, Severity] = msgspec.field(default_factory=dict)
+    """Finding code → its severity for this indication, over the rule set's (a positive test
+    blocks where the medicine is contraindicated in pregnancy for this indication)."""
 
 
 class Window(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -281,7 +312,7 @@ class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
 class RuleSet(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id: str
     """As in the case file: ``US-iPLEDGE``, ``UK-PPP``, ``EU-PPP``."""
-    family: Literal["US", "UK", "EU"]
+    family: Family
     name: str
     versions: list[RuleSetVersion]
 
@@ -313,6 +344,9 @@ class Message(Entry, kw_only=True, forbid_unknown_fields=True):
     rule_sets: list[str] = msgspec.field(default_factory=list)
     """Empty: every rule set; otherwise this wording is for these rule sets (``US-iPLEDGE``) or
     rule-set versions (``us-ipledge-2021``) only. A version's wording wins over its rule set's."""
+    indications: list[str] = msgspec.field(default_factory=list)
+    """Empty: every indication; otherwise the wording for cases with one of these indications
+    (it wins over the wording for every indication, at the same rule-set level)."""
 
 
 class CumulativeTarget(Entry, kw_only=True, forbid_unknown_fields=True):
@@ -380,6 +414,34 @@ class KnowledgeBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     course: CourseFacts = msgspec.field(default_factory=CourseFacts)
     """From the pack's optional ``course.json``."""
+    weakens_contraception: list[SelfWeakening] = msgspec.field(default_factory=list)
+    """Where the pack's own medicine weakens hormonal contraception (``knowledge.json``)."""
+    indications: list[Indication] = msgspec.field(default_factory=list)
+    """What the medicine may be prescribed for, where the rules depend on it."""
+
+    def indication(self, said: str | None) -> Indication | None:
+        """The indication a case's words name (any case, whole words), or None."""
+        from pharmacist_tool.knowledge.matching import contains, words
+
+        wanted = words(said or "")
+        if not wanted:
+            return None
+        for indication in self.indications:
+            if any(contains(wanted, words(term)) >= 0 for term in indication.terms):
+                return indication
+        return None
+
+    def weakens_contraception_at(self, family: str, daily_mg: float) -> bool:
+        """The pack's own medicine weakens hormonal contraception in this market at this
+        prescribed daily dose (``weakens_contraception``)."""
+        return any(
+            family in w.families and daily_mg >= w.from_mg_per_day
+            for w in self.weakens_contraception
+        )
+
+    def own_programme_products(self, rule_set_id: str) -> list[Product]:
+        """The products whose own programme this rule set is (empty: it is no product's own)."""
+        return [p for p in self.products if p.programme == rule_set_id]
 
     weakeners: dict[str, WeakensContraception] = msgspec.field(default_factory=dict)
     """Substance id → how it weakens hormonal contraception, from every shared class: applied

@@ -25,7 +25,7 @@ HANDOUT_PACKS = sorted(
 
 
 def test_the_packs_with_handout_wording() -> None:
-    assert HANDOUT_PACKS == ["acitretin", "isotretinoin", "valproate"]
+    assert HANDOUT_PACKS == ["acitretin", "isotretinoin", "topiramate", "valproate"]
 
 
 @pytest.mark.parametrize("medicine", HANDOUT_PACKS)

@@ -74,7 +74,7 @@ def test_assess_refuses_an_unknown_product_naming_the_packs(tmp_path: Path) -> N
     )
     assert result.returncode == 2
     assert "prescription.medicine" in result.stderr
-    assert "acitretin, isotretinoin, valproate" in result.stderr
+    assert ", ".join(sorted(names())) in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
 
@@ -136,8 +136,8 @@ def test_each_pack_is_loaded_once_per_process() -> None:
 
 
 def test_a_pack_that_is_not_installed_is_refused() -> None:
-    with pytest.raises(UserError, match=r"no medicine pack 'topiramate'.*acitretin"):
-        load_pack("topiramate")
+    with pytest.raises(UserError, match=r"no medicine pack 'thalidomide'.*acitretin"):
+        load_pack("thalidomide")
 
 
 def test_effective_dates_are_keyed_by_pack_and_version_and_bare_ids_still_work() -> None:
