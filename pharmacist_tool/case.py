@@ -185,6 +185,8 @@ def _explain_validation(error: msgspec.ValidationError) -> str:
     if m := re.fullmatch(r"Object missing required field `(\w+)`", text):
         field = m.group(1) if where == "the case" else f"{where}.{m.group(1)}"
         return f"{field}: this field is required but missing"
+    if m := re.fullmatch(r"Expected `(.+?)`, got `null`", text):
+        return f"{where}: not entered (null); enter it, as {_plain(m.group(1))}"
     if m := re.fullmatch(r"Expected `(.+?)`, got `(.+?)`", text):
         return f"{where}: must be {_plain(m.group(1))}, not {_plain(m.group(2))}"
     if m := re.fullmatch(r"Expected `(.+?)` (>=|<=|>|<) (\S+)", text):

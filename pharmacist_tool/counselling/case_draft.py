@@ -23,6 +23,7 @@ from pharmacist_tool.case import (
     ProgrammeCheck,
     Sex,
     parse_case,
+    read_case_bytes,
 )
 from pharmacist_tool.errors import UserError
 
@@ -135,6 +136,27 @@ def blank_draft(rule_set: str, language: str, today: dt.date) -> CaseDraft:
     )
 
 
+def dump_draft(draft: CaseDraft) -> bytes:
+    """The draft as pretty, stable JSON: a case file with ``null`` where nothing is entered."""
+    return msgspec.json.format(msgspec.json.encode(draft), indent=2) + b"\n"
+
+
 def decode_draft(data: bytes) -> CaseDraft:
     """A draft as saved (extra members, such as the draft file's ``draft``, are ignored)."""
     return msgspec.json.decode(data, type=CaseDraft)
+
+
+def load_case_or_draft(path: str) -> Case | CaseDraft:
+    """A case file, or a case still to be completed (``null`` where nothing is entered yet, as
+    ``next`` writes it). ``UserError`` when it is neither (the case's own message)."""
+    data = read_case_bytes(path)
+    try:
+        return parse_case(data, source=path)
+    except UserError:
+        try:
+            draft = decode_draft(data)
+        except msgspec.DecodeError:
+            draft = None
+        if draft is None or not draft.not_entered():
+            raise
+        return draft

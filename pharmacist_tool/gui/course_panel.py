@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from pharmacist_tool.case import Case
+from pharmacist_tool.counselling.case_draft import CaseDraft
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.widgets import add_row, note
 
@@ -180,6 +181,16 @@ FACTS: list[Fact] = [
 ]
 
 
+def _carried_case(draft: CaseDraft) -> Case:
+    """A next visit's draft with a stand-in for this visit's prescription date, only to put
+    its carried facts (which never include that date) into words."""
+    import msgspec
+
+    copy = msgspec.convert(msgspec.to_builtins(draft), CaseDraft)
+    copy.prescription.prescribed_on = copy.prescription.prescribed_on or copy.counselled_on
+    return copy.require_complete()
+
+
 class CarriedFacts(QGroupBox):
     """ "Last month: …, still true?" — each carried fact is confirmed, or changed in its step,
     before the session can be signed."""
@@ -202,7 +213,7 @@ class CarriedFacts(QGroupBox):
         self.layout_.addLayout(row)
         self.setVisible(False)
 
-    def carry(self, case: Case | None) -> None:
+    def carry(self, case: Case | CaseDraft | None) -> None:
         """Show the facts of ``case`` as carried (``None``: not a next visit)."""
         for box in self.boxes.values():
             self.rows_layout.removeWidget(box)
@@ -213,7 +224,8 @@ class CarriedFacts(QGroupBox):
         if case is None:
             self.setVisible(False)
             return
-        self.restore({name: value_of(case) for name, value_of in FACTS}, set())
+        complete = case if isinstance(case, Case) else _carried_case(case)
+        self.restore({name: value_of(complete) for name, value_of in FACTS}, set())
 
     def restore(self, carried: dict[str, str], confirmed: set[str]) -> None:
         """Show ``carried`` (fact → last month's value), ``confirmed`` ticked: a resumed draft."""

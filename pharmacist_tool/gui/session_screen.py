@@ -249,10 +249,10 @@ class SessionScreen(WindowBase):
             self.open_case_file(name)
 
     def open_case_file(self, path: str | Path) -> bool:
-        from pharmacist_tool.case import load_case
+        from pharmacist_tool.counselling.case_draft import load_case_or_draft
 
         try:
-            case = load_case(path)
+            case = load_case_or_draft(str(path))
         except UserError as error:
             self.show_error("The case file cannot be opened", str(error))
             return False

@@ -27,6 +27,7 @@ from sqlalchemy import Date, bindparam, delete, text
 from sqlalchemy.orm import Session
 
 from pharmacist_tool.case import Case, Course
+from pharmacist_tool.counselling.case_draft import CaseDraft
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.records.models import CourseDue, CourseFill
 from pharmacist_tool.records.reading import fold_name, get_record
@@ -543,13 +544,15 @@ def course_of_record(db: Database, record_id: int) -> PatientCourse:
 # -- the next visit --------------------------------------------------------------------------
 
 
-def next_visit(db: Database, record_id: int, today: dt.date) -> Case:
+def next_visit(db: Database, record_id: int, today: dt.date) -> CaseDraft:
     """A case for the patient's next visit, prefilled from the record as last amended.
 
     Carried: the patient, rule set, product, strength, units, doses, days' supply, prescriber,
-    contraception, medicines, alcohol and the course. Left empty for this visit: pregnancy
-    tests, checklist, resolutions, outcome, authorization, the programme check and whether other
-    medicines were asked (asked again at each visit)."""
+    contraception, medicines, alcohol and the course. Left empty for this visit: the
+    prescription's date (each visit has a new prescription, and its date decides the validity
+    windows), pregnancy tests, checklist, resolutions, outcome, authorization, the programme
+    check and whether other medicines were asked (asked again at each visit). A draft, not a
+    case: it is not complete until the prescription's date is entered."""
     detail = get_record(db, record_id)
     signed = msgspec.json.decode(detail.current_case_json, type=Case)
     with db.session() as session:
@@ -568,13 +571,9 @@ def next_visit(db: Database, record_id: int, today: dt.date) -> Case:
     previous = counted[-1].counselled_on if counted else None
     if previous is None and signed.course is not None:
         previous = signed.course.previous_fill_on
-    prescription = msgspec.structs.replace(
-        signed.prescription, prescribed_on=today, authorization=None
-    )
-    return msgspec.structs.replace(
+    following = msgspec.structs.replace(
         signed,
         counselled_on=today,
-        prescription=prescription,
         pregnancy_tests=[],
         checklist={},
         resolutions={},
@@ -588,6 +587,10 @@ def next_visit(db: Database, record_id: int, today: dt.date) -> Case:
             last_fill=False,
         ),
     )
+    draft = CaseDraft.of(following)
+    draft.prescription.prescribed_on = None
+    draft.prescription.authorization = None
+    return draft
 
 
 # -- what falls due --------------------------------------------------------------------------

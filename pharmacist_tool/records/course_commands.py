@@ -89,18 +89,19 @@ def _print_course(course: Any) -> None:
 
 
 def run_next(args: argparse.Namespace) -> int:
-    from pharmacist_tool.case import save_case
+    from pharmacist_tool.case import write_atomically
+    from pharmacist_tool.counselling.case_draft import dump_draft
     from pharmacist_tool.records.course import next_visit
 
     record_id = parse_record_id(args.id)
     with _open(args) as db:
         case = next_visit(db, record_id, dt.date.today())
-    save_case(case, args.output)
+    write_atomically(args.output, dump_draft(case))
     assert case.course is not None
     print(
         f"Wrote {args.output}: fill {case.course.fill_number} for {case.patient.name}; "
-        "check each carried fact with the patient, then add this visit's tests, authorization "
-        "and checklist.",
+        "check each carried fact with the patient, then add this visit's prescription date, "
+        "tests, authorization and checklist.",
         file=sys.stderr,
     )
     return EXIT_OK

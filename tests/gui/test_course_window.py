@@ -74,8 +74,13 @@ def test_returning_patient_to_a_signed_second_visit(
     assert case.counselled_on == TODAY and case.pregnancy_tests == []
     assert window.pages[0].name.text() == "Ana García"
     assert window.pages[1].authorization.text() == ""
+    assert window.pages[0].prescribed_on.text() == "" and case.prescription.prescribed_on is None
     carried = window.carried
     assert carried.isVisible() and len(carried.boxes) == 8
+    window._collect()
+    window._assess()
+    assert "Prescribed on: not entered" in window.missing()
+    window.pages[0].prescribed_on.setText(TODAY.isoformat())
     qtbot.waitUntil(lambda: window.assessment is not None, timeout=30_000)
     assert "Fill 2" in carried.panel.fill.text()
     assert "2400 mg" in carried.panel.dose.text()
@@ -85,6 +90,7 @@ def test_returning_patient_to_a_signed_second_visit(
     # this visit: the test, the authorization; the weight has changed; the rest confirmed
     kb = Keyboard(qtbot, window)
     window.pages[0].weight.setText("64")
+    window.pages[0].prescribed_on.setText(TODAY.isoformat())  # this visit's prescription
     assert window.pages[0].programme_id.text() == "IP-55"
     programme = window.pages[1]
     programme.authorization.setText("RMA-2")
@@ -150,6 +156,7 @@ def test_a_resumed_next_visit_keeps_the_carried_facts_and_those_confirmed(
         carried.boxes[name].setFocus()
         kb.press(Qt.Key.Key_Space)
     window.pages[0].prescriber.setText("Dr B. Okafor")  # changed: no longer waiting
+    window.pages[0].prescribed_on.setText(TODAY.isoformat())
     qtbot.waitUntil(lambda: window.meta is not None and not window._save_pending)
     draft_id = window.meta.id
     window.lock()  # interrupted: locked, then the window closed; the draft stays

@@ -11,6 +11,7 @@ import msgspec
 import pytest
 
 from pharmacist_tool.case import Case, Course, Outcome, PregnancyTest, ProgrammeCheck
+from pharmacist_tool.counselling.case_draft import CaseDraft
 from pharmacist_tool.engine import assess
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge import load_knowledge_base
@@ -49,12 +50,14 @@ def _amend(db: Database, who: AuthenticatedUser, record_id: int, case: Case, why
     amend_record(db, record_id, who, case, assessment, handout_for(case), why)
 
 
-def _this_visit(case: Case, test_on: str, authorization: str) -> Case:
-    return msgspec.structs.replace(
-        case,
-        pregnancy_tests=[PregnancyTest(date=D(test_on), result="negative")],
-        prescription=msgspec.structs.replace(case.prescription, authorization=authorization),
-    )
+def _this_visit(draft: CaseDraft, test_on: str, authorization: str) -> Case:
+    """A next visit's case with this visit's prescription (dated the visit's day), test and
+    authorization entered."""
+    draft = msgspec.convert(msgspec.to_builtins(draft), CaseDraft)  # a copy
+    draft.prescription.prescribed_on = draft.counselled_on
+    draft.prescription.authorization = authorization
+    draft.pregnancy_tests = [PregnancyTest(date=D(test_on), result="negative")]
+    return draft.require_complete()
 
 
 def _first_visit() -> Case:
@@ -96,17 +99,20 @@ def test_three_monthly_fills_course_next_and_due(
     r1, r2, r3, r4 = made["ids"]
 
     # next: carried facts, this visit's parts empty, the course counted on
-    case2: Case = made["case2"]
+    case2: CaseDraft = made["case2"]
     first = _first_visit()
-    assert case2.counselled_on == case2.prescription.prescribed_on == D("2026-10-01")
+    assert case2.counselled_on == D("2026-10-01")
+    assert case2.prescription.prescribed_on is None  # each visit has a new prescription
+    assert case2.not_entered() == ["prescription.prescribed_on"]
     assert case2.course == Course(
         fill_number=2, cumulative_mg_before=1200, previous_fill_on=D("2026-09-01")
     )
-    assert case2.patient == first.patient
+    first_draft = CaseDraft.of(first)
+    assert case2.patient == first_draft.patient
     assert case2.contraception == first.contraception and case2.medicines == first.medicines
     assert case2.alcohol == first.alcohol
     assert msgspec.structs.replace(case2.prescription, prescribed_on=D("2026-08-31")) == (
-        msgspec.structs.replace(first.prescription, authorization=None)
+        msgspec.structs.replace(first_draft.prescription, authorization=None)
     )
     assert (case2.pregnancy_tests, case2.checklist, case2.resolutions) == ([], {}, {})
     assert case2.outcome is None and case2.prescription.authorization is None
@@ -123,14 +129,10 @@ def test_three_monthly_fills_course_next_and_due(
     assert finding.severity == "info" and "Fill 3" in finding.message
 
     # the second fill is amended: 28 days' supply; its values win
+    second = _this_visit(made["case2"], "2026-09-30", "RMA-2")
     amended = msgspec.structs.replace(
-        made["case2"],
-        prescription=msgspec.structs.replace(
-            _this_visit(made["case2"], "2026-09-30", "RMA-2").prescription,
-            days_supply=28,
-            quantity=56,
-        ),
-        pregnancy_tests=[PregnancyTest(date=D("2026-09-30"), result="negative")],
+        second,
+        prescription=msgspec.structs.replace(second.prescription, days_supply=28, quantity=56),
     )
     _amend(db, pharmacist, r2, amended, "Supply was 28 days, not 30")
 

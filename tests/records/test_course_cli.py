@@ -10,6 +10,7 @@ from pathlib import Path
 import msgspec
 
 from pharmacist_tool.case import Course, Outcome, PregnancyTest, load_case, save_case
+from pharmacist_tool.counselling.case_draft import CaseDraft, load_case_or_draft
 from pharmacist_tool.engine import assess
 from pharmacist_tool.knowledge import load_for_counter
 from tests.conftest import example_path, run_cli
@@ -22,13 +23,14 @@ def _cli(url: str, *args: str, stdin: str | None = None) -> tuple[int, str, str]
 
 
 def _finish(path: Path, test_on: dt.date, authorization: str) -> None:
-    """This visit's test and authorization, every point confirmed, handed over."""
-    case = load_case(path)
-    case = msgspec.structs.replace(
-        case,
-        pregnancy_tests=[PregnancyTest(date=test_on, result="negative")],
-        prescription=msgspec.structs.replace(case.prescription, authorization=authorization),
-    )
+    """This visit's prescription date (the test's day), test and authorization, every point
+    confirmed, handed over."""
+    draft = load_case_or_draft(str(path))
+    draft = draft if isinstance(draft, CaseDraft) else CaseDraft.of(draft)
+    draft.prescription.prescribed_on = test_on
+    draft.prescription.authorization = authorization
+    draft.pregnancy_tests = [PregnancyTest(date=test_on, result="negative")]
+    case = draft.require_complete()
     assessment = assess(case, load_for_counter())
     case = msgspec.structs.replace(
         case,
@@ -69,8 +71,16 @@ def test_course_next_and_due_commands(database_url: str, tmp_path: Path) -> None
     nxt = tmp_path / "visit2.json"
     code, out, err = _cli(url, "next", record_id, "-o", str(nxt))
     assert code == 0, err
-    second = load_case(nxt)
-    assert second.counselled_on == second.prescription.prescribed_on == today
+    # this visit's prescription date is left empty: nothing runs on it until it is entered
+    assert json.loads(nxt.read_text())["prescription"]["prescribed_on"] is None
+    for command in (["assess", str(nxt)],
+                    ["sign", str(nxt), "--user", "rosei", "--password-stdin"]):  # fmt: skip
+        code, out, err = _cli(url, *command, stdin=PASSWORD)
+        assert code == 2 and out == "", err
+        assert "prescription.prescribed_on: not entered" in err
+    second = load_case_or_draft(str(nxt))
+    assert isinstance(second, CaseDraft) and second.not_entered() == ["prescription.prescribed_on"]
+    assert second.counselled_on == today
     assert second.course == Course(
         fill_number=2, cumulative_mg_before=1200, previous_fill_on=first.counselled_on
     )
