@@ -7,8 +7,9 @@ processes (A B A B …) with the same bytecode cache (a temporary folder filled 
 runs), as an installed copy would have, and with a temporary home folder so nothing of the
 user's is read or written. Goal: at most 6x the floor.
 
-Third figure: a case of another pack (valproate) against the same floor: with three packs
-installed, only the case's pack is read.
+Third figure: a case of another pack (valproate) against the same floor: with four packs
+installed, only the case's pack is read. Fourth: a topiramate case (indication, the medicine's
+own weakening of contraception) against the same floor.
 
 Second figure: the same case with 200 medicine lines (the first 200 of the everyday fixture,
 each looked up in the whole vocabulary) against the same case with one line. Goal: at most 2x.
@@ -40,6 +41,7 @@ LINES_GOAL = 2.0
 CASE = REPO / "tests" / "fixtures" / "examples" / "01-routine-can-get-pregnant.json"
 EVERYDAY = REPO / "tests" / "fixtures" / "everyday-medicines.json"
 OTHER_PACK_CASE = REPO / "tests" / "fixtures" / "packs" / "valproate-uk-ppp-routine.json"
+FOURTH_PACK_CASE = REPO / "tests" / "fixtures" / "packs" / "topiramate-eu-ppp-epilepsy.json"
 
 
 def _case_with(lines: list[str], path: Path) -> Path:
@@ -59,6 +61,8 @@ def main() -> int:
         value, floor_value = paired_process_medians(subject, floor, runs=args.runs, env=env)
         other = [PYTHON, "-m", "pharmacist_tool", "assess", str(OTHER_PACK_CASE)]
         other_value, other_floor = paired_process_medians(other, floor, runs=args.runs, env=env)
+        fourth = [PYTHON, "-m", "pharmacist_tool", "assess", str(FOURTH_PACK_CASE)]
+        fourth_value, fourth_floor = paired_process_medians(fourth, floor, runs=args.runs, env=env)
         lines = json.loads(EVERYDAY.read_text(encoding="utf-8"))["lines"][:200]
         many = _case_with(lines, Path(tmp) / "200-lines.json")
         one = _case_with(lines[:1], Path(tmp) / "1-line.json")
@@ -84,6 +88,13 @@ def main() -> int:
                 "assess (a valproate case, whole process)",
                 other_value,
                 other_floor,
+                "python -c pass",
+                GOAL,
+            ),
+            Comparison.in_ms(
+                "assess (a topiramate case, whole process)",
+                fourth_value,
+                fourth_floor,
                 "python -c pass",
                 GOAL,
             ),

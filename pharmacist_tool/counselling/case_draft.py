@@ -50,6 +50,7 @@ class PrescriptionDraft(msgspec.Struct, kw_only=True):
     prescribed_on: dt.date | None = None
     prescriber: str = ""
     authorization: str | None = None
+    indication: str | None = None
 
 
 class CaseDraft(msgspec.Struct, kw_only=True):

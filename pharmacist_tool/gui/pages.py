@@ -256,6 +256,16 @@ class PatientPage(StepPage):
         add_row(form, "&Doses per day:", self.doses, "How many times a day")
         add_row(form, "Pr&escribed on:", self.prescribed_on, "Date on the prescription")
         add_row(form, "Prescr&iber:", self.prescriber, "Who prescribed it")
+        self.indication = QLineEdit()
+        self.indication.setMaxLength(200)
+        add_row(
+            form,
+            "Indi&cation:",
+            self.indication,
+            "The indication (e.g. epilepsy, migraine): this medicine's rules depend on it",
+        )
+        self.prescription_form = form
+        form.setRowVisible(self.indication, False)
         self.dose_note = note()
         self.dose_note.setAccessibleName("Dose")
         form.addRow(self.dose_note)
@@ -264,13 +274,14 @@ class PatientPage(StepPage):
         self.watch(
             self.name, self.dob, self.programme_id, self.weight, self.pregnancy, self.sex,
             self.rule_set, self.counselled_on, self.medicine, self.strength, self.units,
-            self.doses, self.prescribed_on, self.prescriber,
+            self.doses, self.prescribed_on, self.prescriber, self.indication,
         )  # fmt: skip
 
     def set_kb(self, kb: Any) -> None:
         super().set_kb(kb)
         set_completions(self.medicine_completer, services.product_names(kb))
         self.patient_form.setRowVisible(self.sex, services.has_advice_by_sex(kb))
+        self.prescription_form.setRowVisible(self.indication, services.asks_indication(kb))
         current = self.rule_set.currentText()
         self._loading, was = True, self._loading
         self.rule_set.clear()
@@ -307,6 +318,7 @@ class PatientPage(StepPage):
         on = "" if rx.prescribed_on is None else rx.prescribed_on.isoformat()
         _typed_or(self.prescribed_on, "prescription.prescribed_on", typed, on)
         self.prescriber.setText(rx.prescriber)
+        self.indication.setText(rx.indication or "")
 
     def collect(self, case: CaseDraft, result: Collected) -> None:
         p, rx = case.patient, case.prescription
@@ -343,6 +355,8 @@ class PatientPage(StepPage):
             result, "prescription.prescribed_on", "Prescribed on", self.prescribed_on
         )
         rx.prescriber = self.prescriber.text()
+        if services.asks_indication(self.kb):  # otherwise the case's own (a file's) is kept
+            rx.indication = self.indication.text().strip() or None
 
     def update_assessment(self, case: CaseDraft, assessment: Any) -> None:
         if assessment is None:

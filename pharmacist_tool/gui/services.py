@@ -61,6 +61,12 @@ def product_names(kb: Any) -> list[str]:
     return sorted(set(names), key=str.lower)
 
 
+def asks_indication(kb: Any) -> bool:
+    """The pack's rules depend on what the medicine is for (``indications`` in its data): the
+    window then asks it."""
+    return bool(getattr(kb, "indications", []))
+
+
 def has_advice_by_sex(kb: Any) -> bool:
     """The pack has advice for one sex only (a checklist item with ``sex``): the window then
     asks the patient's sex."""

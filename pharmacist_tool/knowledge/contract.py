@@ -116,6 +116,14 @@ def wording_needed(kb: KnowledgeBase) -> set[str]:
         ),
         "pregnancy-test.overdue": any(checks_test_interval(v) for v in versions),
         "contraception.confirm-method": any(m.confirm for m in kb.contraception),
+        # the medicine that weakens contraception itself, the indication, a product's own
+        # programme (knowledge.json / products.json)
+        "contraception.weakened-own-medicine": bool(kb.weakens_contraception),
+        "prescription.indication-not-given": bool(kb.indications),
+        "prescription.indication-unrecognised": bool(kb.indications),
+        "prescription.indication-not-licensed": any(p.indications for p in kb.products),
+        "prescription.product-programme": any(p.programme for p in kb.products),
+        "prescription.programme-product": any(p.programme for p in kb.products),
     }
     needed.update(code for code, raised in conditional.items() if raised)
     if any(v.contraception_rule != "none" for v in versions):

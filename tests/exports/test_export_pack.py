@@ -25,11 +25,11 @@ from tests.records.conftest import BACKENDS, new_database_url
 from tests.records.helpers import finished_pack_case
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "packs"
-CASES = {
-    "isotretinoin": next(p for p in EXAMPLE_FILES if p.stem.startswith("05-")),
-    "acitretin": FIXTURES / "acitretin-uk-ppp-routine.json",
-    "valproate": FIXTURES / "valproate-uk-ppp-man.json",
+CASES = {"isotretinoin": next(p for p in EXAMPLE_FILES if p.stem.startswith("05-"))} | {
+    path.stem.split("-")[0]: path for path in sorted(FIXTURES.glob("*.json"), reverse=True)
 }
+"""One case of every pack: the first example's, and one of each pack case found (not a hand
+list: a new pack's case is exported the day it is added)."""
 
 
 @pytest.fixture(params=BACKENDS)

@@ -135,6 +135,13 @@ def fill_case(kb: Keyboard, case: Case) -> None:
         kb.press(Qt.Key.Key_X, ALT)
         assert kb.focus is page.sex
         kb.choose(p.sex.capitalize())
+    if rx.indication is not None:  # asked once the medicine's pack has indications
+        kb.settle()
+        page = kb.window.pages[0]
+        assert page.indication.isVisibleTo(page), "the window does not ask the indication"
+        kb.press(Qt.Key.Key_C, ALT)
+        assert kb.focus is page.indication
+        kb.type(rx.indication)
 
     kb.next_step()  # 2 programme
     assert kb.focus is kb.window.pages[1].authorization
