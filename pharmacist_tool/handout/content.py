@@ -485,8 +485,13 @@ def _why_section(ctx: _Ctx) -> Section:
     if "after" in wanted:
         after_days = ctx.version.contraception_after_last_dose_days if ctx.version else 30
         after = _months(w, after_days)
+    # a figure the pack's wording names is one of its cited facts ("about {defects} in 100")
+    words = w.data.text["why_defects"]
+    for name in placeholders(words) & set(ctx.facts.facts):
+        words = words.replace(f"{{{name}}}", ctx.value(name))
+    defects = out.spans("why_defects", words)
     lines = [
-        Line(tuple(Span(s.text, bold=True) for s in out.spans("why_defects")), key="why_defects"),
+        Line(tuple(Span(s.text, bold=True) for s in defects), key="why_defects"),
         out.line("why_no_pregnancy", before=before, after=after),
     ]
     return Section("why", w("why_title"), tuple(lines), boxed=True)

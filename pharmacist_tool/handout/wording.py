@@ -197,6 +197,11 @@ class CoveragePoint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     patient: PatientCategory = "all"
     excluded: str = ""
     note: str = ""
+    sources: list[str] = msgspec.field(default_factory=list)
+    """The point's own source keys (with their version in the register), beyond the guide's."""
+    figures: dict[str, int] = msgspec.field(default_factory=dict)
+    """The numbers the cited text gives, by the fact that prints them: a test checks that the
+    sheet's fact still says what the source says."""
 
 
 class Guide(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -205,6 +210,10 @@ class Guide(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     families: list[Literal["US", "UK", "EU"]]
     sources: Annotated[list[str], msgspec.Meta(min_length=1)]
     points: list[CoveragePoint]
+    outline: list[str] = msgspec.field(default_factory=list)
+    """The key points of the cited materials, by id, in their order: every one must be a point
+    (mapped to the sheet's words or left to the leaflet with a reason), and no point may be
+    missing from it."""
 
 
 class CoverageFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -383,6 +392,71 @@ def load_facts(medicine: str = DEFAULT_MEDICINE) -> FactsFile:
 def load_coverage(medicine: str = DEFAULT_MEDICINE) -> CoverageFile:
     coverage: CoverageFile = _load_json(pack_folder(medicine) / "coverage.json", CoverageFile)
     return coverage
+
+
+TABLES = ("avoid_agents", "own_medicine", "blocked", "blocked_next", "not_counted", "act")
+"""Wording tables a coverage point may name as a whole (their lines are keyed ``table.key``)."""
+
+
+def coverage_problems(
+    coverage: CoverageFile, facts: FactsFile, wording: WordingFile, register: dict[str, Source]
+) -> list[str]:
+    """What makes a pack's coverage untrue: a key point of the outline not listed (or listed and
+    not in the outline), a point neither mapped nor left to the leaflet with a reason, a line or a
+    source that does not exist, a source without its version, a figure that differs from the fact
+    the sheet prints. ``register``: every source key the pack cites (knowledge base and facts)."""
+    problems: list[str] = []
+    for guide in coverage.guides:
+        where = guide.id
+        ids = [point.id for point in guide.points]
+        if not guide.outline:
+            problems.append(f"{where}: no outline of the key points of its materials")
+        problems += [f"{where}: key point {i!r} is not listed" for i in guide.outline
+                     if i not in ids]  # fmt: skip
+        problems += [f"{where}: point {i!r} is not in the outline" for i in ids
+                     if i not in guide.outline]  # fmt: skip
+        for key in guide.sources:
+            problems += _source_problems(where, key, register)
+        for point in guide.points:
+            problems += _point_problems(f"{where}.{point.id}", point, facts, wording, register)
+    return problems
+
+
+def _source_problems(where: str, key: str, register: dict[str, Source]) -> list[str]:
+    source = register.get(key)
+    if source is None:
+        return [f"{where}: source {key!r} is not in the register"]
+    if not source.date.strip():
+        return [f"{where}: source {key!r} has no version or date"]
+    return []
+
+
+def _point_problems(
+    where: str,
+    point: CoveragePoint,
+    facts: FactsFile,
+    wording: WordingFile,
+    register: dict[str, Source],
+) -> list[str]:
+    problems: list[str] = []
+    if not point.lines and len(point.excluded.strip()) <= 40:
+        problems.append(f"{where}: neither mapped to the sheet nor left to the leaflet with why")
+    if point.lines and point.excluded:
+        problems.append(f"{where}: both mapped and left to the leaflet")
+    for key in point.lines:
+        if key not in wording.text and key not in TABLES:
+            problems.append(f"{where}: no wording {key!r}")
+    for key in point.sources:
+        problems += _source_problems(where, key, register)
+    for name, figure in point.figures.items():
+        fact = facts.facts.get(name)
+        if fact is None:
+            problems.append(f"{where}: figure {name!r} is not a fact of the sheet")
+        elif fact.value != figure:
+            problems.append(
+                f"{where}: the sheet prints {name} = {fact.value}, the source says {figure}"
+            )
+    return problems
 
 
 def language_name(code: str) -> str:

@@ -19,7 +19,7 @@ from pharmacist_tool.handout.wording import Wording, load_coverage, load_wording
 from pharmacist_tool.knowledge import load_pack
 from pharmacist_tool.knowledge.model import KnowledgeBase
 from tests.conftest import run_cli
-from tests.handout.conftest import SETTINGS, font_sizes, read_pdf, squeeze
+from tests.handout.conftest import SETTINGS, font_sizes, handout_packs, read_pdf, squeeze
 
 PACK_CASES = Path(__file__).parents[1] / "fixtures" / "packs"
 CASES = sorted(p.stem for p in PACK_CASES.glob("*.json"))
@@ -280,11 +280,11 @@ def coverage_cases() -> dict[str, Case]:
     return cases
 
 
-@pytest.mark.parametrize("medicine", MEDICINES)
+@pytest.mark.parametrize("medicine", handout_packs())
 def test_every_key_point_is_printed_or_excluded_with_a_reason(medicine: str) -> None:
     coverage = load_coverage(medicine)
     en = wording(medicine, "en").data
-    tables = {"avoid_agents", "own_medicine", "blocked", "blocked_next", "not_counted"}
+    tables = {"avoid_agents", "own_medicine", "blocked", "blocked_next", "not_counted", "act"}
     kb = load_pack(medicine)
     assert {f for g in coverage.guides for f in g.families} == {r.family for r in kb.rule_sets}
     for guide in coverage.guides:
