@@ -110,6 +110,57 @@ class ProgrammeCheck(msgspec.Struct, kw_only=True):
     """The day the pharmacy reversed the authorization (a fill not picked up)."""
 
 
+class Carried(msgspec.Struct, kw_only=True):
+    """A next visit's facts carried from the last visit, and those the pharmacist confirmed.
+
+    ``facts``: each carried fact (``weight``, ``can get pregnant``, ``product and dose``,
+    ``days' supply``, ``prescriber``, ``contraception``, ``other medicines``, ``alcohol``) with
+    its value at the last visit, in words; ``confirmed``: the facts the pharmacist confirmed as
+    still true with the patient. A fact whose value now differs was changed this visit. A session
+    with a carried fact neither confirmed nor changed cannot be signed."""
+
+    from_record: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    facts: dict[ShortText, LongText] = msgspec.field(default_factory=dict)
+    confirmed: list[ShortText] = msgspec.field(default_factory=list)
+
+
+class RiskCategoryChange(msgspec.Struct, kw_only=True):
+    """A change of ``patient.can_get_pregnant`` from the last visit: who decided it and why."""
+
+    before: bool
+    """``can_get_pregnant`` at the last visit."""
+    now: bool
+    decided_by: ShortText = ""
+    """Who decided the change (the prescriber, by name)."""
+    reason: LongText = ""
+
+    @property
+    def words(self) -> str:
+        """ "from can get pregnant to cannot get pregnant, decided by Dr R. Osei: <why>"."""
+
+        def say(value: bool) -> str:
+            return "can get pregnant" if value else "cannot get pregnant"
+
+        return (
+            f"from {say(self.before)} to {say(self.now)}, decided by {self.decided_by}: "
+            f"{self.reason}"
+        )
+
+
+def carried_words(carried: Carried) -> str:
+    """What a next visit carried from the last one and what became of it, in words (a signed
+    record's carried facts are each confirmed, or changed this visit)."""
+    confirmed = [key for key in carried.facts if key in carried.confirmed]
+    changed = [key for key in carried.facts if key not in carried.confirmed]
+    source = f"from record {carried.from_record}" if carried.from_record else "from the last visit"
+    parts = [f"carried {source}"]
+    if confirmed:
+        parts.append("confirmed: " + ", ".join(confirmed))
+    if changed:
+        parts.append("not confirmed as still true (changed this visit): " + ", ".join(changed))
+    return "; ".join(parts)
+
+
 class Outcome(msgspec.Struct, kw_only=True):
     """How the session ended: an extension of the contract used by signing."""
 
@@ -140,6 +191,8 @@ class Case(msgspec.Struct, kw_only=True):
     outcome: Outcome | None = None
     course: Course | None = None
     programme_check: ProgrammeCheck | None = None
+    carried: Carried | None = None
+    risk_category_change: RiskCategoryChange | None = None
 
 
 # -- loading ---------------------------------------------------------------------------------

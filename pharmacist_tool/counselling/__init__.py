@@ -1,2 +1,2 @@
-"""The counselling session out of the window: the case being edited, its assessment, what stands
-before signing, and its autosave (drafts). Qt-free: the window only displays and edits it."""
+"""The case being entered (a ``CaseDraft``) and its autosave (drafts). The application layer
+(``pharmacist_tool.app``) owns the session that edits them. Qt-free."""

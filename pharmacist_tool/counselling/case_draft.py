@@ -16,11 +16,13 @@ import msgspec
 from pharmacist_tool.case import (
     CASE_FORMAT,
     Alcohol,
+    Carried,
     Case,
     Course,
     Outcome,
     PregnancyTest,
     ProgrammeCheck,
+    RiskCategoryChange,
     Sex,
     parse_case,
     read_case_bytes,
@@ -69,6 +71,8 @@ class CaseDraft(msgspec.Struct, kw_only=True):
     outcome: Outcome | None = None
     course: Course | None = None
     programme_check: ProgrammeCheck | None = None
+    carried: Carried | None = None
+    risk_category_change: RiskCategoryChange | None = None
 
     @classmethod
     def of(cls, case: Case) -> CaseDraft:
@@ -153,11 +157,19 @@ def load_case_or_draft(path: str) -> Case | CaseDraft:
     data = read_case_bytes(path)
     try:
         return parse_case(data, source=path)
-    except UserError:
+    except UserError as refused:
         try:
             draft = decode_draft(data)
+            document = msgspec.json.decode(data, type=dict[str, object])
         except msgspec.DecodeError:
-            draft = None
-        if draft is None or not draft.not_entered():
+            raise refused from None
+        # Only a file that says null where nothing is entered: one missing a field is refused.
+        if not draft.not_entered() or not all(_has_key(document, p) for p in REQUIRED):
             raise
         return draft
+
+
+def _has_key(document: dict[str, object], path: str) -> bool:
+    owner, _, name = path.rpartition(".")
+    inner = document.get(owner) if owner else document
+    return isinstance(inner, dict) and name in inner

@@ -26,7 +26,7 @@ from typing import Any
 import msgspec
 
 from pharmacist_tool import paths
-from pharmacist_tool.case import write_atomically
+from pharmacist_tool.case import Carried, write_atomically
 from pharmacist_tool.counselling.case_draft import CaseDraft, decode_draft
 
 log = logging.getLogger(__name__)
@@ -51,10 +51,10 @@ class DraftMeta(msgspec.Struct, kw_only=True):
     patient_name: str = ""
     medicine: str = ""
     carried: dict[str, str] = msgspec.field(default_factory=dict)
-    """A next visit's facts carried from the last one (fact → its value then), each waiting
-    for the pharmacist to confirm it or change it."""
+    """Read from older drafts only: a next visit's facts carried from the last one (fact → its
+    value then); the case's own ``carried`` holds them now (this is written empty)."""
     confirmed: list[str] = msgspec.field(default_factory=list)
-    """The carried facts already confirmed as still true."""
+    """Read from older drafts only: the carried facts confirmed as still true."""
 
 
 class Draft(msgspec.Struct, kw_only=True):
@@ -85,6 +85,7 @@ def save_draft(meta: DraftMeta, case: CaseDraft, *, durable: bool = True) -> dt.
     meta.patient_name = case.patient.name
     meta.medicine = case.prescription.medicine
     meta.unset = []
+    meta.carried, meta.confirmed = {}, []
     document = {**msgspec.to_builtins(case), "draft": msgspec.to_builtins(meta)}
     write_atomically(
         draft_path(meta.id),
@@ -100,6 +101,9 @@ def load_draft(draft_id: str) -> Draft:
     case = decode_draft(data)
     case.forget(meta.unset)  # an older draft: its stand-in values were never entered
     meta.unset = []
+    if meta.carried and case.carried is None:  # an older draft kept them beside the case
+        case.carried = Carried(facts=meta.carried, confirmed=meta.confirmed)
+    meta.carried, meta.confirmed = {}, []
     return Draft(meta=meta, case=case)
 
 

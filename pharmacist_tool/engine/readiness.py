@@ -1,35 +1,124 @@
-"""What still stands between a session and its signature, by outcome.
+"""What still stands between a session and its signature, by outcome, as typed objects.
 
 - handed over: no finding may stand (programme blocks cannot be cleared, everything else needs a
   recorded resolution) and every required counselling point is confirmed;
 - not handed over: a reason is enough; the findings are recorded as they stand;
-- counselling declined: a reason, and nothing may block handing the medicine over.
+- counselling declined: a reason, and nothing may block handing the medicine over;
+- whatever the outcome: no fact carried from the last visit stands unconfirmed, and a change of
+  the risk category since then says who decided it and why (a signed record never holds a
+  carried fact that nobody confirmed).
+
+``outstanding`` gives each as an ``Outstanding`` (what kind, the finding or counselling point or
+fact concerned); ``missing_for_signing`` gives the engine's lines, for the command line and the
+log.
 """
 
 from __future__ import annotations
 
-from pharmacist_tool.case import Case
-from pharmacist_tool.engine.assessment import Assessment
+import enum
+from dataclasses import dataclass
+
+from pharmacist_tool.case import Case, RiskCategoryChange
+from pharmacist_tool.engine.assessment import Assessment, ChecklistEntry, Finding
+from pharmacist_tool.engine.carried import RiskChange, risk_change, unconfirmed
+
+
+class Need(enum.Enum):
+    OUTCOME = "outcome"
+    REASON = "reason"
+    FINDING = "finding"
+    COUNSELLING_POINT = "counselling-point"
+    CARRIED_FACT = "carried-fact"
+    RISK_CATEGORY_CHANGE = "risk-category-change"
+
+
+@dataclass(frozen=True)
+class Outstanding:
+    """One thing that stands before signing."""
+
+    need: Need
+    text: str
+    """The engine's line (names codes and ids: for the command line and the log)."""
+    finding: Finding | None = None
+    point: ChecklistEntry | None = None
+    fact: str | None = None
+    """The carried fact concerned (``weight``…)."""
+    carried_value: str | None = None
+    change: RiskChange | None = None
+
+
+def outstanding(case: Case, assessment: Assessment) -> list[Outstanding]:
+    return [*_by_outcome(case, assessment), *_carried(case)]
 
 
 def missing_for_signing(case: Case, assessment: Assessment) -> list[str]:
+    return [item.text for item in outstanding(case, assessment)]
+
+
+def _by_outcome(case: Case, assessment: Assessment) -> list[Outstanding]:
     outcome = case.outcome
     if outcome is None:
-        return ["Choose the outcome: handed over, not handed over, or counselling declined"]
+        return [
+            Outstanding(
+                Need.OUTCOME,
+                "Choose the outcome: handed over, not handed over, or counselling declined",
+            )
+        ]
     if outcome.status == "not-handed-over":
-        return (
-            [] if outcome.reason.strip() else ["Give the reason the medicine was not handed over"]
-        )
-    missing = [
-        f"{f.severity.upper()} {f.code}: {f.message}" for f in assessment.findings if f.stands
+        if outcome.reason.strip():
+            return []
+        return [Outstanding(Need.REASON, "Give the reason the medicine was not handed over")]
+    findings = [
+        Outstanding(Need.FINDING, f"{f.severity.upper()} {f.code}: {f.message}", finding=f)
+        for f in assessment.findings
+        if f.stands
     ]
     if outcome.status == "declined":
+        blocks = [item for item in findings if item.finding and item.finding.severity == "block"]
         if not outcome.reason.strip():
-            missing.insert(0, "Give the reason counselling was declined")
-        return [m for m in missing if m.startswith("BLOCK")]
-    missing += [
-        f"Counselling point not confirmed: {item.title} ({item.id})"
+            blocks.insert(0, Outstanding(Need.REASON, "Give the reason counselling was declined"))
+        return blocks
+    return findings + [
+        Outstanding(
+            Need.COUNSELLING_POINT,
+            f"Counselling point not confirmed: {item.title} ({item.id})",
+            point=item,
+        )
         for item in assessment.checklist
         if item.required and not item.done
     ]
-    return missing
+
+
+def _carried(case: Case) -> list[Outstanding]:
+    items = [
+        Outstanding(
+            Need.CARRIED_FACT,
+            f"Carried from the last visit and not confirmed: {fact.key}: {value} "
+            f"(carried.confirmed: confirm it with the patient, or change it)",
+            fact=fact.key,
+            carried_value=value,
+        )
+        for fact, value in unconfirmed(case)
+    ]
+    change = risk_change(case)
+    if change is not None and not risk_change_explained(case.risk_category_change, change):
+        items.append(
+            Outstanding(
+                Need.RISK_CATEGORY_CHANGE,
+                f"The risk category changed {change.words} since the last visit: record who "
+                "decided it and why (risk_category_change.decided_by, .reason)",
+                fact="can get pregnant",
+                change=change,
+            )
+        )
+    return items
+
+
+def risk_change_explained(said: RiskCategoryChange | None, change: RiskChange) -> bool:
+    """The change recorded says who decided it and why, and is this change."""
+    return (
+        said is not None
+        and (said.before, said.now) == (change.before, change.now)
+        and bool(said.decided_by.strip())
+        and bool(said.reason.strip())
+    )

@@ -109,6 +109,12 @@ CSV_COLUMNS: tuple[csv_safe.Column, ...] = (
     C("newest_pregnancy_test_date", "date", "the newest test (a positive first on the same day)"),
     C("newest_pregnancy_test_result", "text", "negative or positive"),
     C("newest_pregnancy_test_days_before_fill", "number", "days from that test to counselled_on"),
+    C(
+        "risk_category_change",
+        "text",
+        "a change of can_get_pregnant since the last visit: from, to, who decided it and why",
+    ),
+    C("carried", "text", "a next visit's facts carried from the last: confirmed or changed"),
 )
 
 
@@ -252,6 +258,8 @@ def _csv_row(row: Any, amendment: Any | None, amendment_count: int) -> list[str]
         assessment.next_pregnancy_test_due or "",
         _text(prepared_by),
         *_test_columns(case, counselled_on),
+        _text(facts.risk_category_change),
+        _text(facts.carried),
     ]
 
 

@@ -28,10 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmacist_tool.case import Case
-from pharmacist_tool.counselling.case_draft import CaseDraft
+from pharmacist_tool.app.session import FactOnScreen
+from pharmacist_tool.case import Case, RiskCategoryChange
+from pharmacist_tool.engine.carried import Provenance, RiskChange
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.gui.widgets import add_row, note
+from pharmacist_tool.gui.widgets import add_row, bold, note
 
 if TYPE_CHECKING:
     from pharmacist_tool.gui.window_base import WindowBase
@@ -159,50 +160,24 @@ def show_assessment(panel: CoursePanel, case: Case | None, assessment: Any, kb: 
     )
 
 
-# -- the facts carried from last month -------------------------------------------------------
-
-Fact = tuple[str, Callable[[Case], str]]
-
-FACTS: list[Fact] = [
-    ("weight", lambda c: f"{c.patient.weight_kg:g} kg"),
-    ("can get pregnant", lambda c: "yes" if c.patient.can_get_pregnant else "no"),
-    (
-        "product and dose",
-        lambda c: (
-            f"{c.prescription.medicine} {c.prescription.strength_mg:g} mg, "
-            f"{c.prescription.units_per_dose} × {c.prescription.doses_per_day} a day"
-        ),
-    ),
-    ("days' supply", lambda c: str(c.prescription.days_supply)),
-    ("prescriber", lambda c: c.prescription.prescriber or "none named"),
-    ("contraception", lambda c: ", ".join(c.contraception) or "none"),
-    ("other medicines", lambda c: ", ".join(c.medicines) or "none"),
-    ("alcohol", lambda c: c.alcohol or "not asked"),
-]
-
-
-def _carried_case(draft: CaseDraft) -> Case:
-    """A next visit's draft with a stand-in for this visit's prescription date, only to put
-    its carried facts (which never include that date) into words."""
-    import msgspec
-
-    copy = msgspec.convert(msgspec.to_builtins(draft), CaseDraft)
-    copy.prescription.prescribed_on = copy.prescription.prescribed_on or copy.counselled_on
-    return copy.require_complete()
+# -- the facts carried from the last visit ---------------------------------------------------
 
 
 class CarriedFacts(QGroupBox):
-    """ "Last month: …, still true?" — each carried fact is confirmed, or changed in its step,
-    before the session can be signed."""
+    """ "Last visit: …, still true?" — each carried fact is confirmed, or changed in its step,
+    before the session can be signed; a change of the risk category asks who decided it and
+    why. It shows what the session (``app.session.CounterSession``) says and reports the
+    pharmacist's answers; it decides nothing."""
 
-    confirmed_changed = Signal()
-    """A fact was confirmed or unconfirmed by the pharmacist (the draft keeps which)."""
+    confirm = Signal(str, bool)
+    """A carried fact was confirmed as still true (or taken back)."""
+    risk_change_explained = Signal(str, str)
+    """Who decided the change of risk category, and why (as typed so far)."""
 
     def __init__(self) -> None:
-        super().__init__("Carried from last month: confirm each with the patient")
+        super().__init__("Carried from the last visit: confirm each with the patient")
         self.layout_ = QVBoxLayout(self)
         self.boxes: dict[str, QCheckBox] = {}
-        self.carried: dict[str, str] = {}
         self.panel = CoursePanel("This visit in the course")
         self.rows = QWidget()
         self.rows_layout = QGridLayout(self.rows)
@@ -211,68 +186,80 @@ class CarriedFacts(QGroupBox):
         row.addWidget(self.rows, 3)
         row.addWidget(self.panel, 2)
         self.layout_.addLayout(row)
+        self.risk = QWidget()
+        risk_form = QFormLayout(self.risk)
+        risk_form.setContentsMargins(0, 0, 0, 0)
+        self.risk_note = note()
+        bold(self.risk_note)
+        risk_form.addRow(self.risk_note)
+        self.decided_by = QLineEdit()
+        self.decided_by.setMaxLength(200)
+        self.risk_reason = QLineEdit()
+        self.risk_reason.setMaxLength(2000)
+        add_row(risk_form, "Decided b&y:", self.decided_by, "The prescriber who decided it")
+        add_row(risk_form, "Reason gi&ven:", self.risk_reason, "Why the prescriber changed it")
+        self.layout_.addWidget(self.risk)
+        self.risk.setVisible(False)
+        self.decided_by.textEdited.connect(self._explained)
+        self.risk_reason.textEdited.connect(self._explained)
         self.setVisible(False)
 
-    def carry(self, case: Case | CaseDraft | None) -> None:
-        """Show the facts of ``case`` as carried (``None``: not a next visit)."""
+    def show_facts(
+        self, facts: list[FactOnScreen], change: RiskChange | None, said: RiskCategoryChange | None
+    ) -> None:
+        """The session's carried facts as they stand now (empty: not a next visit)."""
+        if [f.key for f in facts] != list(self.boxes):
+            self._rebuild([f.key for f in facts])
+        for fact in facts:
+            box = self.boxes[fact.key]
+            changed = fact.provenance in (Provenance.TYPED, Provenance.NOT_ENTERED)
+            if changed:
+                now = fact.now if fact.now is not None else "not entered"
+                box.setText(f"Last visit: {fact.key}: {fact.carried} — changed to {now}")
+            else:
+                box.setText(f"Last visit: {fact.key}: {fact.carried} — still true?")
+            box.blockSignals(True)  # shown as the session says: not the pharmacist's answer
+            box.setChecked(fact.provenance is Provenance.CARRIED_CONFIRMED)
+            box.blockSignals(False)
+            box.setEnabled(not changed)
+        self.risk.setVisible(change is not None)
+        if change is not None:
+            self.risk_note.setText(
+                f"The risk category changed {change.words} since the last visit: who decided "
+                "it, and why?"
+            )
+            if said is not None and not self.decided_by.hasFocus():
+                self.decided_by.setText(said.decided_by)
+            if said is not None and not self.risk_reason.hasFocus():
+                self.risk_reason.setText(said.reason)
+        self.setVisible(bool(facts))
+
+    def _rebuild(self, keys: list[str]) -> None:
         for box in self.boxes.values():
             self.rows_layout.removeWidget(box)
             box.hide()
             box.deleteLater()
         self.boxes.clear()
-        self.carried = {}
-        if case is None:
-            self.setVisible(False)
-            return
-        complete = case if isinstance(case, Case) else _carried_case(case)
-        self.restore({name: value_of(complete) for name, value_of in FACTS}, set())
-
-    def restore(self, carried: dict[str, str], confirmed: set[str]) -> None:
-        """Show ``carried`` (fact → last month's value), ``confirmed`` ticked: a resumed draft."""
-        self.carry(None)
-        for i, (name, _) in enumerate(FACTS):
-            if name not in carried:
-                continue
-            value = self.carried[name] = carried[name]
-            box = QCheckBox(f"Last month: {name}: {value} — still true?")
-            box.setAccessibleName(f"Still true: {name}")
-            box.setChecked(name in confirmed)
-            box.toggled.connect(self._toggled)
+        self.decided_by.clear()
+        self.risk_reason.clear()
+        for i, key in enumerate(keys):
+            box = QCheckBox()
+            box.setAccessibleName(f"Still true: {key}")
+            box.toggled.connect(lambda on, key=key: self.confirm.emit(key, on))
             self.rows_layout.addWidget(box, i // 2, i % 2)
-            self.boxes[name] = box
-        self.setVisible(bool(self.carried))
+            self.boxes[key] = box
 
-    def confirmed(self) -> set[str]:
-        """The carried facts confirmed as still true (a changed fact is not among them)."""
-        return {name for name, box in self.boxes.items() if box.isChecked() and box.isEnabled()}
-
-    def _toggled(self, _checked: bool) -> None:
-        self.confirmed_changed.emit()
-
-    def pending(self, case: Case | None) -> list[str]:
-        """The carried facts neither confirmed nor changed (changed ones say what they are)."""
-        if case is None or not self.carried:
+    def focus_widgets(self) -> list[QWidget]:
+        """In the Tab order: each "still true?" box, then who decided a change and why."""
+        if not self.isVisible():
             return []
-        missing = []
-        for name, value_of in FACTS:
-            if name not in self.carried:
-                continue
-            box, now = self.boxes[name], value_of(case)
-            if now != self.carried[name]:
-                box.setText(f"Last month: {name}: {self.carried[name]} — changed to {now}")
-                box.blockSignals(True)  # shown as settled; not the pharmacist's confirmation
-                box.setChecked(True)
-                box.blockSignals(False)
-                box.setEnabled(False)
-                continue
-            box.setEnabled(True)
-            box.setText(f"Last month: {name}: {self.carried[name]} — still true?")
-            if not box.isChecked():
-                missing.append(
-                    f"Last month: {name}: {self.carried[name]} — confirm it is still true, "
-                    "or change it"
-                )
-        return missing
+        widgets: list[QWidget] = list(self.boxes.values())
+        if self.risk.isVisible():
+            widgets += [self.decided_by, self.risk_reason]
+        return widgets
+
+    def _explained(self, _text: str) -> None:
+        self.risk_change_explained.emit(self.decided_by.text(), self.risk_reason.text())
 
 
 # -- the start screen: a returning patient ---------------------------------------------------
@@ -390,7 +377,6 @@ def start_next_visit(window: WindowBase, record_id: int) -> bool:
         return False
     window.save_now()
     window.open_case(case, source=f"next visit after record {record_id}")
-    window.carried.carry(case)
     window.go_step(0)
     return True
 

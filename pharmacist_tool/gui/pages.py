@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pharmacist_tool.app.steps import is_storage_item
 from pharmacist_tool.case import (
     Alcohol,
     AuthorizationVia,
@@ -55,6 +56,8 @@ from pharmacist_tool.gui.widgets import add_row, bold, heading, note
 
 LANGUAGES = {"en": "English", "es": "Español"}
 TEST_RESULTS: tuple[TestResult, ...] = get_args(TestResult)
+NO_RESULT = "— choose —"
+"""The result box's first line: a test has no result until the pharmacist chooses one."""
 ALCOHOL_AMOUNTS: tuple[Alcohol, ...] = get_args(Alcohol)
 
 _Choice = TypeVar("_Choice", bound=str)
@@ -649,7 +652,7 @@ class PregnancyPage(StepPage):
         row = QHBoxLayout()
         self.test_date = DateInput()
         self.test_result = QComboBox()
-        self.test_result.addItems(list(TEST_RESULTS))
+        self.test_result.addItems([NO_RESULT, *TEST_RESULTS])
         date_label = QLabel("&Test date:")
         date_label.setBuddy(self.test_date)
         self.test_date.setAccessibleName("Test date")
@@ -716,6 +719,13 @@ class PregnancyPage(StepPage):
         date = self.test_date.value()
         if date is None:
             self.test_problem.setText(self.test_date.problem("Test date") or "")
+            return
+        if self.test_result.currentIndex() <= 0:
+            self.test_problem.setText(
+                "Choose the test's result (negative or positive): a test is never recorded "
+                "without one."
+            )
+            self.test_result.setFocus()
             return
         self.test_problem.setText("")
         result = one_of(self.test_result.currentText(), TEST_RESULTS)
@@ -888,12 +898,6 @@ class MedicinesPage(StepPage):
         case.alcohol = None if text == ALCOHOL_NOT_ASKED else one_of(text, ALCOHOL_AMOUNTS)
         if case.alcohol is None:
             result.unasked.append("Alcohol: ask how much the patient drinks (step 4)")
-
-
-def is_storage_item(kb: Any, item_id: str) -> bool:
-    """The pack puts this checklist item on the storage step (its ``step``)."""
-    items = getattr(kb, "checklist", [])
-    return any(item.id == item_id and item.step == "storage" for item in items)
 
 
 class ChecklistPage(StepPage):

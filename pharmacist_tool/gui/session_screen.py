@@ -11,7 +11,7 @@ import copy
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -29,10 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pharmacist_tool.app.session import Change, CounterSession, HandoutPreview, StepNotes
+from pharmacist_tool.app.steps import Step, step_of
 from pharmacist_tool.case import Case
 from pharmacist_tool.counselling import drafts
 from pharmacist_tool.counselling.case_draft import CaseDraft
-from pharmacist_tool.counselling.session import CounsellingSession, StepNotes
+from pharmacist_tool.engine.assessment import Assessment, Finding
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.findings import FindingsPanel
 from pharmacist_tool.gui.pages import (
@@ -40,46 +42,15 @@ from pharmacist_tool.gui.pages import (
     ReviewPage,
     StepPage,
     countdown_text,
-    is_storage_item,
     make_pages,
 )
 from pharmacist_tool.gui.widgets import bold, frame_style
 from pharmacist_tool.gui.window_base import WindowBase
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
-STEP_OF_CATEGORY = {
-    "dose": 0,
-    "prescription": 1,
-    "pregnancy-prevention": 2,
-    "interaction": 3,
-    "safety": 4,
-    "counselling": 4,
-}
-STEP_INDEX = {
-    "patient": 0,
-    "prescription": 1,
-    "pregnancy": 2,
-    "medicines": 3,
-    "counselling": 4,
-    "storage": 5,
-}
-"""The window's step of each step name a pack's data uses."""
-STEP_OF_CODE_PREFIX = {
-    "patient": 0,
-    "dose": 0,
-    "product": 0,
-    "prescription": 1,
-    "programme": 1,
-    "authorization": 1,
-    "supply": 1,
-    "refills": 1,
-    "pregnancy": 2,
-    "contraception": 2,
-    "interaction": 3,
-    "medicines": 3,
-}
 STATE_MARK = {
     "done": "✓ done",
     "ready": "✓ ready to sign",
@@ -103,34 +74,35 @@ def _age(born: dt.date, on: dt.date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
-class _OfSession:
+class _OfSession(Generic[T]):
     """The window's ``case``, ``meta``, ``assessment``…: the attributes of the Qt-free session
     on the screen (``window.current``), read and written through."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
 
-    def __get__(self, window: Any, owner: type | None = None) -> Any:
-        return getattr(window.current, self.name)
+    def __get__(self, window: SessionScreen, owner: type | None = None) -> T:
+        value: T = getattr(window.current, self.name)
+        return value
 
-    def __set__(self, window: Any, value: Any) -> None:
+    def __set__(self, window: SessionScreen, value: T) -> None:
         setattr(window.current, self.name, value)
 
 
 class SessionScreen(WindowBase):
     """The session screen's widgets and actions (mixed into ``MainWindow``)."""
 
-    current: CounsellingSession
-    case = _OfSession()
-    meta = _OfSession()
-    source = _OfSession()
-    checked = _OfSession()
-    typed = _OfSession()
-    assessment = _OfSession()
-    problems = _OfSession()
-    handout = _OfSession()
-    handout_options = _OfSession()
-    dirty = _OfSession()
+    current: CounterSession
+    case: _OfSession[CaseDraft | None] = _OfSession()
+    meta: _OfSession[drafts.DraftMeta | None] = _OfSession()
+    source: _OfSession[str] = _OfSession()
+    checked: _OfSession[Case | None] = _OfSession()
+    typed: _OfSession[dict[str, str]] = _OfSession()
+    assessment: _OfSession[Assessment | None] = _OfSession()
+    problems: _OfSession[list[str]] = _OfSession()
+    handout: _OfSession[HandoutPreview | None] = _OfSession()
+    handout_options: _OfSession[dict[str, str | bool]] = _OfSession()
+    dirty: _OfSession[bool] = _OfSession()
 
     def _build_session(self) -> QWidget:
         page = QWidget()
@@ -161,7 +133,8 @@ class SessionScreen(WindowBase):
         from pharmacist_tool.gui.course_panel import CarriedFacts  # the course across visits
 
         self.carried = CarriedFacts()
-        self.carried.confirmed_changed.connect(self.on_changed)
+        self.carried.confirm.connect(self.on_confirm)
+        self.carried.risk_change_explained.connect(self.on_risk_change_explained)
         outer.addWidget(self.carried)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -234,9 +207,7 @@ class SessionScreen(WindowBase):
         if self.stack.currentIndex() == LOCKED:
             return
         self.save_now()
-        blank = CounsellingSession.blank(
-            self.settings.default_rule_set, self.settings.handout_language
-        )
+        blank = CounterSession.blank(self.settings.default_rule_set, self.settings.handout_language)
         assert blank.case is not None
         self.open_case(blank.case)
         self.go_step(0)
@@ -269,15 +240,14 @@ class SessionScreen(WindowBase):
         source: str = "",
     ) -> None:
         draft = CaseDraft.of(case) if isinstance(case, Case) else case
-        self.current = CounsellingSession(
+        self.current = CounterSession(
             case=draft,
             meta=meta,
             source=source or (meta.source if meta else ""),
             typed=dict(typed or {}),
         )
-        self.carried.carry(None)  # start_next_visit carries last month's facts after this
-        if meta is not None and meta.carried:  # a resumed next visit: and those confirmed
-            self.carried.restore(meta.carried, set(meta.confirmed))
+        self.current.subscribe(self._session_changed)
+        self._show_carried()
         step = meta.step if meta else 0  # before anything moves the step list
         self.dirty = False
         self.handout = None
@@ -309,7 +279,7 @@ class SessionScreen(WindowBase):
         self.close_session()
 
     def close_session(self) -> None:
-        self.current = CounsellingSession()
+        self.current = CounterSession()
         self._enable_session_actions(False)
         self._refresh_start()
         self.stack.setCurrentIndex(START)
@@ -362,18 +332,9 @@ class SessionScreen(WindowBase):
         if widgets:
             widgets[0].setFocus(Qt.FocusReason.ShortcutFocusReason)
 
-    def step_of_finding(self, finding: Any) -> int:
+    def step_of_finding(self, finding: Finding) -> int:
         """The step where the pharmacist can act on a finding: as the pack says."""
-        kb = self.kb
-        if hasattr(kb, "step_of"):
-            return STEP_INDEX[kb.step_of(finding.code, finding.category)]
-        code = finding.code
-        if "alcohol" in code:
-            return 3
-        prefix = code.split(".", 1)[0]
-        if prefix in STEP_OF_CODE_PREFIX:
-            return STEP_OF_CODE_PREFIX[prefix]
-        return STEP_OF_CATEGORY.get(finding.category, 4)
+        return int(step_of(finding, self.kb))
 
     def go_to_finding(self, code: str) -> None:
         """Show the step a finding concerns, with the patient's own line selected there."""
@@ -394,22 +355,34 @@ class SessionScreen(WindowBase):
     def on_changed(self) -> None:
         if self.case is None:
             return
-        self.dirty = True
         self._collect()
-        self.schedule_assess()
-        self.schedule_save()
+        self.current.entered()
 
     def on_resolution(self, code: str, text: str) -> None:
         if self.case is None:
             return
         self.current.set_resolution(code, text)
+
+    def on_confirm(self, fact: str, still_true: bool) -> None:
+        if self.case is not None:
+            self.current.confirm(fact, still_true)
+
+    def on_risk_change_explained(self, decided_by: str, reason: str) -> None:
+        if self.case is not None:
+            self.current.explain_risk_change(decided_by, reason)
+
+    def _session_changed(self, _what: Change) -> None:
+        """Every edit of the session: checked again, saved, redrawn."""
         self.schedule_assess()
         self.schedule_save()
 
+    def _show_carried(self) -> None:
+        session = self.current
+        said = session.case.risk_category_change if session.case is not None else None
+        self.carried.show_facts(session.carried_facts(), session.risk_change(), said)
+
     def _collect(self) -> None:
         assert self.case is not None
-        self.current.carried = dict(self.carried.carried)
-        self.current.confirmed = self.carried.confirmed()
         self.collected = []
         for p in self.pages:
             result = Collected()
@@ -417,11 +390,7 @@ class SessionScreen(WindowBase):
             self.collected.append(result)
         self.current.collected(
             {k: v for c in self.collected for k, v in c.typed.items()},
-            StepNotes(
-                problems=[p for c in self.collected for p in c.problems],
-                pending=[p for c in self.collected for p in c.pending],
-                unasked=[q for c in self.collected for q in c.unasked],
-            ),
+            [StepNotes(c.problems, c.pending, c.unasked) for c in self.collected],
         )
 
     def schedule_assess(self) -> None:
@@ -468,6 +437,7 @@ class SessionScreen(WindowBase):
         from pharmacist_tool.gui.course_panel import show_assessment
 
         show_assessment(self.carried.panel, self.checked, assessment, self.kb)
+        self._show_carried()
         self._update_states()
         self._update_banner()
         self.review.show_missing(self.missing())
@@ -495,7 +465,8 @@ class SessionScreen(WindowBase):
         # After the page's last field comes Next (Space moves on, as the pharmacist expects),
         # then the other buttons, and only then the findings panel.
         buttons = [self.next_button, self.back_button, self.preview_button, self.sign_button]
-        chain = [self.steps, *fields, *buttons, *self.findings.focus_widgets()]
+        carried = self.carried.focus_widgets()  # each "still true?" box, on every step
+        chain = [self.steps, *carried, *fields, *buttons, *self.findings.focus_widgets()]
         return [w for w in chain if tabbable(w)]
 
     def focusNextPrevChild(self, forward: bool) -> bool:  # noqa: N802
@@ -515,11 +486,7 @@ class SessionScreen(WindowBase):
 
     def missing(self) -> list[str]:
         """Everything that stands between this session and its signature, in words."""
-        return [*self.current.missing(self._where), *self.carried.pending(self.checked)]
-
-    def _where(self, finding: Any) -> str:
-        step = self.step_of_finding(finding)
-        return f"step {step + 1} {self.pages[step].short}"
+        return self.current.missing()
 
     def save_now(self, durable: bool = True) -> None:
         """Save the session in progress as a draft (atomically). Safe to call at any time.
@@ -549,37 +516,9 @@ class SessionScreen(WindowBase):
 
     # -- display ----------------------------------------------------------------------------------
 
-    def _step_state(self, index: int) -> str:
-        case = self.case
-        assert case is not None
-        collected = self.collected[index] if index < len(self.collected) else Collected()
-        if index == 2 and case.patient.can_get_pregnant is False:
-            return "n/a"
-        state = "done"
-        if collected.unasked:
-            state = "todo"
-        if collected.problems or collected.pending:
-            state = "attention"
-        a = self.assessment
-        if a is None:  # another step keeps the checks from running: say what this one holds
-            return "todo" if index >= 4 else state
-        for f in a.findings:
-            if self.step_of_finding(f) != index or not f.stands:
-                continue
-            if f.severity == "block":
-                return "blocked"
-            state = "attention"
-        if index in (4, 5):
-            items = [e for e in a.checklist if is_storage_item(self.kb, e.id) == (index == 5)]
-            if any(e.required and not e.done for e in items):
-                state = "attention" if any(e.done for e in items) else "todo"
-        if index == 6:
-            state = "ready" if not self.missing() else "todo"
-        return state
-
     def _update_states(self) -> None:
         for i, p in enumerate(self.pages):
-            state = self._step_state(i)
+            state = self.current.step_state(Step(i)).value
             item = self.steps.item(i)
             item.setText(f"{i + 1}  {p.short}\n     {STATE_MARK[state]}")
             item.setData(
@@ -752,7 +691,7 @@ class SessionScreen(WindowBase):
             f"✖ Not signed: an unexpected error ({type(error).__name__}); the session is kept."
         )
 
-    def _signed(self, session: CounsellingSession, record_id: int) -> None:
+    def _signed(self, session: CounterSession, record_id: int) -> None:
         """The record is stored: its draft goes, and the session leaves the screen (unless the
         window moved on meanwhile: then only the draft goes)."""
         self.review.password.clear()
@@ -765,7 +704,7 @@ class SessionScreen(WindowBase):
             session.case = None
             if self.stack.currentIndex() == LOCKED:
                 self.menuBar().setEnabled(False)  # locked while signing: stays locked
-                self.current = CounsellingSession()
+                self.current = CounterSession()
                 self._before_lock = START  # unlocking shows the start screen
             else:
                 self.close_session()

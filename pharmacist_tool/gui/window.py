@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
-from pharmacist_tool.counselling.session import CounsellingSession
+from pharmacist_tool.app.session import CounterSession
 from pharmacist_tool.gui import services
 from pharmacist_tool.gui.lock_screen import IdleWatcher, LockScreen
 from pharmacist_tool.gui.pages import (
@@ -48,7 +48,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
         self.settings = settings
         self.database = database
         self.kb: Any = None
-        self.current = CounsellingSession()
+        self.current = CounterSession()
         """The session on the screen (Qt-free); ``case``, ``meta``, ``assessment``… are its."""
         self.collected: list[Collected] = [Collected() for _ in range(7)]
         self.user: Any = None

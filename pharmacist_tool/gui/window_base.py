@@ -18,10 +18,10 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QAction
     from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QStackedWidget, QWidget
 
+    from pharmacist_tool.app.session import CounterSession
     from pharmacist_tool.case import Case
     from pharmacist_tool.counselling import drafts
     from pharmacist_tool.counselling.case_draft import CaseDraft
-    from pharmacist_tool.counselling.session import CounsellingSession
     from pharmacist_tool.gui.course_panel import CarriedFacts, ReturningPatient
     from pharmacist_tool.gui.due_list import DueList
     from pharmacist_tool.gui.pages import Collected, ReviewPage, StepPage
@@ -41,7 +41,7 @@ class WindowBase(QMainWindow):
     settings: Settings
     database: str | None
     kb: Any
-    current: CounsellingSession
+    current: CounterSession
     collected: list[Collected]
     user: Any
     user_name: str

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from pharmacist_tool.case import Case, Course
 from pharmacist_tool.counselling.case_draft import CaseDraft
+from pharmacist_tool.engine.carried import carry
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.records.models import CourseDue, CourseFill
 from pharmacist_tool.records.reading import fold_name, get_record
@@ -586,6 +587,9 @@ def next_visit(db: Database, record_id: int, today: dt.date) -> CaseDraft:
             previous_fill_on=previous,
             last_fill=False,
         ),
+    )
+    following = msgspec.structs.replace(
+        following, carried=carry(signed, from_record=record_id), risk_category_change=None
     )
     draft = CaseDraft.of(following)
     draft.prescription.prescribed_on = None

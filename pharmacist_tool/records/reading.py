@@ -28,7 +28,7 @@ import msgspec
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session, undefer
 
-from pharmacist_tool.case import Case
+from pharmacist_tool.case import Carried, Case, RiskCategoryChange, carried_words
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.models import Amendment, AuditEvent, Record
@@ -422,6 +422,8 @@ class SignedCase(msgspec.Struct):
     contraception: list[str] = msgspec.field(default_factory=list)
     medicines: list[str] = msgspec.field(default_factory=list)
     other_medicines_asked: bool | None = None
+    carried: Carried | None = None
+    risk_category_change: RiskCategoryChange | None = None
 
 
 class _Finding(msgspec.Struct):
@@ -499,6 +501,10 @@ class SignedFacts:
     findings: tuple[str, ...]
     """"Warning: <message> (<subject>) — resolved: <the pharmacist's words>"."""
     authorization: str
+    risk_category_change: str = ""
+    """A change of ``can_get_pregnant`` since the last visit, who decided it and why."""
+    carried: str = ""
+    """What a next visit carried from the last one, confirmed or changed."""
 
     @classmethod
     def of(cls, case: SignedCase, assessment: SignedAssessment) -> SignedFacts:
@@ -530,6 +536,10 @@ class SignedFacts:
             other_medicines_asked=asked_words(case.other_medicines_asked, case.medicines),
             findings=tuple(findings),
             authorization=case.prescription.authorization or "",
+            risk_category_change=(
+                case.risk_category_change.words if case.risk_category_change else ""
+            ),
+            carried=carried_words(case.carried) if case.carried else "",
         )
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from pharmacist_tool.app.session import CounterSession
 from pharmacist_tool.case import Case, Patient, Prescription
 from pharmacist_tool.counselling import drafts
 from pharmacist_tool.counselling.case_draft import (
@@ -19,7 +20,6 @@ from pharmacist_tool.counselling.case_draft import (
     PrescriptionDraft,
     blank_draft,
 )
-from pharmacist_tool.counselling.session import CounsellingSession, StepNotes
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge import load_for_counter
 from tests.conftest import example_case
@@ -73,7 +73,7 @@ def test_what_is_entered_is_still_validated_as_a_case() -> None:
 
 def test_the_checks_run_once_the_last_field_is_entered() -> None:
     case = example_case("01")
-    session = CounsellingSession.blank(case.rule_set, "en", today=case.counselled_on)
+    session = CounterSession.blank(case.rule_set, "en", today=case.counselled_on)
     draft = session.case
     assert draft is not None
     full = CaseDraft.of(case)
@@ -82,7 +82,7 @@ def test_the_checks_run_once_the_last_field_is_entered() -> None:
     draft.pregnancy_tests, draft.contraception = full.pregnancy_tests, full.contraception
     draft.patient.weight_kg = None
     kb = load_for_counter()
-    session.collected({}, StepNotes())
+    session.collected({}, [])
     session.assess(kb)
     assert session.assessment is None and session.checked is None
     assert session.problems == ["patient.weight_kg: not entered"]
@@ -93,7 +93,7 @@ def test_the_checks_run_once_the_last_field_is_entered() -> None:
 
 
 def test_a_draft_on_disk_holds_null_where_nothing_is_entered(isolated_home: Path) -> None:
-    session = CounsellingSession.blank("US-iPLEDGE", "en", today=dt.date(2026, 12, 2))
+    session = CounterSession.blank("US-iPLEDGE", "en", today=dt.date(2026, 12, 2))
     assert session.case is not None
     session.case.patient.name = "Ana García"
     session.dirty = True
@@ -140,8 +140,27 @@ def test_an_older_draft_with_stand_in_values_loads_with_them_not_entered(
     assert case.prescription.medicine == "Claravis"
     assert draft.meta.typed == {"patient.weight_kg": "6o"} and draft.meta.step == 3
     assert case.complete() is None, "no stand-in value reaches the checks"
-    session = CounsellingSession(case=case, meta=draft.meta)
-    session.collected({}, StepNotes())
+    session = CounterSession(case=case, meta=draft.meta)
+    session.collected({}, [])
     session.assess(load_for_counter())
     assert session.assessment is None and session.checked is None
     assert "patient.date_of_birth: not entered" in session.problems
+
+
+def test_a_next_visit_file_opens_as_a_case_still_to_complete(tmp_path: Path) -> None:
+    """``next`` writes null where this visit's prescription date goes: the window opens it as a
+    session in progress; a file that leaves a field out is refused as before."""
+    from pharmacist_tool.counselling.case_draft import dump_draft, load_case_or_draft
+
+    draft = CaseDraft.of(example_case("01"))
+    draft.prescription.prescribed_on = None
+    path = tmp_path / "next.json"
+    path.write_bytes(dump_draft(draft))
+    opened = load_case_or_draft(str(path))
+    assert isinstance(opened, CaseDraft) and opened.not_entered() == ["prescription.prescribed_on"]
+    document = json.loads(path.read_text())
+    del document["prescription"]["prescribed_on"]
+    path.write_text(json.dumps(document))
+    with pytest.raises(UserError) as refused:
+        load_case_or_draft(str(path))
+    assert "prescription.prescribed_on: this field is required but missing" in str(refused.value)

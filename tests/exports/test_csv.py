@@ -162,3 +162,56 @@ def test_other_medicines_asked_has_a_column(counter: Counter, tmp_path: Path) ->
     export_records(counter.db, "csv", out, RecordFilter(), username="ana")
     column = [row["other_medicines_asked"] for row in _read(out)]
     assert column == ["not recorded", "asked: takes none", "asked"]
+
+
+def test_a_change_of_risk_category_and_the_carried_facts_have_columns(
+    counter: Counter, tmp_path: Path
+) -> None:
+    import msgspec
+
+    from pharmacist_tool.case import Carried, RiskCategoryChange
+    from pharmacist_tool.engine.carried import carry
+    from pharmacist_tool.errors import UserError
+    from tests.conftest import example_case
+    from tests.exports.conftest import finished
+
+    base = finished(example_case("01"))
+    last = carry(base, from_record=1)
+    everything = list(last.facts)
+    patient = msgspec.structs.replace(base.patient, can_get_pregnant=False)
+    unexplained = msgspec.structs.replace(
+        base, patient=patient, carried=Carried(from_record=1, facts=last.facts, confirmed=[])
+    )
+    with pytest.raises(UserError) as refused:
+        counter.sign(unexplained)  # 7 facts not confirmed, and a change nobody explained
+    assert (
+        "Carried from the last visit and not confirmed: weight: 62 kg" in refused.value.details[0]
+    )
+    assert any("The risk category changed" in d for d in refused.value.details)
+    counter.sign(base)  # a first visit: nothing carried
+    counter.sign(
+        msgspec.structs.replace(
+            unexplained,
+            carried=Carried(
+                from_record=1,
+                facts=last.facts,
+                confirmed=[f for f in everything if f != "can get pregnant"],
+            ),
+            risk_category_change=RiskCategoryChange(
+                before=True, now=False, decided_by="Dr R. Osei", reason="Hysterectomy"
+            ),
+        )
+    )
+    out = tmp_path / "carried.csv"
+    export_records(counter.db, "csv", out, RecordFilter(), username="ana")
+    rows = _read(out)
+    assert [r["risk_category_change"] for r in rows] == [
+        "",
+        "from can get pregnant to cannot get pregnant, decided by Dr R. Osei: Hysterectomy",
+    ]
+    assert rows[0]["carried"] == ""
+    assert rows[1]["carried"] == (
+        "carried from record 1; confirmed: "
+        + ", ".join(f for f in everything if f != "can get pregnant")
+        + "; not confirmed as still true (changed this visit): can get pregnant"
+    )

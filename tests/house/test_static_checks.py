@@ -110,6 +110,36 @@ def test_import_contract_fails_on_qt_in_any_core_package(tmp_path: Path) -> None
     assert not missed, f"a Qt import in these packages passed lint-imports: {missed}"
 
 
+UPWARD_PLANTS = {
+    # (where the plant goes, the layer above that it imports)
+    "pharmacist_tool/records/planted_up.py": "pharmacist_tool.app.session",
+    "pharmacist_tool/app/planted_up.py": "pharmacist_tool.gui.widgets",
+    "pharmacist_tool/engine/planted_up.py": "pharmacist_tool.counselling.case_draft",
+    "pharmacist_tool/knowledge/planted_up.py": "pharmacist_tool.engine.readiness",
+}
+
+
+def test_the_layers_contract_fails_on_an_upward_import(tmp_path: Path) -> None:
+    """records below the application layer, which is below the window; the engine below the
+    case being entered: an import the other way fails lint-imports, naming the plant."""
+    project = _copy_project(tmp_path)
+    for relative, above in UPWARD_PLANTS.items():
+        _plant(project, relative, f"import {above}\n\nUSED = {above}.__name__\n")
+    result = _run(project, "lint-imports", "--no-cache")
+    assert result.returncode != 0, result.stdout
+    assert "Layers:" in result.stdout and "BROKEN" in result.stdout
+    for relative in UPWARD_PLANTS:
+        module = relative.removesuffix(".py").replace("/", ".")
+        assert module in result.stdout, f"an upward import in {module} passed lint-imports"
+
+
+def test_the_layers_contract_holds_today(tmp_path: Path) -> None:
+    project = _copy_project(tmp_path)
+    result = _run(project, "lint-imports", "--no-cache")
+    assert result.returncode == 0, result.stdout
+    assert "Layers:" in result.stdout
+
+
 def test_import_contract_allows_qt_in_the_window(tmp_path: Path) -> None:
     project = _copy_project(tmp_path)
     _plant(project, "pharmacist_tool/gui/planted_qt.py", QT_PLANT)

@@ -7,35 +7,38 @@ from pathlib import Path
 
 import pytest
 
+from pharmacist_tool.app.session import CounterSession, Stands, StepNotes, where_words
+from pharmacist_tool.app.steps import step_of
 from pharmacist_tool.counselling import drafts
 from pharmacist_tool.counselling.case_draft import CaseDraft
-from pharmacist_tool.counselling.session import CounsellingSession, StepNotes
 from pharmacist_tool.knowledge import load_for_counter
 from tests.conftest import example_case
 
 
 def test_a_blank_session_has_nothing_entered_and_cannot_be_checked() -> None:
-    session = CounsellingSession.blank("US-iPLEDGE", "en")
+    session = CounterSession.blank("US-iPLEDGE", "en")
     assert session.case is not None
     assert session.case.patient.date_of_birth is None and session.case.patient.weight_kg is None
     assert "patient.weight_kg" in session.case.not_entered()
-    session.collected({}, StepNotes(problems=["Weight: not entered"]))
+    session.collected({}, [StepNotes(problems=["Weight: not entered"])])
     session.assess(load_for_counter())
     assert session.assessment is None and session.problems == ["Weight: not entered"]
     assert session.checked is None
-    assert session.missing(lambda f: "step 1") == ["Weight: not entered"]
+    assert session.missing() == ["Weight: not entered"]
 
 
 def test_what_stands_before_signing_is_in_words_with_the_step() -> None:
-    session = CounsellingSession(case=CaseDraft.of(example_case("02")))
-    session.collected({}, StepNotes(unasked=["Alcohol: ask how much the patient drinks"]))
+    session = CounterSession(case=CaseDraft.of(example_case("02")))
+    session.collected({}, [StepNotes(unasked=["Alcohol: ask how much the patient drinks"])])
     session.assess(load_for_counter())
     assert session.assessment is not None
-    missing = session.missing(lambda f: f"step of {f.category}")
+    missing = session.missing()
     block = next(f for f in session.assessment.findings if f.severity == "block")
-    assert f"To hand over: Stops handing over (step of {block.category}): {block.message}" in (
-        missing
-    )
+    where = where_words(step_of(block, session.kb))
+    assert f"To hand over: Stops handing over ({where}): {block.message}" in missing
+    (standing,) = [s for s in session.standing() if s.finding is block]
+    assert standing.kind is Stands.FINDING and standing.to_hand_over
+    assert standing.step is step_of(block, session.kb)
     assert "To hand over: Alcohol: ask how much the patient drinks" in missing
     assert not any(block.code in m for m in missing)
 
@@ -47,7 +50,7 @@ def test_autosave_writes_the_draft_atomically(
     synced: list[int] = []
     real_fsync = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real_fsync(fd))[1])
-    session = CounsellingSession(case=CaseDraft.of(example_case("01")))
+    session = CounterSession(case=CaseDraft.of(example_case("01")))
     assert session.autosave(step=0, user="", durable=durable) is None, "nothing changed yet"
     session.dirty = True
     assert session.autosave(step=3, user="klee", durable=durable) is not None
