@@ -182,12 +182,9 @@ def _supplied_handout(args: argparse.Namespace, case: Any) -> Any:
     given = getattr(args, "handout", None)
     if not given:
         return None
-    path = Path(given)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise UserError(f"Cannot read the handout {path}: {error.strerror}") from error
-    return StoredHandout.from_file_bytes(data, case)
+    from pharmacist_tool.records.input_checks import read_handout_file
+
+    return StoredHandout.from_file_bytes(read_handout_file(Path(given)), case)
 
 
 def run_sign(args: argparse.Namespace) -> int:

@@ -89,14 +89,22 @@ def _print_course(course: Any) -> None:
 
 
 def run_next(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from pharmacist_tool.case import write_atomically
     from pharmacist_tool.counselling.case_draft import dump_draft
     from pharmacist_tool.records.course import next_visit
+    from pharmacist_tool.records.input_checks import check_output_file
 
     record_id = parse_record_id(args.id)
+    output = Path(args.output)
+    check_output_file(output, "the next visit's case")
     with _open(args) as db:
         case = next_visit(db, record_id, dt.date.today())
-    write_atomically(args.output, dump_draft(case))
+    try:
+        write_atomically(output, dump_draft(case))
+    except OSError as error:
+        raise UserError(f"Cannot write {output}: {error.strerror}") from error
     assert case.course is not None
     print(
         f"Wrote {args.output}: fill {case.course.fill_number} for {case.patient.name}; "
@@ -109,10 +117,12 @@ def run_next(args: argparse.Namespace) -> int:
 
 def run_due(args: argparse.Namespace) -> int:
     from pharmacist_tool.records.course import due_items
+    from pharmacist_tool.records.input_checks import window_end
 
     on = parse_date(args.on, "--on", blank_ok=False) or dt.date.today()
     if args.within < 0:
         raise UserError(f"--within {args.within}: give a number of days, 0 or more")
+    until = window_end(on, args.within)
     with _open(args) as db:
         items = due_items(db, on, args.within, limit=args.limit)
     if args.json:
@@ -120,7 +130,7 @@ def run_due(args: argparse.Namespace) -> int:
             sys.stdout.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
         return EXIT_OK
     if not items:
-        print(f"Nothing falls due by {(on + dt.timedelta(days=args.within)).isoformat()}.")
+        print(f"Nothing falls due by {until.isoformat()}.")
         return EXIT_OK
     rows = [("DUE", "WHAT", "PATIENT", "BORN", "PROGRAMME ID", "RECORD")]
     for item in items:

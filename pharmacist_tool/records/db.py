@@ -114,6 +114,9 @@ def _sqlite_on_begin(connection: Connection) -> None:
 
 def _prepare_sqlite_file(path: Path) -> None:
     """Create the file private to its owner (its -wal and -shm files follow its mode)."""
+    from pharmacist_tool.records.input_checks import refuse_foreign_file
+
+    refuse_foreign_file(path)  # before anything of it is changed, its mode included
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)

@@ -56,6 +56,7 @@ AUDIT_ACTIONS = frozenset(
         "reprint",
         "export",
         "report",
+        "export-abandoned",
         "login",
         "logout",
         "login-failed",

@@ -13,6 +13,7 @@ from pharmacist_tool.case import Outcome, load_case, save_case
 from pharmacist_tool.engine import assess
 from pharmacist_tool.knowledge import load_for_counter
 from pharmacist_tool.records import reading
+from pharmacist_tool.records.course import rebuild_course_index
 from pharmacist_tool.records.db import open_database
 from tests.conftest import example_path, run_cli
 from tests.records.helpers import PASSWORD, make_pdf, raw_sql
@@ -204,6 +205,8 @@ def test_verify_against_the_head_in_the_paper_log_catches_a_rolled_back_tail(
                 "head_table = NULL, head_id = NULL",
             ],
         )
+        with db.session(write=True) as session:  # and the course index, with the tool's code
+            rebuild_course_index(session)
     elsewhere = {"PHARMACIST_TOOL_HOME": str(tmp_path / "another-computer")}
     done = run_cli("--database", url, "verify", env=elsewhere)
     assert done.returncode == 0  # what no in-database check can see …
