@@ -32,6 +32,7 @@ from pharmacist_tool.knowledge.matching import (
     match_method,
     names_no_medicine,
     screen_medicine,
+    words,
 )
 from pharmacist_tool.knowledge.model import (
     ContraceptionMethod,
@@ -727,6 +728,29 @@ def _weakeners_of(ctx: _Context, text: str, screening: Screening) -> list[Weaken
     return sorted(found, key=lambda w: (w[1] is not None, w[1] or 0))
 
 
+BIRTH_CONTROL = "birth control"
+"""How a medicines line that names a contraception method is recorded (``recognised_as``)."""
+
+
+def _birth_control(ctx: _Context, screening: Screening) -> ContraceptionMethod | None:
+    """The contraception method a line names when nothing else in it was read for sure (no
+    medicine name or class word; a close spelling or an ending is a guess a method beats)."""
+    if any(m.how in ("name", "term") for m in screening.matches):
+        return None
+    if screening.substances and not screening.matches:
+        return None  # a medicine the vocabulary knows ("Yaz" is screened as its substances)
+    method = match_method(ctx.kb, screening.line)
+    if method is None:
+        return None
+    # every word of the line is the method's ("water pill" is no birth control)
+    said = set(words(screening.line)) - _FILLER
+    known = {w for term in method.terms for w in words(term)}
+    return method if said and said <= known else None
+
+
+_FILLER = frozenset({"the", "a", "an", "my", "her", "his", "on", "uses", "using", "takes"})
+
+
 def check_interactions(ctx: _Context) -> list[Weakener]:
     """Adds interaction findings, and ``medicine.unrecognised`` for a line that names no medicine
     the tool knows; records how each line was screened (``medicines_screened``); returns the
@@ -740,6 +764,11 @@ def check_interactions(ctx: _Context) -> list[Weakener]:
             )
             continue
         screening = screen_medicine(ctx.kb, text)
+        method = _birth_control(ctx, screening)
+        if method is not None:  # "the pill", "coil" typed among the medicines
+            shown = f"{BIRTH_CONTROL}: {method.label}"
+            ctx.screened.append(MedicineScreened(line=text, recognised_as=shown, codes=[]))
+            continue
         codes: list[str] = []
         weakening += _weakeners_of(ctx, text, screening)
         if screening.recognised_as is None and not screening.matches:

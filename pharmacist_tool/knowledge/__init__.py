@@ -367,8 +367,11 @@ def load_knowledge_base(
     messages = _decode("messages.json", _read(medicine, "messages.json", folder), _MessagesFile)
     from pharmacist_tool.knowledge import classes
 
-    shared = classes.load_classes(classes.classes_folder(folder if own_folder else None))
+    classes_folder = classes.classes_folder(folder if own_folder else None)
+    shared = classes.load_classes(classes_folder)
     rules, class_problems = classes.resolve(interactions.interactions, shared)
+    referred = {r.class_ for r in interactions.interactions if r.class_ is not None}
+    class_problems += classes.substance_problems(classes_folder, sorted(referred))
     weakeners, weakener_problems = classes.weakeners(shared)
     kb = KnowledgeBase(
         medicine=meta.medicine,

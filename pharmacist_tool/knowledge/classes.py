@@ -13,6 +13,7 @@ substances, stems and forms, so the matcher sees one kind of rule.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import msgspec
@@ -73,9 +74,29 @@ def _check_class(name: str, entry: SubstanceClass) -> list[str]:
     for key in cited:
         if key not in entry.register:
             problems.append(f"classes/{name}: cites source {key!r}, not in its register")
+    return problems
+
+
+_NAMES_CHECKED: set[tuple[Path, str]] = set()
+
+
+def substance_problems(folder: Path, ids: Iterable[str]) -> list[str]:
+    """The classes' substances are in the vocabulary under the names given (each class checked
+    once per process: a pack checks the classes it refers to when it loads; the conformance
+    suite checks every class)."""
     from pharmacist_tool.knowledge.vocabulary import check_refs
 
-    problems += check_refs(f"classes/{name}", [*entry.substances, *entry.not_substances])
+    found = load_classes(folder)
+    problems = []
+    for class_id in ids:
+        entry = found.get(class_id)
+        if entry is None or (folder, class_id) in _NAMES_CHECKED:
+            continue
+        where = f"classes/{class_id}.json:"
+        refs = check_refs(where, [*entry.substances, *entry.not_substances])
+        if not refs:
+            _NAMES_CHECKED.add((folder, class_id))
+        problems += refs
     return problems
 
 

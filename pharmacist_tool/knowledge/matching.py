@@ -211,8 +211,9 @@ class Index:
             found: dict[tuple[str, str], _Fuzzy] = {}
 
             def add(rule: InteractionRule, words_: Words, substance: str | None) -> None:
-                if 1 <= len(words_) <= 3 and _fuzzy_name(words_):
-                    found.setdefault((rule.id, " ".join(words_)), _Fuzzy(rule, words_, substance))
+                key = (rule.id, " ".join(words_))
+                if key not in found and 1 <= len(words_) <= 3 and _fuzzy_name(words_):
+                    found[key] = _Fuzzy(rule, words_, substance)
 
             for rule, candidates in self.rules:
                 for ref in rule.substances:

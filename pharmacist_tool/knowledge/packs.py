@@ -65,14 +65,16 @@ def names_in_two_packs(packs: Mapping[str, _Pack]) -> list[str]:
     from pharmacist_tool.knowledge.matching import words
 
     owner: dict[tuple[str, ...], str] = {}
-    problems = []
+    problems: dict[tuple[str, ...], str] = {}
     for pack, entry in packs.items():
         for product_id, product_names in entry.products.items():
             for name in [product_id, *product_names]:
                 key = words(name)
                 if owner.setdefault(key, pack) != pack:
-                    problems.append(f"{name!r} is a product of {owner[key]!r} and of {pack!r}")
-    return problems
+                    problems.setdefault(
+                        key, f"{name!r} is a product of {owner[key]!r} and of {pack!r}"
+                    )
+    return list(problems.values())
 
 
 def names() -> list[str]:
