@@ -420,6 +420,12 @@ ROWS += [
         "UK-diazepam", "UK", {MEDS: ["diazepam 2mg"]}, has=[("interaction.cns-depressants", "info")]
     ),
     Row("UK-sjw", "UK", {MEDS: ["St John's wort"]}, has=[("interaction.st-johns-wort", "warn")]),
+    Row(
+        "UK-second-topiramate-product",
+        "UK",
+        {MEDS: ["Trokendi XR 100mg"]},
+        has=[("interaction.duplicate-topiramate", "warn")],
+    ),
     Row("UK-paracetamol-nothing", "UK", {MEDS: ["paracetamol 500mg"]}, none=["*:warn"]),
     Row("UK-unknown-line", "UK", {MEDS: ["blorptex"]}, has=[("medicine.unrecognised", "warn")]),
     Row(
