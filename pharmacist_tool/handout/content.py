@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from pharmacist_tool.case import Case
-from pharmacist_tool.engine.assessment import Assessment, Finding
+from pharmacist_tool.engine.assessment import AfterCourse, Assessment, Finding
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.handout.wording import (
     BASE_LANGUAGE,
@@ -29,6 +29,7 @@ from pharmacist_tool.handout.wording import (
     SheetLine,
     SheetSection,
     Wording,
+    fallback_notes,
     language_name,
     load_coverage,
     load_facts,
@@ -57,6 +58,13 @@ SectionKind = Literal["lines", "calendar"]
 class Span:
     text: str
     bold: bool = False
+    whole: bool = False
+    """Never broken across a line (a name, a phone number, a date): the renderer keeps it whole."""
+
+
+WHOLE_UP_TO = 26
+"""A filled-in value up to this many characters (a phone number, a date, most names) is kept on
+one line; a longer one breaks at its spaces, never inside a word."""
 
 
 @dataclass(frozen=True)
@@ -256,10 +264,12 @@ class _Writer:
             if literal:
                 result.append(Span(literal))
             if name:
-                result.append(Span(given[name], bold=name not in self.values))
+                value = given[name]
+                whole = len(value) <= WHOLE_UP_TO
+                result.append(Span(value, bold=name not in self.values, whole=whole))
         if result and not own and result[0].text[:1].islower():
             first = result[0]
-            result[0] = Span(first.text[:1].upper() + first.text[1:], first.bold)
+            result[0] = Span(first.text[:1].upper() + first.text[1:], first.bold, first.whole)
         return tuple(result)
 
     def line(
@@ -400,6 +410,7 @@ def build_content(
     product_name = _product_names(w, kb, case, assessment, product)
     rule_set, version = rules_in_force(kb, case, assessment)
     family = rule_set.family if rule_set else "US"
+    w = w.for_family(family)
     out = _Writer(w, {"generic": w.data.generic, "product": product_name})
     ctx = _Ctx(case, assessment, kb, settings, facts, out, version, family, product,
                product_name, w.data.generic)  # fmt: skip
@@ -420,10 +431,7 @@ def build_content(
         header.append(Line(out.spans("counselled_by_blank"), kind="blank-line", measured=False))
     notice = None
     if notice_needed:
-        notice = Line(
-            (Span(w("no_translation", language=language_name(language)), bold=True),),
-            measured=False,
-        )
+        notice = Line((Span(fallback_note(language, w), bold=True),), measured=False)
 
     sections: list[Section] = []
     if blocked:
@@ -476,6 +484,14 @@ def build_content(
 # -- sections ---------------------------------------------------------------------------------
 
 
+def fallback_note(language: str, english: Wording) -> str:
+    """The note on a sheet printed in English because the language asked for has no approved
+    wording: in that language when the shared notes have it, and in English too."""
+    said = english("no_translation", language=language_name(language))
+    own = fallback_notes().get(language, "")
+    return f"{own} {said}" if own else said
+
+
 def _why_section(ctx: _Ctx) -> Section:
     out, w = ctx.out, ctx.w
     wanted = placeholders(w.data.text["why_no_pregnancy"])  # a pack may give no periods
@@ -491,7 +507,7 @@ def _why_section(ctx: _Ctx) -> Section:
         words = words.replace(f"{{{name}}}", ctx.value(name))
     defects = out.spans("why_defects", words)
     lines = [
-        Line(tuple(Span(s.text, bold=True) for s in defects), key="why_defects"),
+        Line(tuple(Span(s.text, bold=True, whole=s.whole) for s in defects), key="why_defects"),
         out.line("why_no_pregnancy", before=before, after=after),
     ]
     return Section("why", w("why_title"), tuple(lines), boxed=True)
@@ -512,7 +528,11 @@ def _pack_sections(ctx: _Ctx) -> list[Section]:
 def _pack_section(ctx: _Ctx, spec: SheetSection, lines: list[Line]) -> Section:
     if len(lines) == 1:  # one point is said, not listed
         lines = [Line(lines[0].spans, key=lines[0].key)]
-    return Section(spec.key, ctx.w(spec.title), tuple(lines), boxed=spec.boxed)
+    title = spec.title
+    # advice for one sex, to a patient whose sex is not given: a title that does not assume it
+    if spec.sex != "any" and ctx.case.patient.sex is None:
+        title = next((t for t in (f"{title}_unstated",) if t in ctx.w.data.text), title)
+    return Section(spec.key, ctx.w(title), tuple(lines), boxed=spec.boxed)
 
 
 def _call_lines(ctx: _Ctx) -> list[Line]:
@@ -743,19 +763,23 @@ def _still_section(ctx: _Ctx) -> Section:
 def _calendar_section(ctx: _Ctx) -> Section | None:
     out, w = ctx.out, ctx.w
     lines: list[Line] = []
+    days: list[dt.date] = []
 
     def add(key: str, day: object) -> None:
         if isinstance(day, dt.date):
             lines.append(out.line(key, kind="date", measured=False, date=w.date(day)))
+            days.append(day)
 
+    after = getattr(ctx.assessment, "after_course", None)
+    last_fill = isinstance(after, AfterCourse)
     due = ctx.assessment.next_pregnancy_test_due
-    add("cal_next_test", due)
     window = ctx.version.window_can_get_pregnant if ctx.version else None
     from_test = window is not None and window.anchor == "latest-pregnancy-test"
-    if ctx.pregnant_possible and from_test and window is not None and due is not None:
-        add("cal_pick_up", due + dt.timedelta(days=window.days - 1))
-    after = getattr(ctx.assessment, "after_course", None)
-    if after is not None:
+    if not last_fill:  # the last fill has no next fill: its dates are those after the course
+        add("cal_next_test", due)
+        if ctx.pregnant_possible and from_test and window is not None and due is not None:
+            add("cal_pick_up", due + dt.timedelta(days=window.days - 1))
+    if last_fill:
         for key, name in (
             ("cal_last_dose", "last_dose_on"),
             ("cal_after_test", "pregnancy_test_due"),
@@ -776,7 +800,8 @@ def _calendar_section(ctx: _Ctx) -> Section | None:
             add(key, value)
     if not lines:
         return None
-    return Section("calendar", w("cal_title"), tuple(lines), kind="calendar")
+    ordered = [line for _, line in sorted(zip(days, lines, strict=True), key=lambda p: p[0])]
+    return Section("calendar", w("cal_title"), tuple(ordered), kind="calendar")
 
 
 def _medicine_section(ctx: _Ctx) -> Section:
@@ -872,8 +897,8 @@ def _birth_control_section(ctx: _Ctx) -> Section:
         lines.append(out.line("bc_no_methods"))
     if hormonal:
         for line in _inducer_lines(ctx):
-            own = w.language == BASE_LANGUAGE  # the patient's words, as they said them
-            lines.append(out.line("bc_inducer", own=own, medicine=line, method=w.join(hormonal)))
+            # the patient's words, as they said them
+            lines.append(out.line("bc_inducer", own=True, medicine=line, method=w.join(hormonal)))
     lines.append(out.line("bc_emergency"))
     due = ctx.assessment.next_pregnancy_test_due
     window = version.window_can_get_pregnant if version else None
@@ -898,24 +923,20 @@ def _inducer_lines(ctx: _Ctx) -> list[str]:
 
 
 def _medicine_names(ctx: _Ctx, text: str) -> list[str]:
-    """A line of the patient's medicines as the sheet names it.
-
-    In English, the patient's own words. In another language, the medicine's name in that language
-    (from the wording's ``agent_names``), else the class in the patient's words: never English.
-    """
+    """A line of the patient's medicines as the sheet names it: the patient's own words, in every
+    language ("Tegretol 200 mg" stays "Tegretol 200 mg"). In another language, the medicine's name
+    in that language follows in brackets when the wording has one (``agent_names``) and the line
+    does not already say it; never a class phrase in its place."""
     line = clean(text)
     if not line:
         return []
     if ctx.w.language == BASE_LANGUAGE:
         return [line]
-    matches = explain_medicine(ctx.kb, line)
-    local = [ctx.w.data.agent_names.get(m.term) for m in matches]
-    found = [n for n in local if n]
-    if found:
-        return [found[0]]
-    if matches:
-        return [ctx.w.data.avoid_agents.get(matches[0].rule.id, ctx.generic)]
-    return []
+    local = [ctx.w.data.agent_names.get(m.term) for m in explain_medicine(ctx.kb, line)]
+    found = next((name for name in local if name), "")
+    if found and found.casefold() not in line.casefold():
+        return [f"{line} ({found})"]
+    return [line]
 
 
 @dataclass(frozen=True)
@@ -982,7 +1003,7 @@ def general_avoid_list(
 def _own_line(ctx: _Ctx, item: OwnMedicineLine, name: str, kind: LineKind = "para") -> Line:
     """What the patient is told about one of their own medicines (stopped, when the prescriber
     stopped it)."""
-    own_words = ctx.w.language == BASE_LANGUAGE
+    own_words = True  # the patient's own words, as they said them, in every language
     if item.stopped:
         return ctx.out.line("own_stopped", kind=kind, own=own_words, medicine=name)
     template = ctx.w.data.own_medicine[item.advice]
@@ -1002,10 +1023,8 @@ def _avoid_section(ctx: _Ctx) -> Section:
             for name in _medicine_names(ctx, item.line)
         ]
     never, ask = general_avoid_list(ctx.case, ctx.kb, w, ctx.facts)
-    # a class already named with the patient's own medicine is not listed again
-    named = {w.data.avoid_agents.get(item.rule.id) for item in own}
-    never = [item for item in never if item not in named]
-    ask = [item for item in ask if item not in named]
+    # every class stays listed, even one the patient's own medicine belongs to: the warning holds
+    # for any other medicine of that class (and after theirs is stopped)
     if never:
         lines.append(out.line("avoid_general"))
         lines += [Line((Span(item),), kind="bullet", key="avoid_agents") for item in never]
@@ -1052,11 +1071,10 @@ def _about_section(ctx: _Ctx, rule_set: RuleSet | None, template_version: str) -
     rules_label = w.data.rule_set_names.get(rule_set.id if rule_set else case.rule_set) or (
         rule_set.name if rule_set else clean(case.rule_set)
     )
-    version = ctx.version
-    effective = w.date(version.effective_from) if version else w.date(case.counselled_on)
+    key, effective = _effective(ctx)
     about.append(
         out.line(
-            "based_on",
+            key,
             measured=False,
             version=assessment.knowledge_base.version or ctx.kb.version,
             rules=rules_label,
@@ -1065,6 +1083,25 @@ def _about_section(ctx: _Ctx, rule_set: RuleSet | None, template_version: str) -
         )
     )
     return Section("about", w("about_title"), tuple(about))
+
+
+def _effective(ctx: _Ctx) -> tuple[str, str]:
+    """The wording key of the "based on" line and the date the rules in force took effect: the
+    pack's dated label version when the sheet's facts give one (a US label has no programme
+    start date), else the rule set version's own date."""
+    version = ctx.version
+    if version is None:
+        return "based_on", ctx.w.date(ctx.case.counselled_on)
+    dated = ctx.facts.rule_versions.get(version.id)
+    if dated is None:
+        return "based_on", ctx.w.date(version.effective_from)
+    if dated.precision == "none":
+        return "based_on_undated", ""
+    if dated.precision == "month":
+        day = dated.effective
+        month = ctx.w("date_month", month=ctx.w.data.months[day.month - 1], year=str(day.year))
+        return "based_on_month", month
+    return "based_on", ctx.w.date(dated.effective)
 
 
 # -- sources ----------------------------------------------------------------------------------

@@ -231,8 +231,7 @@ REGULAR_SIZES = Sizes(body=12, heading=14, title=18, pharmacy=14, margin=12 * mm
 LARGE_SIZES = Sizes(body=18, heading=22, title=26, pharmacy=20, margin=14 * mm)
 
 
-def _styles(sizes: Sizes) -> dict[str, ParagraphStyle]:
-    lead = 1.2
+def _styles(sizes: Sizes, lead: float = 1.2, after: float = 0.15) -> dict[str, ParagraphStyle]:
     body = ParagraphStyle(
         "body",
         fontName=REGULAR,
@@ -240,7 +239,7 @@ def _styles(sizes: Sizes) -> dict[str, ParagraphStyle]:
         leading=sizes.body * lead,
         textColor=colors.black,
         alignment=TA_LEFT,
-        spaceAfter=sizes.body * 0.15,
+        spaceAfter=sizes.body * after,
         splitLongWords=True,
     )
     return {
@@ -286,8 +285,18 @@ def _styles(sizes: Sizes) -> dict[str, ParagraphStyle]:
 # -- layout -----------------------------------------------------------------------------------
 
 
+NO_BREAK_SPACE = "\u00a0"
+
+
 def _line_markup(markup: Markup, line: Line) -> str:
-    return "".join(markup(span.text, bold=span.bold) for span in line.spans)
+    return "".join(markup(_kept_whole(span), bold=span.bold) for span in line.spans)
+
+
+def _kept_whole(span: Span) -> str:
+    """A name, phone number or date that must not break across a line: its spaces do not break
+    (ReportLab breaks lines only at spaces, and inside a word only when it is longer than the
+    line)."""
+    return span.text.replace(" ", NO_BREAK_SPACE) if span.whole else span.text
 
 
 def _line_flowable(
@@ -521,9 +530,24 @@ def render_pdf(
     large_print: bool,
     paper: str,
 ) -> tuple[bytes, tuple[str, ...]]:
-    """The PDF bytes and the characters no bundled font could print."""
+    """The PDF bytes and the characters no bundled font could print.
+
+    A regular sheet that would run onto a third page is set again with tighter line spacing (the
+    same type size), so it keeps to two pages."""
+    pdf, missing, pages = _render(content, large_print=large_print, paper=paper, tight=False)
+    if pages > MAX_PAGES and not large_print:
+        pdf, missing, pages = _render(content, large_print=large_print, paper=paper, tight=True)
+    return pdf, missing
+
+
+MAX_PAGES = 2
+
+
+def _render(
+    content: HandoutContent, *, large_print: bool, paper: str, tight: bool
+) -> tuple[bytes, tuple[str, ...], int]:
     sizes = LARGE_SIZES if large_print else REGULAR_SIZES
-    styles = _styles(sizes)
+    styles = _styles(sizes, 1.1, 0.04) if tight else _styles(sizes)
     markup = Markup()
     buffer = io.BytesIO()
     page = PAGE_SIZES[paper]
@@ -542,6 +566,7 @@ def render_pdf(
         creator="pharmacist-tool",
         producer="pharmacist-tool (ReportLab)",
         lang=content.language,
+        displayDocTitle=1,
         invariant=1,
     )
     width = page[0] - 2 * sizes.margin
@@ -555,4 +580,4 @@ def render_pdf(
     for section in rest:
         story += _section_flowables(markup, section, styles, width, pad)
     doc.build(story, canvasmaker=_numbered_canvas(content.page_of, sizes.body))
-    return buffer.getvalue(), tuple(sorted(markup.missing))
+    return buffer.getvalue(), tuple(sorted(markup.missing)), doc.page

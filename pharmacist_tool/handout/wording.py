@@ -37,6 +37,8 @@ from pharmacist_tool.knowledge import packs
 from pharmacist_tool.knowledge.model import PatientCategory, Sex, Source
 
 BASE_LANGUAGE = "en"
+BRITISH_FAMILIES = frozenset(("UK", "EU"))
+"""Rule-set families whose English sheets are in British English."""
 DEFAULT_MEDICINE = packs.default_pack()
 """The pack whose wording is used when none is named (the registry's default)."""
 
@@ -93,6 +95,9 @@ class WordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     act: dict[str, str] = msgspec.field(default_factory=dict)
     """What the patient must do now about a warning the pharmacist resolved and handed over
     with (an urgent review, a referral, condoms from today), per finding code."""
+    british: dict[str, dict[str, str]] = msgspec.field(default_factory=dict)
+    """English as the UK and EU sheets say it, by section (``text``, ``blocked`` …) and key:
+    "supply", not "fill"; "poo", "diarrhoea"."""
 
 
 class SharedWordingFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -173,6 +178,18 @@ class SheetPlan(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     sections: list[SheetSection] = msgspec.field(default_factory=list)
 
 
+class RuleVersionDate(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """When the text a rule-set version follows took effect, as the sheet says it (a US label
+    version: the Medication Guide's revision), cited."""
+
+    effective: dt.date
+    precision: Literal["day", "month", "none"]
+    """``month``: the source gives the month ("Revised 02/2014"); ``none``: no date was read."""
+    sources: Annotated[list[str], msgspec.Meta(min_length=1)]
+    note: str
+    unconfirmed: str = ""
+
+
 class FactsFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     last_reviewed: dt.date
     facts: dict[str, Fact]
@@ -186,6 +203,9 @@ class FactsFile(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     still_taking_terms: list[str]
     """Words in a resolution that mean it was not stopped (they win over ``stopped_terms``)."""
     sheet: SheetPlan
+    rule_versions: dict[str, RuleVersionDate] = msgspec.field(default_factory=dict)
+    """Per rule-set version id: the date the sheet prints for it, when the version's own
+    ``effective_from`` is not the date of the text it follows."""
 
 
 class CoveragePoint(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -265,6 +285,17 @@ class Wording:
 
     def guide(self, family: str) -> str:
         return self.data.guide.get(family) or self.data.guide["US"]
+
+    def for_family(self, family: str) -> Wording:
+        """The words for a rule-set family: British English on UK and EU sheets."""
+        if family not in BRITISH_FAMILIES or not self.data.british:
+            return self
+        sections = {
+            name: {**getattr(self.data, name), **words}
+            for name, words in self.data.british.items()
+            if name in _SECTIONS
+        }
+        return Wording(msgspec.structs.replace(self.data, **sections))
 
 
 def pack_folder(medicine: str) -> Path:
@@ -457,6 +488,15 @@ def _point_problems(
                 f"{where}: the sheet prints {name} = {fact.value}, the source says {figure}"
             )
     return problems
+
+
+@functools.cache
+def fallback_notes() -> dict[str, str]:
+    """The "this sheet is in English" note in each language that has one (``resources/handout/
+    fallback-notes.json``), by language code."""
+    path = paths.resource("handout", "fallback-notes.json")
+    notes: dict[str, str] = _load_json(path, dict[str, str])
+    return notes
 
 
 def language_name(code: str) -> str:

@@ -180,8 +180,12 @@ def test_men_get_the_advice_for_men_as_the_contract_says() -> None:
     assert woman.patient.sex is None and woman.patient.can_get_pregnant
     assert men in sheet(man, kb)
     assert men not in sheet(woman, kb)
-    # sex not given: men's advice for a patient who cannot get pregnant, never for one who can
-    assert men in sheet(with_patient(man, sex=None), kb)
+    # sex not given: men's advice for a patient who cannot get pregnant, never for one who can,
+    # under a title that does not say "For men"
+    unstated = sheet(with_patient(man, sex=None), kb)
+    assert men not in unstated
+    assert squeeze(w("men_title_unstated")) in unstated
+    assert squeeze(w("men_sperm", months="3 months")) in unstated
     assert men not in sheet(with_patient(man, sex="female"), kb)
     # a man recorded as able to get pregnant gets both
     both = sheet(with_patient(woman, sex="male"), kb)

@@ -514,9 +514,11 @@ def english_words(kb: KnowledgeBase) -> set[str]:
 
 
 def allowed_names(case: Case, kb: KnowledgeBase) -> set[str]:
-    """Names, not words: the patient's, the pharmacy's, the prescriber's, products and brands."""
+    """Names, not words: the patient's, the pharmacy's, the prescriber's, products and brands, and
+    the patient's own medicines and methods as they named them."""
     texts = [case.patient.name, case.prescription.prescriber, case.prescription.medicine,
              SETTINGS.pharmacy_name, SETTINGS.pharmacy_address]  # fmt: skip
+    texts += [*case.medicines, *case.contraception]  # their own names, printed as they said them
     texts += [p.name for p in kb.products] + [n for p in kb.products for n in p.names]
     return set().union(*(_words(t) for t in texts))
 
