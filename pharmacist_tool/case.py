@@ -161,6 +161,14 @@ def carried_words(carried: Carried) -> str:
     return "; ".join(parts)
 
 
+class Resolution(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What was done about a finding: one of the answers in ``resources/case/resolutions.json``
+    (``action``), and a note in the pharmacist's words."""
+
+    action: ShortText
+    note: LongText = ""
+
+
 class Outcome(msgspec.Struct, kw_only=True):
     """How the session ended: an extension of the contract used by signing."""
 
@@ -187,7 +195,8 @@ class Case(msgspec.Struct, kw_only=True):
     is "not asked"; absent or null is "not recorded" (older cases)."""
     alcohol: Alcohol | None = None
     checklist: dict[ShortText, bool] = msgspec.field(default_factory=dict)
-    resolutions: dict[ShortText, LongText] = msgspec.field(default_factory=dict)
+    resolutions: dict[ShortText, LongText | Resolution] = msgspec.field(default_factory=dict)
+    """Per finding code: what was done (a ``Resolution``), or plain text (older cases)."""
     outcome: Outcome | None = None
     course: Course | None = None
     programme_check: ProgrammeCheck | None = None
@@ -295,6 +304,7 @@ def _check_meaning(case: Case) -> list[str]:
             "line(s) the patient gave (set it to true, or leave it out)"
         )
     problems += _check_course(case)
+    problems += _check_resolutions(case.resolutions)
     if problem := _implausible_weight(case):
         problems.append(problem)
     if case.outcome and case.outcome.status != "handed-over" and not case.outcome.reason.strip():
@@ -328,6 +338,51 @@ def _check_course(case: Case) -> list[str]:
     ):
         problems.append("programme_check.authorization_reversed_on: is before counselled_on")
     return problems
+
+
+def _check_resolutions(resolutions: dict[str, str | Resolution]) -> list[str]:
+    known = {answer.id for answer in resolution_answers().actions}
+    return [
+        f"resolutions.{code}.action: {given.action!r} is not an answer the tool knows "
+        f"(use {', '.join(sorted(known))})"
+        for code, given in resolutions.items()
+        if isinstance(given, Resolution) and given.action not in known
+    ]
+
+
+class ResolutionAnswer(msgspec.Struct, forbid_unknown_fields=True):
+    id: str
+    words: str
+    stops_other_medicine: bool
+    pcne: list[str]
+
+
+class ResolutionAnswers(msgspec.Struct, forbid_unknown_fields=True):
+    about: str
+    sources: dict[str, _WeightSource]
+    last_reviewed: dt.date
+    unconfirmed: str
+    actions: list[ResolutionAnswer]
+    says_nothing: list[str]
+
+
+_ANSWERS: list[ResolutionAnswers] = []
+
+
+def resolution_answers() -> ResolutionAnswers:
+    """The answers that clear a finding (``resources/case/resolutions.json``, cited)."""
+    if not _ANSWERS:
+        from pharmacist_tool import paths
+
+        path = paths.resource("case", "resolutions.json")
+        try:
+            table = msgspec.json.decode(path.read_bytes(), type=ResolutionAnswers)
+        except (OSError, msgspec.DecodeError) as error:
+            raise UserError(
+                f"The bundled list of resolutions is damaged ({path}: {error})."
+            ) from error
+        _ANSWERS.append(table)
+    return _ANSWERS[0]
 
 
 _LINE_BREAKS = frozenset({"Zl", "Zp"})

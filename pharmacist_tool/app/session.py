@@ -23,7 +23,7 @@ from typing import Protocol
 import msgspec
 
 from pharmacist_tool.app.steps import Step, StepState, is_storage_item, step_of
-from pharmacist_tool.case import Carried, Case, Outcome, RiskCategoryChange
+from pharmacist_tool.case import Carried, Case, Outcome, Resolution, RiskCategoryChange
 from pharmacist_tool.counselling import drafts
 from pharmacist_tool.counselling.case_draft import REQUIRED, CaseDraft, blank_draft
 from pharmacist_tool.engine.assessment import Assessment, Finding
@@ -190,10 +190,12 @@ class CounterSession:
             case.carried.confirmed = [f for f in case.carried.confirmed if f not in changed]
         self._changed(Change.ENTERED)
 
-    def set_resolution(self, code: str, text: str) -> None:
+    def set_resolution(self, code: str, action: str, note: str) -> None:
+        """What was done about a finding: one of the cited answers (``action``; empty: none
+        chosen, and then nothing is recorded: a note alone clears nothing) and a note."""
         assert self.case is not None
-        if text.strip():
-            self.case.resolutions[code] = text
+        if action:
+            self.case.resolutions[code] = Resolution(action=action, note=note.strip())
         else:
             self.case.resolutions.pop(code, None)
         self._changed(Change.RESOLUTION)

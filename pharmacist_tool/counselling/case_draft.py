@@ -22,6 +22,7 @@ from pharmacist_tool.case import (
     Outcome,
     PregnancyTest,
     ProgrammeCheck,
+    Resolution,
     RiskCategoryChange,
     Sex,
     parse_case,
@@ -67,7 +68,7 @@ class CaseDraft(msgspec.Struct, kw_only=True):
     other_medicines_asked: bool | None = None
     alcohol: Alcohol | None = None
     checklist: dict[str, bool] = msgspec.field(default_factory=dict)
-    resolutions: dict[str, str] = msgspec.field(default_factory=dict)
+    resolutions: dict[str, str | Resolution] = msgspec.field(default_factory=dict)
     outcome: Outcome | None = None
     course: Course | None = None
     programme_check: ProgrammeCheck | None = None

@@ -7,6 +7,7 @@ from typing import Literal
 
 import msgspec
 
+from pharmacist_tool.engine.resolutions import says_something
 from pharmacist_tool.knowledge.model import Severity
 
 ASSESSMENT_FORMAT = "pharmacist-tool/assessment@1"
@@ -49,7 +50,7 @@ class Finding(msgspec.Struct, kw_only=True, omit_defaults=False):
             return False
         if self.programme_rule:
             return True
-        return not (self.resolution or "").strip()
+        return not says_something(self.resolution)
 
 
 class ChecklistEntry(msgspec.Struct, kw_only=True):

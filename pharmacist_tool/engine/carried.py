@@ -120,7 +120,7 @@ CARRIED_FACTS: tuple[CarriedFact, ...] = (
         "contraception", lambda c: ", ".join(c.contraception) or "none", ("contraception",)
     ),
     CarriedFact("other medicines", lambda c: ", ".join(c.medicines) or "none", ("medicines",)),
-    CarriedFact("alcohol", lambda c: c.alcohol or "not asked", ("alcohol",)),
+    CarriedFact("alcohol", lambda c: c.alcohol, ("alcohol",)),
 )
 RISK_FACT = "can get pregnant"
 

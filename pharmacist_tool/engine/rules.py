@@ -23,6 +23,7 @@ from pharmacist_tool.engine.assessment import (
     KnowledgeBaseRef,
     MedicineScreened,
 )
+from pharmacist_tool.engine.resolutions import resolution_words
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge import find_product, rule_set, rules_in_force
 from pharmacist_tool.knowledge.contract import checks_test_interval
@@ -170,7 +171,7 @@ class _Context:
                 sources=list(text.sources),
                 programme_rule=never_clears
                 or (programme_rule and self.rules.programme and severity == "block"),
-                resolution=self.case.resolutions.get(code),
+                resolution=resolution_words(self.case.resolutions.get(code)),
             )
         )
 
@@ -193,7 +194,7 @@ class _Context:
                 message=message,
                 action=action,
                 sources=list(sources),
-                resolution=self.case.resolutions.get(code),
+                resolution=resolution_words(self.case.resolutions.get(code)),
             )
         )
 

@@ -35,7 +35,10 @@ from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.widgets import add_row, bold, note
 
 if TYPE_CHECKING:
+    from pharmacist_tool.engine.assessment import Assessment
     from pharmacist_tool.gui.window_base import WindowBase
+    from pharmacist_tool.knowledge.model import KnowledgeBase
+    from pharmacist_tool.records.course import PatientCourse
 
 log = logging.getLogger(__name__)
 
@@ -104,12 +107,12 @@ class CoursePanel(QGroupBox):
         self.dates.setText(" · ".join(f"{label}: {_day(day)}" for label, day in dates) or "—")
 
 
-def _target(kb: Any) -> tuple[float, float] | None:
+def _target(kb: KnowledgeBase | None) -> tuple[float, float] | None:
     target = getattr(getattr(kb, "course", None), "cumulative_target", None)
     return (target.min_mg_per_kg, target.max_mg_per_kg) if target else None
 
 
-def show_course(panel: CoursePanel, course: Any, kb: Any) -> None:
+def show_course(panel: CoursePanel, course: PatientCourse, kb: KnowledgeBase | None) -> None:
     """A stored course (``records.course.PatientCourse``) in the panel."""
     from pharmacist_tool.records.course import handed_over
 
@@ -129,7 +132,12 @@ def show_course(panel: CoursePanel, course: Any, kb: Any) -> None:
     )
 
 
-def show_assessment(panel: CoursePanel, case: Case | None, assessment: Any, kb: Any) -> None:
+def show_assessment(
+    panel: CoursePanel,
+    case: Case | None,
+    assessment: Assessment | None,
+    kb: KnowledgeBase | None,
+) -> None:
     """This visit's course figures from the assessment (of ``case``, the complete case)."""
     import msgspec
 
@@ -274,7 +282,7 @@ class ReturningPatient(QGroupBox):
         super().__init__("Returning patient")
         self._database = database
         self._kb = kb
-        self.course: Any = None
+        self.course: PatientCourse | None = None
         form = QFormLayout(self)
         self.who = QLineEdit()
         self.who.setMaxLength(200)
@@ -343,7 +351,7 @@ class ReturningPatient(QGroupBox):
             self.result.setText(f"✖ {error}")
             return False
 
-    def present(self, course: Any) -> bool:
+    def present(self, course: PatientCourse) -> bool:
         self.course = course
         pid = f", programme id {course.programme_id}" if course.programme_id else ""
         words = f"{course.name}, born {course.date_of_birth.isoformat()}{pid}."

@@ -1,7 +1,8 @@
 """The findings panel: beside every step, updated from the engine on each change.
 
 Severity is shown by an icon and a word, never colour alone. Each ``warn`` and clinical ``block``
-takes the pharmacist's resolution; a programme block has no resolution box and says why.
+takes the pharmacist's resolution: what was done, chosen from the cited answers, and a note; a
+note alone clears nothing. A programme block has no resolution box and says why.
 Widgets are kept per finding code and updated in place, so typing a resolution never loses focus.
 """
 
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pharmacist_tool.case import Resolution, resolution_answers
 from pharmacist_tool.gui.widgets import (
     SEVERITY_ORDER,
     bold,
@@ -45,8 +48,12 @@ PROGRAMME_BLOCK_WHY = (
 )
 
 
+NO_ANSWER = "— choose what was done —"
+
+
 class FindingItem(QFrame):
-    resolution_changed = Signal(str, str)
+    resolution_changed = Signal(str, str, str)
+    """code, the answer chosen (its id; empty: none), the note."""
     go_to = Signal(str)
 
     def __init__(self, finding: Finding, step_label: str, parent: QWidget | None = None) -> None:
@@ -71,15 +78,24 @@ class FindingItem(QFrame):
         self.why = note(PROGRAMME_BLOCK_WHY)
         bold(self.why)
         layout.addWidget(self.why)
-        self.resolution_label = QLabel("Resolution (Ctrl+F goes to the first):")
+        self.resolution_label = QLabel("What was done (Ctrl+F goes to the first):")
+        self.answers = [a.id for a in resolution_answers().actions]
+        self.answer = QComboBox()
+        self.answer.addItems([NO_ANSWER, *(a.words for a in resolution_answers().actions)])
+        self.resolution_label.setBuddy(self.answer)
         self.resolution = QLineEdit()
-        self.resolution.setPlaceholderText("What you did about it, in your words")
-        self.resolution_label.setBuddy(self.resolution)
-        self.resolution.textEdited.connect(
-            lambda text: self.resolution_changed.emit(self.code, text)
-        )
+        self.resolution.setPlaceholderText("Who, when, what was agreed")
+        self.note_label = QLabel("Note:")
+        self.note_label.setBuddy(self.resolution)
+        self.answer.activated.connect(self._emit)
+        self.answer.currentIndexChanged.connect(self._emit)
+        self.resolution.textEdited.connect(self._emit)
         layout.addWidget(self.resolution_label)
-        layout.addWidget(self.resolution)
+        layout.addWidget(self.answer)
+        note_row = QHBoxLayout()
+        note_row.addWidget(self.note_label)
+        note_row.addWidget(self.resolution, 1)
+        layout.addLayout(note_row)
         self.jump = QPushButton()
         self.jump.setAutoDefault(False)
         self.jump.clicked.connect(lambda: self.go_to.emit(self.code))
@@ -87,9 +103,16 @@ class FindingItem(QFrame):
         row.addStretch(1)
         row.addWidget(self.jump)
         layout.addLayout(row)
-        self.update_from(finding, step_label)
+        self.update_from(finding, step_label, None)
 
-    def update_from(self, finding: Finding, step_label: str) -> None:
+    def _emit(self, *_args: object) -> None:
+        index = self.answer.currentIndex()
+        action = self.answers[index - 1] if index > 0 else ""
+        self.resolution_changed.emit(self.code, action, self.resolution.text())
+
+    def update_from(
+        self, finding: Finding, step_label: str, given: str | Resolution | None
+    ) -> None:
         f = finding
         sev = f.severity
         stands = f.stands
@@ -105,18 +128,32 @@ class FindingItem(QFrame):
         self.why.setVisible(programme_block)
         needs = f.needs_resolution
         self.resolution_label.setVisible(needs)
+        self.answer.setVisible(needs)
+        self.note_label.setVisible(needs)
         self.resolution.setVisible(needs)
+        self.answer.setAccessibleName(f"What was done about {f.code}")
         self.resolution.setAccessibleName(f"Resolution for {f.code}")
-        text = f.resolution or ""
-        if needs and self.resolution.text() != text and not self.resolution.hasFocus():
-            self.resolution.setText(text)
+        if needs:
+            self._show_given(given)
         self.jump.setText(f"Show in {step_label}")
         self.jump.setAccessibleName(f"Show {f.code} in {step_label}")
         self.setAccessibleName(f"{severity_text(sev)}{state}: {f.message}")
 
+    def _show_given(self, given: str | Resolution | None) -> None:
+        """The stored resolution: the answer and its note; older plain text as the note."""
+        action = given.action if isinstance(given, Resolution) else ""
+        text = given.note if isinstance(given, Resolution) else (given or "")
+        index = self.answers.index(action) + 1 if action in self.answers else 0
+        if self.answer.currentIndex() != index and not self.answer.hasFocus():
+            self.answer.blockSignals(True)
+            self.answer.setCurrentIndex(index)
+            self.answer.blockSignals(False)
+        if given is not None and self.resolution.text() != text and not self.resolution.hasFocus():
+            self.resolution.setText(text)
+
 
 class FindingsPanel(QWidget):
-    resolution_changed = Signal(str, str)
+    resolution_changed = Signal(str, str, str)
     go_to = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -153,9 +190,14 @@ class FindingsPanel(QWidget):
             "Complete these to see the checks:\n" + "\n".join(f"• {p}" for p in problems)
         )
         self.problems.setVisible(bool(problems))
-        self._set_items([], {})
+        self._set_items([], {}, {})
 
-    def show_assessment(self, assessment: Assessment, step_labels: dict[str, str]) -> None:
+    def show_assessment(
+        self,
+        assessment: Assessment,
+        step_labels: dict[str, str],
+        resolutions: dict[str, str | Resolution],
+    ) -> None:
         a = assessment
         open_blocks = sum(f.stands and f.severity == "block" for f in a.findings)
         open_warns = sum(f.stands and f.severity == "warn" for f in a.findings)
@@ -176,9 +218,14 @@ class FindingsPanel(QWidget):
             assessment.findings,
             key=lambda f: SEVERITY_ORDER.get(f.severity, 9),
         )
-        self._set_items(findings, step_labels)
+        self._set_items(findings, step_labels, resolutions)
 
-    def _set_items(self, findings: list[Finding], step_labels: dict[str, str]) -> None:
+    def _set_items(
+        self,
+        findings: list[Finding],
+        step_labels: dict[str, str],
+        resolutions: dict[str, str | Resolution],
+    ) -> None:
         wanted = [f.code for f in findings]
         for code in list(self.items):
             if code not in wanted:
@@ -192,11 +239,12 @@ class FindingsPanel(QWidget):
             item = self.items.get(code)
             if item is None:
                 item = FindingItem(finding, label)
+                item.update_from(finding, label, resolutions.get(code))
                 item.resolution_changed.connect(self.resolution_changed)
                 item.go_to.connect(self.go_to)
                 self.items[code] = item
             else:
-                item.update_from(finding, label)
+                item.update_from(finding, label, resolutions.get(code))
             if self.list.indexOf(item) != index:
                 self.list.removeWidget(item)
                 self.list.insertWidget(index, item)
@@ -210,6 +258,6 @@ class FindingsPanel(QWidget):
             widget = entry.widget() if entry is not None else None
             if isinstance(widget, FindingItem):
                 if widget.resolution.isVisibleTo(widget):
-                    result.append(widget.resolution)
+                    result += [widget.answer, widget.resolution]
                 result.append(widget.jump)
         return result

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from pharmacist_tool.app.steps import is_storage_item
+from pharmacist_tool.app.words import after_last_dose_words, supply_limit_words
 from pharmacist_tool.case import (
     Alcohol,
     AuthorizationVia,
@@ -497,7 +498,7 @@ class ProgrammePage(StepPage):
             need = "required" if version.requires_authorization else "not used by this programme"
             self.rules.setText(
                 f"{version.title} (in force from {version.effective_from:%d %b %Y}): "
-                f"authorization {need}; at most {version.max_days_supply} days' supply"
+                f"authorization {need}; {supply_limit_words(version.max_days_supply)}"
                 + ("" if version.refills_allowed else "; no refills")
                 + (f". Contact: {version.contact}" if version.contact else ".")
             )
@@ -809,13 +810,13 @@ class PregnancyPage(StepPage):
                 "two-methods-one-primary": "two methods at the same time, at least one primary",
                 "one-highly-effective-or-two": "one highly effective (user-independent) method, "
                 "or two that work together",
+                "none": "no contraception rule is checked at the counter (counsel)",
             }
             self.method_rule.setText(
                 f"{version.title}: "
                 f"{words.get(version.contraception_rule, version.contraception_rule)}"
                 f"; abstinence {'is' if version.abstinence_accepted else 'is not'} accepted; "
-                f"continue for {version.contraception_after_last_dose_days} days "
-                "after the last dose."
+                f"{after_last_dose_words(version.contraception_after_last_dose_days)}."
             )
             self.abstinence.setEnabled(version.abstinence_accepted or self.abstinence.isChecked())
         self.methods.refresh()

@@ -11,7 +11,7 @@ import copy
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -358,10 +358,10 @@ class SessionScreen(WindowBase):
         self._collect()
         self.current.entered()
 
-    def on_resolution(self, code: str, text: str) -> None:
+    def on_resolution(self, code: str, action: str, note: str) -> None:
         if self.case is None:
             return
-        self.current.set_resolution(code, text)
+        self.current.set_resolution(code, action, note)
 
     def on_confirm(self, fact: str, still_true: bool) -> None:
         if self.case is not None:
@@ -429,7 +429,7 @@ class SessionScreen(WindowBase):
             for f in assessment.findings:
                 i = self.step_of_finding(f)
                 labels[f.code] = f"step {i + 1} {self.pages[i].short}"
-            self.findings.show_assessment(assessment, labels)
+            self.findings.show_assessment(assessment, labels, dict(self.case.resolutions))
         else:
             self.findings.show_problems(problems)
         for p in self.pages:
@@ -616,7 +616,7 @@ class SessionScreen(WindowBase):
         dialog.open()
         self.handout_dialog = dialog
 
-    def _handout_rendered(self, handout: Any, options: dict[str, Any]) -> None:
+    def _handout_rendered(self, handout: HandoutPreview, options: dict[str, str | bool]) -> None:
         self.handout = handout
         self.handout_options = options
         self.review.handout_note.setText(

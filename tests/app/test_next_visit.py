@@ -24,9 +24,9 @@ KB = load_for_counter()
 
 
 def _next_visit() -> CounterSession:
-    """Last visit's case (example 01: can get pregnant, 62 kg) carried to today's, with this
-    visit's prescription date not entered yet."""
-    last = example_case("01")
+    """Last visit's case (example 01: can get pregnant, 62 kg; alcohol occasional) carried to
+    today's, with this visit's prescription date not entered yet."""
+    last = msgspec.structs.replace(example_case("01"), alcohol="occasional")
     draft = CaseDraft.of(last)
     draft.carried = carry(last, from_record=7)
     draft.prescription.prescribed_on = None
@@ -173,7 +173,7 @@ def test_every_edit_tells_the_subscribers() -> None:
     session.subscribe(heard.append)
     session.confirm("weight", True)
     session.confirm("weight", False)
-    session.set_resolution("interaction.tetracyclines", "Prescriber stopped doxycycline")
+    session.set_resolution("interaction.tetracyclines", "plan-changed", "Minocycline instead")
     session.entered()
     session.explain_risk_change("", "")
     assert heard == [

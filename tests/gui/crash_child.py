@@ -24,6 +24,8 @@ from pharmacist_tool.gui.app import create_window
 from tests.gui.driver import CTRL, Keyboard, fill_case
 
 RESOLUTION = "Rang Dr Osei: doxycycline stopped today — ÿ check"
+STOPPED = "prescriber-stopped-other-medicine"
+STOPPED_WORDS = "The prescriber stopped the other medicine"
 PENDING = "St John's wort"
 
 
@@ -62,7 +64,9 @@ def main() -> None:
     kb = Keyboard(bot, window)
     kb.press(Qt.Key.Key_N, CTRL)
     fill_case(kb, case)
-    kb.press(Qt.Key.Key_F, CTRL)
+    kb.press(Qt.Key.Key_F, CTRL)  # the first finding's answer, then its note
+    kb.choose(STOPPED_WORDS)
+    kb.tab()
     kb.type(RESOLUTION)
     kb.step(5)
     kb.press(Qt.Key.Key_Space)

@@ -198,17 +198,25 @@ def answer_alcohol(kb: Keyboard, answer: str = "none") -> None:
 
 
 def resolve_findings(
-    kb: Keyboard, words: str = "Discussed with the prescriber; {code} noted"
+    kb: Keyboard,
+    words: str = "Discussed with the prescriber; {code} noted",
+    action: str = "confirmed-with-monitoring-plan",
 ) -> list[str]:
-    """Type a resolution into every box the findings panel offers (Ctrl+F, then Tab)."""
+    """Choose what was done (``action``) and type a note for every finding the panel offers a
+    resolution for (Ctrl+F, then Tab)."""
+    from pharmacist_tool.case import resolution_answers
+
+    answer = next(a.words for a in resolution_answers().actions if a.id == action)
     kb.press(Qt.Key.Key_F, CTRL)
     done: list[str] = []
     panel = kb.window.findings
-    boxes = [w for w in panel.focus_widgets() if isinstance(w, QLineEdit)]
     for _ in range(len(panel.focus_widgets())):
         widget = kb.focus
-        if isinstance(widget, QLineEdit) and widget in boxes:
-            code = widget.accessibleName().removeprefix("Resolution for ")
+        name = widget.accessibleName()
+        if isinstance(widget, QComboBox) and name.startswith("What was done about "):
+            kb.choose(answer)
+        elif isinstance(widget, QLineEdit) and name.startswith("Resolution for "):
+            code = name.removeprefix("Resolution for ")
             kb.type(words.format(code=code))
             done.append(code)
         kb.tab()

@@ -10,8 +10,8 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 
-from pharmacist_tool.case import Carried, RiskCategoryChange
-from tests.gui.driver import ALT, Keyboard, choose_outcome, confirm_checklist, sign
+from pharmacist_tool.case import Carried, Resolution, RiskCategoryChange
+from tests.gui.driver import ALT, CTRL, Keyboard, choose_outcome, confirm_checklist, sign
 from tests.gui.test_course_window import _sign_first_visit
 
 TODAY = dt.date.today()
@@ -106,3 +106,34 @@ def test_a_returning_patients_visit_signed_from_the_keyboard(
     )
     assert isinstance(stored.carried, Carried) and stored.carried.from_record == first_id
     assert set(stored.carried.confirmed) == set(carried.boxes) - {"can get pregnant"}
+
+
+def test_ok_does_not_clear_a_block_and_an_answer_does(window: Any, qtbot: Any) -> None:
+    from tests.conftest import EXAMPLE_FILES
+
+    code = "interaction.tetracyclines"
+    with qtbot.waitSignal(window.assessed, timeout=30_000):
+        window.open_case_file(next(p for p in EXAMPLE_FILES if p.name.startswith("02")))
+    kb = Keyboard(qtbot, window)
+    item = window.findings.items[code]
+
+    def stands() -> bool:
+        return any(f.stands for f in window.assessment.findings if f.code == code)
+
+    kb.press(Qt.Key.Key_F, CTRL)
+    assert kb.focus is item.answer
+    kb.tab()
+    assert kb.focus is item.resolution
+    with qtbot.waitSignal(window.assessed, timeout=30_000):
+        kb.type("ok")
+    assert stands() and code not in window.case.resolutions
+    assert window.findings.verdict.text().startswith("✖ Do not hand over")
+    kb.press(Qt.Key.Key_Tab, SHIFT)
+    assert kb.focus is item.answer
+    with qtbot.waitSignal(window.assessed, timeout=30_000):
+        kb.choose("The prescriber stopped the other medicine")
+    kb.settle()
+    assert not stands()
+    assert window.case.resolutions[code] == Resolution(
+        action="prescriber-stopped-other-medicine", note="ok"
+    )

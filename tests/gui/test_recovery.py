@@ -13,10 +13,10 @@ import pytest
 from PySide6.QtCore import Qt
 
 from pharmacist_tool import paths
-from pharmacist_tool.case import load_case
+from pharmacist_tool.case import Resolution, load_case
 from pharmacist_tool.counselling import drafts
 from tests.conftest import EXAMPLE_FILES
-from tests.gui.crash_child import PENDING, RESOLUTION
+from tests.gui.crash_child import PENDING, RESOLUTION, STOPPED, STOPPED_WORDS
 from tests.gui.driver import Keyboard
 
 pytestmark = [pytest.mark.gui, pytest.mark.slow]
@@ -70,14 +70,17 @@ def test_killed_session_comes_back_with_every_field(isolated_home: Path, qtbot: 
     assert got.prescription == case.prescription
     assert got.rule_set == case.rule_set and got.counselled_on == case.counselled_on
     assert got.medicines == case.medicines
-    assert got.resolutions == {"interaction.tetracyclines": RESOLUTION}
+    assert got.resolutions == {
+        "interaction.tetracyclines": Resolution(action=STOPPED, note=RESOLUTION)
+    }
     first_item = window.pages[4].ids[0]
     assert got.checklist == {first_item: True}
     assert window.pages[4].boxes[first_item].isChecked()
     # What was typed but not added, and the step the pharmacist was on, come back too.
     assert window.pages[3].editor.edit.text() == PENDING
     assert window.current_step() == 3
-    assert window.findings.items["interaction.tetracyclines"].resolution.text() == RESOLUTION
+    item = window.findings.items["interaction.tetracyclines"]
+    assert item.resolution.text() == RESOLUTION and item.answer.currentText() == STOPPED_WORDS
     assert not any(
         f.stands for f in window.assessment.findings if f.code == "interaction.tetracyclines"
     )

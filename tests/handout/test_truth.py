@@ -327,7 +327,10 @@ def test_a_prescribed_medicine_is_never_to_be_stopped_on_their_own(
 @pytest.mark.parametrize("term", ["phenytoin", "prednisone 20 mg", "warfarin 5 mg", "Dilantin"])
 def test_the_named_medicines_of_the_review_get_do_not_stop(term: str, kb: KnowledgeBase) -> None:
     case = replace(example_case("05"), medicines=[term])
-    case = replace(case, resolutions={f.code: "ok" for f in assessed(case, kb).findings})
+    case = replace(
+        case,
+        resolutions={f.code: "Discussed with the prescriber" for f in assessed(case, kb).findings},
+    )
     text = read_pdf(render(case, kb, large_print=False).pdf).flat
     assert squeeze(f"{term}: tell the doctor who prescribed it") in text
     assert squeeze("Do not stop it on your own.") in text
@@ -529,7 +532,10 @@ SPANISH_CASES = {
         example_case("01"),
         contraception=["copper IUD", "the pill", "male condoms", "withdrawal", "abstinence"],
         medicines=["prednisone 10 mg", "St John's wort", "warfarin", "vitamin A", "topiramate"],
-        resolutions={"interaction.st-johns-wort": "ok", "interaction.vitamin-a": "ok"},
+        resolutions={
+            "interaction.st-johns-wort": "Discussed with the prescriber",
+            "interaction.vitamin-a": "Discussed with the prescriber",
+        },
     ),
     **{f"blocked-{k}": v for k, v in blocked_cases().items()},
 }

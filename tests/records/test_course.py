@@ -57,6 +57,8 @@ def _this_visit(draft: CaseDraft, test_on: str, authorization: str) -> Case:
     draft.prescription.prescribed_on = draft.counselled_on
     draft.prescription.authorization = authorization
     draft.pregnancy_tests = [PregnancyTest(date=D(test_on), result="negative")]
+    if draft.carried is not None:  # each carried fact confirmed with the patient
+        draft.carried.confirmed = list(draft.carried.facts)
     return draft.require_complete()
 
 
@@ -104,6 +106,9 @@ def test_three_monthly_fills_course_next_and_due(
     assert case2.counselled_on == D("2026-10-01")
     assert case2.prescription.prescribed_on is None  # each visit has a new prescription
     assert case2.not_entered() == ["prescription.prescribed_on"]
+    assert case2.carried is not None and case2.carried.from_record == r1
+    assert case2.carried.facts["weight"] == "62 kg" and case2.carried.confirmed == []
+    assert "alcohol" not in case2.carried.facts  # not asked last time: asked now, not carried
     assert case2.course == Course(
         fill_number=2, cumulative_mg_before=1200, previous_fill_on=D("2026-09-01")
     )
@@ -264,3 +269,24 @@ def test_migration_0005_builds_the_course_of_records_signed_before_it(
     with open_database(database_url) as again:  # migrates to the head
         assert course_records.find_course(again, programme_id="IP-0001").to_json() == before
         assert course_records.due_items(again, D("2026-11-28"), 7) == due_before
+
+
+def test_a_next_visit_with_a_carried_fact_not_confirmed_is_not_signed(
+    db: Database, pharmacist: AuthenticatedUser
+) -> None:
+    r1 = _sign(db, pharmacist, _first_visit())
+    draft = course_records.next_visit(db, r1, D("2026-10-01"))
+    case = _this_visit(draft, "2026-09-30", "RMA-2")
+    assert case.carried is not None
+    unconfirmed = msgspec.structs.replace(
+        case, carried=msgspec.structs.replace(case.carried, confirmed=["weight"])
+    )
+    with pytest.raises(UserError) as refused:
+        _sign(db, pharmacist, unconfirmed)
+    details = refused.value.details
+    assert len(details) == len(case.carried.facts) - 1
+    assert all(d.startswith("Carried from the last visit and not confirmed: ") for d in details)
+    assert "weight" not in " ".join(details) and "prescriber: " in " ".join(details)
+    assert [f.record_id for f in course_records.find_course(db, programme_id="IP-0001").fills] == [
+        r1
+    ]

@@ -30,6 +30,8 @@ def _finish(path: Path, test_on: dt.date, authorization: str) -> None:
     draft.prescription.prescribed_on = test_on
     draft.prescription.authorization = authorization
     draft.pregnancy_tests = [PregnancyTest(date=test_on, result="negative")]
+    if draft.carried is not None:  # each carried fact confirmed with the patient
+        draft.carried.confirmed = list(draft.carried.facts)
     case = draft.require_complete()
     assessment = assess(case, load_for_counter())
     case = msgspec.structs.replace(
