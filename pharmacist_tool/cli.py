@@ -236,6 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.set_defaults(handler=_records("run_verify"))
 
+    audit = sub.add_parser(
+        "audit", help="list every audit event (users, exports, restores, sign-ins) with its actor"
+    )
+    audit.add_argument("--since", metavar="DATE", help="events on or after this day (UTC)")
+    audit.add_argument("--user", metavar="NAME", help="events done by this user, or about them")
+    audit.add_argument("--json", action="store_true", help="one JSON object per line")
+    audit.set_defaults(handler=_records("run_audit"))
+
     _add_course_commands(sub)
 
     export = sub.add_parser("export", help="export records as CSV, JSON or FHIR")

@@ -331,3 +331,41 @@ def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
             for cell, width in zip(row, widths, strict=True)
         ]
         print("  ".join(cells).rstrip())
+
+
+_AUDIT_HEADINGS = ("ID", "AT (UTC)", "ACTION", "ACTOR", "ABOUT", "DETAIL", "SIGNATURE")
+
+
+def run_audit(args: argparse.Namespace) -> int:
+    """``audit [--since DATE] [--user NAME] [--json]``: every audit event with its actor."""
+    from pharmacist_tool.records.audit_trail import audit_trail
+    from pharmacist_tool.records.reading import parse_date
+
+    since = parse_date(args.since, "--since", blank_ok=False)
+    with _open(args) as db:
+        lines = audit_trail(db, since=since, user=args.user)
+    if args.json:
+        for line in lines:
+            sys.stdout.write(json.dumps(line.to_json(), ensure_ascii=False) + "\n")
+        return EXIT_OK
+    if not lines:
+        print("No audit events match.", file=sys.stderr)
+        return EXIT_OK
+    rows = [_AUDIT_HEADINGS]
+    for line in lines:
+        detail = ", ".join(
+            f"{k}={v}" for k, v in sorted(line.detail.items()) if not isinstance(v, dict)
+        )
+        rows.append(
+            (
+                str(line.id),
+                f"{line.at:%Y-%m-%d %H:%M:%S}",
+                line.action,
+                line.actor or "-",
+                line.subject or "",
+                detail,
+                line.signature,
+            )
+        )
+    _print_table(rows)
+    return EXIT_OK

@@ -245,9 +245,31 @@ class _Memory:
 def expected_due(fills: Iterable[Fill]) -> list[DueKey]:
     """The ``course_due`` rows ``rebuild_course_index`` writes for these fills: each fill in
     record order, its patient's rows made again (and the name-only rows it absorbs dropped)."""
-    memory = _Memory()
+    fills = sorted(fills, key=lambda f: f.record_id)
+    unnumbered_born = {f.patient_date_of_birth for f in fills if not f.programme_id}
+    tangled_ids = {
+        f.programme_id
+        for f in fills
+        if f.programme_id and f.patient_date_of_birth in unnumbered_born
+    }
     rows: dict[str, list[DueKey]] = {}
-    for fill in sorted(fills, key=lambda f: f.record_id):
+    # A programme id none of whose days of birth any fill without an id shares: its group is its
+    # own fills, whatever the order they came in, so it is made once, from all of them.
+    plain = _Memory()
+    last_of: dict[str, Fill] = {}
+    for fill in fills:
+        if fill.programme_id and fill.programme_id not in tangled_ids:
+            plain.add(fill)
+            last_of[fill.programme_id] = fill
+    for fill in last_of.values():
+        found = _group(plain, fill)
+        rows[found.key] = [_due_key(row) for row in due_rows(found)]
+    # The rest, fill by fill as the rebuild writes them (fills without an id, and the ids that
+    # may take them in).
+    memory = _Memory()
+    for fill in fills:
+        if fill.programme_id in last_of:
+            continue
         memory.add(fill)
         found = _group(memory, fill)
         stale = {found.key}
@@ -346,30 +368,78 @@ def refuse_unless_clean(problems: Sequence[Problem]) -> None:
 _OVERDUE = dt.timedelta(days=OVERDUE_SHOWN_DAYS)
 
 
-def _settled(item: DueItem, fill: Fill | None) -> bool:
-    """The quick check: the row says what its own signed record makes it say."""
-    if fill is None or (item.patient, item.date_of_birth) != (
-        fill.patient_name,
-        fill.patient_date_of_birth,
+class _DuePatient(msgspec.Struct):
+    name: str
+    date_of_birth: str
+
+
+class _DuePrescription(msgspec.Struct):
+    days_supply: int
+    authorization: str | None = None
+
+
+class _DueCourse(msgspec.Struct):
+    last_fill: bool = False
+
+
+class _DueOutcome(msgspec.Struct):
+    status: str
+
+
+class _DueProgrammeCheck(msgspec.Struct):
+    authorization_reversed_on: str | None = None
+
+
+class _DueCase(msgspec.Struct):
+    """What a due row is checked against in a signed case (the rest is skipped unread)."""
+
+    counselled_on: str
+    patient: _DuePatient
+    prescription: _DuePrescription
+    course: _DueCourse | None = None
+    outcome: _DueOutcome | None = None
+    programme_check: _DueProgrammeCheck | None = None
+
+
+_decode_due_case = msgspec.json.Decoder(_DueCase).decode
+
+
+def _settled(item: DueItem, case_json: str | None, assessment_json: str | None) -> bool:
+    """The quick check: the row says what its own signed record (as last amended) makes it
+    say, read as ``fill_values`` reads it. ``False`` sends the row to the full check."""
+    if case_json is None or assessment_json is None:
+        return False
+    try:
+        case, derived = _decode_due_case(case_json), _decode_derived(assessment_json)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return False
+    if (item.patient, item.date_of_birth.isoformat()) != (
+        case.patient.name,
+        case.patient.date_of_birth,
     ):
         return False
-    given = fill.outcome in HANDED_OVER
+    due = item.due_on.isoformat()
+    given = (case.outcome.status if case.outcome else "not-handed-over") in HANDED_OVER
+    last_fill = bool(case.course and case.course.last_fill)
     if item.what == "next-fill":
-        return (
-            given
-            and not fill.last_fill
-            and item.due_on == fill.counselled_on + dt.timedelta(days=fill.days_supply)
-        )
+        counselled = dt.date.fromisoformat(case.counselled_on)
+        days = dt.timedelta(days=case.prescription.days_supply)
+        return given and not last_fill and item.due_on == counselled + days
     if item.what == "pregnancy-test":
-        return not fill.last_fill and item.due_on == fill.next_pregnancy_test_due
+        return not last_fill and due == derived.next_pregnancy_test_due
     if item.what == "after-course-pregnancy-test":
-        return given and fill.last_fill and item.due_on == fill.after_course_test_due
+        after = derived.after_course.pregnancy_test_due if derived.after_course else None
+        return given and last_fill and due == after
     if item.what == "reverse-authorization":
-        if given or not fill.authorization_number or fill.authorization_reversed_on:
+        check = case.programme_check
+        authorized = (case.prescription.authorization or "").strip()
+        if given or not authorized or (check and check.authorization_reversed_on):
             return False
-        pick_up = fill.pick_up_by
-        late = pick_up + dt.timedelta(days=1) if pick_up and pick_up >= fill.counselled_on else None
-        return item.due_on == (late or fill.counselled_on)
+        pick_up = derived.pick_up_by
+        late = None
+        if pick_up and pick_up >= case.counselled_on:  # ISO dates sort as the days do
+            late = dt.date.fromisoformat(pick_up) + dt.timedelta(days=1)
+        return item.due_on == (late or dt.date.fromisoformat(case.counselled_on))
     return False
 
 
@@ -382,10 +452,16 @@ def check_due_rows(run: RawReader, items: Sequence[DueItem]) -> None:
     """Raise ``CourseIndexError`` unless each due row shown is one the signed records make."""
     if not items:
         return
-    signed = signed_fills(run, due_sources(items))
-    doubtful = [item for item in items if not _settled(item, signed.get(item.record_id))]
+    sources = {
+        int(record_id): (str(case_json), str(assessment_json))
+        for record_id, _, case_json, assessment_json in run(sources_sql(due_sources(items)))
+    }
+    doubtful = [
+        item for item in items if not _settled(item, *sources.get(item.record_id, (None, None)))
+    ]
     if not doubtful:
         return
+    signed = signed_fills(run, due_sources(doubtful))
     born = {item.date_of_birth for item in doubtful} | {
         signed[i.record_id].patient_date_of_birth for i in doubtful if i.record_id in signed
     }

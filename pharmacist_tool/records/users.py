@@ -44,7 +44,7 @@ from sqlalchemy import Table, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.records import chain
+from pharmacist_tool.records import chain, people
 from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.models import USER_STATE_COLUMNS, AuditEvent, User
 
@@ -180,6 +180,8 @@ def password_problems(password: str, *, username: str = "") -> list[str]:
         problems.append("it contains the user name")
     if folded.isdigit() and folded in "01234567890123456789" + "98765432109876543210":
         problems.append("it is a run of consecutive digits")
+    if not problems:
+        problems = people.password_strength_problems(password, [username])
     return problems
 
 
@@ -221,10 +223,9 @@ def console_account() -> str | None:
 
 
 def fold_printed_name(text: str) -> str:
-    """Letter case, accents and spacing ignored: two printed names that fold alike clash."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(plain.casefold().split())
+    """Letter case, accents, punctuation, spacing and look-alike letters ignored (the UTS #39
+    skeleton, ``people.printed_name_key``): two printed names that fold alike clash."""
+    return people.printed_name_key(text)
 
 
 # -- the chained history of each user -------------------------------------------------------
@@ -339,12 +340,11 @@ def _check_role(role: str) -> None:
 
 
 def _check_printed_name(session: Session, printed: str, *, other_than: int | None) -> None:
-    key = fold_printed_name(printed)
     stmt = select(User.username, User.full_name).where(User.active == true())
     if other_than is not None:
         stmt = stmt.where(User.id != other_than)
     for username, full_name in session.execute(stmt):
-        if fold_printed_name(full_name or username) == key:
+        if people.names_clash(full_name or username, printed):
             raise UserError(
                 f"{username} already signs as {full_name or username!r}: two active users may "
                 "not share a printed name (add a middle initial or a qualification)"
@@ -357,6 +357,7 @@ def _clean_full_name(full_name: str) -> str:
         raise UserError("The full name is too long (at most 200 characters)")
     if any(not ch.isprintable() for ch in full):
         raise UserError("The full name holds a control character: type it again")
+    people.refuse_mixed_scripts(full)
     return full
 
 
@@ -818,6 +819,9 @@ def _record_failure(
         elif claim is None:
             locked = user.locked_until is not None and user.locked_until > now
             why = "account locked" if locked else "too many attempts at once"
+            if people.attempts_left_unfinished(user.failed_logins, locked, MAX_FAILED_LOGINS):
+                claim = _Claim(user.id, "", MAX_FAILED_LOGINS)  # locked below, for a while
+                why = "attempts left unfinished"
         else:
             why = "wrong password"
         _event(
