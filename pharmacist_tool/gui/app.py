@@ -85,34 +85,85 @@ class CrashHandler:
 
 
 FAULT_LOG_NAME = "window-fault.log"
+RUNNING_NAME = "window-running"
+"""A file in the log folder naming the running window's process; removed when it closes."""
+
+
+def _process_gone(text: str) -> bool:
+    """The process a running-marker names has ended (it is neither this one nor alive)."""
+    try:
+        pid = int(text.strip())
+    except ValueError:
+        return True
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # alive, another user's
+        return False
+    return False
 
 
 def watch_for_hard_crashes() -> str:
     """Keep a hard crash's trace (a fault inside Qt kills the process before any Python hook
-    runs): ``faulthandler`` writes it to a file in the log folder. Returns a note about the
-    previous run's crash, if the file holds one (the file is then started afresh)."""
+    runs): ``faulthandler`` writes it to a file in the log folder, and a marker file says the
+    window is running until it closes. Returns a note when the previous run stopped abruptly
+    (a fatal error's trace in the file, or the marker of a process that is gone); the file is
+    then kept beside and started afresh."""
     import faulthandler
 
     from pharmacist_tool import paths
 
     try:
-        path = paths.log_dir() / FAULT_LOG_NAME
+        folder = paths.log_dir()
+        path, marker = folder / FAULT_LOG_NAME, folder / RUNNING_NAME
         previous = path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""
-        if previous.strip():
-            kept = path.with_suffix(".previous.log")
+        was_running = marker.read_text(encoding="utf-8") if marker.exists() else ""
+        stopped = "Fatal Python error" in previous or (
+            bool(was_running.strip()) and _process_gone(was_running)
+        )
+        kept = path.with_suffix(".previous.log")
+        if stopped and previous.strip():
             kept.write_text(previous, encoding="utf-8")
         handle = path.open("w", encoding="utf-8")
+        marker.write_text(f"{os.getpid()}\n", encoding="utf-8")
     except OSError:
         return ""
     faulthandler.enable(handle)
     _keep_open.append(handle)
-    if previous.strip():
-        log.error("the window stopped abruptly last time:\n%s", previous)
-        return (
-            "The window stopped abruptly last time; any session in progress is listed below. "
-            f"The details are in {path.with_suffix('.previous.log')}."
-        )
-    return ""
+    if not stopped:
+        return ""
+    where = f" The details are in {kept}." if previous.strip() else ""
+    log.error("the window stopped abruptly last time:\n%s", previous or "(no trace was left)")
+    return "The window stopped abruptly last time; any session in progress is listed below." + where
+
+
+def send_fatal_errors_to_the_log() -> None:
+    """Python's fatal errors ("Fatal Python error: …") are written to the process's standard
+    error by C code, which then turns ``faulthandler`` off and aborts: point that at the fault
+    file in the log folder, and keep Python's own ``sys.stderr`` on the terminal."""
+    if not _keep_open:
+        return
+    handle = _keep_open[-1]
+    try:
+        sys.stderr.flush()
+        terminal = os.dup(2)
+        os.dup2(handle.fileno(), 2)
+        sys.stderr = os.fdopen(terminal, "w", buffering=1, errors="backslashreplace")
+    except OSError:
+        log.exception("keeping fatal errors in the log folder")
+
+
+def stopped_cleanly() -> None:
+    """The window closed as it should: no notice at the next start."""
+    from pharmacist_tool import paths
+
+    try:
+        (paths.log_dir() / RUNNING_NAME).unlink(missing_ok=True)
+    except OSError:
+        log.exception("removing the running marker")
 
 
 _keep_open: list[Any] = []
@@ -180,6 +231,8 @@ def run_gui(case_path: str | None = None, smoke: bool = False, database: str | N
     app.setOrganizationName("PharmacistTool")
     # Armed once Qt has started: a machine that cannot start Qt is no crash of a session.
     crashed_before = "" if smoke else watch_for_hard_crashes()
+    if not smoke:
+        send_fatal_errors_to_the_log()
     crash = CrashHandler()
     sys.excepthook = crash
 
@@ -225,4 +278,5 @@ def run_gui(case_path: str | None = None, smoke: bool = False, database: str | N
     from pharmacist_tool.gui import signing
 
     signing.close_all()
+    stopped_cleanly()
     return int(status)

@@ -106,14 +106,18 @@ def available_printers() -> list[str]:
 
 
 class SettingsDialog(QDialog):
-    """This machine's settings, saved atomically when accepted."""
+    """This machine's settings, saved atomically when accepted; each change is audited to the
+    administrator who made it (``settings-changed``), and undone when it cannot be."""
 
     accepted_settings = Signal(object)
 
-    def __init__(self, parent: QWidget | None, settings: Any, kb: Any) -> None:
+    def __init__(
+        self, parent: QWidget | None, settings: Any, kb: Any, db: Any, username: str
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
+        self.db, self.username = db, username
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.name = QLineEdit(settings.pharmacy_name)
@@ -154,39 +158,29 @@ class SettingsDialog(QDialog):
         add_row(form, "Handout lan&guage:", self.language, "Default language of the handout")
         layout.addLayout(form)
 
-        layout.addWidget(QLabel("Rule-set versions: the date each takes effect at this pharmacy"))
-        self.dates = QTableWidget(0, 3)
-        self.dates.setHorizontalHeaderLabels(["Rule-set version", "Published from", "Takes effect"])
+        layout.addWidget(
+            QLabel(
+                "Every medicine's rule-set versions: the date each takes effect at this pharmacy"
+            )
+        )
+        self.dates = QTableWidget(0, len(DATE_COLUMNS))
+        self.dates.setHorizontalHeaderLabels(list(DATE_COLUMNS))
         self.dates.setAccessibleName("Rule-set effective dates")
         self.dates.setAccessibleDescription(
-            "Edit the third column as YYYY-MM-DD; empty uses the published date"
+            "Edit the last column as YYYY-MM-DD; empty uses the published date"
         )
         self.dates.horizontalHeader().setStretchLastSection(True)
-        versions = [
-            (v.id, v.effective_from) for rs in getattr(kb, "rule_sets", []) for v in rs.versions
-        ]
-        self.pack = str(getattr(kb, "medicine", ""))
-        self.own_versions = {version_id for version_id, _ in versions}
-        # this pack's dates are written by version id (the ids are unique across packs); other
-        # packs' confirmed dates are kept as they are
-        self.other_dates = {
-            key: day
-            for key, day in settings.rule_effective_dates.items()
-            if not (key in self.own_versions or key.startswith(f"{self.pack}/"))
+        self.versions = every_rule_version()
+        shown = {f"{pack}/{version}" for pack, version, _ in self.versions}
+        shown |= {version for _, version, _ in self.versions}  # the older, bare form
+        self.other_dates = {  # dates of versions no pack here has: kept as they are
+            key: day for key, day in settings.rule_effective_dates.items() if key not in shown
         }
-        for version_id, published in versions:
-            row = self.dates.rowCount()
-            self.dates.insertRow(row)
-            item = QTableWidgetItem(version_id)
-            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-            self.dates.setItem(row, 0, item)
-            item = QTableWidgetItem(published.isoformat())
-            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-            self.dates.setItem(row, 1, item)
+        for pack, version_id, published in self.versions:
             chosen = settings.rule_effective_dates.get(
-                f"{self.pack}/{version_id}", settings.rule_effective_dates.get(version_id)
+                f"{pack}/{version_id}", settings.rule_effective_dates.get(version_id)
             )
-            self.dates.setItem(row, 2, QTableWidgetItem(chosen.isoformat() if chosen else ""))
+            self._add_version_row(pack, version_id, published, chosen)
         self.dates.resizeColumnsToContents()
         layout.addWidget(self.dates, 1)
         self.message = note()
@@ -200,6 +194,17 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
         fit_to_screen(self, 640, 620)
 
+    def _add_version_row(
+        self, pack: str, version_id: str, published: dt.date, chosen: dt.date | None
+    ) -> None:
+        row = self.dates.rowCount()
+        self.dates.insertRow(row)
+        for column, text in enumerate((pack, version_id, published.isoformat())):
+            item = QTableWidgetItem(text)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.dates.setItem(row, column, item)
+        self.dates.setItem(row, 3, QTableWidgetItem(chosen.isoformat() if chosen else ""))
+
     def _cell(self, row: int, column: int) -> str:
         item = self.dates.item(row, column)
         return item.text() if item is not None else ""
@@ -212,12 +217,12 @@ class SettingsDialog(QDialog):
         problems: list[str] = []
         dates: dict[str, dt.date] = {}
         for row in range(self.dates.rowCount()):
-            version_id = self._cell(row, 0)
-            text = self._cell(row, 2).strip()
+            version_id = self._cell(row, 1)
+            text = self._cell(row, 3).strip()
             if not text:
                 continue
             try:
-                dates[version_id] = dt.date.fromisoformat(text)
+                dates[f"{self._cell(row, 0)}/{version_id}"] = dt.date.fromisoformat(text)
             except ValueError:
                 problems.append(f"{version_id}: “{text}” is not a date (YYYY-MM-DD)")
         printer = self.printer.currentText().strip()
@@ -248,19 +253,85 @@ class SettingsDialog(QDialog):
             raise UserError(f"A setting is not valid: {error}") from error
 
     def save(self) -> None:
-        from pharmacist_tool.settings import save_settings
-
         try:
             settings = self.collect()
-            save_settings(settings)
         except UserError as error:
             self.message.setText(f"✖ {error}")
             return
-        except OSError as error:
-            self.message.setText(f"✖ The settings could not be saved: {error.strerror or error}")
+        problem = save_audited(self.db, self.username, self.settings, settings)
+        if problem:
+            self.message.setText(f"✖ {problem}")
             return
         self.accepted_settings.emit(settings)
         self.accept()
+
+
+DATE_COLUMNS = ("Medicine", "Rule-set version", "Published from", "Takes effect")
+
+
+def every_rule_version() -> list[tuple[str, str, dt.date]]:
+    """(pack, version id, the date it was published to take effect) of every pack's rule-set
+    versions, as the pack says (not as this pharmacy's settings moved them)."""
+    from pharmacist_tool.knowledge import packs
+
+    found: list[tuple[str, str, dt.date]] = []
+    for pack in packs.names():
+        try:
+            kb = packs.load(pack)
+        except UserError:
+            log.exception("loading pack %s for the settings", pack)
+            continue
+        for rule_set in kb.rule_sets:
+            found.extend((pack, v.id, v.effective_from) for v in rule_set.versions)
+    return found
+
+
+def settings_changes(before: Any, after: Any) -> dict[str, dict[str, str]]:
+    """Each setting that differs, with its value before and after (no patient data here)."""
+    import msgspec
+
+    old, new = msgspec.to_builtins(before), msgspec.to_builtins(after)
+    changes: dict[str, dict[str, str]] = {}
+    for name in sorted(set(old) | set(new)):
+        if name == "rule_effective_dates":
+            dates_old, dates_new = old.get(name) or {}, new.get(name) or {}
+            for key in sorted(set(dates_old) | set(dates_new)):
+                if dates_old.get(key) != dates_new.get(key):
+                    changes[f"{name}.{key}"] = {
+                        "from": str(dates_old.get(key) or ""),
+                        "to": str(dates_new.get(key) or ""),
+                    }
+        elif old.get(name) != new.get(name):
+            changes[name] = {"from": str(old.get(name)), "to": str(new.get(name))}
+    return changes
+
+
+def save_audited(db: Any, username: str, before: Any, after: Any) -> str | None:
+    """Save the settings and audit the change to ``username`` (``settings-changed``); when the
+    audit cannot be written the previous settings are put back. None when done, else why not."""
+    from pharmacist_tool.records.writing import record_event
+    from pharmacist_tool.settings import save_settings
+
+    changes = settings_changes(before, after)
+    try:
+        save_settings(after)
+    except OSError as error:
+        return f"The settings could not be saved: {error.strerror or error}"
+    if not changes:
+        return None
+    try:
+        record_event(db, "settings-changed", user=username, detail={"changed": changes})
+    except Exception as error:
+        log.exception("auditing a settings change")
+        try:
+            save_settings(before)
+        except OSError:
+            log.exception("putting the previous settings back")
+        return (
+            "The change could not be written to the audit log "
+            f"({type(error).__name__}); the settings were not changed."
+        )
+    return None
 
 
 class PharmacyDialog(QDialog):
@@ -268,11 +339,12 @@ class PharmacyDialog(QDialog):
 
     accepted_settings = Signal(object)
 
-    def __init__(self, parent: QWidget | None, settings: Any) -> None:
+    def __init__(self, parent: QWidget | None, settings: Any, db: Any, username: str) -> None:
         super().__init__(parent)
         from pharmacist_tool.settings import handout_details_missing
 
         self.settings = settings
+        self.db, self.username = db, username
         self.setWindowTitle("The pharmacy on the handout")
         layout = QVBoxLayout(self)
         layout.addWidget(
@@ -303,17 +375,14 @@ class PharmacyDialog(QDialog):
     def save(self) -> None:
         import msgspec
 
-        from pharmacist_tool.settings import save_settings
-
         name, phone = self.name.text().strip(), self.phone.text().strip()
         if not name or not phone:
             self.message.setText("✖ Give both the pharmacy's name and its phone number.")
             return
         settings = msgspec.structs.replace(self.settings, pharmacy_name=name, pharmacy_phone=phone)
-        try:
-            save_settings(settings)
-        except OSError as error:
-            self.message.setText(f"✖ The settings could not be saved: {error.strerror or error}")
+        problem = save_audited(self.db, self.username, self.settings, settings)
+        if problem:
+            self.message.setText(f"✖ {problem}")
             return
         self.accepted_settings.emit(settings)
         self.accept()
@@ -340,7 +409,7 @@ def open_records_dialog(window: Any, database: str | None) -> QDialog:
     layout.addWidget(view, 1)
     row = QHBoxLayout()
     row.addStretch(1)
-    close = QPushButton("&Close  Esc")
+    close = QPushButton("Close  Esc")  # Alt+C is Copy head's
     close.setAutoDefault(False)
     close.clicked.connect(dialog.reject)
     row.addWidget(close)
@@ -352,7 +421,7 @@ def open_records_dialog(window: Any, database: str | None) -> QDialog:
 
 class FirstUserDialog(QDialog):
     """An empty records database: set up its first user, the pharmacist-in-charge (a pharmacist
-    who also manages staff: adds the other pharmacists and technicians in Users, Ctrl+U)."""
+    who also manages staff: adds the other pharmacists and technicians in Users, Alt+M)."""
 
     created = Signal(str)
 
@@ -366,7 +435,7 @@ class FirstUserDialog(QDialog):
             note(
                 "No users are set up in the records database yet. The first user is the "
                 "pharmacist-in-charge: a pharmacist who signs records and also manages staff "
-                "(adds pharmacists and technicians in Users, Ctrl+U)."
+                "(adds pharmacists and technicians in Users, Alt+M)."
             )
         )
         form = QFormLayout()

@@ -24,10 +24,14 @@ WHAT = {
     "reverse-authorization": "reverse the authorization (not picked up)",
 }
 WITHIN_DAYS = 7
+SIGN_IN_FIRST = "Sign in to see who is due this week."
 
 
 class DueList(QGroupBox):
-    """Enter on an item finds the patient (the returning-patient box shows the course)."""
+    """Enter on an item finds the patient (the returning-patient box shows the course).
+
+    Hidden until someone signs in (``reveal``) and again at sign-out (``conceal``): the list
+    names patients, their dates of birth and programme ids."""
 
     chosen = Signal(int)
 
@@ -40,16 +44,34 @@ class DueList(QGroupBox):
         self.items.setAccessibleDescription("Enter shows the patient's course")
         self.items.itemActivated.connect(self._chosen)
         self.status = note("")
-        self.refresh_button = QPushButton("Re&fresh")
+        self.refresh_button = QPushButton("Refresh")  # no Alt+letter: Alt+F is the File menu
         self.refresh_button.setAutoDefault(True)
         self.refresh_button.clicked.connect(self._refresh_clicked)
         layout.addWidget(self.items, 1)
         layout.addWidget(self.status)
         layout.addWidget(self.refresh_button)
+        self.revealed = False
+        self.conceal()
+
+    def reveal(self) -> None:
+        """Someone signed in: show the list."""
+        self.revealed = True
+        self.refresh_button.setEnabled(True)
+        self.refresh()
+
+    def conceal(self) -> None:
+        """Nobody is signed in: no patient on the list."""
+        self.revealed = False
+        self.items.clear()
+        self.refresh_button.setEnabled(False)
+        self.status.setText(SIGN_IN_FIRST)
 
     def refresh(self, today: dt.date | None = None) -> None:
         from pharmacist_tool.records.course import due_items
 
+        if not self.revealed:
+            self.conceal()
+            return
         today = today or dt.date.today()
         self.items.clear()
         try:

@@ -126,7 +126,7 @@ class HandoutDialog(QDialog):
         self.settings = settings
         self.pharmacist = pharmacist
         self.handout: Any = None
-        self.setWindowTitle(f"Handout for {case.patient.name}")
+        self.setWindowTitle("Handout preview")  # titles show in task bars: no patient name
         fit_to_screen(self, 820, 900)
         layout = QVBoxLayout(self)
         options = QHBoxLayout()

@@ -89,6 +89,65 @@ class PlatformProblem:
         return "\n".join(lines)
 
 
+@dataclass
+class DisplayProblem(PlatformProblem):
+    """The plugin loads, but the X display it would draw on does not answer."""
+
+    display: str = ""
+
+    def message(self) -> str:
+        if not self.display:
+            return (
+                "The window cannot start: no X display is set (DISPLAY is empty). Start it "
+                "from the desktop, or set DISPLAY."
+            )
+        return "\n".join(
+            [
+                f"The window cannot start: the X display {self.display!r} (DISPLAY) does not "
+                "answer.",
+                "Is the desktop session still running, and may this user draw on it? Over SSH, "
+                "connect with `ssh -X`; check with `xdpyinfo` or `xset q`.",
+                f"(The X client library said: {self.detail})",
+            ]
+        )
+
+
+XCB_ERRORS = {
+    1: "the connection failed (socket, pipe or stream error)",
+    2: "an extension is not supported",
+    3: "out of memory",
+    4: "a request was too long",
+    5: "the display name could not be parsed",
+    6: "the display has no such screen",
+    7: "the descriptor passing failed",
+}
+
+
+def display_problem() -> DisplayProblem | None:
+    """None when the X display answers; else why it does not. Qt's xcb plugin, without a
+    display, aborts the process (exit 134) with its message only in its own log."""
+    display = os.environ.get("DISPLAY", "").strip()
+    if not display:
+        return DisplayProblem("xcb", detail="DISPLAY is not set")
+    try:
+        xcb = ctypes.CDLL("libxcb.so.1")
+    except OSError as missing:  # the plugin check names the package
+        return DisplayProblem("xcb", missing=["libxcb.so.1"], detail=str(missing), display=display)
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.POINTER(ctypes.c_int)]
+    xcb.xcb_connection_has_error.restype = ctypes.c_int
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(display.encode(), None)
+    try:
+        error = xcb.xcb_connection_has_error(connection)
+    finally:
+        xcb.xcb_disconnect(connection)
+    if error == 0:
+        return None
+    return DisplayProblem("xcb", detail=XCB_ERRORS.get(error, f"error {error}"), display=display)
+
+
 def qt_folder() -> Path | None:
     """PySide6's ``Qt`` folder (plugins and libraries), found without importing PySide6."""
     spec = importlib.util.find_spec("PySide6")
@@ -218,15 +277,18 @@ def check_platform(platform: str, qt: Path) -> PlatformProblem | None:
 
 
 def platform_problem() -> PlatformProblem | None:
-    """None when Qt can start here (or this is not Linux); else the first platform's problem."""
+    """None when Qt can start here (or this is not Linux); else the first platform's problem:
+    a library its plugin lacks, or (X11) a display that does not answer."""
     if not sys.platform.startswith("linux"):
         return None
     qt = qt_folder()
     if qt is None:
         return PlatformProblem("any", detail="PySide6 is not installed")
-    problems = []
+    problems: list[PlatformProblem] = []
     for platform in requested_platforms():
         problem = check_platform(platform, qt)
+        if problem is None and platform == "xcb":
+            problem = display_problem()
         if problem is None:
             return None
         problems.append(problem)

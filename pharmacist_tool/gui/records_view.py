@@ -51,6 +51,8 @@ from PySide6.QtWidgets import (
 )
 
 from pharmacist_tool.errors import UserError
+from pharmacist_tool.gui.authority import Right
+from pharmacist_tool.gui.authority import check as check_right
 from pharmacist_tool.gui.widgets import add_row, fit_to_screen
 
 log = logging.getLogger(__name__)
@@ -126,6 +128,13 @@ class RecordsModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         self.set_filter(self.filter)
+
+    def clear(self) -> None:
+        """No rows, and none fetched (nobody may see them)."""
+        self.beginResetModel()
+        self.rows = []
+        self._more = False
+        self.endResetModel()
 
     def canFetchMore(self, parent: Index = QModelIndex()) -> bool:  # noqa: B008, N802
         return not parent.isValid() and self._more
@@ -499,7 +508,7 @@ class RecordDialog(QDialog):
         self.record_id = record_id
         self.detail = get_record(view.db, record_id)
         record_event(view.db, "view", user=view.user, record_id=record_id)
-        self.setWindowTitle(f"Record {record_id} — {self.detail.summary.patient_name}")
+        self.setWindowTitle(f"Record {record_id}")  # titles show in task bars: no names
         layout = QVBoxLayout(self)
         self.text = QTextBrowser()
         self.text.setHtml(record_html(self.detail))
@@ -610,6 +619,10 @@ class RecordsView(QWidget):
     """A handout was fetched for a reprint: (record id, the stored bytes sent to the printer)."""
     amended = Signal(int, int)
     exported = Signal(object)
+    backed_up = Signal(object)
+    """A backup was written and checked (its path)."""
+    restored = Signal(int)
+    """The records were restored from a backup (how many records it holds)."""
 
     def __init__(
         self, database: Any = None, parent: QWidget | None = None, user: str | None = None
@@ -619,6 +632,7 @@ class RecordsView(QWidget):
         self.user = user
         self.model = RecordsModel(self.db, self)
         self._build()
+        self._apply_rights()
         self.search()
 
     def _build(self) -> None:
@@ -690,20 +704,49 @@ class RecordsView(QWidget):
         self.export_button = QPushButton("&Export…")
         self.export_button.clicked.connect(self.export)
         self.backup_button = QPushButton("&Back up…")
-        self.backup_button.clicked.connect(self.backup)
+        self.backup_button.clicked.connect(lambda: self.backup())  # not clicked's bool
         self.restore_button = QPushButton("Res&tore…")
-        self.restore_button.clicked.connect(self.restore)
+        self.restore_button.clicked.connect(lambda: self.restore())
         for button in (self.open_button, self.reprint_button, self.amend_button):
             actions.addWidget(button)
         actions.addStretch(1)
         for button in (self.export_button, self.backup_button, self.restore_button):
             actions.addWidget(button)
         layout.addLayout(actions)
+
+    def _apply_rights(self) -> None:
+        """Offer what the signed-in user may do; say why the rest is greyed out."""
         sqlite = getattr(self.db, "sqlite_path", None) is not None
+        buttons = {
+            Right.RECORDS: (self.open_button, self.reprint_button, self.amend_button),
+            Right.EXPORT: (self.export_button,),
+            Right.BACKUP: (self.backup_button,),
+            Right.RESTORE: (self.restore_button,),
+        }
+        for right, group in buttons.items():
+            refused = self.refused(right)
+            for button in group:
+                button.setEnabled(refused is None)
+                button.setToolTip(refused or "")
         for button in (self.backup_button, self.restore_button):
-            button.setEnabled(sqlite)
             if not sqlite:
+                button.setEnabled(False)
                 button.setToolTip("Back up PostgreSQL with pg_dump (ask your IT).")
+
+    def refused(self, right: Right) -> str | None:
+        """Why the signed-in user may not do this now (None: they may)."""
+        try:
+            return check_right(self.db, self.user, right)
+        except Exception as error:  # the database cannot say: refuse, and say so
+            log.exception("checking the user's rights")
+            return f"Who may do this cannot be checked ({type(error).__name__}); see the log."
+
+    def _refuse(self, right: Right) -> bool:
+        """Show the refusal and return True when the user may not do this."""
+        refused = self.refused(right)
+        if refused is not None:
+            self.status.setText(f"✖ {refused}")
+        return refused is not None
 
     def showEvent(self, event: Any) -> None:  # noqa: N802
         super().showEvent(event)
@@ -812,6 +855,9 @@ class RecordsView(QWidget):
         )
 
     def search(self) -> None:
+        if self._refuse(Right.RECORDS):
+            self.model.clear()
+            return
         try:
             self.model.set_filter(self.current_filter())
         except UserError as error:
@@ -835,6 +881,8 @@ class RecordsView(QWidget):
 
     # -- one record
     def open_record(self, record_id: int) -> RecordDialog | None:
+        if self._refuse(Right.RECORDS):
+            return None
         try:
             dialog = RecordDialog(self, record_id)
         except UserError as error:
@@ -849,6 +897,8 @@ class RecordsView(QWidget):
         """Send the stored handout, byte for byte, to the printer (audited as a reprint)."""
         from pharmacist_tool.records.usecases import reprint as reprint_handout
 
+        if self._refuse(Right.RECORDS):
+            return None
         try:
             pdf = reprint_handout(self.db, record_id, username=self.user)
         except UserError as error:
@@ -907,6 +957,8 @@ class RecordsView(QWidget):
         from pharmacist_tool.case import write_atomically
         from pharmacist_tool.records.usecases import reprint as reprint_handout
 
+        if self._refuse(Right.RECORDS):
+            return None
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
                 self, "Save the handout", f"handout-record-{record_id}.pdf", "PDF (*.pdf)"
@@ -922,7 +974,9 @@ class RecordsView(QWidget):
         self.status.setText(f"✓ Handout of record {record_id} saved to {path}")
         return Path(path)
 
-    def amend(self, record_id: int) -> AmendDialog:
+    def amend(self, record_id: int) -> AmendDialog | None:
+        if self._refuse(Right.RECORDS):
+            return None
         dialog = AmendDialog(self, record_id)
 
         def done() -> None:
@@ -942,6 +996,8 @@ class RecordsView(QWidget):
 
     # -- export, backup, restore
     def export(self) -> ExportDialog | None:
+        if self._refuse(Right.EXPORT):
+            return None
         try:
             flt = self.current_filter()
         except UserError as error:
@@ -959,15 +1015,34 @@ class RecordsView(QWidget):
         self.export_dialog = dialog
         return dialog
 
+    def _choose_file(self, title: str, suggested: str, save: bool, chosen: Any) -> QFileDialog:
+        """A file dialog that does not stop the window: ``chosen(path)`` runs when one is
+        picked (``self.file_dialog`` is the dialog)."""
+        dialog = QFileDialog(self, title, suggested)
+        dialog.setAcceptMode(
+            QFileDialog.AcceptMode.AcceptSave if save else QFileDialog.AcceptMode.AcceptOpen
+        )
+        dialog.setFileMode(
+            QFileDialog.FileMode.AnyFile if save else QFileDialog.FileMode.ExistingFile
+        )
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.fileSelected.connect(chosen)
+        dialog.open()
+        self.file_dialog = dialog
+        return dialog
+
     def backup(self, path: str | None = None) -> Path | None:
+        """Copy the records to ``path`` (asked for when None) and check the copy; audited to
+        the signed-in user. ``backed_up`` carries the file."""
         from pharmacist_tool.exports.backup import backup_database
         from pharmacist_tool.exports.service import audit
 
-        if path is None:
+        if self._refuse(Right.BACKUP):
+            return None
+        if not path:
             suggested = f"records-backup-{dt.datetime.now():%Y%m%d-%H%M}.sqlite3"
-            path, _ = QFileDialog.getSaveFileName(self, "Back up the records to", suggested)
-            if not path:
-                return None
+            self._choose_file("Back up the records to", suggested, True, self.backup)
+            return None
         try:
             check = backup_database(str(self.db.url), Path(path))
             audit(
@@ -981,25 +1056,48 @@ class RecordsView(QWidget):
             return None
         self.status.setText(f"✓ Backed up {check.records:,} records to {check.path} (checked)")
         self.refresh_head()
+        self.backed_up.emit(check.path)
         return check.path
 
     def restore(self, path: str | None = None, *, confirm: bool = True) -> bool:
+        """Replace the records with a backup (the file asked for when None, then the question
+        asked). True when restored now; ``restored`` is emitted either way once done."""
+        if self._refuse(Right.RESTORE):
+            return False
+        if not path:
+            self._choose_file("Restore the records from", "", False, self.restore)
+            return False
+        if confirm:
+            self._ask_restore(path)
+            return False
+        return self._restore_now(path)
+
+    def _ask_restore(self, path: str) -> None:
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Restore the records",
+            f"Replace every record in this database with the backup {path}?\n"
+            "A copy of the current database is kept beside it.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+
+        def answered() -> None:
+            if box.clickedButton() is box.button(QMessageBox.StandardButton.Yes):
+                self._restore_now(path)
+
+        box.finished.connect(answered)
+        box.open()
+        self.restore_question = box
+
+    def _restore_now(self, path: str) -> bool:
         from pharmacist_tool.exports.backup import restore_database
         from pharmacist_tool.exports.service import audit
 
-        if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, "Restore the records from")
-            if not path:
-                return False
-        if confirm:
-            answer = QMessageBox.question(
-                self,
-                "Restore the records",
-                "Replace every record in this database with the backup?\n"
-                "A copy of the current database is kept beside it.",
-            )
-            if answer != QMessageBox.StandardButton.Yes:
-                return False
+        if self._refuse(Right.RESTORE):
+            return False
         try:
             result = restore_database(str(self.db.url), Path(path))
             audit(
@@ -1016,11 +1114,12 @@ class RecordsView(QWidget):
         except UserError as error:
             self.status.setText(f"✖ {error}")
             return False
+        self.search()
         self.status.setText(
             f"✓ Restored {result.restored.records:,} records; the previous database is kept at "
             f"{result.previous_copy}"
         )
-        self.search()
+        self.restored.emit(result.restored.records)
         return True
 
 

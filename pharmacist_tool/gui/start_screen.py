@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -31,9 +32,14 @@ from pharmacist_tool.gui.window_base import WindowBase
 
 log = logging.getLogger(__name__)
 
+LOOK_UP_HINT = "Type the programme id, or the name and the date of birth."
+
 
 class StartScreen(WindowBase):
     """The start screen's widgets and actions (mixed into ``MainWindow``)."""
+
+    counter_changed = Signal(str)
+    """Who is at the counter now: a user name after sign-in, "" after sign-out."""
 
     def _build_start(self) -> QWidget:
         page = QWidget()
@@ -43,7 +49,7 @@ class StartScreen(WindowBase):
         self.start_note = note("")
         outer.addWidget(self.start_note)
         # First run: the handout needs the pharmacy's name and phone; ask until they are given.
-        self.pharmacy_button = QPushButton("Give the pharmacy's name and p&hone for the handout…")
+        self.pharmacy_button = QPushButton("Give the pharmacy's name and phone for the h&andout…")
         self.pharmacy_button.clicked.connect(self.ask_pharmacy_details)
         outer.addWidget(self.pharmacy_button)
 
@@ -54,7 +60,7 @@ class StartScreen(WindowBase):
         self.open_button = QPushButton("&Open case file… (Ctrl+O)")
         self.records_button = QPushButton("&Records (Ctrl+R)")
         self.settings_button = QPushButton("Se&ttings (Ctrl+,)")
-        self.users_button = QPushButton("Users (Ctrl+U)")
+        self.users_button = QPushButton("Users — &manage staff…")
         self.users_button.setAccessibleName("Users")
         self.users_button.setVisible(False)  # shown to an administrator once signed in
         start_buttons = (self.new_button, self.open_button, self.records_button,
@@ -84,6 +90,7 @@ class StartScreen(WindowBase):
         from pharmacist_tool.gui.course_panel import start_row  # the course across visits
 
         outer.addWidget(start_row(self), 1)
+        self.returning.find_button.setText("&Look up")  # Alt+F is the File menu
 
         counter = QGroupBox("At the counter")
         form = QFormLayout(counter)
@@ -92,7 +99,7 @@ class StartScreen(WindowBase):
         self.login_password.setEchoMode(QLineEdit.EchoMode.Password)
         add_row(form, "&User:", self.login_user, "Your user name")
         add_row(form, "&Password:", self.login_password, "Your password")
-        self.login_button = QPushButton("Sign &in")
+        self.login_button = QPushButton("Si&gn in")
         self.login_status = note(
             "Nobody is signed in. A technician may prepare; a pharmacist signs."
         )
@@ -215,6 +222,11 @@ class StartScreen(WindowBase):
         self.review.user.setText(self.user_name)
         self.unlock_user.setText(self.user_name)
         self._show_admin_tools()
+        if not self.returning.isEnabled():
+            self.returning.setEnabled(True)
+            self.returning.result.setText(LOOK_UP_HINT)
+        self.due_list.reveal()
+        self.counter_changed.emit(self.user_name)
         if self.stack.currentIndex() == START:
             note = self.start_note.text()
             self._refresh_start()  # the unfinished sessions now show their patients' names
@@ -248,7 +260,23 @@ class StartScreen(WindowBase):
         self.counter_label.setText("Nobody signed in")
         self.users_button.setVisible(False)
         self.close_session()  # the patient's data leaves the screen; the draft is listed
+        self.conceal_patients()
         self.login_status.setText(f"{name} signed out. Nobody is signed in.")
+        self.counter_changed.emit("")
+
+    def conceal_patients(self) -> None:
+        """Nobody signed in: the due list and the returning patient's course leave the screen,
+        and the records, Settings and open dialogs with them."""
+        self.due_list.conceal()
+        self.returning.who.clear()
+        self.returning.born.clear()
+        if self.returning.course is not None:  # (no records module before the first paint)
+            self.returning.look_up()  # nothing typed: the course panel is hidden
+        self.returning.result.setText("Sign in to look up a returning patient.")
+        self.returning.setEnabled(False)
+        for dialog in self.findChildren(QDialog):
+            if dialog.isVisible():
+                dialog.reject()
 
     def ask_first_user(self) -> None:
         from pharmacist_tool.gui.dialogs import FirstUserDialog
@@ -262,7 +290,7 @@ class StartScreen(WindowBase):
         self.login_user.setText(username)
         self.login_status.setText(
             f"✓ {username} is set up as the pharmacist-in-charge: signs records and manages "
-            "staff (Users, Ctrl+U). Sign in with the new password."
+            "staff (Users, Alt+M). Sign in with the new password."
         )
         self.login_password.setFocus()
 

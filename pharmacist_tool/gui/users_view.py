@@ -112,6 +112,7 @@ class UsersDialog(QDialog):
         self.username = QLineEdit()
         self.full_name = QLineEdit()
         self.new_role = QComboBox()
+        self.new_role.addItem("Choose a role…", "")  # no default: what a user may do is chosen
         for role in staff.roles():
             self.new_role.addItem(staff.ROLE_WORDS.get(role, role), role)
         self.password = _password_field()
@@ -256,12 +257,17 @@ class UsersDialog(QDialog):
             self.message.setText("✖ Not done: the two passwords differ.")
             return
         role = self.new_role.currentData()
+        if not role:
+            self.message.setText("✖ Not done: choose the new user's role (Alt+E).")
+            self.new_role.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
         password, full_name = self.password.text(), self.full_name.text()
         rights = self.new_admin.isChecked()
 
         def added() -> None:
             for field in (self.username, self.full_name, self.password, self.repeat):
                 field.clear()
+            self.new_role.setCurrentIndex(0)
             self.new_admin.setChecked(False)
 
         self._do(

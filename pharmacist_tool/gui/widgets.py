@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QFormLayout, QLabel, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QFont, QGuiApplication, QPalette, QResizeEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QFormLayout,
+    QFrame,
+    QLabel,
+    QScrollArea,
+    QSizePolicy,
+    QWidget,
+)
 
 SEVERITY_ICON = {"block": "✖", "warn": "⚠", "info": "ℹ"}
 SEVERITY_WORD = {"block": "BLOCK", "warn": "WARN", "info": "INFO"}
@@ -80,3 +88,56 @@ def frame_style(
     """A softly filled panel in a palette role, so it follows light, dark and high contrast."""
     widget.setAutoFillBackground(True)
     widget.setBackgroundRole(role)
+
+
+class SideScroller(QScrollArea):
+    """Holds a wide panel: as tall as the panel wants, as wide as the window allows, scrolling
+    sideways when the screen is narrower than the panel (a 1024×768 counter screen). Shown and
+    hidden with the panel."""
+
+    def __init__(self, panel: QWidget) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes on to the panel's boxes
+        self.setVisible(not panel.isHidden())
+        self.setWidget(panel)
+        panel.installEventFilter(self)
+
+    def _height(self) -> int:
+        """The panel's height at the width it is given (wrapped lines take more), and room for
+        the scroll bar."""
+        panel = self.widget()
+        if panel is None:
+            return 0
+        wanted = panel.sizeHint().height()
+        layout = panel.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            width = max(self.viewport().width(), panel.minimumSizeHint().width())
+            wanted = max(wanted, layout.totalHeightForWidth(width))
+        return wanted + self.horizontalScrollBar().sizeHint().height()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self.updateGeometry()  # another width: another height for wrapped lines
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        panel = self.widget()
+        width = panel.sizeHint().width() if panel is not None else 0
+        return QSize(width, self._height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, self._height())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        kind = event.type()
+        if kind == QEvent.Type.ShowToParent:
+            self.setVisible(True)
+        elif kind == QEvent.Type.HideToParent:
+            self.setVisible(False)
+        elif kind == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # new rows: a new height
+        return False

@@ -12,13 +12,16 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QMenu,
     QMessageBox,
     QStackedWidget,
+    QWidget,
 )
 
 from pharmacist_tool.app.session import CounterSession
-from pharmacist_tool.gui import services
+from pharmacist_tool.gui import authority, services
+from pharmacist_tool.gui.authority import Right
 from pharmacist_tool.gui.lock_screen import IdleWatcher, LockScreen
 from pharmacist_tool.gui.pages import (
     Collected,
@@ -32,7 +35,7 @@ from pharmacist_tool.gui.session_screen import (
     SessionScreen,
 )
 from pharmacist_tool.gui.start_screen import StartScreen
-from pharmacist_tool.gui.widgets import application
+from pharmacist_tool.gui.widgets import SideScroller, application, fit_to_screen
 
 if TYPE_CHECKING:
     from pharmacist_tool.settings import Settings
@@ -40,6 +43,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = ["LOCKED", "SESSION", "START", "MainWindow"]
+
+
+def _scroll_sideways(panel: QWidget) -> None:
+    """The panel of facts carried from last visit: its long lines scroll sideways, so the
+    session screen fits a 1024-pixel-wide screen with the findings and Sign in view."""
+    holder = panel.parentWidget()
+    layout = holder.layout() if holder is not None else None
+    if not isinstance(layout, QBoxLayout):
+        return
+    index = layout.indexOf(panel)
+    scroller = SideScroller(panel)
+    layout.insertWidget(index, scroller)
 
 
 class MainWindow(StartScreen, SessionScreen, LockScreen):
@@ -59,7 +74,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
         self._painted = False
         self.password_check = PasswordCheck(self)
         self.setWindowTitle(START_TITLE)
-        self.resize(1200, 780)
+        fit_to_screen(self, 1200, 780)
 
         self.stack = QStackedWidget()
         self.setCentralWidget(self.stack)
@@ -68,8 +83,10 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
         self.lock_page = self._build_lock()
         for page in (self.start, self.session, self.lock_page):
             self.stack.addWidget(page)
+        _scroll_sideways(self.carried)
         self._build_actions()
         self._refresh_start()
+        self.conceal_patients()  # nobody is signed in yet
 
         self.clock = QTimer(self)
         self.clock.setInterval(30_000)
@@ -106,10 +123,12 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
 
         self.act_new = action(file_menu, "&New session", "Ctrl+N", self.new_session)
         self.act_open = action(file_menu, "&Open case file…", "Ctrl+O", self.open_case_dialog)
-        self.act_start = action(file_menu, "&Start screen", "Ctrl+Home", self.show_start)
+        # Neither Ctrl+Home nor Ctrl+U: a text box takes them (start of text; on X11, delete
+        # the line), so they would work or not depending on where the cursor is.
+        self.act_start = action(file_menu, "&Start screen", "Alt+Home", self.show_start)
         self.act_records = action(file_menu, "&Records", "Ctrl+R", self.open_records)
         self.act_settings = action(file_menu, "Se&ttings…", "Ctrl+,", self.open_settings)
-        self.act_users = action(file_menu, "&Users…", "Ctrl+U", self.open_users)
+        self.act_users = action(file_menu, "&Users…", None, self.open_users)
         self.act_lock = action(file_menu, "&Lock now", "Ctrl+L", self.lock)
         self.act_sign_out = action(file_menu, "Sign o&ut", "Ctrl+Shift+Q", self.sign_out)
         file_menu.addSeparator()
@@ -183,27 +202,55 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
             self._assess()
         QTimer.singleShot(0, self.check_users)
 
+    def refused(self, title: str, right: Right) -> bool:
+        """Say why the person at the counter may not do this (True), or nothing (False)."""
+        from pharmacist_tool.gui import signing
+
+        try:
+            problem = authority.check(signing.database(self.database), self.user_name, right)
+        except Exception as error:  # the database cannot say who may: refuse, and say so
+            log.exception("checking the user's rights")
+            problem = (
+                f"The records database cannot be reached ({type(error).__name__}) to check "
+                "who may do this."
+            )
+        if problem is not None:
+            self.show_error(title, problem)
+        return problem is not None
+
     def open_records(self) -> None:
-        if self.stack.currentIndex() == LOCKED:
+        if self.stack.currentIndex() == LOCKED or self.refused("Records", Right.RECORDS):
             return
         from pharmacist_tool.gui.dialogs import open_records_dialog
 
         open_records_dialog(self, self.database)
 
     def open_settings(self) -> None:
-        if self.stack.currentIndex() == LOCKED:
+        if self.stack.currentIndex() == LOCKED or self.refused("Settings", Right.SETTINGS):
             return
+        from pharmacist_tool.gui import signing
         from pharmacist_tool.gui.dialogs import SettingsDialog
 
-        dialog = SettingsDialog(self, self.settings, self.ensure_kb())
+        dialog = SettingsDialog(
+            self,
+            self.settings,
+            self.ensure_kb(),
+            signing.database(self.database),
+            self.user_name,
+        )
         dialog.accepted_settings.connect(self.settings_saved)
         dialog.open()
         self.settings_dialog = dialog
 
     def ask_pharmacy_details(self) -> None:
+        if self.refused("The pharmacy on the handout", Right.SETTINGS):
+            return
+        from pharmacist_tool.gui import signing
         from pharmacist_tool.gui.dialogs import PharmacyDialog
 
-        dialog = PharmacyDialog(self, self.settings)
+        dialog = PharmacyDialog(
+            self, self.settings, signing.database(self.database), self.user_name
+        )
         dialog.accepted_settings.connect(self.settings_saved)
         dialog.open()
         self.pharmacy_dialog = dialog
@@ -226,8 +273,9 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
                 "Ctrl+F   go to the findings (resolution boxes)",
                 "Ctrl+P   preview and print the handout",
                 "Ctrl+S   go to signing (asks for the password)",
-                "Ctrl+N   new session · Ctrl+O open a case file · Ctrl+Home start screen",
-                "Ctrl+R   records · Ctrl+,  settings · Ctrl+U  users · Ctrl+L  lock now",
+                "Ctrl+N   new session · Ctrl+O open a case file · Alt+Home start screen",
+                "Ctrl+R   records · Ctrl+,  settings · Ctrl+L  lock now",
+                "Alt+M   users (start screen, administrators) · Alt+F, U  the same from the menu",
                 "Ctrl+Shift+Q   sign out · Ctrl+Q  quit (the session in progress is kept)",
                 "Alt+underlined letter   go to that field",
             ]

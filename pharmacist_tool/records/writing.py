@@ -64,6 +64,7 @@ AUDIT_ACTIONS = frozenset(
         "user-added",
         "backup",
         "restore",
+        "settings-changed",
     }
 )
 

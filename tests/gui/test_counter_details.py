@@ -102,6 +102,9 @@ def test_dialogs_fit_the_screen(window: Any, qtbot: Any, users: dict[str, str]) 
     dialog = QLabel("probe")
     fit_to_screen(dialog, 5000, 5000)
     assert dialog.width() <= screen.width() and dialog.height() <= screen.height()
+    from tests.gui.counter import sign_in
+
+    sign_in(qtbot, window, users["pharmacist"])
     window.open_records()
     records = window.records_dialog
     qtbot.waitUntil(records.isVisible)

@@ -14,6 +14,7 @@ from pharmacist_tool.case import Case, Course, Outcome, PregnancyTest, Programme
 from pharmacist_tool.engine import assess
 from pharmacist_tool.knowledge import load_knowledge_base
 from tests.conftest import example_path
+from tests.gui.counter import sign_in
 from tests.gui.driver import Keyboard, choose_outcome, confirm_checklist, sign
 
 TODAY = dt.date.today()
@@ -59,6 +60,7 @@ def test_returning_patient_to_a_signed_second_visit(
     from pharmacist_tool.records.reading import get_record
 
     first_id = _sign_first_visit(users["pharmacist"], users["password"], 30, "IP-55", "Ana García")
+    sign_in(qtbot, window, users["pharmacist"])  # nobody signed in: no look-up
     window.close_session()
     box = window.returning
     box.who.setText("IP-55")
@@ -158,6 +160,7 @@ def test_a_resumed_next_visit_keeps_the_carried_facts_and_those_confirmed(
     from pharmacist_tool.gui.app import create_window
 
     _sign_first_visit(users["pharmacist"], users["password"], 30, "IP-57", "Wei Chen")
+    sign_in(qtbot, window, users["pharmacist"])  # nobody signed in: no look-up
     window.close_session()
     window.returning.who.setText("IP-57")
     qtbot.mouseClick(window.returning.find_button, Qt.MouseButton.LeftButton)
@@ -208,7 +211,7 @@ def test_the_due_list_shows_a_patient_due_tomorrow(
     window: Any, qtbot: Any, users: dict[str, str]
 ) -> None:
     _sign_first_visit(users["pharmacist"], users["password"], 29, "IP-56", "Luis Ortega")
-    window.due_list.refresh()
+    sign_in(qtbot, window, users["pharmacist"])  # before that, the list names nobody
     texts = [window.due_list.items.item(i).text() for i in range(window.due_list.items.count())]
     assert any("(tomorrow) · next fill · Luis Ortega" in t and "IP-56" in t for t in texts), texts
     window.due_list.items.setCurrentRow(0)

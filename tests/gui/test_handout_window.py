@@ -17,10 +17,14 @@ def example(prefix: str) -> Path:
     return next(p for p in EXAMPLE_FILES if p.name.startswith(prefix))
 
 
-def test_first_run_asks_for_the_pharmacy_name_and_phone(window: Any, qtbot: Any) -> None:
+def test_first_run_asks_for_the_pharmacy_name_and_phone(
+    window: Any, qtbot: Any, users: dict[str, str]
+) -> None:
     from pharmacist_tool.settings import handout_details_missing, load_settings
+    from tests.gui.counter import sign_in
 
     assert window.pharmacy_button.isVisible()
+    sign_in(qtbot, window, "admin")  # the pharmacy's details are settings: an administrator's
     window.pharmacy_button.click()
     dialog = window.pharmacy_dialog
     qtbot.waitUntil(dialog.isVisible)

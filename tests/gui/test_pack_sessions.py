@@ -76,12 +76,17 @@ def test_a_session_of_each_pack_to_a_signed_record(
     assert wording.data.generic in read_pdf(stored.stored["handout_pdf"]).text.casefold()
 
 
-def test_saving_the_settings_keeps_the_other_packs_dates(window: Any, qtbot: Any) -> None:
-    """The dialog lists the session's pack's versions; another pack's confirmed date stays."""
+def test_saving_the_settings_keeps_the_other_packs_dates(
+    window: Any, qtbot: Any, users: dict[str, str]
+) -> None:
+    """The dialog lists every pack's versions; another pack's confirmed date stays."""
     import datetime as dt
 
     from pharmacist_tool.settings import Settings, load_settings, save_settings
     from tests.conftest import EXAMPLE_FILES
+    from tests.gui.counter import sign_in
+
+    sign_in(qtbot, window, "admin")
 
     other = {"acitretin/acitretin-uk-ppp-2018": dt.date(2018, 4, 2)}
     save_settings(Settings(rule_effective_dates=other))
@@ -92,9 +97,15 @@ def test_saving_the_settings_keeps_the_other_packs_dates(window: Any, qtbot: Any
     kb.press(Qt.Key.Key_Comma, CTRL)
     dialog = window.settings_dialog
     qtbot.waitUntil(dialog.isVisible)
-    ids = [dialog.dates.item(r, 0).text() for r in range(dialog.dates.rowCount())]
-    assert "us-ipledge-2026" in ids and "acitretin-uk-ppp-2018" not in ids
-    row = ids.index("us-ipledge-2026")
-    dialog.dates.item(row, 2).setText("2027-01-31")
+    ids = [
+        f"{dialog.dates.item(r, 0).text()}/{dialog.dates.item(r, 1).text()}"
+        for r in range(dialog.dates.rowCount())
+    ]
+    assert "acitretin/acitretin-uk-ppp-2018" in ids
+    assert dialog.dates.item(ids.index("acitretin/acitretin-uk-ppp-2018"), 3).text() == "2018-04-02"
+    row = ids.index("isotretinoin/us-ipledge-2026")
+    dialog.dates.item(row, 3).setText("2027-01-31")
     dialog.save()
-    assert load_settings().rule_effective_dates == other | {"us-ipledge-2026": dt.date(2027, 1, 31)}
+    assert load_settings().rule_effective_dates == other | {
+        "isotretinoin/us-ipledge-2026": dt.date(2027, 1, 31)
+    }

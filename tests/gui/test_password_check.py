@@ -154,6 +154,7 @@ def test_a_staff_change_is_checked_in_a_worker_and_made_once(window: Any, qtbot:
     dialog = UsersDialog(window, db, admin)
     qtbot.addWidget(dialog)
     dialog.username.setText("tmoss")
+    dialog.new_role.setCurrentIndex(dialog.new_role.findData("pharmacist"))  # no default
     dialog.password.setText("second kettle morning")
     dialog.repeat.setText("second kettle morning")
     dialog.own_password.setText(password)

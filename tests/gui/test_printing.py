@@ -67,10 +67,12 @@ def test_print_to_a_cups_queue_gives_the_page_size_set_and_text(
 
 
 def test_settings_refuse_a_printer_that_does_not_exist(
-    window: Any, qtbot: Any, pdf_queue: PdfQueue
+    window: Any, qtbot: Any, pdf_queue: PdfQueue, users: dict[str, str]
 ) -> None:
     from pharmacist_tool.settings import load_settings
+    from tests.gui.counter import sign_in
 
+    sign_in(qtbot, window, "admin")
     window.open_settings()
     dialog = window.settings_dialog
     qtbot.waitUntil(dialog.isVisible)

@@ -112,9 +112,13 @@ def test_new_session_unfinished_fields_come_back(window: Any, qtbot: Any) -> Non
     again.close()
 
 
-def test_settings_dialog_saves_every_setting(window: Any, qtbot: Any) -> None:
+def test_settings_dialog_saves_every_setting(
+    window: Any, qtbot: Any, users: dict[str, str]
+) -> None:
     from pharmacist_tool.settings import load_settings
+    from tests.gui.counter import sign_in
 
+    sign_in(qtbot, window, "admin")  # the settings are an administrator's
     kb = Keyboard(qtbot, window)
     window.open_case_file(example("01"))
     kb.settle()
@@ -132,10 +136,10 @@ def test_settings_dialog_saves_every_setting(window: Any, qtbot: Any) -> None:
     dialog.language.setCurrentIndex(dialog.language.findData("es"))
     assert dialog.dates.rowCount() > 0
     row = next(
-        r for r in range(dialog.dates.rowCount()) if dialog.dates.item(r, 0).text() == in_force
+        r for r in range(dialog.dates.rowCount()) if dialog.dates.item(r, 1).text() == in_force
     )
-    version = dialog.dates.item(row, 0).text()
-    dialog.dates.item(row, 2).setText("2027-01-31")
+    version = f"{dialog.dates.item(row, 0).text()}/{dialog.dates.item(row, 1).text()}"
+    dialog.dates.item(row, 3).setText("2027-01-31")
     dialog.save()
     saved = load_settings()
     assert saved.pharmacy_name == "Corner Pharmacy"
@@ -152,7 +156,7 @@ def test_settings_dialog_saves_every_setting(window: Any, qtbot: Any) -> None:
     # A bad date is named and nothing is saved.
     kb.press(Qt.Key.Key_Comma, CTRL)
     dialog = window.settings_dialog
-    dialog.dates.item(row, 2).setText("31/01/2027")
+    dialog.dates.item(row, 3).setText("31/01/2027")
     dialog.save()
     assert "not a date" in dialog.message.text() and dialog.isVisible()
     assert load_settings().rule_effective_dates == {version: dt.date(2027, 1, 31)}
@@ -316,6 +320,9 @@ def test_print_is_true_size(tmp_path: Path, qtbot: Any) -> None:
 
 
 def test_records_open_from_the_start_screen(window: Any, qtbot: Any, users: dict[str, str]) -> None:
+    from tests.gui.counter import sign_in
+
+    sign_in(qtbot, window, users["technician"])  # any member of staff, once signed in
     kb = Keyboard(qtbot, window)
     kb.press(Qt.Key.Key_R, CTRL)
     dialog = window.records_dialog
