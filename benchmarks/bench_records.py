@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -47,6 +48,22 @@ LAST = [
     "García", "Smith", "Nguyen", "Müller", "O'Connor", "Rossi", "Kowalski", "Haddad", "Kim",
     "Silva", "Martin", "Brown", "López", "Novak", "Jensen", "Ivanova", "Tanaka", "Osei",
 ]  # fmt: skip
+
+
+def _index_course(session: Any) -> None:
+    """The course index the signed records make (what signing writes, and verify checks)."""
+    from sqlalchemy import text
+
+    from pharmacist_tool.records import course_check
+    from pharmacist_tool.records.models import CourseDue, CourseFill
+
+    fills = course_check.signed_fills(lambda sql: session.execute(text(sql)).all())
+    session.execute(insert(CourseFill), [msgspec.structs.asdict(f) for f in fills.values()])
+    due = course_check.expected_due(fills.values())
+    columns = ("patient_key", "what", "due_on", "shown_until", "record_id", "patient_name",
+               "patient_date_of_birth", "programme_id")  # fmt: skip
+    if due:
+        session.execute(insert(CourseDue), [dict(zip(columns, key, strict=True)) for key in due])
 
 
 def build(url: str, n: int) -> Database:
@@ -105,6 +122,7 @@ def build(url: str, n: int) -> Database:
         if rows:
             session.execute(insert(Record), rows)
             session.execute(insert(AuditEvent), events)
+        _index_course(session)
         head.seq, head.hash, head.table, head.id = seq, prev, "audit_events", event_id
         chain.store_head(session, head)
     return db

@@ -284,7 +284,7 @@ def _look_alike(rows: Iterable[Sequence[Any]], keys: Iterable[str]) -> list[Fill
     return found
 
 
-def _by_programme_id(read: Reader, programme_id: str) -> _Found:
+def _by_programme_id(read: Reader, programme_id: str, *, similar: bool = True) -> _Found:
     rows = read(BY_PROGRAMME_ID_SQL, {"pid": programme_id})
     mine = [r for r in rows if r[_PID] == programme_id]
     others: list[Fill] = []
@@ -296,18 +296,20 @@ def _by_programme_id(read: Reader, programme_id: str) -> _Found:
                 mine.append(r)
             elif r[_PID] != programme_id:
                 rest.append(r)
-        others = _look_alike(rest, {key for key, _ in names})
+        others = _look_alike(rest, {key for key, _ in names}) if similar else []
     return _Found(f"id:{programme_id}", _ordered(map(_fill, mine)), others)
 
 
-def _by_name(read: Reader, name_key: str, born: dt.date, *, strict: bool = True) -> _Found:
+def _by_name(
+    read: Reader, name_key: str, born: dt.date, *, strict: bool = True, similar: bool = True
+) -> _Found:
     """The fills of a name and date of birth. Two programme ids among them are two patients:
     refused (``strict``), else the fills without an id stand alone."""
     rows = read(BY_BIRTH_SQL, {"born": born})
     named = [r for r in rows if r[_KEY] == name_key]
     ids = sorted({r[_PID] for r in named if r[_PID]})
     if len(ids) == 1:
-        return _by_programme_id(read, ids[0])
+        return _by_programme_id(read, ids[0], similar=similar)
     if len(ids) > 1:
         if strict:
             raise UserError(
@@ -316,14 +318,17 @@ def _by_name(read: Reader, name_key: str, born: dt.date, *, strict: bool = True)
             )
         named = [r for r in named if r[_PID] is None]
     taken = {id(r) for r in named}
-    others = _look_alike([r for r in rows if id(r) not in taken], [name_key])
+    others = _look_alike([r for r in rows if id(r) not in taken], [name_key]) if similar else []
     return _Found(_names_key(name_key, born), _ordered(map(_fill, named)), others)
 
 
-def _group(read: Reader, fill: Fill | CourseFill) -> _Found:
+def _group(read: Reader, fill: Fill | CourseFill, *, similar: bool = True) -> _Found:
+    """The fill's patient (``similar``: with the look-alike names of others born that day)."""
     if fill.programme_id:
-        return _by_programme_id(read, fill.programme_id)
-    return _by_name(read, fill.patient_name_key, fill.patient_date_of_birth, strict=False)
+        return _by_programme_id(read, fill.programme_id, similar=similar)
+    return _by_name(
+        read, fill.patient_name_key, fill.patient_date_of_birth, strict=False, similar=similar
+    )
 
 
 # -- the course ------------------------------------------------------------------------------

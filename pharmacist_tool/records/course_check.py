@@ -262,7 +262,7 @@ def expected_due(fills: Iterable[Fill]) -> list[DueKey]:
             plain.add(fill)
             last_of[fill.programme_id] = fill
     for fill in last_of.values():
-        found = _group(plain, fill)
+        found = _group(plain, fill, similar=False)
         rows[found.key] = [_due_key(row) for row in due_rows(found)]
     # The rest, fill by fill as the rebuild writes them (fills without an id, and the ids that
     # may take them in).
@@ -271,7 +271,7 @@ def expected_due(fills: Iterable[Fill]) -> list[DueKey]:
         if fill.programme_id in last_of:
             continue
         memory.add(fill)
-        found = _group(memory, fill)
+        found = _group(memory, fill, similar=False)
         stale = {found.key}
         if fill.programme_id:
             stale |= {_names_key(f.patient_name_key, f.patient_date_of_birth) for f in found.fills}

@@ -14,10 +14,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import unicodedata
 from pathlib import Path
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from pharmacist_tool.errors import UserError
 
@@ -145,9 +149,25 @@ def refuse_mixed_scripts(printed: str) -> None:
 
 # -- log-in attempts ---------------------------------------------------------------------------
 
+UNFINISHED_AFTER = dt.timedelta(minutes=2)
+"""A claimed attempt with no word about the account for this long was left unfinished (a
+password check takes a second or so; a killed log-in never reports)."""
 
-def attempts_left_unfinished(failed_logins: int, locked: bool, most: int) -> bool:
-    """The account's attempts were all claimed and none finished (log-ins killed after their
-    attempt was counted): the next attempt turns them into the usual timed lock, so a killed
-    log-in is neither lost nor locks the account for ever."""
-    return failed_logins >= most and not locked
+
+def attempts_left_unfinished(
+    session: Session, user_id: int, username: str, failed_logins: int, most: int, now: dt.datetime
+) -> bool:
+    """Every attempt the account allows was claimed and none reported back for a while (log-ins
+    killed after their attempt was counted): the next attempt turns them into the usual timed
+    lock, so a killed log-in is neither lost nor locks the account for ever. Attempts still
+    being checked (the newest event about the account is recent) are left to finish."""
+    if failed_logins < most:
+        return False
+    from pharmacist_tool.records.models import AuditEvent
+
+    newest = session.execute(
+        select(func.max(AuditEvent.at)).where(
+            or_(AuditEvent.username == username, AuditEvent.subject_user_id == user_id)
+        )
+    ).scalar_one_or_none()
+    return newest is None or now - newest > UNFINISHED_AFTER

@@ -8,9 +8,12 @@ cases ``records.usecases``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from pharmacist_tool.records import chain
 from pharmacist_tool.records.db import Database
@@ -30,7 +33,7 @@ def verify(db: Database, *, expect_head: tuple[int, str] | None = None) -> chain
     with db.snapshot() as session:
         report = chain.verify_chain(session, expect_head=expect_head, seen=seen)
         report.warnings += [str(clash) for clash in clashes_in(session)]
-        report.problems += index_problems(lambda sql: session.execute(text(sql)).all())
+        report.problems += index_problems(_raw_reader(session))
     if damage is not None:
         report.problems.append(
             chain.Problem(
@@ -48,6 +51,22 @@ def verify(db: Database, *, expect_head: tuple[int, str] | None = None) -> chain
             report.head_seq, report.head_hash, {t: counts.get(t, 0) for t in CHAINED_TABLES}
         )
     return report
+
+
+def _raw_reader(session: Session) -> Callable[[str], Sequence[Sequence[Any]]]:
+    """Statements run on the session's own connection (its snapshot) straight through the
+    driver: the course check reads every signed record once more."""
+    raw = session.connection().connection
+
+    def run(sql: str) -> Sequence[Sequence[Any]]:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql)
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    return run
 
 
 @dataclass(frozen=True)

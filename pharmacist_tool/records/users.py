@@ -819,7 +819,9 @@ def _record_failure(
         elif claim is None:
             locked = user.locked_until is not None and user.locked_until > now
             why = "account locked" if locked else "too many attempts at once"
-            if people.attempts_left_unfinished(user.failed_logins, locked, MAX_FAILED_LOGINS):
+            if not locked and people.attempts_left_unfinished(
+                session, user.id, user.username, user.failed_logins, MAX_FAILED_LOGINS, now
+            ):
                 claim = _Claim(user.id, "", MAX_FAILED_LOGINS)  # locked below, for a while
                 why = "attempts left unfinished"
         else:

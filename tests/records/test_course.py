@@ -16,6 +16,7 @@ from pharmacist_tool.engine import assess
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge import load_knowledge_base
 from pharmacist_tool.records import course as course_records
+from pharmacist_tool.records import service
 from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.users import AuthenticatedUser
 from pharmacist_tool.records.writing import amend_record, sign_record
@@ -191,6 +192,8 @@ def test_three_monthly_fills_course_next_and_due(
     _amend(db, pharmacist, r3, reversed_case, "Authorization reversed on the website")
     due = course_records.due_items(db, D("2026-11-28"), 7)
     assert [(i.what, i.record_id) for i in due] == [("pregnancy-test", r4), ("next-fill", r4)]
+    report = service.verify(db)  # the index written fill by fill is what verify rebuilds
+    assert report.intact, report.problems
 
 
 def test_the_last_fill_gives_the_test_after_the_course(
@@ -232,6 +235,7 @@ def test_two_spellings_are_not_merged_but_named(
     ]  # fmt: skip
     with pytest.raises(UserError, match="No signed record"):
         course_records.find_course(db, programme_id="IP-9999")
+    assert service.verify(db).intact
 
 
 def test_rebuilding_the_index_gives_the_same_course(

@@ -12,6 +12,7 @@ import pytest
 
 from pharmacist_tool.case import Case, Course, Outcome
 from pharmacist_tool.records import course as course_records
+from pharmacist_tool.records import service
 from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.users import AuthenticatedUser
 from tests.records.test_course import _amend, _first_visit, _sign, _this_visit
@@ -80,6 +81,8 @@ def test_an_earlier_fill_amended_to_not_handed_over_no_longer_counts(
     assert course_records.next_visit(db, r2, D("2026-10-31")).course == Course(
         fill_number=3, cumulative_mg_before=2400, previous_fill_on=D("2026-10-01")
     )
+    report = service.verify(db)  # the index amended twice is what verify rebuilds
+    assert report.intact, report.problems
 
 
 def test_another_patient_born_the_same_day_keeps_their_fills(
@@ -99,6 +102,8 @@ def test_another_patient_born_the_same_day_keeps_their_fills(
     assert course.summary.cumulative_mg == 1200
     theirs = course_records.find_course(db, programme_id="IP-0002")
     assert len(theirs.fills) == 2 and theirs.summary.cumulative_mg == 2400
+    report = service.verify(db)
+    assert report.intact, report.problems
 
 
 def test_the_course_is_read_again_after_the_server_drops_the_connection(
