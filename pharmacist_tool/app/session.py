@@ -188,6 +188,8 @@ class CounterSession:
                 if provenance(case, fact) in (Provenance.TYPED, Provenance.NOT_ENTERED)
             }
             case.carried.confirmed = [f for f in case.carried.confirmed if f not in changed]
+            if risk_change(case) is None:  # changed back: no change to record
+                case.risk_category_change = None
         self._changed(Change.ENTERED)
 
     def set_resolution(self, code: str, action: str, note: str) -> None:

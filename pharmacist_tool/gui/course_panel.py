@@ -231,7 +231,10 @@ class CarriedFacts(QGroupBox):
             box.blockSignals(False)
             box.setEnabled(not changed)
         self.risk.setVisible(change is not None)
-        if change is not None:
+        if change is None:
+            self.decided_by.clear()
+            self.risk_reason.clear()
+        else:
             self.risk_note.setText(
                 f"The risk category changed {change.words} since the last visit: who decided "
                 "it, and why?"

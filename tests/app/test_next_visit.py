@@ -158,8 +158,11 @@ def test_a_recorded_change_that_no_longer_matches_asks_again() -> None:
     session.case.patient.can_get_pregnant = False
     session.explain_risk_change("Dr R. Osei", "Hysterectomy")
     session.case.patient.can_get_pregnant = True  # back as it was: no change to explain
-    assert session.risk_change() is None
+    session.entered()
+    assert session.risk_change() is None and session.case.risk_category_change is None
     session.case.patient.can_get_pregnant = False
+    session.explain_risk_change("Dr R. Osei", "Hysterectomy")
+    assert Stands.RISK_CATEGORY_CHANGE not in _kinds(session)
     session.case.risk_category_change = msgspec.structs.replace(
         session.case.risk_category_change,  # type: ignore[arg-type]
         now=True,
