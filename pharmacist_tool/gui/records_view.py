@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -969,13 +970,9 @@ class RecordsView(QWidget):
             if not path:
                 return None
         try:
+            # the event first, so that the backup holds it (see ``exports.commands``)
+            audit(self.db, "backup", username=self.user, detail={"file": str(Path(path))})
             check = backup_database(str(self.db.url), Path(path))
-            audit(
-                self.db,
-                "backup",
-                username=self.user,
-                detail={"file": str(check.path), "records": check.records},
-            )
         except UserError as error:
             self.status.setText(f"✖ {error}")
             return None
@@ -983,9 +980,12 @@ class RecordsView(QWidget):
         self.refresh_head()
         return check.path
 
-    def restore(self, path: str | None = None, *, confirm: bool = True) -> bool:
-        from pharmacist_tool.exports.backup import restore_database
-        from pharmacist_tool.exports.service import audit
+    def restore(
+        self, path: str | None = None, *, confirm: bool = True, password: str | None = None
+    ) -> bool:
+        """Restore a backup: an administrator's action (the signed-in user's password is asked
+        for and checked against the backup; ``password``: given instead of asking)."""
+        from pharmacist_tool.exports.backup import admin_in_backup, restore_database
 
         if path is None:
             path, _ = QFileDialog.getOpenFileName(self, "Restore the records from")
@@ -1001,18 +1001,17 @@ class RecordsView(QWidget):
             if answer != QMessageBox.StandardButton.Yes:
                 return False
         try:
-            result = restore_database(str(self.db.url), Path(path))
-            audit(
-                self.db,
-                "restore",
-                username=self.user,
-                detail={
-                    "from": str(path),
-                    "previous_copy": str(result.previous_copy or ""),
-                    "records": result.restored.records,
-                    "audit_events_not_in_backup": result.audit_events_not_in_backup,
-                },
-            )
+            if password is None:
+                password, given = QInputDialog.getText(
+                    self,
+                    "Restore the records",
+                    f"A restore needs an administrator. Password of {self.user}:",
+                    QLineEdit.EchoMode.Password,
+                )
+                if not given or not password:
+                    return False
+            admin = admin_in_backup(Path(path), self.user or "", password)
+            result = restore_database(str(self.db.url), Path(path), admin)
         except UserError as error:
             self.status.setText(f"✖ {error}")
             return False
