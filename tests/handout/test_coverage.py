@@ -69,3 +69,13 @@ def test_a_changed_figure_is_caught(medicine: str) -> None:
                 found = problems(medicine, msgspec.structs.replace(coverage, guides=guides))
                 said = f"the sheet prints {name} = {figure}, the source says {figure + 1}"
                 assert any(said in p for p in found), (guide.id, point.id, name)
+
+
+def test_every_pack_with_a_handout_has_a_routine_case_to_check_it_with() -> None:
+    from tests.handout.conftest import routine_case_files
+
+    missing = [pack for pack, files in routine_case_files().items() if not files]
+    assert not missing, (
+        f"packs {missing} have handout wording but no routine case "
+        "(tests/fixtures/packs/<pack>-<rule set>-routine.json): their sheets go unchecked"
+    )
