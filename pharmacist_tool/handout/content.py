@@ -617,10 +617,18 @@ def _block_key(ctx: _Ctx, finding: Finding, table: dict[str, str]) -> str:
 
 
 def _lines_named(ctx: _Ctx, finding: Finding) -> list[str]:
-    """The patient's own lines (medicines, then birth control) a finding names ("a; b")."""
+    """The patient's own lines (medicines, then birth control) a finding names ("a; b"); when it
+    names none of them and the prescribed medicine itself weakens birth control, that medicine
+    (the engine's subject names it in the pharmacist's words, not the patient's)."""
     subject = finding.subject or ""
     mine = [m for m in (*ctx.case.medicines, *ctx.case.contraception) if m and m in subject]
+    if not mine and finding.code.startswith("contraception.weakened") and _prescribed_weakens(ctx):
+        mine = [ctx.product_name]
     return mine or ([subject] if subject else [])
+
+
+def _prescribed_weakens(ctx: _Ctx) -> bool:
+    return ctx.kb.weakens_contraception_at(ctx.family, ctx.case.prescription.daily_dose_mg)
 
 
 def _weakened_methods(ctx: _Ctx) -> list[str]:
@@ -914,7 +922,7 @@ def _inducer_lines(ctx: _Ctx) -> list[str]:
     """The patient's medicines that can stop hormonal birth control working, as printed: first
     the prescribed medicine itself, where its pack says it weakens contraception at this dose."""
     names: list[str] = []
-    if ctx.kb.weakens_contraception_at(ctx.family, ctx.case.prescription.daily_dose_mg):
+    if _prescribed_weakens(ctx):
         names.append(ctx.product_name)
     for text in ctx.case.medicines:
         if any(m.rule.weakens_hormonal_contraception for m in explain_medicine(ctx.kb, text)):
