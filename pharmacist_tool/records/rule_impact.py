@@ -210,7 +210,7 @@ def impact(
 
 
 def run_rule_impact(args: argparse.Namespace) -> int:
-    from pharmacist_tool.records.commands import _open, _print_table
+    from pharmacist_tool.records.commands import _open
     from pharmacist_tool.records.reading import parse_date
 
     on = parse_date(args.on, "--on", blank_ok=False) or dt.date.today()
@@ -242,17 +242,13 @@ def run_rule_impact(args: argparse.Namespace) -> int:
     if not courses:
         print(f"No active course of {versions.rule_set.id} is changed.")
         return 0
-    rows = [("NEXT FILL", "PATIENT", "BORN", "PROGRAMME ID", "RECORD", "WHAT CHANGES")]
+    print(f"{len(courses)} active course(s) of {versions.rule_set.id} change:")
     for c in courses:
-        rows.append(
-            (
-                c.next_fill_due.isoformat() + (" (overdue)" if c.overdue else ""),
-                c.patient,
-                c.date_of_birth.isoformat(),
-                c.programme_id or "",
-                str(c.last_record_id),
-                "; ".join(c.changes),
-            )
+        pid = f", programme id {c.programme_id}" if c.programme_id else ""
+        overdue = " (overdue)" if c.overdue else ""
+        print(
+            f"- {c.patient} (born {c.date_of_birth.isoformat()}{pid}), last fill record "
+            f"{c.last_record_id}, next fill due {c.next_fill_due.isoformat()}{overdue}: "
+            + "; ".join(c.changes)
         )
-    _print_table(rows)
     return 0
