@@ -170,3 +170,14 @@ def test_the_command_prints_json_and_refuses_an_unknown_version(
     bad = run_cli("--database", database_url, "rule-impact", "us-ipledge-1999")
     assert bad.returncode == 2 and bad.stdout == b""
     assert b"not a rule version of any medicine pack" in bad.stderr
+
+
+def test_the_pharmacys_confirmed_date_decides_what_is_in_force(isolated_home: object) -> None:
+    from pharmacist_tool.records.rule_impact import resolve
+    from pharmacist_tool.settings import Settings, save_settings
+
+    assert resolve(NEW, D("2026-12-01")).old.id == "us-ipledge-2021"  # already in force
+    save_settings(Settings(rule_effective_dates={NEW: D("2027-01-04")}))
+    confirmed = resolve(NEW, D("2026-12-01"))
+    assert (confirmed.old.id, confirmed.new.effective_from) == ("us-ipledge-2021", D("2027-01-04"))
+    assert confirmed.pack == "isotretinoin" and confirmed.rule_set.id == "US-iPLEDGE"
