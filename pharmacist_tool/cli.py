@@ -82,6 +82,12 @@ def _course(name: str) -> Handler:
     return run
 
 
+def _rule_impact(args: argparse.Namespace) -> int:
+    from pharmacist_tool.records.rule_impact import run_rule_impact
+
+    return run_rule_impact(args)
+
+
 def _exports(name: str) -> Handler:
     def run(args: argparse.Namespace) -> int:
         from pharmacist_tool.exports import commands
@@ -311,6 +317,14 @@ def _add_course_commands(sub: Any) -> None:
     due.add_argument("--limit", type=int, default=100, help=argparse.SUPPRESS)
     due.add_argument("--json", action="store_true", help="one JSON object per line")
     due.set_defaults(handler=_course("run_due"))
+
+    impact = sub.add_parser(
+        "rule-impact", help="the active courses a dated rule version changes, and how"
+    )
+    impact.add_argument("version", metavar="VERSION_ID", help="PACK/VERSION as in the settings")
+    impact.add_argument("--on", metavar="DATE", help="the day compared from (default: today)")
+    impact.add_argument("--json", action="store_true")
+    impact.set_defaults(handler=_rule_impact)
 
     report = sub.add_parser(
         "report", help="the monthly report for the pharmacist-in-charge and inspectors (PDF)"
