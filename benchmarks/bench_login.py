@@ -33,7 +33,7 @@ def main() -> int:
     path = Path(tempfile.mkdtemp(prefix="bench-login-")) / "records.sqlite3"
     db = open_database(f"sqlite:///{path}")
     boss = users.create_first_admin(db, "boss", PASSWORD, full_name="Pat Boss")
-    admin = users.AuthenticatedUser(boss.id, boss.username, boss.full_name, boss.role, True)
+    admin = users.authenticate(db, boss.username, PASSWORD, purpose="admin")
     # one wrong password each for a pool of users, so none of them reaches the lock-out
     pool = [f"p{i}" for i in range(3 * (args.runs + 3) // (users.MAX_FAILED_LOGINS - 1) + 2)]
     for name in ("locked", "gone", *pool):

@@ -29,17 +29,18 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, insert, select
 
 from benchmarks.common import Comparison, bench_record_values, paired_call_medians, report
 from pharmacist_tool.case import Outcome, dump_case, load_case
 from pharmacist_tool.engine.assessment import encode_assessment
 from pharmacist_tool.exports.service import export_records
-from pharmacist_tool.records import chain
+from pharmacist_tool.records import chain, signing
 from pharmacist_tool.records.db import Database, open_database
 from pharmacist_tool.records.models import AuditEvent, Record
 from pharmacist_tool.records.reading import RecordFilter, fetch_page, fold_name
-from pharmacist_tool.records.users import create_first_admin
+from pharmacist_tool.records.users import authenticate, create_first_admin
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "tests" / "fixtures" / "examples" / "01-routine-can-get-pregnant.json"
@@ -66,6 +67,13 @@ def _index_course(session: Any) -> None:
         session.execute(insert(CourseDue), [dict(zip(columns, key, strict=True)) for key in due])
 
 
+def _sign_row(key: Ed25519PrivateKey, table: str, values: dict[str, object]) -> None:
+    """Sign and hash ``values`` as ``chain.append`` does (the same canonical bytes)."""
+    data = chain.canonical_bytes(table, values)
+    values["signature"] = signing.sign(key, data)
+    values["row_hash"] = hashlib.sha256(data).hexdigest()
+
+
 def build(url: str, n: int) -> Database:
     """Bulk-insert ``n`` signed records with a valid chain (one transaction)."""
     from pharmacist_tool.engine import assess
@@ -74,6 +82,7 @@ def build(url: str, n: int) -> Database:
     db = open_database(url)
     create_first_admin(db, "ana", "correct horse battery staple", full_name="Ana Pharmacist",
                        role="pharmacist")  # fmt: skip
+    key = authenticate(db, "ana", "correct horse battery staple", purpose="sign").key("bench")
     base = load_case(EXAMPLE)
     base = msgspec.structs.replace(base, outcome=Outcome(status="handed-over"))
     kb = load_for_counter()
@@ -104,7 +113,8 @@ def build(url: str, n: int) -> Database:
                 case_json=dump_case(case).decode(), assessment_json=assessment_json,
                 handout_pdf=pdf, handout_sha256=pdf_sha,
             )  # fmt: skip
-            values["row_hash"] = prev = chain.row_hash("records", values)
+            _sign_row(key, "records", values)
+            prev = str(values["row_hash"])
             rows.append(values)
             seq += 1
             event_id += 1
@@ -113,7 +123,8 @@ def build(url: str, n: int) -> Database:
                 "username": "ana", "user_id": 1, "record_id": i,
                 "detail": '{"outcome": "handed-over"}', "workstation": "bench",
             }  # fmt: skip
-            event["row_hash"] = prev = chain.row_hash("audit_events", event)
+            _sign_row(key, "audit_events", event)
+            prev = str(event["row_hash"])
             events.append(event)
             if len(rows) == 5000:
                 session.execute(insert(Record), rows)

@@ -175,7 +175,7 @@ def _postgres(
         sep = "&" if "?" in url else "?"
         db = open_database(f"{url}{sep}options={quote(f'-csearch_path={schema}')}")
         info = users.create_first_admin(db, "rosei", PASSWORD, role="pharmacist")
-        signer = users.AuthenticatedUser(info.id, info.username, info.full_name, info.role)
+        signer = users.authenticate(db, info.username, PASSWORD, purpose="sign")
         times = []
         for _ in range(runs):
             start = time.perf_counter()

@@ -40,6 +40,7 @@ TestResult = Literal["negative", "positive"]
 Alcohol = Literal["none", "occasional", "regular"]
 OutcomeStatus = Literal["handed-over", "not-handed-over", "declined"]
 Sex = Literal["female", "male"]
+TestSetting = Literal["medical", "home"]
 
 
 class Patient(msgspec.Struct, kw_only=True):
@@ -75,9 +76,12 @@ class Prescription(msgspec.Struct, kw_only=True):
         return self.strength_mg * self.units_per_dose * self.doses_per_day
 
 
-class PregnancyTest(msgspec.Struct, kw_only=True):
+class PregnancyTest(msgspec.Struct, kw_only=True, omit_defaults=True):
     date: dt.date
     result: TestResult
+    setting: TestSetting | None = None
+    """``medical`` (laboratory, clinic) or ``home`` (where the prescriber allows it); not given:
+    as recorded before the field existed, taken as a medical-setting test."""
 
 
 # -- the course across visits ----------------------------------------------------------------

@@ -82,6 +82,12 @@ def _course(name: str) -> Handler:
     return run
 
 
+def _rule_impact(args: argparse.Namespace) -> int:
+    from pharmacist_tool.records.rule_impact import run_rule_impact
+
+    return run_rule_impact(args)
+
+
 def _exports(name: str) -> Handler:
     def run(args: argparse.Namespace) -> int:
         from pharmacist_tool.exports import commands
@@ -113,6 +119,7 @@ def _add_user_change_commands(
         "reset-password": "set a new password (standard input: the new one, then the admin's)",
         "unlock": "lift a lock-out before its 15 minutes are over",
         "deactivate": "disable a user for good (their records keep their signature)",
+        "countersign": "confirm a user's self-registered signing key (verify names it till then)",
     }
     for name, text in changes.items():
         parser = users_sub.add_parser(name, help=text)
@@ -196,6 +203,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--grant-admin", action="store_true", help="give the new user administrator rights too"
     )
     users_add.set_defaults(handler=_records("run_users_add"))
+    users_password = users_sub.add_parser(
+        "password",
+        help="change your own password (standard input: the current one, then the new one)",
+    )
+    users_password.add_argument("name")
+    users_password.add_argument("--password-stdin", action="store_true", required=True)
+    users_password.set_defaults(handler=_records("run_users_password"))
     users_list = users_sub.add_parser("list", help="list users")
     users_list.set_defaults(handler=_records("run_users_list"))
     _add_user_change_commands(users_sub)
@@ -272,6 +286,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     restore = sub.add_parser("restore", help="replace the SQLite database with a backup")
     restore.add_argument("backup_file", metavar="FILE")
+    restore.add_argument("--admin", metavar="NAME", help="the administrator who restores (needed)")
+    restore.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the --admin's password from the first line of standard input",
+    )
     restore.set_defaults(handler=_exports("run_restore"))
     return parser
 
@@ -297,6 +317,14 @@ def _add_course_commands(sub: Any) -> None:
     due.add_argument("--limit", type=int, default=100, help=argparse.SUPPRESS)
     due.add_argument("--json", action="store_true", help="one JSON object per line")
     due.set_defaults(handler=_course("run_due"))
+
+    impact = sub.add_parser(
+        "rule-impact", help="the active courses a dated rule version changes, and how"
+    )
+    impact.add_argument("version", metavar="VERSION_ID", help="PACK/VERSION as in the settings")
+    impact.add_argument("--on", metavar="DATE", help="the day compared from (default: today)")
+    impact.add_argument("--json", action="store_true")
+    impact.set_defaults(handler=_rule_impact)
 
     report = sub.add_parser(
         "report", help="the monthly report for the pharmacist-in-charge and inspectors (PDF)"

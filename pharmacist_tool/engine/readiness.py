@@ -1,7 +1,9 @@
 """What still stands between a session and its signature, by outcome, as typed objects.
 
 - handed over: no finding may stand (programme blocks cannot be cleared, everything else needs a
-  recorded resolution) and every required counselling point is confirmed;
+  recorded resolution; a warning that never clears, such as a positive test where the programme
+  has the pharmacist dispense and refer, stands on the record but with what was done recorded
+  no longer stops the hand-over) and every required counselling point is confirmed;
 - not handed over: a reason is enough; the findings are recorded as they stand;
 - counselling declined: a reason, and nothing may block handing the medicine over;
 - whatever the outcome: no fact carried from the last visit stands unconfirmed, and a change of
@@ -21,6 +23,7 @@ from dataclasses import dataclass
 from pharmacist_tool.case import Case, RiskCategoryChange
 from pharmacist_tool.engine.assessment import Assessment, ChecklistEntry, Finding
 from pharmacist_tool.engine.carried import RiskChange, risk_change, unconfirmed
+from pharmacist_tool.engine.resolutions import says_something
 
 
 class Need(enum.Enum):
@@ -71,7 +74,7 @@ def _by_outcome(case: Case, assessment: Assessment) -> list[Outstanding]:
     findings = [
         Outstanding(Need.FINDING, f"{f.severity.upper()} {f.code}: {f.message}", finding=f)
         for f in assessment.findings
-        if f.stands
+        if f.stands and not _answered_for_hand_over(f)
     ]
     if outcome.status == "declined":
         blocks = [item for item in findings if item.finding and item.finding.severity == "block"]
@@ -87,6 +90,14 @@ def _by_outcome(case: Case, assessment: Assessment) -> list[Outstanding]:
         for item in assessment.checklist
         if item.required and not item.done
     ]
+
+
+def _answered_for_hand_over(finding: Finding) -> bool:
+    """A warning that never clears (a positive test where the programme has the pharmacist
+    dispense and refer, so the patient is not cut off from an anticonvulsant) still stands on the
+    record and the sheet, but with what was done recorded it no longer stops the hand-over. A
+    block that never clears always does."""
+    return finding.severity == "warn" and says_something(finding.resolution)
 
 
 def _carried(case: Case) -> list[Outstanding]:

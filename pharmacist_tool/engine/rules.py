@@ -24,6 +24,7 @@ from pharmacist_tool.engine.assessment import (
     MedicineScreened,
 )
 from pharmacist_tool.engine.resolutions import resolution_words
+from pharmacist_tool.engine.test_setting import set_aside_home_tests
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge import find_product, rule_set, rules_in_force
 from pharmacist_tool.knowledge.contract import checks_test_interval
@@ -922,6 +923,7 @@ def checklist_for(ctx: _Context) -> list[ChecklistEntry]:
 def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     """Assess a case against the knowledge base (pure: the same input gives the same output)."""
     ctx = _Context(case, kb)
+    set_aside_home_tests(ctx)
     weakening = weakening_lines(ctx, check_interactions(ctx))
     check_method_interactions(ctx)
     check_pregnancy_tests(ctx)

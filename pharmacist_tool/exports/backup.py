@@ -4,12 +4,17 @@ Backup uses SQLite's online backup API (``sqlite3.Connection.backup``): it copie
 snapshot even while the window or another counter is signing, through SQLite's own locks, into a
 temporary file beside the target that is checked and only then renamed into place.
 
-Restore refuses anything that is not a whole, intact database of this tool: not an SQLite file,
-``PRAGMA integrity_check`` failing, no or an unknown schema version, or a hash chain that does not
-verify. It never drops signed records: a backup that lacks any record or amendment the live
-database holds (a backup older than the live database, or one from another database) is refused,
-saying how many would be lost; audit events that only the live database holds are counted in the
-restore's own audit event. Before replacing, it keeps a copy of the current database beside it
+Restore needs an administrator (their password checked against the backup's own users,
+which ``verify`` ties to the chain; their signing key signs the ``restore`` event). It refuses
+anything that is not a whole, intact database of this tool: not an SQLite file,
+``PRAGMA integrity_check`` failing, no or an unknown schema version, or a chain that does not
+verify, every signature included (a crafted file with a forged row is named). It never brings
+back the past: a backup that lacks any chained row the live database holds (a record, an
+amendment or any audit event: a user's change, an export, a restore) or that does not reach the
+furthest point this computer noted of the chain (``records.witness``) is refused, naming what
+would be lost. Since every chained row of the live database is then in the backup, its users are
+as new as the live ones and no id can be given twice. Before replacing, it keeps a copy of the
+current database beside it
 (``records.sqlite3.before-restore-<time>.sqlite3``, private to its owner; the five newest are
 kept). The replacement itself goes through the
 backup API into the live database, which SQLite commits as one transaction, so other connections
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import logging
 import os
 import shutil
@@ -35,6 +41,8 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from pharmacist_tool.errors import DiskFullError, UserError, is_disk_full
+from pharmacist_tool.records.users import AuthenticatedUser
+from pharmacist_tool.records.witness import Seen, Witness
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +208,43 @@ def backup_database(
     return DatabaseCheck(target, check.schema_version, check.records, check.amendments)
 
 
+def admin_in_backup(backup_file: Path, username: str, password: str) -> AuthenticatedUser:
+    """The administrator ``username`` as the backup knows them, their password checked and
+    their signing key opened; a clear refusal otherwise (the same for every failure)."""
+    from pharmacist_tool.records import signing, users
+
+    refused = UserError(
+        f"Not restored: {username!r} is not an active administrator of the backup with that "
+        "password, or has no signing key yet (sign in once first). Nothing was changed."
+    )
+    path = Path(backup_file).expanduser().resolve()
+    if not path.is_file():
+        raise UserError(f"The file {path} does not exist.")
+    if not _looks_like_sqlite(path):
+        raise UserError(f"{path} is not an SQLite database (it may be damaged or another file).")
+    try:
+        with _connect_readonly(path) as conn:
+            row = conn.execute(
+                "SELECT id, username, full_name, role, is_admin, active, password_hash, "
+                "signing_key FROM users WHERE username = ?",
+                (users.normalise_username(username),),
+            ).fetchone()
+    except sqlite3.DatabaseError as error:
+        raise UserError(f"{path} cannot be read as a records database ({error}).") from error
+    if row is None or not row[4] or not row[5] or not row[7]:
+        raise refused
+    if not users.password_matches(str(row[6]), password):
+        raise refused
+    try:
+        key = signing.open_sealed(str(row[7]), password)
+    except signing.SigningKeyError:
+        raise refused from None
+    return users.AuthenticatedUser(
+        id=int(row[0]), username=str(row[1]), full_name=str(row[2]), role=str(row[3]),
+        is_admin=True, signing_key=key,
+    )  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ChainComparison:
     """What the live database holds that a backup does not (by each row's chain hash)."""
@@ -248,29 +293,87 @@ def compare_chains(live: Path | sqlite3.Connection, backup: Path) -> ChainCompar
     )
 
 
-def _refuse_losing_records(
-    target: Path | sqlite3.Connection, backup_file: Path
+def _lost_events(conn: sqlite3.Connection, backup_file: Path) -> list[str]:
+    """The live database's audit events the backup lacks, each named (what, whom, by whom)."""
+    with _connect_readonly(backup_file) as old:
+        kept = _hashes(old, "audit_events")
+    named = []
+    rows = conn.execute(
+        "SELECT id, action, username, detail, row_hash FROM audit_events ORDER BY id"
+    )
+    for event_id, action, username, detail, digest in rows:
+        if digest in kept:
+            continue
+        try:
+            subject = json.loads(detail or "{}").get("user")
+        except (ValueError, AttributeError):
+            subject = None
+        about = f" of {subject}" if subject and subject != username else ""
+        named.append(f"audit event {event_id}: {action}{about} by {username or 'nobody'}")
+    return named
+
+
+def _misses_the_note(backup_file: Path, seen: Seen | None) -> str | None:
+    """Why the backup does not reach the furthest point this computer noted (or ``None``)."""
+    if seen is None or seen.seq == 0:
+        return None
+    with _connect_readonly(backup_file) as old:
+        for table in ("records", "amendments", "audit_events"):
+            found = old.execute(
+                f'SELECT row_hash FROM "{table}" WHERE seq = ?', (seen.seq,)
+            ).fetchone()
+            if found is not None:
+                if found[0] == seen.hash:
+                    return None
+                break
+    return (
+        f"this computer saw the chain reach position {seen.seq} (hash {seen.hash[:16]}…), "
+        "which the backup does not hold"
+    )
+
+
+def _refuse_going_back(
+    target: Path | sqlite3.Connection, backup_file: Path, seen: Seen | None
 ) -> ChainComparison | None:
-    """Refuse a backup that lacks signed records (or amendments) the live database holds."""
+    """Refuse a backup that lacks any chained row the live database holds, or the point this
+    computer noted: it would bring back the past (a deactivated user, an old password, a role
+    taken away) and erase what was done since."""
+    reasons: list[str] = []
+    found: ChainComparison | None = None
     try:
         found = compare_chains(target, backup_file)
+        opened = (
+            contextlib.nullcontext(target)
+            if isinstance(target, sqlite3.Connection)
+            else _connect_readonly(target)
+        )
+        with opened as conn:
+            events = _lost_events(conn, backup_file) if found.audit_events else []
     except sqlite3.DatabaseError:
         log.warning("the live database %s cannot be read; restoring over it", target)
-        return None
-    if found.records or found.amendments:
-        lost = []
+        events = []
+    if found is not None:
         if found.records:
-            lost.append(f"{found.records} signed record{'s' if found.records != 1 else ''}")
+            reasons.append(f"{found.records} signed record{'s' if found.records != 1 else ''}")
         if found.amendments:
-            lost.append(f"{found.amendments} amendment{'s' if found.amendments != 1 else ''}")
-        raise UserError(
-            f"Not restored: {' and '.join(lost)} would be lost. The backup {backup_file} is "
-            f"older than the records database (or comes from another one): the live database "
-            f"holds records up to number {found.newest_record} that the backup does not. "
-            "Nothing was changed. Restore a newer backup, or keep the live database and run "
-            "`pharmacist-tool verify`."
-        )
-    return found
+            reasons.append(f"{found.amendments} amendment{'s' if found.amendments != 1 else ''}")
+        if found.audit_events:
+            reasons.append(
+                f"{found.audit_events} audit event{'s' if found.audit_events != 1 else ''}"
+            )
+    missed = _misses_the_note(backup_file, seen)
+    if not reasons and missed is None:
+        return found
+    lost = " and ".join(reasons) if reasons else "entries this computer saw"
+    newest = f" (records up to number {found.newest_record})" if found and found.records else ""
+    raise UserError(
+        f"Not restored: {lost} would be lost. The backup {backup_file} is behind the records "
+        f"database{newest} or comes from another one"
+        + (f"; {missed}" if missed else "")
+        + ". Nothing was changed. Restore a newer backup, or keep the live database and run "
+        "`pharmacist-tool verify`.",
+        details=events[:20] + ([f"… and {len(events) - 20} more"] if len(events) > 20 else []),
+    )
 
 
 @dataclass(frozen=True)
@@ -315,6 +418,37 @@ def _keep_previous(target: Path, usable: bool) -> tuple[Path, bool]:
     return previous, usable
 
 
+def _witness(url: str) -> Witness:
+    from pharmacist_tool import paths
+    from pharmacist_tool.records.db import normalise_url
+    from pharmacist_tool.records.witness import database_key
+
+    return Witness(database_key(normalise_url(url)), paths.data_dir())
+
+
+def _record_restore(
+    url: str,
+    backup_file: Path,
+    admin: AuthenticatedUser,
+    previous: Path | None,
+    final: DatabaseCheck,
+) -> None:
+    from pharmacist_tool.records.db import open_database
+    from pharmacist_tool.records.writing import record_event
+
+    with open_database(url) as db:
+        record_event(
+            db,
+            "restore",
+            user=admin,
+            detail={
+                "from": str(backup_file),
+                "previous_copy": str(previous or ""),
+                "records": final.records,
+            },
+        )
+
+
 def _note_restored_head(url: str, target: Path) -> None:
     """The restored chain is where this computer's note starts again (a restore never loses a
     signed record; audit events only the replaced database held are counted in its event)."""
@@ -330,19 +464,43 @@ def _note_restored_head(url: str, target: Path) -> None:
     )
 
 
-def restore_database(url: str, backup_file: Path) -> RestoreResult:
-    """Replace the database with a checked backup that holds every signed record the live
-    database holds, keeping a private copy of the current one."""
+def _check_admin(backup_file: Path, admin: AuthenticatedUser) -> None:
+    """``admin`` (signed in, key open) is an active administrator in the backup too."""
+    if admin.signing_key is None or not admin.is_admin:
+        raise UserError(
+            f"Only an administrator signed in with their password can restore; {admin.username} "
+            "is not one. Nothing was changed."
+        )
+    with _connect_readonly(backup_file) as conn:
+        row = conn.execute(
+            "SELECT username, is_admin, active FROM users WHERE id = ?", (admin.id,)
+        ).fetchone()
+    if row is None or row[0] != admin.username or not row[1] or not row[2]:
+        raise UserError(
+            f"Not restored: {admin.username} is not an active administrator in the backup. "
+            "Nothing was changed."
+        )
+
+
+def restore_database(url: str, backup_file: Path, admin: AuthenticatedUser) -> RestoreResult:
+    """Replace the database with a checked backup that holds every chained row the live
+    database holds (and reaches this computer's note), keeping a private copy of the current
+    one; ``admin``: an administrator signed in just now (``admin_in_backup``). Records the
+    ``restore`` event, signed by them, in the restored database."""
     target = sqlite_path(url)
     backup_file = Path(backup_file).expanduser().resolve()
     if backup_file == target:
         raise UserError("That file is the database itself; choose a backup file.")
     check_database_file(backup_file)
+    _check_admin(backup_file, admin)
     target.parent.mkdir(parents=True, exist_ok=True)
+    seen = _witness(url).seen()
 
     previous: Path | None = None
     current_usable = target.is_file() and _looks_like_sqlite(target)
-    compared = _refuse_losing_records(target, backup_file) if current_usable else None
+    compared = _refuse_going_back(target, backup_file, seen) if current_usable else None
+    if not current_usable:
+        _refuse_going_back(backup_file, backup_file, seen)  # the note still holds
     if target.exists():
         previous, current_usable = _keep_previous(target, current_usable)
 
@@ -356,7 +514,7 @@ def restore_database(url: str, backup_file: Path) -> RestoreResult:
                     # once; SQLite will not start it inside a transaction.)
                     dest.execute("BEGIN IMMEDIATE")
                     try:
-                        compared = _refuse_losing_records(dest, backup_file) or compared
+                        compared = _refuse_going_back(dest, backup_file, seen) or compared
                     except UserError:
                         if previous is not None:
                             previous.unlink(missing_ok=True)
@@ -384,6 +542,7 @@ def restore_database(url: str, backup_file: Path) -> RestoreResult:
             tmp.replace(target)
     final = check_database_file(target)
     _note_restored_head(url, target)
+    _record_restore(url, backup_file, admin, previous, final)
     log.info("database %s restored from %s (%d records)", target, backup_file, final.records)
     return RestoreResult(
         restored=final,

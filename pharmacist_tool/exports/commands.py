@@ -59,15 +59,10 @@ def run_backup(args: argparse.Namespace) -> int:
     url = paths.database_url(args.database)
     sqlite_path(url)  # refuses PostgreSQL with the pg_dump advice before anything else
     with _open(args) as db:  # creates/migrates as usual, so the file is this tool's
-        pass
+        # first, so that the backup holds its own event: restoring the newest backup then
+        # loses nothing (a restore refuses a backup that lacks any event of the live database)
+        audit(db, "backup", username=None, detail={"file": str(Path(args.output).resolve())})
     check = backup_database(url, Path(args.output))
-    with _open(args) as db:
-        audit(
-            db,
-            "backup",
-            username=None,
-            detail={"file": str(check.path), "records": check.records},
-        )
     print(
         f"Backed up {check.records} records and {check.amendments} amendments to {check.path} "
         f"(checked: intact, schema {check.schema_version})"
@@ -76,23 +71,19 @@ def run_backup(args: argparse.Namespace) -> int:
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    from pharmacist_tool.exports.backup import restore_database
-    from pharmacist_tool.exports.service import audit
+    from pharmacist_tool.exports.backup import admin_in_backup, restore_database, sqlite_path
+    from pharmacist_tool.records.commands import _read_passwords
 
     url = paths.database_url(args.database)
-    result = restore_database(url, Path(args.backup_file))
-    with _open(args) as db:
-        audit(
-            db,
-            "restore",
-            username=None,
-            detail={
-                "from": str(Path(args.backup_file).resolve()),
-                "previous_copy": str(result.previous_copy or ""),
-                "records": result.restored.records,
-                "audit_events_not_in_backup": result.audit_events_not_in_backup,
-            },
+    sqlite_path(url)  # refuses PostgreSQL with the pg_restore advice before anything else
+    if not args.admin or not args.password_stdin:
+        raise UserError(
+            "A restore needs an administrator: add --admin NAME --password-stdin and give "
+            "their password on standard input (it is checked against the backup's users)."
         )
+    (password,) = _read_passwords([f"the administrator {args.admin}"])
+    admin = admin_in_backup(Path(args.backup_file), args.admin, password)
+    result = restore_database(url, Path(args.backup_file), admin)
     print(
         f"Restored {result.restored.records} records and {result.restored.amendments} "
         f"amendments from {Path(args.backup_file).resolve()}"

@@ -742,7 +742,8 @@ class PregnancyPage(StepPage):
         self.tests.clear()
         for t in self.test_values:
             mark = "✖ POSITIVE" if t.result == "positive" else "negative"
-            self.tests.addItem(f"{t.date:%a %d %b %Y} ({t.date.isoformat()}) — {mark}")
+            where = f" ({t.setting} test)" if t.setting else ""  # from a case file
+            self.tests.addItem(f"{t.date:%a %d %b %Y} ({t.date.isoformat()}) — {mark}{where}")
 
     def _describe_method(self, text: str) -> str:
         if self.kb is None:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -1044,13 +1045,9 @@ class RecordsView(QWidget):
             self._choose_file("Back up the records to", suggested, True, self.backup)
             return None
         try:
+            # the event first, so that the backup holds it (see ``exports.commands``)
+            audit(self.db, "backup", username=self.user, detail={"file": str(Path(path))})
             check = backup_database(str(self.db.url), Path(path))
-            audit(
-                self.db,
-                "backup",
-                username=self.user,
-                detail={"file": str(check.path), "records": check.records},
-            )
         except UserError as error:
             self.status.setText(f"✖ {error}")
             return None
@@ -1059,20 +1056,27 @@ class RecordsView(QWidget):
         self.backed_up.emit(check.path)
         return check.path
 
-    def restore(self, path: str | None = None, *, confirm: bool = True) -> bool:
-        """Replace the records with a backup (the file asked for when None, then the question
-        asked). True when restored now; ``restored`` is emitted either way once done."""
+    def restore(
+        self, path: str | None = None, *, confirm: bool = True, password: str | None = None
+    ) -> bool:
+        """Replace the records with a backup: an administrator's action. The file is asked for
+        when None, then the question, then the signed-in administrator's password (checked
+        against the backup's own users) unless ``password`` is given. True when restored now;
+        ``restored`` is emitted once done."""
         if self._refuse(Right.RESTORE):
             return False
         if not path:
             self._choose_file("Restore the records from", "", False, self.restore)
             return False
         if confirm:
-            self._ask_restore(path)
+            self._ask_restore(path, password)
             return False
-        return self._restore_now(path)
+        if password is None:
+            self._ask_password(path)
+            return False
+        return self._restore_now(path, password)
 
-    def _ask_restore(self, path: str) -> None:
+    def _ask_restore(self, path: str, password: str | None) -> None:
         box = QMessageBox(
             QMessageBox.Icon.Question,
             "Restore the records",
@@ -1086,31 +1090,33 @@ class RecordsView(QWidget):
 
         def answered() -> None:
             if box.clickedButton() is box.button(QMessageBox.StandardButton.Yes):
-                self._restore_now(path)
+                self.restore(path, confirm=False, password=password)
 
         box.finished.connect(answered)
         box.open()
         self.restore_question = box
 
-    def _restore_now(self, path: str) -> bool:
-        from pharmacist_tool.exports.backup import restore_database
-        from pharmacist_tool.exports.service import audit
+    def _ask_password(self, path: str) -> None:
+        dialog = QInputDialog(self)
+        dialog.setWindowTitle("Restore the records")
+        dialog.setLabelText(f"A restore needs an administrator. Password of {self.user}:")
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
 
-        if self._refuse(Right.RESTORE):
-            return False
+        def entered(password: str) -> None:
+            if password:
+                self._restore_now(path, password)
+
+        dialog.textValueSelected.connect(entered)
+        dialog.open()
+        self.restore_password = dialog
+
+    def _restore_now(self, path: str, password: str) -> bool:
+        from pharmacist_tool.exports.backup import admin_in_backup, restore_database
+
         try:
-            result = restore_database(str(self.db.url), Path(path))
-            audit(
-                self.db,
-                "restore",
-                username=self.user,
-                detail={
-                    "from": str(path),
-                    "previous_copy": str(result.previous_copy or ""),
-                    "records": result.restored.records,
-                    "audit_events_not_in_backup": result.audit_events_not_in_backup,
-                },
-            )
+            admin = admin_in_backup(Path(path), self.user or "", password)
+            result = restore_database(str(self.db.url), Path(path), admin)
         except UserError as error:
             self.status.setText(f"✖ {error}")
             return False

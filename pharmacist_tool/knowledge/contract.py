@@ -31,6 +31,7 @@ WORDING_ALWAYS: frozenset[str] = frozenset(
         "pregnancy-test.positive",
         "pregnancy-test.positive-cannot-get-pregnant",
         "pregnancy-test.positive-then-negative",
+        "pregnancy-test.home-not-accepted",
         "prescription.quantity-mismatch",
         "prescription.strength-not-made",
         "prescription.product-market",

@@ -265,6 +265,15 @@ class AfterCourse(Entry, kw_only=True, forbid_unknown_fields=True):
     """Male patients donate no sperm until this many days after the last dose."""
 
 
+class TestSettingRule(Entry, kw_only=True, forbid_unknown_fields=True):
+    """Which pregnancy tests must be done in a medical setting under a rule version."""
+
+    home_tests: Literal["never", "after-first-fill"]
+    """``never``: every test in a medical setting; ``after-first-fill``: the tests before
+    treatment and the repeat test before the first fill in a medical setting, a later test may be
+    a home test where the prescriber allows it."""
+
+
 class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     id: Id
     title: str
@@ -283,6 +292,8 @@ class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     """UK/EU: the negative test must be dated at most this many days before the prescription."""
     test_interval_days: int | None
     """Days from the latest negative test to the next one due (None: none due at the counter)."""
+    test_setting: TestSettingRule | None = None
+    """Which tests must be in a medical setting (``None``: every test, the safe reading)."""
     pregnancy_test: Literal["required", "if-reported"] = "required"
     """``required``: a negative test must be reported before hand-over; ``if-reported``: the
     counter checks only a test the patient reports (the prescriber tests)."""

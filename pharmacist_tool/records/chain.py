@@ -30,9 +30,11 @@ from operator import attrgetter
 from typing import Any, cast
 
 import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Boolean, Date, DateTime, LargeBinary, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from pharmacist_tool.records import signing
 from pharmacist_tool.records.models import (
     CHAINED_TABLES,
     GENESIS_HASH,
@@ -42,9 +44,12 @@ from pharmacist_tool.records.models import (
     User,
     UTCDateTime,
 )
+from pharmacist_tool.records.signature_check import SignatureLedger
 from pharmacist_tool.records.witness import Seen
 
-HASH_EXCLUDED = frozenset({"row_hash"})
+HASH_EXCLUDED = frozenset({"row_hash", "signature"})
+"""Left out of the canonical bytes: the hash itself, and the signature taken over those bytes
+(``records.signing``; ``verify`` requires it where the signer's key was in force)."""
 
 CHAIN_FORMAT = 2
 """What a new row's hash covers: every column. Stored in rows of the tables that have
@@ -216,9 +221,10 @@ def lock_head(session: Session) -> Head:
     )
 
 
-def append(session: Session, head: Head, row: Any) -> None:
+def append(session: Session, head: Head, row: Any, key: Ed25519PrivateKey | None = None) -> None:
     """Give ``row`` (a new, unsaved model object) its id, position and hashes, insert it, and
-    move ``head``. Call between ``lock_head`` and ``store_head``, in one transaction."""
+    move ``head``; with ``key`` (its signer's, unlocked at sign-in) it is signed too. Call
+    between ``lock_head`` and ``store_head``, in one transaction."""
     table = row.__tablename__
     if row.id is None:
         row.id = head.next_ids[table]
@@ -227,8 +233,12 @@ def append(session: Session, head: Head, row: Any) -> None:
     row.prev_hash = head.hash
     if table in LATER_COLUMNS:
         row.chain_format = CHAIN_FORMAT
+    row.signature = None
     values = _column_values(row, table)
-    row.row_hash = values["row_hash"] = row_hash(table, values)
+    data = canonical_bytes(table, values)
+    if key is not None:
+        row.signature = values["signature"] = signing.sign(key, data)
+    row.row_hash = values["row_hash"] = hashlib.sha256(data).hexdigest()
     session.execute(insert(_table(CHAINED_TABLES[table])), [values])
     head.seq, head.hash, head.table, head.id = row.seq, row.row_hash, table, row.id
 
@@ -403,14 +413,23 @@ def _stored_converters(
     return names, converters
 
 
+SIGNATURE_ORDER = ("audit_events", "records", "amendments")
+"""The order ``verify`` reads the tables in: the audit events first, which register the keys
+every signature is checked against."""
+
+
 def _entries(
-    session: Session, report: VerifyReport, user_events: dict[int, UserStateEvent]
+    session: Session,
+    report: VerifyReport,
+    user_events: dict[int, UserStateEvent],
+    ledger: SignatureLedger,
 ) -> list[_Entry]:
     entries: list[_Entry] = []
     present: dict[str, set[int]] = {}
     references: list[tuple[int, str, int | None, int | None]] = []
     sha256 = hashlib.sha256
-    for table, model in CHAINED_TABLES.items():
+    for table in SIGNATURE_ORDER:
+        model = CHAINED_TABLES[table]
         names, converters = _stored_converters(model)
         ids: list[int] = []
         result = (
@@ -436,11 +455,14 @@ def _entries(
             rid = int(values["id"])
             ids.append(rid)
             stored = str(values.pop("row_hash", ""))
+            signature = values.pop("signature", None)
             skipped = not_covered(table, values)
             if skipped:
                 _check_later_columns(table, rid, values, skipped, report)
             values["_table"] = table
-            if sha256(_encode(values)).hexdigest() != stored:
+            data = _encode(values)
+            ledger.check(table, values, signature, data)
+            if sha256(data).hexdigest() != stored:
                 report.problems.append(
                     Problem(table, rid, "altered: its stored contents no longer match its hash")
                 )
@@ -637,7 +659,13 @@ def verify_chain(
     report = VerifyReport(expected_head=expect_head)
     head = session.get(ChainHead, 1)
     user_events: dict[int, UserStateEvent] = {}
-    entries = sorted(_entries(session, report, user_events), key=attrgetter("seq", "table", "id"))
+    ledger = SignatureLedger()
+    entries = sorted(
+        _entries(session, report, user_events, ledger), key=attrgetter("seq", "table", "id")
+    )
+    found = ledger.finish()
+    report.problems += [Problem(table, rid, message) for table, rid, message in found.problems]
+    report.warnings += found.warnings
     _report_users(session, user_events, report)
     if expect_head is not None:
         _report_expected_head(entries, expect_head, report)

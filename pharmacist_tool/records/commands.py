@@ -144,10 +144,26 @@ def run_users_change(args: argparse.Namespace) -> int:
             elif action == "rename":
                 user = users.rename_user(db, admin, args.name, args.full_name)
                 done = "Printed name changed:"
+            elif action == "countersign":
+                public = users.countersign_key(db, admin, args.name)
+                print(f"Countersigned {args.name}'s signing key {public}")
+                return EXIT_OK
             else:
                 user = users.deactivate_user(db, admin, args.name)
                 done = "Deactivated"
     print(f"{done} {_describe_user(user)}")
+    return EXIT_OK
+
+
+def run_users_password(args: argparse.Namespace) -> int:
+    """``users password NAME --password-stdin``: the current password, then the new one (a
+    one-time password from a reset must be changed so before its user signs)."""
+    from pharmacist_tool.records.users import change_password
+
+    current, new = _read_passwords([f"{args.name} (current)", f"{args.name} (new)"])
+    with _open(args) as db:
+        change_password(db, args.name, current, new)
+    print(f"Password changed for {args.name}; a new signing key was made")
     return EXIT_OK
 
 

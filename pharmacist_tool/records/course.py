@@ -406,6 +406,8 @@ class PatientCourse(msgspec.Struct, frozen=True):
     def to_json(self) -> dict[str, Any]:
         """The contract's JSON (and ``similar_not_merged``, the spellings left apart)."""
 
+        from pharmacist_tool.records.authorization_dates import authorization_expires_on
+
         def iso(day: dt.date | None) -> str | None:
             return day.isoformat() if day else None
 
@@ -423,6 +425,7 @@ class PatientCourse(msgspec.Struct, frozen=True):
                     "daily_dose_mg": f.daily_dose_mg,
                     "days_supply": f.days_supply,
                     "outcome": f.outcome,
+                    "authorization_expires_on": iso(authorization_expires_on(f)),
                 }
                 for f in self.fills
             ],
@@ -615,9 +618,11 @@ class DueItem(msgspec.Struct, frozen=True):
     programme_id: str | None
     record_id: int
     overdue: bool = False
+    reverse_if_not_collected_by: dt.date | None = None
+    """A reversal: the fill's last day to hand over, when its authorization expires."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "what": self.what,
             "due_on": self.due_on.isoformat(),
             "patient": self.patient,
@@ -626,6 +631,11 @@ class DueItem(msgspec.Struct, frozen=True):
             "record_id": self.record_id,
             "overdue": self.overdue,
         }
+        if self.what == "reverse-authorization":
+            day = self.reverse_if_not_collected_by
+            data["reverse_if_not_collected_by"] = day.isoformat() if day else None
+            data["authorization_expires_on"] = data["reverse_if_not_collected_by"]
+        return data
 
 
 def due_for(fills: Sequence[Fill]) -> list[tuple[str, dt.date, Fill]]:
@@ -735,4 +745,6 @@ def due_items(
             for what, due, name, born, pid, record_id in rows
         ]
     check_due_rows(_raw(db), items)  # refuses a row verify would not accept
-    return items
+    from pharmacist_tool.records.authorization_dates import with_authorization_dates
+
+    return with_authorization_dates(db, items)

@@ -86,6 +86,23 @@ def _print_course(course: Any) -> None:
         print("The course has ended (the last fill was marked as the last).")
     print(f"Next fill due: {_iso(s.next_fill_due)}")
     print(f"Next pregnancy test due: {_iso(s.next_pregnancy_test_due)}")
+    _print_authorizations(course)
+
+
+def _print_authorizations(course: Any) -> None:
+    """Each authorization recorded for a fill not handed over and not yet reversed."""
+    from pharmacist_tool.records.authorization_dates import authorization_expires_on
+    from pharmacist_tool.records.course import handed_over
+
+    for f in course.fills:
+        if not f.authorization_number or handed_over(f) or f.authorization_reversed_on:
+            continue
+        expires = authorization_expires_on(f)
+        until = f"expires {expires.isoformat()}" if expires else "has no pick-up window"
+        print(
+            f"Authorization {f.authorization_number} (record {f.record_id}, not handed over) "
+            f"{until}: reverse it if the fill is not collected by then."
+        )
 
 
 def run_next(args: argparse.Namespace) -> int:
@@ -132,8 +149,11 @@ def run_due(args: argparse.Namespace) -> int:
     if not items:
         print(f"Nothing falls due by {until.isoformat()}.")
         return EXIT_OK
-    rows = [("DUE", "WHAT", "PATIENT", "BORN", "PROGRAMME ID", "RECORD")]
+    rows = [
+        ("DUE", "WHAT", "PATIENT", "BORN", "PROGRAMME ID", "RECORD", "REVERSE IF NOT COLLECTED BY")
+    ]
     for item in items:
+        by = item.reverse_if_not_collected_by
         rows.append(
             (
                 item.due_on.isoformat() + (" (overdue)" if item.overdue else ""),
@@ -142,6 +162,7 @@ def run_due(args: argparse.Namespace) -> int:
                 item.date_of_birth.isoformat(),
                 item.programme_id or "",
                 str(item.record_id),
+                by.isoformat() if by else "",
             )
         )
     _print_table(rows)

@@ -89,6 +89,9 @@ class User(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None]
     last_login_at: Mapped[dt.datetime | None]
+    signing_key: Mapped[str | None] = mapped_column(Text, nullable=True, default=None)
+    """The user's Ed25519 private key sealed under their password (``records.signing``); NULL
+    until it is made (at the next sign-in of a user from before signatures, or after a reset)."""
 
 
 USER_STATE_COLUMNS = (
@@ -116,6 +119,10 @@ class ChainedRow:
     seq: Mapped[int] = mapped_column(Integer, unique=True)
     prev_hash: Mapped[str] = mapped_column(String(64))
     row_hash: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(String(100), nullable=True, default=None)
+    """The signer's Ed25519 signature (base64) over the row's canonical bytes, the bytes its
+    hash is taken over (``records.signing``); NULL in rows from before signatures (schema
+    0007) and in events nobody signs (a failed log-in)."""
 
 
 class SignedDocuments:

@@ -30,28 +30,36 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
+import logging
 import os
 import socket
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Table, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.records import chain, people
+from pharmacist_tool.records import chain, people, signing
 from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.models import USER_STATE_COLUMNS, AuditEvent, User
+from pharmacist_tool.records.signature_check import KEY_COUNTERSIGNED, KEY_REGISTERED
+
+log = logging.getLogger(__name__)
 
 Role = Literal["pharmacist", "technician", "admin"]
 ROLES: tuple[Role, ...] = ("pharmacist", "technician", "admin")
 SIGNING_ROLES: frozenset[str] = frozenset({"pharmacist"})
 
+RESET_WHY = "reset by an administrator"
+"""The ``why`` of a ``password-changed`` event that leaves a one-time password to be changed."""
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
 MIN_PASSWORD_LENGTH = 8  # NIST SP 800-63B's minimum for a chosen password
@@ -132,6 +140,9 @@ class AuthenticatedUser:
     full_name: str
     role: str
     is_admin: bool = False
+    signing_key: Ed25519PrivateKey | None = field(default=None, repr=False, compare=False)
+    """The user's private signing key, opened with their password at this sign-in
+    (``records.signing``): what every row they make is signed with."""
 
     @property
     def printed_name(self) -> str:
@@ -140,6 +151,15 @@ class AuthenticatedUser:
     @property
     def can_sign(self) -> bool:
         return self.role in SIGNING_ROLES
+
+    def key(self, what: str) -> Ed25519PrivateKey:
+        """The signing key, or a refusal: ``what`` needs a sign-in with the password."""
+        if self.signing_key is None:
+            raise UserError(
+                f"{what}: {self.username}'s signing key is not open. Sign in again with the "
+                "password (the key is opened only then)."
+            )
+        return self.signing_key
 
 
 def _info(user: User) -> UserInfo:
@@ -243,12 +263,15 @@ def _state_event(
     *,
     actor: User | None,
     at: dt.datetime,
+    key: Ed25519PrivateKey | None,
     detail: dict[str, object] | None = None,
 ) -> None:
-    """Append the chained event for a change to ``user`` (after the change is made)."""
+    """Append the chained event for a change to ``user`` (after the change is made), signed
+    with ``key`` (the actor's; ``None`` only for a lock-out, which failed log-ins make)."""
     session.flush()
     values = _state_values(user)
     state = {k: v for k, v in chain.user_state(values).items() if k != "password_hash"}
+    state["password_hash_sha256"] = hashlib.sha256(user.password_hash.encode()).hexdigest()
     body: dict[str, object] = {
         **(detail or {}),
         "user": user.username,
@@ -270,6 +293,7 @@ def _state_event(
             detail=json.dumps(body, sort_keys=True, ensure_ascii=False),
             workstation=workstation(),
         ),
+        key,
     )
 
 
@@ -282,6 +306,8 @@ def _event(
     user_id: int | None,
     at: dt.datetime,
     detail: dict[str, object] | None = None,
+    key: Ed25519PrivateKey | None = None,
+    subject_user_id: int | None = None,
 ) -> None:
     chain.append(
         session,
@@ -291,20 +317,79 @@ def _event(
             action=action,
             username=username,
             user_id=user_id,
-            subject_user_id=None,
+            subject_user_id=subject_user_id,
             record_id=None,
             amendment_id=None,
             detail=json.dumps(detail or {}, sort_keys=True, ensure_ascii=False),
             workstation=workstation(),
         ),
+        key,
     )
+
+
+def _register_key(
+    session: Session,
+    head: chain.Head,
+    user: User,
+    new_key: Ed25519PrivateKey,
+    *,
+    signed_with: Ed25519PrivateKey,
+    why: str,
+) -> None:
+    """Register ``user``'s new public key in the chain (``key-registered``), signed with their
+    previous key, or, when they had none usable, with ``new_key`` itself: ``verify`` then names
+    it as self-registered until an administrator countersigns it."""
+    _event(
+        session, head, KEY_REGISTERED, username=user.username, user_id=user.id, at=utcnow(),
+        detail={"public_key": signing.public_key_text(new_key.public_key()), "why": why},
+        key=signed_with, subject_user_id=user.id,
+    )  # fmt: skip
+
+
+def countersign_key(db: Database, admin: AuthenticatedUser, username: str) -> str:
+    """An administrator confirms a user's self-registered key (``key-countersigned``), e.g.
+    after seeing the user sign in; returns the key's public half."""
+    with _admin_change(db, admin, "countersigning a key") as (session, head, _actor):
+        user = _target(session, username, "countersigning a key")
+        public = registered_key(session, user.id)
+        if public is None:
+            raise UserError(
+                f"{user.username} has no signing key yet: it is made at their next sign-in"
+            )
+        _event(
+            session, head, KEY_COUNTERSIGNED, username=admin.username, user_id=admin.id,
+            at=utcnow(), detail={"public_key": public, "user": user.username},
+            key=admin.signing_key, subject_user_id=user.id,
+        )  # fmt: skip
+        return public
+
+
+def registered_key(session: Session, user_id: int) -> str | None:
+    """The public key the chain registered last for ``user_id`` (``None``: none yet)."""
+    found = session.execute(
+        select(AuditEvent.detail)
+        .where(
+            AuditEvent.subject_user_id == user_id,
+            AuditEvent.action.in_(("user-added", KEY_REGISTERED)),
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    try:
+        public = json.loads(found or "{}").get("public_key")
+    except (ValueError, AttributeError):
+        return None
+    return public if isinstance(public, str) else None
 
 
 def tamper_problem(session: Session, user: User) -> str | None:
     """Why ``user``'s row does not match its newest chained event (``None`` when it does)."""
     found = session.execute(
         select(AuditEvent.id, AuditEvent.action, AuditEvent.detail)
-        .where(AuditEvent.subject_user_id == user.id)
+        .where(
+            AuditEvent.subject_user_id == user.id,
+            AuditEvent.action.in_(chain.USER_STATE_ACTIONS),
+        )
         .order_by(AuditEvent.id.desc())
         .limit(1)
     ).first()
@@ -414,9 +499,12 @@ def _add(
     full_name: str,
     *,
     actor: User | None,
+    actor_key: Ed25519PrivateKey | None,
     is_admin: bool,
     detail: dict[str, object] | None = None,
 ) -> User:
+    """Add a user with a signing key of their own, sealed under their password; the event
+    registers its public key, signed by ``actor_key`` (the first user: by that key itself)."""
     _check_role(role)
     name = normalise_username(username)
     if not name or len(name) > 80 or any(ch.isspace() or not ch.isprintable() for ch in name):
@@ -432,7 +520,9 @@ def _add(
         raise UserError(f"There is already a user called {name!r}")
     _check_printed_name(session, full or name, other_than=None)
     now = utcnow()
+    private = signing.new_key()
     user = User(
+        signing_key=signing.seal(private, password),
         username=name,
         full_name=full or name,
         role=role,
@@ -453,7 +543,14 @@ def _add(
         user,
         actor=actor,
         at=now,
-        detail={"new_user": name, "role": role, "full_name": user.full_name, **(detail or {})},
+        key=actor_key or private,
+        detail={
+            "new_user": name,
+            "role": role,
+            "full_name": user.full_name,
+            "public_key": signing.public_key_text(private.public_key()),
+            **(detail or {}),
+        },
     )
     return user
 
@@ -477,7 +574,7 @@ def create_first_admin(
             detail["console_account"] = account
         user = _add(
             session, head, username, role, password, full_name,
-            actor=None, is_admin=True, detail=detail,
+            actor=None, actor_key=None, is_admin=True, detail=detail,
         )  # fmt: skip
         return _info(user)
 
@@ -501,6 +598,7 @@ def _require_admin(session: Session, admin: AuthenticatedUser, what: str) -> Use
 def _admin_change(
     db: Database, admin: AuthenticatedUser, what: str
 ) -> Iterator[tuple[Session, chain.Head, User]]:
+    admin.key(what[:1].upper() + what[1:])
     with db.session(write=True) as session, chain.appending(session) as head:
         yield session, head, _require_admin(session, admin, what)
 
@@ -558,6 +656,7 @@ def add_user(
                 password,
                 full_name,
                 actor=actor,
+                actor_key=admin.signing_key,
                 is_admin=is_admin,
             )
         )
@@ -577,6 +676,7 @@ def change_role(db: Database, admin: AuthenticatedUser, username: str, role: str
             user.is_admin = True
         _state_event(
             session, head, "role-changed", user, actor=actor, at=utcnow(),
+            key=admin.signing_key,
             detail={"from": before, "to": role},
         )  # fmt: skip
         return _info(user)
@@ -597,6 +697,7 @@ def rename_user(db: Database, admin: AuthenticatedUser, username: str, full_name
         user.full_name = full
         _state_event(
             session, head, "printed-name-changed", user, actor=actor, at=utcnow(),
+            key=admin.signing_key,
             detail={"from": before, "to": full},
         )  # fmt: skip
         return _info(user)
@@ -621,6 +722,7 @@ def set_admin(db: Database, admin: AuthenticatedUser, username: str, is_admin: b
         user.is_admin = is_admin
         _state_event(
             session, head, "admin-rights-changed", user, actor=actor, at=utcnow(),
+            key=admin.signing_key,
             detail={"is_admin": is_admin},
         )  # fmt: skip
         return _info(user)
@@ -636,25 +738,38 @@ def reset_password(
         _check_new_password(new_password, user.username)
         user.password_hash = _hasher.hash(new_password)
         user.failed_logins = 0
+        user.signing_key = None  # sealed under the forgotten password; a new one at sign-in
         _state_event(
             session, head, "password-changed", user, actor=actor, at=utcnow(),
-            detail={"why": "reset by an administrator"},
+            key=admin.signing_key,
+            detail={"why": RESET_WHY, "signing_key": "made anew at the user's own password"},
         )  # fmt: skip
         return _info(user)
 
 
 def change_password(db: Database, username: str, old_password: str, new_password: str) -> None:
     """A user changes their own password (the old one checked as a log-in would)."""
-    me = authenticate(db, username, old_password, purpose="admin")
+    me = authenticate(db, username, old_password, purpose="password")
+    _check_new_password(new_password, me.username)
+    if new_password == old_password:
+        raise UserError("Choose a password other than the one given to you")
+    old_key, new_key = me.signing_key, signing.new_key()
     with db.session(write=True) as session, chain.appending(session) as head:
         user = session.get(User, me.id)
         assert user is not None
-        _check_new_password(new_password, user.username)
         user.password_hash = _hasher.hash(new_password)
+        user.signing_key = signing.seal(new_key, new_password)
+        if old_key is None:  # after a reset: the new key vouches for itself (verify names it)
+            _register_key(
+                session, head, user, new_key, signed_with=new_key,
+                why="made at the password change after a reset by an administrator",
+            )  # fmt: skip
         _state_event(
             session, head, "password-changed", user, actor=user, at=utcnow(),
-            detail={"why": "changed by the user"},
+            key=old_key or new_key, detail={"why": "changed by the user"},
         )  # fmt: skip
+        if old_key is not None:
+            _register_key(session, head, user, new_key, signed_with=old_key, why="password changed")
 
 
 def unlock_user(db: Database, admin: AuthenticatedUser, username: str) -> UserInfo:
@@ -666,7 +781,9 @@ def unlock_user(db: Database, admin: AuthenticatedUser, username: str) -> UserIn
             raise UserError(f"{user.username} is not locked")
         user.locked_until = None
         user.failed_logins = 0
-        _state_event(session, head, "account-unlocked", user, actor=actor, at=now)
+        _state_event(
+            session, head, "account-unlocked", user, actor=actor, at=now, key=admin.signing_key
+        )
         return _info(user)
 
 
@@ -682,6 +799,7 @@ def deactivate_user(db: Database, admin: AuthenticatedUser, username: str) -> Us
         user.active = False
         _state_event(
             session, head, "user-deactivated", user, actor=actor, at=utcnow(),
+            key=admin.signing_key,
             detail={"found_changed_outside_the_tool": finding} if finding else None,
         )  # fmt: skip
         return _info(user)
@@ -733,6 +851,11 @@ def _claim_attempt(db: Database, name: str, now: dt.datetime) -> _Claim | None:
     return _Claim(int(row[0]), str(row[1]), int(row[2])) if row else None
 
 
+def password_matches(stored_hash: str, password: str) -> bool:
+    """``password`` against an argon2 hash (``False`` for a damaged hash too)."""
+    return _password_matches(stored_hash, password)
+
+
 def _password_matches(stored_hash: str, password: str) -> bool:
     try:
         return bool(_hasher.verify(stored_hash, password))
@@ -745,7 +868,7 @@ def authenticate(
     username: str,
     password: str,
     *,
-    purpose: Literal["login", "sign", "amend", "admin"] = "login",
+    purpose: Literal["login", "sign", "amend", "admin", "password"] = "login",
     now: dt.datetime | None = None,
 ) -> AuthenticatedUser:
     """Check a password. A ``login`` is audited; every failure is audited, and the fifth wrong
@@ -771,6 +894,8 @@ def _record_success(
         problem = tamper_problem(session, user)
         if not problem:
             user.failed_logins = 0
+        sealed = user.signing_key
+        pending = not problem and reset_pending(session, user.id)
         found = AuthenticatedUser(
             id=user.id,
             username=user.username,
@@ -778,7 +903,18 @@ def _record_success(
             role=user.role,
             is_admin=bool(user.is_admin),
         )
-    if problem or purpose == "login" or rehash:
+    if pending and purpose in ("sign", "amend", "admin"):
+        raise UserError(
+            f"{found.username}'s password was reset by an administrator: choose your own before "
+            f"signing (`pharmacist-tool users password {found.username} --password-stdin`: the "
+            "password you were given, then your new one); your new signing key is made then."
+        )
+    key = None if problem or sealed is None else _open_key(sealed, password)
+    made = signing.new_key() if not problem and not pending and key is None else None
+    if made is not None:
+        key = made
+    found = replace(found, signing_key=key)
+    if problem or purpose == "login" or rehash or made is not None:
         with db.session(write=True) as session, chain.appending(session) as head:
             user = session.get(User, claim.id)
             assert user is not None
@@ -795,8 +931,14 @@ def _record_success(
                 if rehash:
                     user.password_hash = _hasher.hash(password)
                     _state_event(
-                        session, head, "password-changed", user, actor=user, at=now,
+                        session, head, "password-changed", user, actor=user, at=now, key=key,
                         detail={"why": "re-hashed with today's argon2 parameters"},
+                    )  # fmt: skip
+                if made is not None:
+                    user.signing_key = signing.seal(made, password)
+                    _register_key(
+                        session, head, user, made, signed_with=made,
+                        why="made at sign-in: the user had no signing key usable",
                     )  # fmt: skip
     if problem:
         raise LoginFailedError(
@@ -804,6 +946,32 @@ def _record_success(
             "`pharmacist-tool verify` and ask the pharmacy's IT to look into it."
         )
     return found
+
+
+def reset_pending(session: Session, user_id: int) -> bool:
+    """Whether the user's password is still the one an administrator set (a reset): it must be
+    changed before they sign, so that no one else ever holds their signing key."""
+    found = session.execute(
+        select(AuditEvent.detail)
+        .where(AuditEvent.subject_user_id == user_id, AuditEvent.action == "password-changed")
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    try:
+        return bool(json.loads(found or "{}").get("why") == RESET_WHY)
+    except (ValueError, AttributeError):
+        return False
+
+
+def _open_key(sealed: str, password: str) -> Ed25519PrivateKey | None:
+    """The user's signing key; ``None`` when it cannot be opened with the password that was
+    just accepted (replaced behind the tool's back): a new one is made and self-registered,
+    so that ``verify`` names it until an administrator countersigns it."""
+    try:
+        return signing.open_sealed(sealed, password)
+    except signing.SigningKeyError:
+        log.warning("a signing key could not be opened with its user's password")
+        return None
 
 
 def _record_failure(
@@ -840,6 +1008,7 @@ def _record_failure(
                 user,
                 actor=user,
                 at=now,
+                key=None,
                 detail={
                     "until": user.locked_until.isoformat(),
                     "after_failures": MAX_FAILED_LOGINS,

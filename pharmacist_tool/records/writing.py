@@ -20,6 +20,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -129,6 +130,7 @@ def _event(
     record_id: int | None = None,
     amendment_id: int | None = None,
     detail: Mapping[str, Any] | None = None,
+    key: Ed25519PrivateKey | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
         at=at,
@@ -140,7 +142,7 @@ def _event(
         detail=json.dumps(dict(detail or {}), sort_keys=True, ensure_ascii=False, default=str),
         workstation=workstation(),
     )
-    chain.append(session, head, event)
+    chain.append(session, head, event, key)
     return event
 
 
@@ -159,6 +161,7 @@ def sign_record(
     The record, its audit event and the chain head move together in one transaction.
     """
     require_signer(signer)
+    key = signer.key("Not signed")
     _check_ready(case, assessment)
     assert case.outcome is not None
     kb = assessment.knowledge_base
@@ -193,12 +196,13 @@ def sign_record(
     )
     with db.session(write=True) as session, chain.appending(session) as head:
         refuse_shared_printed_name(session, signer, "Not signed")
-        chain.append(session, head, record)
+        chain.append(session, head, record, key)
         course.index_fill(session, record.id, case, assessment)  # the course across visits
         _event(
             session,
             head,
             "sign",
+            key=key,
             at=now,
             username=signer.username,
             user_id=signer.id,
@@ -226,6 +230,7 @@ def amend_record(
     """Append an amendment to a signed record; the record itself never changes.
     ``audit_detail``: more for the amendment's audit event (the pack it was assessed with)."""
     require_signer(signer)
+    key = signer.key("Not amended")
     reason = " ".join(reason.split())
     if not reason:
         raise UserError("Give the reason for the amendment (--reason)")
@@ -264,12 +269,13 @@ def amend_record(
             raise UserError(f"There is no record {record_id}")
         refuse_shared_printed_name(session, signer, "Not amended")
         with chain.appending(session) as head:
-            chain.append(session, head, amendment)
+            chain.append(session, head, amendment, key)
             course.index_fill(session, record_id, case, assessment, amendment_id=amendment.id)
             _event(
                 session,
                 head,
                 "amend",
+                key=key,
                 at=now,
                 username=signer.username,
                 user_id=signer.id,
@@ -315,5 +321,6 @@ def record_event(
                 record_id=record_id,
                 amendment_id=amendment_id,
                 detail=detail,
+                key=user.signing_key if isinstance(user, AuthenticatedUser) else None,
             )
         return event.id

@@ -127,6 +127,26 @@ ROWS = [
         fields={"pick_up_by": "2026-11-24"},
     ),
     Row(
+        "us-home-test-before-first-fill",
+        "US",
+        {TEST: [{"date": "2026-11-21", "result": "negative", "setting": "home"}]},
+        has=[
+            ("pregnancy-test.home-not-accepted", "warn"),
+            ("pregnancy-test.missing", "block"),
+        ],
+        dispense="do-not-dispense",
+    ),
+    Row(
+        "us-home-test-at-a-later-fill",
+        "US",
+        {
+            TEST: [{"date": "2026-11-21", "result": "negative", "setting": "home"}],
+            "course": {"fill_number": 2, "previous_fill_on": "2026-10-22"},
+        },
+        none=["pregnancy-test.home-not-accepted", "pregnancy-test.missing"],
+        fields={"pick_up_by": "2026-11-27"},
+    ),
+    Row(
         "us-window-last-day-still-open",
         "US",
         {TEST: [{"date": "2026-11-19", "result": "negative"}]},
@@ -775,6 +795,16 @@ ROWS = [
         has=[("prescription.refills-not-allowed", "block")],
     ),
     # -- UK PPP -----------------------------------------------------------------------------------
+    Row(
+        "uk-home-test-not-accepted",
+        "UK",
+        {TEST: [{"date": "2026-11-22", "result": "negative", "setting": "home"}]},
+        has=[
+            ("pregnancy-test.home-not-accepted", "warn"),
+            ("pregnancy-test.missing", "block"),
+        ],
+        dispense="do-not-dispense",
+    ),
     Row(
         "uk-routine",
         "UK",

@@ -15,7 +15,7 @@ from pharmacist_tool.exports.backup import backup_database, restore_database
 from pharmacist_tool.records.db import open_database
 from pharmacist_tool.records.service import verify
 from tests.conftest import run_cli
-from tests.exports.conftest import Counter, finished, open_counter
+from tests.exports.conftest import PASSWORD, Counter, finished, open_counter
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,7 +47,7 @@ def test_backup_during_signing_restores_to_a_verified_database(
 
     taken = backups[-1]
     restored_url = f"sqlite:///{tmp_path / 'restored.sqlite3'}"
-    result = restore_database(restored_url, taken.path)
+    result = restore_database(restored_url, taken.path, counter.signer)
     assert result.previous_copy is None
     with open_database(restored_url) as db:
         report = verify(db)
@@ -66,15 +66,21 @@ def test_restore_keeps_a_copy_and_replaces_the_live_database(
     counter.sign(finished(_case()))
     later = backup_database(url, tmp_path / "later.sqlite3")
     live_url = f"sqlite:///{tmp_path / 'counter-2.sqlite3'}"
-    assert restore_database(live_url, early.path).previous_copy is None  # nothing there yet
+    assert restore_database(live_url, early.path, counter.signer).previous_copy is None
     with open_database(live_url) as window:  # a window has the database open
         assert verify(window).counts["records"] == 1
-        result = restore_database(live_url, later.path)  # holds every record and one more
+        with pytest.raises(UserError, match="audit event 3: restore by ana"):
+            restore_database(live_url, later.path, counter.signer)  # lacks that restore
+        newer = backup_database(live_url, tmp_path / "newer.sqlite3").path
+        Counter(window, counter.signer).sign(finished(_case()))  # newer: behind by one record
+        with pytest.raises(UserError, match="1 signed record and 1 audit event would be lost"):
+            restore_database(live_url, newer, counter.signer)
+        again = backup_database(live_url, tmp_path / "again.sqlite3")
+        result = restore_database(live_url, again.path, counter.signer)  # holds every entry
         assert result.previous_copy is not None and result.previous_copy.exists()
         with open_database(live_url) as db:
             assert verify(db).counts["records"] == 2
-        with open_database(f"sqlite:///{result.previous_copy}") as db:
-            assert verify(db).counts["records"] == 1
+            assert verify(db).intact
         # the window's open connection sees the restored database
         assert verify(window).counts["records"] == 2
 
@@ -114,11 +120,14 @@ def test_restore_refuses_what_is_not_an_intact_database_of_this_tool(
     }
     for path, words in cases.items():
         with pytest.raises(UserError) as caught:
-            restore_database(url, path)
+            restore_database(url, path, counter.signer)
         assert words in str(caught.value), (path.name, str(caught.value))
-    assert "record 1" in str(_restore_error(url, tampered))
+    assert "record 1" in str(_restore_error(url, tampered, counter))
     assert Path(counter.db.url.database).read_bytes() == before  # type: ignore[arg-type]
-    done = run_cli("--database", url, "restore", str(tampered))
+    done = run_cli(
+        "--database", url, "restore", str(tampered), "--admin", "ana", "--password-stdin",
+        input=PASSWORD + "\n",
+    )  # fmt: skip
     assert done.returncode == 2 and b"does not pass verification" in done.stderr
 
 
@@ -139,9 +148,9 @@ def test_backup_command(tmp_path: Path) -> None:
     assert b"Backed up 1 records" in done.stdout
 
 
-def _restore_error(url: str, path: Path) -> UserError:
+def _restore_error(url: str, path: Path, counter: Counter) -> UserError:
     try:
-        restore_database(url, path)
+        restore_database(url, path, counter.signer)
     except UserError as error:
         return error
     raise AssertionError("restore did not refuse")

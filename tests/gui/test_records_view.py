@@ -173,9 +173,13 @@ def test_backup_from_the_window(view: RecordsView, tmp_path: Path) -> None:
     target = view.backup(str(tmp_path / "b.sqlite3"))
     assert target is not None and target.exists()
     assert "Backed up 12 records" in view.status.text()
-    assert view.restore(str(tmp_path / "nothing.sqlite3"), confirm=False) is False
+    assert (
+        view.restore(str(tmp_path / "nothing.sqlite3"), confirm=False, password=PASSWORD) is False
+    )
     assert "does not exist" in view.status.text()
-    assert view.restore(str(target), confirm=False) is True
+    assert view.restore(str(target), confirm=False, password="not the password") is False
+    assert "not an active administrator of the backup" in view.status.text()
+    assert view.restore(str(target), confirm=False, password=PASSWORD) is True
     assert view.model.rowCount() == 12
 
 

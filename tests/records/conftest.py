@@ -12,7 +12,12 @@ from urllib.parse import quote
 import pytest
 
 from pharmacist_tool.records.db import Database, open_database
-from pharmacist_tool.records.users import AuthenticatedUser, add_user, create_first_admin
+from pharmacist_tool.records.users import (
+    AuthenticatedUser,
+    add_user,
+    authenticate,
+    create_first_admin,
+)
 from tests.records.helpers import PASSWORD
 
 POSTGRES_ENV = "PHARMACIST_TOOL_TEST_POSTGRES"
@@ -65,22 +70,18 @@ def db(database_url: str) -> Iterator[Database]:
     database.close()
 
 
-def signed_in(info: object) -> AuthenticatedUser:
-    """The user as ``authenticate`` would return it (the password checks are tested apart)."""
-    return AuthenticatedUser(
-        id=info.id,  # type: ignore[attr-defined]
-        username=info.username,  # type: ignore[attr-defined]
-        full_name=info.full_name,  # type: ignore[attr-defined]
-        role=info.role,  # type: ignore[attr-defined]
-        is_admin=info.is_admin,  # type: ignore[attr-defined]
-    )
+def signed_in(db: Database, info: object, password: str = PASSWORD) -> AuthenticatedUser:
+    """The user signed in with their password (which opens their signing key)."""
+    return authenticate(db, info.username, password, purpose="admin")  # type: ignore[attr-defined]
 
 
 @pytest.fixture
 def admin(db: Database) -> AuthenticatedUser:
-    return signed_in(create_first_admin(db, "boss", PASSWORD, full_name="Pat Boss"))
+    return signed_in(db, create_first_admin(db, "boss", PASSWORD, full_name="Pat Boss"))
 
 
 @pytest.fixture
 def pharmacist(db: Database, admin: AuthenticatedUser) -> AuthenticatedUser:
-    return signed_in(add_user(db, admin, "rosei", "pharmacist", PASSWORD, full_name="Rita Osei"))
+    return signed_in(
+        db, add_user(db, admin, "rosei", "pharmacist", PASSWORD, full_name="Rita Osei")
+    )

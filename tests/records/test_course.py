@@ -151,13 +151,17 @@ def test_three_monthly_fills_course_next_and_due(
         "patient": {"name": "Ana García", "date_of_birth": "2004-03-02", "programme_id": "IP-0001"},
         "fills": [
             {"record_id": r1, "counselled_on": "2026-09-01", "medicine": "Claravis",
-             "daily_dose_mg": 40.0, "days_supply": 30, "outcome": "handed-over"},
+             "daily_dose_mg": 40.0, "days_supply": 30, "outcome": "handed-over",
+             "authorization_expires_on": "2026-09-06"},
             {"record_id": r2, "counselled_on": "2026-10-01", "medicine": "Claravis",
-             "daily_dose_mg": 40.0, "days_supply": 28, "outcome": "handed-over"},
+             "daily_dose_mg": 40.0, "days_supply": 28, "outcome": "handed-over",
+             "authorization_expires_on": "2026-10-06"},
             {"record_id": r3, "counselled_on": "2026-10-31", "medicine": "Claravis",
-             "daily_dose_mg": 40.0, "days_supply": 30, "outcome": "not-handed-over"},
+             "daily_dose_mg": 40.0, "days_supply": 30, "outcome": "not-handed-over",
+             "authorization_expires_on": "2026-10-26"},
             {"record_id": r4, "counselled_on": "2026-11-02", "medicine": "Claravis",
-             "daily_dose_mg": 40.0, "days_supply": 30, "outcome": "handed-over"},
+             "daily_dose_mg": 40.0, "days_supply": 30, "outcome": "handed-over",
+             "authorization_expires_on": "2026-11-07"},
         ],
         "cumulative_mg": 3520.0,  # 1200 + 1120 (amended) + 1200; the fill not handed over: 0
         "cumulative_mg_per_kg": 56.77,
@@ -171,7 +175,8 @@ def test_three_monthly_fills_course_next_and_due(
     who = {"patient": "Ana García", "date_of_birth": "2004-03-02", "programme_id": "IP-0001"}
     assert due == [
         {"what": "reverse-authorization", "due_on": "2026-10-31", **who, "record_id": r3,
-         "overdue": True},
+         "overdue": True, "reverse_if_not_collected_by": "2026-10-26",
+         "authorization_expires_on": "2026-10-26"},
         {"what": "pregnancy-test", "due_on": "2026-12-01", **who, "record_id": r4,
          "overdue": False},
         {"what": "next-fill", "due_on": "2026-12-02", **who, "record_id": r4,

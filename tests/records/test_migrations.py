@@ -75,7 +75,7 @@ def test_the_migrations_build_the_same_schema_as_the_models(database_url: str) -
         engine.dispose()
     with open_database(database_url) as db:  # a migrated database opens without change
         admin = users.create_first_admin(db, "rosei", PASSWORD, role="pharmacist")
-        signer = users.AuthenticatedUser(admin.id, admin.username, admin.full_name, admin.role)
+        signer = users.authenticate(db, admin.username, PASSWORD, purpose="admin")
         case = finished_case()
         writing.sign_record(db, signer, case, assessment_for(case), handout_for(case))
         with db.engine.connect() as conn:  # the append-only triggers came with the migration
@@ -98,7 +98,7 @@ def test_an_older_database_is_backed_up_then_upgraded(tmp_path: Path) -> None:
     with open_database(url) as db:
         assert schema_revision(db) == head_revision()
         admin = users.create_first_admin(db, "rosei", PASSWORD, role="pharmacist")
-        signer = users.AuthenticatedUser(admin.id, admin.username, admin.full_name, admin.role)
+        signer = users.authenticate(db, admin.username, PASSWORD, purpose="admin")
         case = finished_case()
         writing.sign_record(db, signer, case, assessment_for(case), handout_for(case))
         assert service.verify(db).intact

@@ -48,7 +48,8 @@ def _problems(report: object) -> str:
 def test_a_removed_tail_and_a_rewound_head(database_url: str, tmp_path: Path) -> None:
     db = open_database(database_url)
     admin = signed_in(
-        users.create_first_admin(db, "rosei", PASSWORD, full_name="Rita Osei", role="pharmacist")
+        db,
+        users.create_first_admin(db, "rosei", PASSWORD, full_name="Rita Osei", role="pharmacist"),
     )
     for name in ("Ana One", "Ben Two", "Cy Three"):
         _sign(db, admin, name)
@@ -102,9 +103,10 @@ def test_the_note_is_private_and_a_damaged_note_never_stops_signing_but_fails_ve
 
     with open_database(database_url) as db:
         admin = signed_in(
+            db,
             users.create_first_admin(
                 db, "rosei", PASSWORD, full_name="Rita Osei", role="pharmacist"
-            )
+            ),
         )
         _sign(db, admin, "Ana One")
         note = db.witness.path

@@ -32,13 +32,13 @@ def test_the_first_user_gets_admin_rights_and_later_ones_need_an_admin(db: Datab
     assert not users.needs_first_admin(db)
     with pytest.raises(UserError, match="already has users"):
         users.create_first_admin(db, "boss", PASSWORD)
-    tech = users.add_user(db, signed_in(first), "tech", "technician", PASSWORD)
+    tech = users.add_user(db, signed_in(db, first), "tech", "technician", PASSWORD)
     assert not tech.is_admin
     with pytest.raises(UserError, match="Only an administrator"):
-        users.add_user(db, signed_in(tech), "tech2", "technician", PASSWORD)
+        users.add_user(db, signed_in(db, tech), "tech2", "technician", PASSWORD)
     # administrator rights may be given beside any role; role admin always has them
-    ph2 = users.add_user(db, signed_in(first), "ph2", "pharmacist", PASSWORD, is_admin=True)
-    boss = users.add_user(db, signed_in(ph2), "boss", "admin", PASSWORD)
+    ph2 = users.add_user(db, signed_in(db, first), "ph2", "pharmacist", PASSWORD, is_admin=True)
+    boss = users.add_user(db, signed_in(db, ph2), "boss", "admin", PASSWORD)
     assert ph2.is_admin and boss.is_admin and not boss.can_sign
     added = {e.detail["new_user"]: e for e in reading.list_events(db, action="user-added")}
     assert added["rosei"].detail["first_user"] is True
@@ -259,7 +259,7 @@ def test_only_a_pharmacist_signs(db: Database, admin: AuthenticatedUser, role: s
     info = users.add_user(db, admin, f"a{role}", role, PASSWORD)
     case = finished_case()
     with pytest.raises(UserError, match="Only a pharmacist"):
-        writing.sign_record(db, signed_in(info), case, assessment_for(case), handout_for(case))
+        writing.sign_record(db, signed_in(db, info), case, assessment_for(case), handout_for(case))
     assert reading.count_records(db) == 0
 
 

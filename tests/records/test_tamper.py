@@ -33,8 +33,10 @@ def filled(
     urls = new_database_url(request.param, tmp_path_factory.mktemp("tamper"))
     url = next(urls)
     db = open_database(url)
-    admin = signed_in(users.create_first_admin(db, "boss", PASSWORD, full_name="Pat Boss"))
-    rita = signed_in(users.add_user(db, admin, "rosei", "pharmacist", PASSWORD, full_name="R O"))
+    admin = signed_in(db, users.create_first_admin(db, "boss", PASSWORD, full_name="Pat Boss"))
+    rita = signed_in(
+        db, users.add_user(db, admin, "rosei", "pharmacist", PASSWORD, full_name="R O")
+    )
     for i, name in enumerate(["Ana García", "Bob Stone", "Chen Li"]):
         case = finished_case(name)
         writing.sign_record(db, rita, case, assessment_for(case), handout_for(case, f"h{i}"))

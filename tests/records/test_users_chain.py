@@ -6,6 +6,7 @@ guessers."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterator
 
@@ -29,7 +30,7 @@ def staff(db: Database, admin: AuthenticatedUser) -> Iterator[dict[str, Authenti
     """boss (admin), rosei (pharmacist), tom (technician)."""
     rita = users.add_user(db, admin, "rosei", "pharmacist", PASSWORD, full_name="Rita Osei")
     tom = users.add_user(db, admin, "tom", "technician", TECH_PASSWORD, full_name="Tom Moss")
-    yield {"boss": admin, "rosei": signed_in(rita), "tom": signed_in(tom)}
+    yield {"boss": admin, "rosei": signed_in(db, rita), "tom": signed_in(db, tom, TECH_PASSWORD)}
 
 
 def problems(db: Database) -> list[str]:
@@ -88,7 +89,7 @@ def test_administrator_rights_given_by_sql_are_caught_and_give_no_authority(
 ) -> None:
     raw_sql(db, ["UPDATE users SET is_admin = TRUE WHERE username = 'tom'"])
     assert "administrator rights is True, the chain says False" in problems(db)[0]
-    forged = AuthenticatedUser(staff["tom"].id, "tom", "Tom Moss", "technician", is_admin=True)
+    forged = dataclasses.replace(staff["tom"], is_admin=True)
     with pytest.raises(UserError, match="changed outside pharmacist-tool"):
         users.add_user(db, forged, "mallory", "pharmacist", PASSWORD, full_name="M")
     assert users.get_user(db, "mallory") is None

@@ -79,10 +79,12 @@ head_table = sa.table(
 
 def upgrade() -> None:
     conn = op.get_bind()
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("is_admin", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    # In place, not as a batch copy: on SQLite a copy drops the users table that records and
+    # audit events refer to, which the foreign keys refuse (a database made by the 2026-11-25
+    # version failed here: "FOREIGN KEY constraint failed" at DROP TABLE users).
+    op.add_column(
+        "users", sa.Column("is_admin", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.add_column(sa.Column("subject_user_id", sa.Integer(), nullable=True))
         batch_op.create_foreign_key(
