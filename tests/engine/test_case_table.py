@@ -1366,14 +1366,18 @@ ROWS += [
         {METHODS: ["Cerazette", "condoms"], MEDS: ["St John's wort"]},
         has=[(WEAKENED, "block")],
     ),
-    # topiramate weakens them at any dose: FSRH and MHRA 2024 give no threshold, and the shared
-    # class cannot keep the US label's 200 mg for the US alone, so the safe reading holds in
-    # every market; a dose threshold is still read from the line (perampanel, from 12 mg a day)
+    # topiramate weakens them only from 200 mg a day
     Row(
-        "us-topiramate-25-mg-combined-pill-weakened-any-dose",
+        "us-topiramate-25-mg-combined-pill-not-weakened",
         "US",
-        {METHODS: ["combined pill", "condoms"], MEDS: ["topiramate 25 mg"]},
-        has=[(WEAKENED, "block")],
+        {
+            METHODS: ["combined pill", "condoms"],
+            MEDS: ["topiramate 25 mg"],
+            "checklist": ALL_CHECKS_DONE,
+        },
+        has=[("interaction.topiramate", "info")],
+        none=[WEAKENED, "*:warn"],
+        dispense="ok",
     ),
     Row(
         "us-topiramate-100-mg-twice-daily-weakens-pill",
@@ -1394,10 +1398,10 @@ ROWS += [
         none=[WEAKENED],
     ),
     Row(
-        "us2021-topiramate-25-mg-pill-weakened-any-dose",
+        "us2021-topiramate-25-mg-pill-not-weakened",
         "US",
         US2021 | {METHODS: ["Yaz", "condoms"], MEDS: ["topiramate 25mg"]},
-        has=[(WEAKENED, "block")],
+        none=[WEAKENED, NOT_MET],
     ),
     Row(
         "us2021-topiramate-200-mg-daily-weakens-pill",
@@ -1406,10 +1410,10 @@ ROWS += [
         has=[(WEAKENED, "block")],
     ),
     Row(
-        "uk-topiramate-25-mg-weakens-implant",
+        "uk-topiramate-25-mg-implant-not-weakened",
         "UK",
         {METHODS: ["Nexplanon"], MEDS: ["topiramate 25 mg"]},
-        has=[(WEAKENED, "block")],
+        none=[WEAKENED, NOT_MET],
     ),
     Row(
         "uk-topiramate-400-mg-a-day-weakens-implant",
@@ -1418,10 +1422,10 @@ ROWS += [
         has=[(WEAKENED, "block")],
     ),
     Row(
-        "uk2023-topiramate-25-mg-weakens-implant",
+        "uk2023-topiramate-25-mg-implant-not-weakened",
         "UK",
         UK2023 | {METHODS: ["Nexplanon"], MEDS: ["topiramate 25 mg"]},
-        has=[(WEAKENED, "block")],
+        none=[WEAKENED, NOT_MET],
     ),
     Row(
         "uk2018-topiramate-unknown-dose-weakens-implant",
@@ -1430,27 +1434,15 @@ ROWS += [
         has=[(WEAKENED, "block")],
     ),
     Row(
-        "eu-topiramate-25-mg-weakens-pill-and-condoms",
+        "eu-topiramate-25-mg-pill-and-condoms-not-weakened",
         "EU",
         {METHODS: ["Microgynon", "condoms"], MEDS: ["topiramate 25 mg"]},
-        has=[(WEAKENED, "block")],
+        none=[WEAKENED, NOT_MET],
     ),
     Row(
         "eu-topiramate-300-mg-day-weakens-pill",
         "EU",
         {METHODS: ["Microgynon", "condoms"], MEDS: ["topiramate 300 mg/day"]},
-        has=[(WEAKENED, "block")],
-    ),
-    Row(
-        "uk-perampanel-4-mg-implant-not-weakened",
-        "UK",
-        {METHODS: ["Nexplanon"], MEDS: ["perampanel 4 mg daily"]},
-        none=[WEAKENED, NOT_MET],
-    ),
-    Row(
-        "uk-perampanel-12-mg-weakens-implant",
-        "UK",
-        {METHODS: ["Nexplanon"], MEDS: ["perampanel 12 mg daily"]},
         has=[(WEAKENED, "block")],
     ),
     # a method's status follows the rule set: the minipill rule is the US label's

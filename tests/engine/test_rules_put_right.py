@@ -56,30 +56,28 @@ def test_a_dose_that_cannot_be_read_is_none(text: str) -> None:
     assert daily_dose(text, assumed_doses_per_day=2) is None
 
 
-def test_unknown_dose_of_a_dose_bound_substance_takes_the_safe_choice_and_says_so() -> None:
-    a = _assess("US", {"contraception": ["Yaz", "condoms"], "medicines": ["perampanel"]})
+def test_unknown_topiramate_dose_takes_the_safe_choice_and_says_so() -> None:
+    a = _assess("US", {"contraception": ["Yaz", "condoms"], "medicines": ["Topamax"]})
     weakened = _finding(a, "contraception.weakened")
     assert weakened.severity == "block"
     assert "could not be read" in weakened.message
     assert "safe choice" in weakened.message
 
 
-def test_frequency_not_given_is_assumed_and_said() -> None:
-    a = _assess("UK", {"contraception": ["Nexplanon"], "medicines": ["perampanel 12 mg"]})
+def test_topiramate_frequency_not_given_is_assumed_and_said() -> None:
+    a = _assess("UK", {"contraception": ["Nexplanon"], "medicines": ["topiramate 100 mg"]})
     weakened = _finding(a, "contraception.weakened")
     assert weakened.severity == "block"
     assert "does not say how often" in weakened.message
-    assert "at or above 12 mg" in weakened.message
+    assert "200 mg a day" in weakened.message
 
 
-def test_topiramate_at_a_low_dose_weakens_the_pill_and_says_why() -> None:
-    """Any dose counts (FSRH, MHRA 2024): the shared class cannot keep the US label's 200 mg for
-    the US alone, so the safe reading holds in every market, and the interaction says so."""
+def test_topiramate_below_200_mg_says_so_in_its_interaction() -> None:
     a = _assess("US", {"contraception": ["Yaz", "condoms"], "medicines": ["topiramate 25 mg"]})
     interaction = _finding(a, "interaction.topiramate")
     assert interaction.severity == "info"
-    assert "any dose" in interaction.message
-    assert _finding(a, "contraception.weakened").severity == "block"
+    assert "200 mg a day" in interaction.message
+    assert not [f for f in a.findings if f.code == "contraception.weakened"]
 
 
 @pytest.mark.parametrize(
@@ -196,21 +194,23 @@ def test_refill_finding_blocks_and_its_action_agrees() -> None:
         assert refills.action.startswith("Do not hand over")
 
 
-def test_a_dose_bound_substance_keeps_its_threshold_inside_its_class() -> None:
-    """Perampanel weakens contraception from 12 mg a day (its own fact), though its class's rule
-    (the enzyme inducers) weakens at any dose: below the threshold the implant still counts."""
-    bound = {k: v.from_mg_per_day for k, v in KB.weakeners.items() if v.from_mg_per_day}
+def test_a_dose_bound_substance_belongs_to_its_rule_alone() -> None:
+    """A substance listed under another inducer rule as well would weaken at any dose again."""
+    bound = [r for r in KB.interactions if r.weakens_contraception_from_mg_per_day is not None]
     assert bound
-    low = _assess("UK", {"contraception": ["Nexplanon"], "medicines": ["perampanel 4 mg daily"]})
-    assert not [f for f in low.findings if f.code == "contraception.weakened"]
-    high = _assess("UK", {"contraception": ["Nexplanon"], "medicines": ["perampanel 12 mg daily"]})
-    assert _finding(high, "contraception.weakened").severity == "block"
+    for rule in bound:
+        ids = {s.id for s in rule.substances}
+        assert ids, f"{rule.id}: the dose-bound rule names its substance"
+        others = [
+            r.id for r in KB.interactions if r is not rule and ids & {s.id for s in r.substances}
+        ]
+        assert others == [], f"{rule.id}'s substance is also under {others}"
 
 
 @pytest.mark.parametrize(
     "line", ["Topamax 25 mg", "Qudexy XR 25 mg", "topiramato 25 mg", "Trokendi XR 50 mg"]
 )
-def test_every_name_of_topiramate_at_a_low_dose_weakens_the_pill(line: str) -> None:
+def test_every_name_of_topiramate_at_a_low_dose_leaves_the_pill_counted(line: str) -> None:
     a = _assess("US", {"contraception": ["Yaz", "condoms"], "medicines": [line]})
     assert [f.code for f in a.findings if f.category == "interaction"] == ["interaction.topiramate"]
-    assert _finding(a, "contraception.weakened").severity == "block"
+    assert not [f for f in a.findings if f.code == "contraception.weakened"]

@@ -494,15 +494,14 @@ def _other(pack: str, methods: list[str], medicines: list[str]) -> Assessment:
 
 @pytest.mark.parametrize("pack", sorted(set(names()) - {PACK}))
 def test_another_packs_patient_on_topiramate_is_rechecked(pack: str) -> None:
-    """Topiramate on the medicine list weakens the implant and the pill for every pack's patient
-    at any dose (the shared class's safe reading: FSRH and MHRA give no threshold); a copper IUD
-    is untouched."""
+    """Topiramate 200 mg a day on the medicine list weakens the implant and the pill for every
+    pack's patient (the shared class's threshold); 50 mg a day does not; an IUD is untouched."""
     if pack not in OTHER_PACK_CASES:
         pytest.skip(f"no base case for the {pack} pack here")
     methods = ["Nexplanon", "condoms"]
     high = _other(pack, methods, ["Topamax 100mg twice daily"])
     assert "contraception.weakened" in {f.code for f in high.findings}, pack
     low = _other(pack, methods, ["topiramate 25mg twice daily"])
-    assert "contraception.weakened" in {f.code for f in low.findings}, pack
+    assert "contraception.weakened" not in {f.code for f in low.findings}, pack
     iud = _other(pack, ["copper IUD"], ["Topamax 100mg twice daily"])
     assert "contraception.weakened" not in {f.code for f in iud.findings}, pack

@@ -74,9 +74,7 @@ def test_unconfirmed_entries_say_which_safe_choice_is_encoded() -> None:
     assert minipill.status == {"US": "not-acceptable", "UK": "primary", "EU": "primary"}
     topiramate = next(r for r in KB.interactions if r.id == "topiramate")
     assert "safe choice" in topiramate.unconfirmed
-    # the shared class cannot say the US label's 200 mg per market: any dose, in every market
-    assert "any dose" in topiramate.unconfirmed
-    assert topiramate.weakens_contraception_from_mg_per_day is None
+    assert topiramate.weakens_contraception_from_mg_per_day == 200
     keratolytics = next(r for r in KB.interactions if r.id == "keratolytics")
     assert "Resorcinol" in keratolytics.unconfirmed
     breastfeeding = next(c for c in KB.checklist if c.id == "breastfeeding")
