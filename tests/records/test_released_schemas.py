@@ -89,3 +89,28 @@ def test_a_database_of_schema_0002_upgrades_and_signs(database_url: str) -> None
         from pharmacist_tool.records.db import schema_revision
 
         assert schema_revision(db) == head_revision()
+
+
+def test_a_tampered_database_is_refused_by_the_upgrade_not_adopted(database_url: str) -> None:
+    """A technician promoted by SQL at schema 0006 (users are in the chain from 0003): the
+    upgrade to signatures verifies first and refuses, leaving the database as it was."""
+    import pytest
+
+    from pharmacist_tool.errors import UserError
+    from pharmacist_tool.records.db import schema_revision
+
+    _database_at_0002(database_url)
+    url = normalise_url(database_url)
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0006_record_pack")
+            conn.execute(text("UPDATE users SET role = 'pharmacist' WHERE username = 'boss'"))
+    finally:
+        engine.dispose()
+    with pytest.raises(UserError) as caught:
+        open_database(database_url)
+    assert "does not verify, so it is not upgraded" in str(caught.value)
+    assert "'boss' was changed outside pharmacist-tool" in "\n".join(caught.value.details)
+    with open_database(database_url, migrate=False) as db:
+        assert schema_revision(db) == "0006_record_pack"

@@ -13,6 +13,8 @@ Create Date: 2026-12-07 22:20:00
   NULL columns being left out of it).
 - One chained ``signatures-begin`` event (when the chain holds anything): every record,
   amendment and signed kind of event after it must carry a valid signature.
+- The chain is verified first (users included): a database whose rows were altered, forged or
+  removed is refused, not adopted into the signed era.
 """
 
 from __future__ import annotations
@@ -64,6 +66,27 @@ def upgrade() -> None:
     for table in _SIGNED:
         op.add_column(table, sa.Column("signature", sa.String(length=100), nullable=True))
     _mark_the_start(conn)
+    _refuse_a_broken_chain(conn)
+
+
+def _refuse_a_broken_chain(conn: sa.Connection) -> None:
+    """Signatures begin on a chain that verifies, or not at all: the rows before the mark stay
+    valid unsigned, so a row altered, forged or removed before it must be named now, not
+    adopted. The whole upgrade is one transaction: refused, the database is left as it was."""
+    from sqlalchemy.orm import Session
+
+    from pharmacist_tool.errors import UserError
+
+    with Session(bind=conn) as session:
+        report = chain.verify_chain(session)
+    conn.execution_options(stream_results=False)  # verify streams its reads on this connection
+    if report.problems:
+        raise UserError(
+            "The records database does not verify, so it is not upgraded (nothing was "
+            "changed): run `pharmacist-tool verify` with the version that made it, and ask the "
+            "pharmacy's IT to look into it.",
+            details=[str(problem) for problem in report.problems[:20]],
+        )
 
 
 def _mark_the_start(conn: sa.Connection) -> None:
