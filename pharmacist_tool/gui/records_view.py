@@ -464,6 +464,10 @@ def record_html(detail: Any) -> str:
             return
         parts.append("<ul>" + "".join(f"<li>{e(str(x))}</li>" for x in items) + "</ul>")
 
+    if facts.risk_category_change:
+        section("Risk category changed since the last visit", [facts.risk_category_change], "")
+    if facts.carried:
+        section("Carried from the last visit", [facts.carried], "")
     if patient.get("can_get_pregnant", True):
         section("Pregnancy tests", facts.pregnancy_tests, "None recorded.")
         section("Birth control, as the patient said it", facts.contraception_said, "None said.")

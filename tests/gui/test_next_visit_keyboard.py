@@ -33,6 +33,7 @@ def _start_next_visit(kb: Keyboard, window: Any, pid: str) -> None:
 def test_a_returning_patients_visit_signed_from_the_keyboard(
     window: Any, qtbot: Any, users: dict[str, str]
 ) -> None:
+    from pharmacist_tool.gui.records_view import record_html
     from pharmacist_tool.records.db import open_database
     from pharmacist_tool.records.reading import get_record
 
@@ -106,6 +107,11 @@ def test_a_returning_patients_visit_signed_from_the_keyboard(
     )
     assert isinstance(stored.carried, Carried) and stored.carried.from_record == first_id
     assert set(stored.carried.confirmed) == set(carried.boxes) - {"can get pregnant"}
+    with open_database() as db:
+        shown = record_html(get_record(db, int(signed.args[0])))
+    assert "Risk category changed since the last visit" in shown
+    assert "decided by Dr R. Osei: Hysterectomy in November" in shown
+    assert "Carried from the last visit" in shown
 
 
 def test_ok_does_not_clear_a_block_and_an_answer_does(window: Any, qtbot: Any) -> None:
