@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import platform
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -30,6 +30,9 @@ from PySide6.QtWidgets import (
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.widgets import add_row, fit_to_screen, heading, note
+
+if TYPE_CHECKING:  # the records' plain value; importing it at start-up would bring the database
+    from pharmacist_tool.records.users import AuthenticatedUser
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +115,12 @@ class SettingsDialog(QDialog):
     accepted_settings = Signal(object)
 
     def __init__(
-        self, parent: QWidget | None, settings: Any, kb: Any, db: Any, username: str
+        self, parent: QWidget | None, settings: Any, kb: Any, db: Any, user: AuthenticatedUser | str
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
-        self.db, self.username = db, username
+        self.db, self.user = db, user
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.name = QLineEdit(settings.pharmacy_name)
@@ -258,7 +261,7 @@ class SettingsDialog(QDialog):
         except UserError as error:
             self.message.setText(f"✖ {error}")
             return
-        problem = save_audited(self.db, self.username, self.settings, settings)
+        problem = save_audited(self.db, self.user, self.settings, settings)
         if problem:
             self.message.setText(f"✖ {problem}")
             return
@@ -306,8 +309,9 @@ def settings_changes(before: Any, after: Any) -> dict[str, dict[str, str]]:
     return changes
 
 
-def save_audited(db: Any, username: str, before: Any, after: Any) -> str | None:
-    """Save the settings and audit the change to ``username`` (``settings-changed``); when the
+def save_audited(db: Any, user: AuthenticatedUser | str, before: Any, after: Any) -> str | None:
+    """Save the settings and audit the change to ``user`` (``settings-changed``, signed with the
+    signed-in user's key); when the
     audit cannot be written the previous settings are put back. None when done, else why not."""
     from pharmacist_tool.records.writing import record_event
     from pharmacist_tool.settings import save_settings
@@ -320,7 +324,7 @@ def save_audited(db: Any, username: str, before: Any, after: Any) -> str | None:
     if not changes:
         return None
     try:
-        record_event(db, "settings-changed", user=username, detail={"changed": changes})
+        record_event(db, "settings-changed", user=user, detail={"changed": changes})
     except Exception as error:
         log.exception("auditing a settings change")
         try:
@@ -339,12 +343,14 @@ class PharmacyDialog(QDialog):
 
     accepted_settings = Signal(object)
 
-    def __init__(self, parent: QWidget | None, settings: Any, db: Any, username: str) -> None:
+    def __init__(
+        self, parent: QWidget | None, settings: Any, db: Any, user: AuthenticatedUser | str
+    ) -> None:
         super().__init__(parent)
         from pharmacist_tool.settings import handout_details_missing
 
         self.settings = settings
-        self.db, self.username = db, username
+        self.db, self.user = db, user
         self.setWindowTitle("The pharmacy on the handout")
         layout = QVBoxLayout(self)
         layout.addWidget(
@@ -380,7 +386,7 @@ class PharmacyDialog(QDialog):
             self.message.setText("✖ Give both the pharmacy's name and its phone number.")
             return
         settings = msgspec.structs.replace(self.settings, pharmacy_name=name, pharmacy_phone=phone)
-        problem = save_audited(self.db, self.username, self.settings, settings)
+        problem = save_audited(self.db, self.user, self.settings, settings)
         if problem:
             self.message.setText(f"✖ {problem}")
             return

@@ -236,7 +236,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
             self.settings,
             self.ensure_kb(),
             signing.database(self.database),
-            self.user_name,
+            self.user or self.user_name,
         )
         dialog.accepted_settings.connect(self.settings_saved)
         dialog.open()
@@ -249,7 +249,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
         from pharmacist_tool.gui.dialogs import PharmacyDialog
 
         dialog = PharmacyDialog(
-            self, self.settings, signing.database(self.database), self.user_name
+            self, self.settings, signing.database(self.database), self.user or self.user_name
         )
         dialog.accepted_settings.connect(self.settings_saved)
         dialog.open()

@@ -101,8 +101,9 @@ def test_no_screen_or_dialog_has_two_fields_on_one_alt_letter(
 
     from pharmacist_tool.gui.course_panel import start_next_visit
 
-    assert start_next_visit(window, record_id)
-    qtbot.waitUntil(lambda: window.assessment is not None, timeout=30_000)
+    # the next visit's prescription date is this visit's to enter: assessed as in progress
+    with qtbot.waitSignal(window.assessed, timeout=30_000):
+        assert start_next_visit(window, record_id)
     for step in range(7):
         window.go_step(step)
         _settle(qtbot)
@@ -176,8 +177,9 @@ def test_the_next_visit_fits_1024_by_768_with_sign_and_the_findings_in_view(
 
     record_id = _sign_first_visit(users["pharmacist"], users["password"], 29, "IP-8", "Eva Diaz")
     sign_in(qtbot, window, users["pharmacist"])
-    assert start_next_visit(window, record_id)
-    qtbot.waitUntil(lambda: window.assessment is not None, timeout=30_000)
+    # the next visit's prescription date is this visit's to enter: assessed as in progress
+    with qtbot.waitSignal(window.assessed, timeout=30_000):
+        assert start_next_visit(window, record_id)
     assert window.carried.isVisible()
     window.resize(1024, 768)
     qtbot.waitUntil(lambda: window.width() == 1024 and window.height() == 768)

@@ -11,6 +11,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from pharmacist_tool.case import Carried, Resolution, RiskCategoryChange
+from tests.gui.counter import sign_in
 from tests.gui.driver import ALT, CTRL, Keyboard, choose_outcome, confirm_checklist, sign
 from tests.gui.test_course_window import _sign_first_visit
 
@@ -38,6 +39,7 @@ def test_a_returning_patients_visit_signed_from_the_keyboard(
     from pharmacist_tool.records.reading import get_record
 
     first_id = _sign_first_visit(users["pharmacist"], users["password"], 30, "IP-60", "Ana Ruiz")
+    sign_in(qtbot, window, users["pharmacist"])  # nobody's patients are looked up before sign-in
     kb = Keyboard(qtbot, window)
     _start_next_visit(kb, window, "IP-60")
     carried = window.carried

@@ -205,8 +205,12 @@ def test_backup_and_restore_from_the_records_view(
     chooser.accept()
     question = view.restore_question
     qtbot.waitUntil(question.isVisible)
+    question.button(QMessageBox.StandardButton.Yes).click()
+    asked = view.restore_password  # a restore is an administrator's: the password again
+    qtbot.waitUntil(asked.isVisible)
     with qtbot.waitSignal(view.restored, timeout=30_000) as restored:
-        question.button(QMessageBox.StandardButton.Yes).click()
+        asked.setTextValue(users["password"])
+        asked.accept()
     assert restored.args == [1], view.status.text()
     assert view.model.rowCount() == 1 and view.model.record_id(0) == first
     assert "the previous database is kept at" in view.status.text()
