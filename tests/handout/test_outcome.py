@@ -72,13 +72,10 @@ def test_not_handed_over_gives_the_not_today_sheet_with_the_reason(
 @pytest.fixture
 def db(tmp_path: Path) -> Database:
     database = open_database(f"sqlite:///{tmp_path / 'records.sqlite3'}")
-    admin = create_first_admin(database, "boss", PASSWORD, full_name="Pat Boss")
-    from pharmacist_tool.records.users import AuthenticatedUser
+    create_first_admin(database, "boss", PASSWORD, full_name="Pat Boss")
+    from pharmacist_tool.records.users import authenticate
 
-    signer = AuthenticatedUser(
-        id=admin.id, username=admin.username, full_name=admin.full_name, role=admin.role,
-        is_admin=admin.is_admin,
-    )  # fmt: skip
+    signer = authenticate(database, "boss", PASSWORD, purpose="admin")  # opens boss's key
     add_user(database, signer, "rosei", "pharmacist", PASSWORD, full_name="Rita Osei")
     return database
 
