@@ -255,6 +255,49 @@ def test_rebuilding_the_index_gives_the_same_course(
     assert course_records.due_items(db, D("2026-11-28"), 7) == due_before
 
 
+def _rehash_as_then(conn: Any) -> None:
+    """The chain as that schema's version wrote it: the downgrade dropped columns the rows'
+    hashes covered (pack, chain_format, signature), which the upgrade's verification would
+    rightly name; rows written then were hashed without them."""
+    import hashlib
+
+    import msgspec
+    from sqlalchemy import inspect, text
+
+    from pharmacist_tool.records import chain
+    from pharmacist_tool.records.guards import (
+        install_append_only_guards,
+        remove_append_only_guards,
+    )
+    from pharmacist_tool.records.models import CHAINED_TABLES, GENESIS_HASH
+
+    encode = msgspec.json.Encoder(order="sorted").encode
+    rows = []
+    for table, model in CHAINED_TABLES.items():
+        present = {c["name"] for c in inspect(conn).get_columns(table)}
+        names, converters = chain._stored_converters(model)
+        kept = [(n, c) for n, c in zip(names, converters, strict=True) if n in present]
+        found = conn.exec_driver_sql(f"SELECT {', '.join(n for n, _ in kept)} FROM {table}")
+        for raw in found:
+            values = {
+                name: (convert(value) if convert and value is not None else value)
+                for (name, convert), value in zip(kept, raw, strict=True)
+            }
+            rows.append((int(values["seq"]), table, values))
+    remove_append_only_guards(conn)
+    prev = GENESIS_HASH
+    for _, table, values in sorted(rows, key=lambda row: row[0]):
+        values["prev_hash"] = prev
+        body = {k: v for k, v in values.items() if v is not None and k != "row_hash"}
+        prev = hashlib.sha256(encode({**body, "_table": table})).hexdigest()
+        conn.execute(
+            text(f"UPDATE {table} SET prev_hash = :p, row_hash = :h WHERE id = :id"),
+            {"p": values["prev_hash"], "h": prev, "id": values["id"]},
+        )
+    conn.execute(text("UPDATE chain_head SET head_hash = :h WHERE id = 1"), {"h": prev})
+    install_append_only_guards(conn)
+
+
 def test_migration_0005_builds_the_course_of_records_signed_before_it(
     database_url: str, pharmacist: AuthenticatedUser, db: Database
 ) -> None:
@@ -271,6 +314,7 @@ def test_migration_0005_builds_the_course_of_records_signed_before_it(
     assert before_course is not None
     with db.engine.begin() as conn:  # as a database from before the course
         command.downgrade(alembic_config(conn), str(before_course.down_revision))
+        _rehash_as_then(conn)
     with db.engine.connect() as conn:
         assert "course_fills" not in set(
             conn.dialect.get_table_names(conn)  # type: ignore[attr-defined]
