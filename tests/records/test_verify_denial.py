@@ -76,8 +76,9 @@ def test_verify_prints_the_first_twenty_problems_and_counts_the_rest(
     assert code == 1
     problems = [line for line in out.splitlines() if line.startswith("  record ")]
     assert len(problems) == 20
-    assert "BROKEN: 25 problem(s) found" in out
-    assert "… and 5 more (the first 20 shown)" in out
+    # each altered record breaks its hash and its signer's signature over the same bytes
+    assert "BROKEN: 50 problem(s) found" in out
+    assert "… and 30 more (the first 20 shown)" in out
 
 
 def test_a_garbage_note_fails_verify_and_says_so(
