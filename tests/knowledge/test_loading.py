@@ -28,7 +28,7 @@ KB = load_knowledge_base()
 
 def test_shipped_knowledge_base_loads_with_every_part() -> None:
     assert KB.medicine == "isotretinoin"
-    assert KB.version == "2026.12.1"
+    assert KB.version == "2026.12.2"
     assert {r.id for r in KB.rule_sets} == {"US-iPLEDGE", "UK-PPP", "EU-PPP"}
     assert {p.name for p in KB.products} >= {
         "isotretinoin",
