@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pharmacist_tool.app.words import after_last_dose_words, period_words, supply_limit_words
-from pharmacist_tool.knowledge import load_knowledge_base
+from pharmacist_tool.knowledge import load_knowledge_base, packs
 
 
 @pytest.mark.parametrize(
@@ -26,7 +26,7 @@ def test_supply_limits_and_after_the_last_dose() -> None:
     assert after_last_dose_words(30) == "continue for 30 days after the last dose"
 
 
-@pytest.mark.parametrize("medicine", ["isotretinoin", "acitretin", "valproate"])
+@pytest.mark.parametrize("medicine", packs.names())
 def test_no_pack_reads_none_or_zero_days(medicine: str) -> None:
     kb = load_knowledge_base(medicine)
     for rule_set in kb.rule_sets:
