@@ -18,7 +18,7 @@ import enum
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import msgspec
 
@@ -39,26 +39,12 @@ from pharmacist_tool.engine.readiness import Need, outstanding, risk_change_expl
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge.model import KnowledgeBase
 
+if TYPE_CHECKING:  # what signing stores of a handout (the database code stays off start-up)
+    from pharmacist_tool.records.writing import HandoutLike as HandoutPreview
+
 log = logging.getLogger(__name__)
 
 SEVERITY_WORDS = {"block": "Stops handing over", "warn": "Write how it was resolved"}
-
-
-class HandoutPreview(Protocol):
-    """What the session keeps of the handout previewed (``handout.Handout`` has it)."""
-
-    @property
-    def pdf(self) -> bytes: ...
-    @property
-    def sha256(self) -> str: ...
-    @property
-    def template_version(self) -> str: ...
-    @property
-    def language(self) -> str: ...
-    @property
-    def large_print(self) -> bool: ...
-    @property
-    def paper(self) -> str: ...
 
 
 @dataclass

@@ -11,7 +11,7 @@ import copy
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from pharmacist_tool.app.session import Change, CounterSession, HandoutPreview, StepNotes
+from pharmacist_tool.app.session import Change, CounterSession, StepNotes
 from pharmacist_tool.app.steps import Step, step_of
 from pharmacist_tool.case import Case
 from pharmacist_tool.counselling import drafts
@@ -46,6 +46,9 @@ from pharmacist_tool.gui.pages import (
 )
 from pharmacist_tool.gui.widgets import bold, frame_style
 from pharmacist_tool.gui.window_base import WindowBase
+
+if TYPE_CHECKING:
+    from pharmacist_tool.records.writing import HandoutLike as HandoutPreview
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
