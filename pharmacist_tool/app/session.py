@@ -37,6 +37,7 @@ from pharmacist_tool.engine.carried import (
 )
 from pharmacist_tool.engine.readiness import Need, outstanding, risk_change_explained
 from pharmacist_tool.errors import UserError
+from pharmacist_tool.handout import RenderOptions
 from pharmacist_tool.knowledge.model import KnowledgeBase
 
 if TYPE_CHECKING:  # what signing stores of a handout (the database code stays off start-up)
@@ -137,7 +138,7 @@ class CounterSession:
     """The pack the last assessment was made with."""
     handout: HandoutPreview | None = None
     """The handout previewed (and printed), stored with the record when signed."""
-    handout_options: dict[str, str | bool] = field(default_factory=dict)
+    handout_options: RenderOptions = field(default_factory=lambda: RenderOptions())
     dirty: bool = False
     """Something was changed since the session was opened (a draft is kept from then on)."""
     _subscribers: list[Callable[[Change], None]] = field(default_factory=list)

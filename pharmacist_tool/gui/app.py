@@ -14,7 +14,13 @@ import time
 import traceback
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QMessageLogContext, QtMsgType
+
+    from pharmacist_tool.gui.window import MainWindow
+    from pharmacist_tool.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +38,7 @@ def _process_age() -> float | None:
         return None
 
 
-def _qt_message_handler(mode: Any, context: Any, message: str) -> None:
+def _qt_message_handler(mode: QtMsgType, context: QMessageLogContext, message: str) -> None:
     from PySide6.QtCore import QtMsgType
 
     level = {
@@ -50,7 +56,7 @@ class CrashHandler:
     """``sys.excepthook``: log the trace, save the session once more, show what happened."""
 
     def __init__(self) -> None:
-        self.window: Any = None
+        self.window: MainWindow | None = None
         self.showing = False
         self.previous = sys.excepthook
 
@@ -166,10 +172,10 @@ def stopped_cleanly() -> None:
         log.exception("removing the running marker")
 
 
-_keep_open: list[Any] = []
+_keep_open: list[TextIO] = []
 
 
-def _load_settings() -> tuple[Any, str]:
+def _load_settings() -> tuple[Settings, str]:
     from pharmacist_tool.errors import UserError
     from pharmacist_tool.settings import Settings, load_settings
 
@@ -190,7 +196,7 @@ def example_case_path() -> Path:
     return found[0]
 
 
-def create_window(database: str | None = None) -> Any:
+def create_window(database: str | None = None) -> MainWindow:
     """The main window with this machine's settings (used by ``run_gui`` and the tests)."""
     from pharmacist_tool.gui.window import MainWindow
 

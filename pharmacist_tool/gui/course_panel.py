@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from pharmacist_tool.gui.window_base import WindowBase
     from pharmacist_tool.knowledge.model import KnowledgeBase
     from pharmacist_tool.records.course import PatientCourse
+    from pharmacist_tool.records.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -281,7 +282,7 @@ class ReturningPatient(QGroupBox):
 
     start_next = Signal(int)
 
-    def __init__(self, database: Callable[[], Any], kb: Callable[[], Any]) -> None:
+    def __init__(self, database: Callable[[], Database], kb: Callable[[], KnowledgeBase]) -> None:
         super().__init__("Returning patient")
         self._database = database
         self._kb = kb

@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import platform
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
@@ -32,7 +32,11 @@ from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.widgets import add_row, fit_to_screen, heading, note
 
 if TYPE_CHECKING:  # the records' plain value; importing it at start-up would bring the database
+    from pharmacist_tool.gui.window_base import WindowBase
+    from pharmacist_tool.knowledge.model import KnowledgeBase
+    from pharmacist_tool.records.db import Database
     from pharmacist_tool.records.users import AuthenticatedUser
+    from pharmacist_tool.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +119,12 @@ class SettingsDialog(QDialog):
     accepted_settings = Signal(object)
 
     def __init__(
-        self, parent: QWidget | None, settings: Any, kb: Any, db: Any, user: AuthenticatedUser | str
+        self,
+        parent: QWidget | None,
+        settings: Settings,
+        kb: KnowledgeBase | None,
+        db: Database,
+        user: AuthenticatedUser | str,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -212,7 +221,7 @@ class SettingsDialog(QDialog):
         item = self.dates.item(row, column)
         return item.text() if item is not None else ""
 
-    def collect(self) -> Any:
+    def collect(self) -> Settings:
         import msgspec
 
         from pharmacist_tool.settings import Settings
@@ -289,7 +298,7 @@ def every_rule_version() -> list[tuple[str, str, dt.date]]:
     return found
 
 
-def settings_changes(before: Any, after: Any) -> dict[str, dict[str, str]]:
+def settings_changes(before: Settings, after: Settings) -> dict[str, dict[str, str]]:
     """Each setting that differs, with its value before and after (no patient data here)."""
     import msgspec
 
@@ -309,7 +318,9 @@ def settings_changes(before: Any, after: Any) -> dict[str, dict[str, str]]:
     return changes
 
 
-def save_audited(db: Any, user: AuthenticatedUser | str, before: Any, after: Any) -> str | None:
+def save_audited(
+    db: Database, user: AuthenticatedUser | str, before: Settings, after: Settings
+) -> str | None:
     """Save the settings and audit the change to ``user`` (``settings-changed``, signed with the
     signed-in user's key); when the
     audit cannot be written the previous settings are put back. None when done, else why not."""
@@ -344,7 +355,11 @@ class PharmacyDialog(QDialog):
     accepted_settings = Signal(object)
 
     def __init__(
-        self, parent: QWidget | None, settings: Any, db: Any, user: AuthenticatedUser | str
+        self,
+        parent: QWidget | None,
+        settings: Settings,
+        db: Database,
+        user: AuthenticatedUser | str,
     ) -> None:
         super().__init__(parent)
         from pharmacist_tool.settings import handout_details_missing
@@ -394,7 +409,7 @@ class PharmacyDialog(QDialog):
         self.accept()
 
 
-def open_records_dialog(window: Any, database: str | None) -> QDialog:
+def open_records_dialog(window: WindowBase, database: str | None) -> QDialog:
     """The records view (``records_view.py``) in a dialog of its own, on this window's database."""
     dialog = QDialog(window)
     dialog.setWindowTitle("Records")

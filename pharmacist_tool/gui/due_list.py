@@ -7,13 +7,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGroupBox, QListWidget, QListWidgetItem, QPushButton, QVBoxLayout
 
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.widgets import note
+
+if TYPE_CHECKING:
+    from pharmacist_tool.records.db import Database
+
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +39,7 @@ class DueList(QGroupBox):
 
     chosen = Signal(int)
 
-    def __init__(self, database: Callable[[], Any]) -> None:
+    def __init__(self, database: Callable[[], Database]) -> None:
         super().__init__("Due this week, and overdue")
         self._database = database
         layout = QVBoxLayout(self)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QRectF, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QImage, QKeySequence, QPageLayout, QPageSize, QPainter, QPixmap, QShortcut
@@ -30,9 +30,17 @@ from PySide6.QtWidgets import (
 from pharmacist_tool.case import write_atomically
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.widgets import fit_to_screen, note
+from pharmacist_tool.handout import RenderOptions
 
 if TYPE_CHECKING:
+    from PySide6.QtPrintSupport import QPrinter
+
+    from pharmacist_tool.case import Case
+    from pharmacist_tool.engine.assessment import Assessment
     from pharmacist_tool.gui.window_base import WindowBase
+    from pharmacist_tool.handout import Handout
+    from pharmacist_tool.knowledge.model import KnowledgeBase
+    from pharmacist_tool.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +94,8 @@ class _Signals(QObject):
 
 
 class RenderJob(QRunnable):
-    def __init__(self, case: Any, assessment: Any, kb: Any, settings: Any, options: dict[str, Any],
-                 dpi: float) -> None:  # fmt: skip
+    def __init__(self, case: Case, assessment: Assessment, kb: KnowledgeBase, settings: Settings,
+                 options: RenderOptions, dpi: float) -> None:  # fmt: skip
         super().__init__()
         self.args = (case, assessment, kb, settings)
         self.options = options
@@ -107,7 +115,7 @@ class RenderJob(QRunnable):
             log.exception("handout rendering failed")
             self.signals.failed.emit(f"The handout could not be made ({type(error).__name__}).")
             return
-        self.signals.done.emit(handout, images, dict(self.options))
+        self.signals.done.emit(handout, images, RenderOptions(**self.options))
 
 
 class HandoutDialog(QDialog):
@@ -116,8 +124,8 @@ class HandoutDialog(QDialog):
     rendered = Signal(object, object)
     """(the handout shown, the options it was rendered with: paper and pharmacist)"""
 
-    def __init__(self, window: WindowBase, case: Any, assessment: Any, kb: Any, settings: Any,
-                 pharmacist: str | None = None) -> None:  # fmt: skip
+    def __init__(self, window: WindowBase, case: Case, assessment: Assessment, kb: KnowledgeBase,
+                 settings: Settings, pharmacist: str | None = None) -> None:  # fmt: skip
         super().__init__(window)
         self.window_ = window
         self.case = case
@@ -125,7 +133,7 @@ class HandoutDialog(QDialog):
         self.kb = kb
         self.settings = settings
         self.pharmacist = pharmacist
-        self.handout: Any = None
+        self.handout: Handout | None = None
         self.setWindowTitle("Handout preview")  # titles show in task bars: no patient name
         fit_to_screen(self, 820, 900)
         layout = QVBoxLayout(self)
@@ -201,7 +209,7 @@ class HandoutDialog(QDialog):
 
     def render_preview(self) -> None:  # not ``render``: that is ``QWidget.render``
         self._set_busy(True)
-        options = {"paper": self.paper.currentText(), "pharmacist": self.pharmacist}
+        options = RenderOptions(paper=self.paper.currentText(), pharmacist=self.pharmacist)
         width_in = 8.27 if self.paper.currentText() == "A4" else 8.5
         available = max(400, self.scroll_area.viewport().width() - 24)
         dpi = min(110.0, available / width_in) * max(1.0, self.devicePixelRatioF())
@@ -218,7 +226,7 @@ class HandoutDialog(QDialog):
         if busy:
             self.status.setText("Making the handout…")
 
-    def _done(self, handout: Any, images: list[QImage], options: dict[str, Any]) -> None:
+    def _done(self, handout: Handout, images: list[QImage], options: RenderOptions) -> None:
         if self.jobs and self.sender() is not self.jobs[-1].signals:
             return  # an older render finished after a newer one started
         self.handout = handout
@@ -289,7 +297,9 @@ JOB_TITLE = "Handout (pharmacist-tool)"
 """A print job's title: print queues are visible to others, so never the patient's name."""
 
 
-def send_to_printer(parent: Any, pdf: bytes, paper: str, settings: Any, *, title: str) -> str:
+def send_to_printer(
+    parent: QWidget | None, pdf: bytes, paper: str, settings: Settings, *, title: str
+) -> str:
     """Print the stored PDF: through CUPS as it is where CUPS runs, else through Qt at the
     sheet's own paper size. Returns what happened in words ("" when the pharmacist cancelled);
     raises ``UserError`` when it cannot be printed."""
@@ -304,7 +314,7 @@ def send_to_printer(parent: Any, pdf: bytes, paper: str, settings: Any, *, title
     return f"✓ Sent to the printer, on {paper} paper"
 
 
-def qt_printer(paper: str, queue: str | None, title: str) -> Any:
+def qt_printer(paper: str, queue: str | None, title: str) -> QPrinter:
     """A Qt printer set to the sheet's paper, portrait, the whole page, with this job title."""
     from PySide6.QtPrintSupport import QPrinter
 
@@ -316,7 +326,7 @@ def qt_printer(paper: str, queue: str | None, title: str) -> Any:
     return printer
 
 
-def keep_sheet_paper(printer: Any, paper: str) -> None:
+def keep_sheet_paper(printer: QPrinter, paper: str) -> None:
     """The sheet was laid out for this paper: set it (again after the print dialog, which may
     offer its own default size)."""
     size = QPageSize(QPageSize.PageSizeId.A4 if paper == "A4" else QPageSize.PageSizeId.Letter)
@@ -325,7 +335,9 @@ def keep_sheet_paper(printer: Any, paper: str) -> None:
     printer.setFullPage(True)
 
 
-def print_with_qt(parent: Any, pdf: bytes, paper: str, queue: str | None, title: str) -> bool:
+def print_with_qt(
+    parent: QWidget | None, pdf: bytes, paper: str, queue: str | None, title: str
+) -> bool:
     """The system print dialog, then each page drawn at true size on the sheet's paper.
     False if the pharmacist cancelled."""
     from PySide6.QtPrintSupport import QPrintDialog
@@ -339,7 +351,7 @@ def print_with_qt(parent: Any, pdf: bytes, paper: str, queue: str | None, title:
     return True
 
 
-def print_pdf(printer: Any, pdf: bytes) -> None:
+def print_pdf(printer: QPrinter, pdf: bytes) -> None:
     """Draw each PDF page at true size, rasterised at the printer's resolution (capped)."""
     dpi = min(printer.resolution(), MAX_PRINT_DPI)
     sizes = page_sizes_points(pdf)

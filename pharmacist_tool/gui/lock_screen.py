@@ -5,7 +5,7 @@ person at the counter gives their password again. A part of ``MainWindow``.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
@@ -22,10 +22,14 @@ from pharmacist_tool.gui.session_screen import LOCKED, START, START_TITLE
 from pharmacist_tool.gui.widgets import add_row, heading, note
 from pharmacist_tool.gui.window_base import WindowBase
 
+if TYPE_CHECKING:
+    from pharmacist_tool.records.users import AuthenticatedUser
+
+
 log = logging.getLogger(__name__)
 
 
-def _unlocking_user(name: str, password: str, database: str | None) -> Any:
+def _unlocking_user(name: str, password: str, database: str | None) -> AuthenticatedUser | None:
     """The user who unlocks (password checked; in the worker). None when the database has no
     users: nobody to check against, the lock only hid the data from view."""
     from pharmacist_tool.gui import signing
@@ -147,7 +151,7 @@ class LockScreen(WindowBase):
             "is saved: you may close the window and open it again."
         )
 
-    def _unlocked(self, user: Any) -> None:
+    def _unlocked(self, user: AuthenticatedUser | None) -> None:
         if self.stack.currentIndex() != LOCKED:
             return
         if user is not None:

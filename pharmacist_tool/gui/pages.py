@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar, get_args
+from typing import TYPE_CHECKING, TypeVar, get_args
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -54,6 +55,10 @@ from pharmacist_tool.gui.inputs import (
     set_completions,
 )
 from pharmacist_tool.gui.widgets import add_row, bold, heading, note
+
+if TYPE_CHECKING:
+    from pharmacist_tool.engine.assessment import Assessment, ChecklistEntry
+    from pharmacist_tool.knowledge.model import KnowledgeBase, RuleSetVersion
 
 LANGUAGES = {"en": "English", "es": "Español"}
 TEST_RESULTS: tuple[TestResult, ...] = get_args(TestResult)
@@ -130,7 +135,7 @@ class StepPage(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.kb: Any = None
+        self.kb: KnowledgeBase | None = None
         self._loading = False
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -162,7 +167,7 @@ class StepPage(QWidget):
             elif isinstance(w, QCheckBox | QRadioButton):
                 w.toggled.connect(self._emit)
 
-    def set_kb(self, kb: Any) -> None:
+    def set_kb(self, kb: KnowledgeBase | None) -> None:
         self.kb = kb
 
     def load(self, case: CaseDraft, typed: dict[str, str]) -> None:
@@ -178,7 +183,7 @@ class StepPage(QWidget):
     def collect(self, case: CaseDraft, result: Collected) -> None:
         pass
 
-    def update_assessment(self, case: CaseDraft, assessment: Any) -> None:
+    def update_assessment(self, case: CaseDraft, assessment: Assessment | None) -> None:
         pass
 
     def first_input(self) -> QWidget | None:
@@ -281,7 +286,7 @@ class PatientPage(StepPage):
             self.doses, self.prescribed_on, self.prescriber, self.indication,
         )  # fmt: skip
 
-    def set_kb(self, kb: Any) -> None:
+    def set_kb(self, kb: KnowledgeBase | None) -> None:
         super().set_kb(kb)
         set_completions(self.medicine_completer, services.product_names(kb))
         self.patient_form.setRowVisible(self.sex, services.has_advice_by_sex(kb))
@@ -362,7 +367,7 @@ class PatientPage(StepPage):
         if services.asks_indication(self.kb):  # otherwise the case's own (a file's) is kept
             rx.indication = self.indication.text().strip() or None
 
-    def update_assessment(self, case: CaseDraft, assessment: Any) -> None:
+    def update_assessment(self, case: CaseDraft, assessment: Assessment | None) -> None:
         if assessment is None:
             self.dose_note.setText("")
             return
@@ -483,7 +488,7 @@ class ProgrammePage(StepPage):
         rx.quantity = self.quantity.count()
         rx.refills = self.refills.value()
 
-    def update_assessment(self, case: CaseDraft, assessment: Any) -> None:
+    def update_assessment(self, case: CaseDraft, assessment: Assessment | None) -> None:
         self.deadline = assessment.pick_up_by if assessment is not None else None
         self.tick()
         due = assessment.next_pregnancy_test_due if assessment is not None else None
@@ -532,8 +537,8 @@ class ProgrammePage(StepPage):
         )  # fmt: skip
 
 
-def _rule_version(kb: Any, case: CaseDraft) -> Any:
-    for rs in getattr(kb, "rule_sets", []) or []:
+def _rule_version(kb: KnowledgeBase | None, case: CaseDraft) -> RuleSetVersion | None:
+    for rs in kb.rule_sets if kb else []:
         if rs.id != case.rule_set:
             continue
         on = case.counselled_on or dt.date.today()  # not entered yet: the rules in force today
@@ -585,11 +590,10 @@ class ListEditor(QWidget):
         self.values: list[str] = []
         self.describe: Callable[[str], str] = lambda text: ""
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802
-        from PySide6.QtCore import QEvent
-
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if (
             watched is self.list
+            and isinstance(event, QKeyEvent)
             and event.type() == QEvent.Type.KeyPress
             and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
         ):
@@ -700,11 +704,10 @@ class PregnancyPage(StepPage):
         self.rule_set = "US-iPLEDGE"
         self.abstinence_term = "abstinence"
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:  # noqa: N802
-        from PySide6.QtCore import QEvent
-
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if (
             watched is self.tests
+            and isinstance(event, QKeyEvent)
             and event.type() == QEvent.Type.KeyPress
             and event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
         ):
@@ -754,7 +757,7 @@ class PregnancyPage(StepPage):
             found = self._described[key] = services.match_method(self.kb, text, self.rule_set).text
         return found
 
-    def set_kb(self, kb: Any) -> None:
+    def set_kb(self, kb: KnowledgeBase | None) -> None:
         super().set_kb(kb)
         set_completions(self.methods.completer, services.method_terms(kb))
         for method in getattr(kb, "contraception", []):
@@ -804,7 +807,7 @@ class PregnancyPage(StepPage):
             )
         self._show_applicable(case)
 
-    def update_assessment(self, case: CaseDraft, assessment: Any) -> None:
+    def update_assessment(self, case: CaseDraft, assessment: Assessment | None) -> None:
         version = _rule_version(self.kb, case)
         if version is not None:
             words = {
@@ -864,7 +867,7 @@ class MedicinesPage(StepPage):
             return ""
         return services.match_medicine(self.kb, text).text
 
-    def set_kb(self, kb: Any) -> None:
+    def set_kb(self, kb: KnowledgeBase | None) -> None:
         super().set_kb(kb)
         set_completions(self.editor.completer, services.medicine_terms(kb))
         self.editor.refresh()
@@ -941,7 +944,7 @@ class ChecklistPage(StepPage):
             else:
                 case.checklist.pop(item_id, None)
 
-    def update_assessment(self, case: CaseDraft, assessment: Any) -> None:
+    def update_assessment(self, case: CaseDraft, assessment: Assessment | None) -> None:
         entries = [] if assessment is None else assessment.checklist
         entries = [e for e in entries if is_storage_item(self.kb, e.id) == self.storage]
         ids = [e.id for e in entries]
@@ -954,7 +957,7 @@ class ChecklistPage(StepPage):
                 box.setText(text)
         self.empty.setVisible(not ids)
 
-    def _rebuild(self, entries: list[Any], case: CaseDraft) -> None:
+    def _rebuild(self, entries: list[ChecklistEntry], case: CaseDraft) -> None:
         while self.items_box.count():
             taken = self.items_box.takeAt(0)
             widget = taken.widget() if taken is not None else None
@@ -1083,7 +1086,7 @@ class ReviewPage(StepPage):
         self.finish()
         self.watch(self.reason, self.language, self.large_print)
 
-    def set_kb(self, kb: Any) -> None:
+    def set_kb(self, kb: KnowledgeBase | None) -> None:
         super().set_kb(kb)
         fill_languages(self.language, services.handout_languages())
 
@@ -1120,7 +1123,7 @@ class ReviewPage(StepPage):
         case.patient.handout_language = self.language.currentData() or "en"
         case.patient.large_print = self.large_print.isChecked()
 
-    def update_assessment(self, case: CaseDraft, assessment: Any) -> None:
+    def update_assessment(self, case: CaseDraft, assessment: Assessment | None) -> None:
         blocks = [] if assessment is None else [
             f for f in assessment.findings if f.severity == "block" and f.stands
         ]  # fmt: skip

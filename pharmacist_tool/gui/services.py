@@ -10,9 +10,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pharmacist_tool.errors import UserError
+
+if TYPE_CHECKING:
+    from pharmacist_tool.case import Case
+    from pharmacist_tool.engine.assessment import Assessment
+    from pharmacist_tool.knowledge.model import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +25,7 @@ RULE_SETS = ("US-iPLEDGE", "UK-PPP", "EU-PPP")
 
 
 @lru_cache(maxsize=8)
-def knowledge_base(medicine: str = "") -> Any:
+def knowledge_base(medicine: str = "") -> KnowledgeBase:
     """The pack of the session's medicine; the default pack while the medicine names none yet
     (still being typed: the checks then say the product is unknown)."""
     from pharmacist_tool.knowledge import load_for_counter, packs
@@ -32,64 +37,64 @@ def knowledge_base(medicine: str = "") -> Any:
     return load_for_counter(medicine if pack else None)
 
 
-def assess(case: Any, kb: Any) -> Any:
+def assess(case: Case, kb: KnowledgeBase) -> Assessment:
     from pharmacist_tool.engine import assess as run
 
     return run(case, kb)
 
 
-def missing_for_signing(case: Any, assessment: Any) -> list[str]:
+def missing_for_signing(case: Case, assessment: Assessment) -> list[str]:
     from pharmacist_tool.engine.readiness import missing_for_signing as missing
 
     result: list[str] = missing(case, assessment)
     return result
 
 
-def rule_set_ids(kb: Any) -> list[str]:
+def rule_set_ids(kb: KnowledgeBase | None) -> list[str]:
     """Every pack's rule sets, the session's pack's first (the rule set may be chosen before the
     medicine; a set the medicine's pack lacks is then named by the checks)."""
     from pharmacist_tool.knowledge import packs
 
-    return packs.rule_set_ids(getattr(kb, "medicine", None)) or list(RULE_SETS)
+    return packs.rule_set_ids(kb.medicine if kb else None) or list(RULE_SETS)
 
 
-def product_names(kb: Any) -> list[str]:
+def product_names(kb: KnowledgeBase | None) -> list[str]:
     names: list[str] = []
-    for product in getattr(kb, "products", []):
+    for product in kb.products if kb else []:
         names.append(product.name)
         names.extend(n for n in product.names if n.lower() != product.name.lower())
     return sorted(set(names), key=str.lower)
 
 
-def asks_indication(kb: Any) -> bool:
+def asks_indication(kb: KnowledgeBase | None) -> bool:
     """The pack's rules depend on what the medicine is for (``indications`` in its data): the
     window then asks it."""
-    return bool(getattr(kb, "indications", []))
+    return kb is not None and bool(kb.indications)
 
 
-def has_advice_by_sex(kb: Any) -> bool:
+def has_advice_by_sex(kb: KnowledgeBase | None) -> bool:
     """The pack has advice for one sex only (a checklist item with ``sex``): the window then
     asks the patient's sex."""
-    return any(getattr(item, "sex", "any") != "any" for item in getattr(kb, "checklist", []))
+    return kb is not None and any(item.sex != "any" for item in kb.checklist)
 
 
-def medicine_terms(kb: Any) -> list[str]:
+def medicine_terms(kb: KnowledgeBase | None) -> list[str]:
     terms: set[str] = set()
-    for rule in getattr(kb, "interactions", []):
+    for rule in kb.interactions if kb else []:
         terms.update(rule.terms)
     return sorted(terms, key=str.lower)
 
 
-def method_terms(kb: Any) -> list[str]:
+def method_terms(kb: KnowledgeBase | None) -> list[str]:
     terms: set[str] = set()
-    for method in getattr(kb, "contraception", []):
+    for method in kb.contraception if kb else []:
         terms.add(method.label)
         terms.update(method.terms)
     return sorted(terms, key=str.lower)
 
 
-def family_of(kb: Any, rule_set: str) -> str:
-    for rs in getattr(kb, "rule_sets", []):
+def family_of(kb: KnowledgeBase, rule_set: str) -> str:
+    for rs in kb.rule_sets:
         if rs.id == rule_set:
             return str(rs.family)
     return rule_set.split("-", 1)[0]
@@ -102,7 +107,7 @@ class Match:
     known: bool
 
 
-def match_medicine(kb: Any, text: str) -> Match:
+def match_medicine(kb: KnowledgeBase, text: str) -> Match:
     """How a line of the patient's medicines is screened (as ``medicines_screened`` says): what
     it was recognised as and what it matched, or that it was not screened."""
     from pharmacist_tool.knowledge.matching import screen_medicine
@@ -125,7 +130,7 @@ def match_medicine(kb: Any, text: str) -> Match:
     return Match(f"{what}: matches " + "; ".join(parts), True)
 
 
-def match_method(kb: Any, text: str, rule_set: str) -> Match:
+def match_method(kb: KnowledgeBase, text: str, rule_set: str) -> Match:
     """The birth-control method a line names, and how this programme counts it."""
     from pharmacist_tool.knowledge.matching import match_method as match
 

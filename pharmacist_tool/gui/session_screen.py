@@ -46,6 +46,7 @@ from pharmacist_tool.gui.pages import (
 )
 from pharmacist_tool.gui.widgets import bold, frame_style
 from pharmacist_tool.gui.window_base import WindowBase
+from pharmacist_tool.handout import RenderOptions
 
 if TYPE_CHECKING:
     from pharmacist_tool.records.writing import HandoutLike as HandoutPreview
@@ -104,7 +105,7 @@ class SessionScreen(WindowBase):
     assessment: _OfSession[Assessment | None] = _OfSession()
     problems: _OfSession[list[str]] = _OfSession()
     handout: _OfSession[HandoutPreview | None] = _OfSession()
-    handout_options: _OfSession[dict[str, str | bool]] = _OfSession()
+    handout_options: _OfSession[RenderOptions] = _OfSession()
     dirty: _OfSession[bool] = _OfSession()
 
     def _build_session(self) -> QWidget:
@@ -254,7 +255,7 @@ class SessionScreen(WindowBase):
         step = meta.step if meta else 0  # before anything moves the step list
         self.dirty = False
         self.handout = None
-        self.handout_options = {}
+        self.handout_options = RenderOptions()
         self.assessment = None
         for p in self.pages:
             p.load(draft, self.typed)
@@ -395,6 +396,16 @@ class SessionScreen(WindowBase):
             {k: v for c in self.collected for k, v in c.typed.items()},
             [StepNotes(c.problems, c.pending, c.unasked) for c in self.collected],
         )
+
+    @property
+    def assessment_pending(self) -> bool:
+        """An edit is waiting to be assessed: ``assessed`` follows."""
+        return self._assess_pending
+
+    @property
+    def save_pending(self) -> bool:
+        """An edit is waiting to be saved: ``saved`` follows."""
+        return self._save_pending
 
     def schedule_assess(self) -> None:
         if self._assess_pending:
@@ -619,7 +630,7 @@ class SessionScreen(WindowBase):
         dialog.open()
         self.handout_dialog = dialog
 
-    def _handout_rendered(self, handout: HandoutPreview, options: dict[str, str | bool]) -> None:
+    def _handout_rendered(self, handout: HandoutPreview, options: RenderOptions) -> None:
         self.handout = handout
         self.handout_options = options
         self.review.handout_note.setText(
@@ -663,7 +674,11 @@ class SessionScreen(WindowBase):
         assert self.checked is not None  # nothing missing: the complete case was assessed
         session, case = self.current, copy.deepcopy(self.checked)
         kb, settings, database = self.ensure_kb(), self.settings, self.database
-        shown, options, prepared_by = self.handout, dict(self.handout_options), self.user_name
+        shown, options, prepared_by = (
+            self.handout,
+            RenderOptions(**self.handout_options),
+            self.user_name,
+        )
 
         def work() -> int:  # in the worker: the records call opens its own session there
             return signing.sign_session(

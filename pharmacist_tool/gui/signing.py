@@ -7,16 +7,25 @@ The records service enforces who may sign (a pharmacist); the window only asks.
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pharmacist_tool.errors import UserError
 
+if TYPE_CHECKING:
+    from pharmacist_tool.case import Case
+    from pharmacist_tool.handout import RenderOptions
+    from pharmacist_tool.knowledge.model import KnowledgeBase
+    from pharmacist_tool.records.db import Database
+    from pharmacist_tool.records.users import AuthenticatedUser
+    from pharmacist_tool.records.writing import HandoutLike
+    from pharmacist_tool.settings import Settings
+
 log = logging.getLogger(__name__)
 
-_open: dict[str, Any] = {}
+_open: dict[str, Database] = {}
 
 
-def database(url: str | None) -> Any:
+def database(url: str | None) -> Database:
     """The records database for this window (opened, created or migrated once)."""
     from pharmacist_tool import paths
     from pharmacist_tool.records.db import open_database
@@ -47,7 +56,7 @@ def authenticate(
     password: str,
     url: str | None,
     purpose: Literal["login", "sign", "amend", "admin"] = "login",
-) -> Any:
+) -> AuthenticatedUser:
     from pharmacist_tool.records.users import authenticate as check
     from pharmacist_tool.records.users import needs_first_admin
 
@@ -59,7 +68,7 @@ def authenticate(
     return check(db, name, password, purpose=purpose)
 
 
-def logout(user: Any, url: str | None, reason: str) -> None:
+def logout(user: AuthenticatedUser, url: str | None, reason: str) -> None:
     """Audit a log-out (``idle-lock`` when the window locked itself)."""
     from pharmacist_tool.records.users import logout as record
 
@@ -70,15 +79,15 @@ def logout(user: Any, url: str | None, reason: str) -> None:
 
 
 def sign_session(
-    case: Any,
+    case: Case,
     name: str,
     password: str,
     url: str | None,
     *,
-    kb: Any,
-    settings: Any,
-    shown: Any,
-    handout_options: dict[str, Any],
+    kb: KnowledgeBase,
+    settings: Settings,
+    shown: HandoutLike | None,
+    handout_options: RenderOptions,
     prepared_by: str | None,
 ) -> int:
     """Sign through the records' one use case: the password again, the handout shown (checked

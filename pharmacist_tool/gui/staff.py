@@ -11,9 +11,13 @@ administrator rights (adds and manages staff), as the contract's December 2026 a
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from pharmacist_tool.errors import UserError
+
+if TYPE_CHECKING:
+    from pharmacist_tool.records.db import Database
+    from pharmacist_tool.records.users import AuthenticatedUser, UserInfo
 
 ROLE_WORDS = {
     "pharmacist": "pharmacist (counsels and signs)",
@@ -22,99 +26,121 @@ ROLE_WORDS = {
 }
 
 
-def _users() -> Any:
+def roles() -> list[str]:
     from pharmacist_tool.records import users
 
-    return users
+    return list(users.ROLES)
 
 
-def roles() -> list[str]:
-    return list(_users().ROLES)
+def has_users(db: Database) -> bool:
+    from pharmacist_tool.records import users
 
-
-def has_users(db: Any) -> bool:
-    return not bool(_users().needs_first_admin(db))
+    return not bool(users.needs_first_admin(db))
 
 
 def create_pharmacist_in_charge(
-    db: Any, username: str, password: str, *, full_name: str = ""
-) -> Any:
+    db: Database, username: str, password: str, *, full_name: str = ""
+) -> UserInfo:
     """The first user of an empty database: a pharmacist with administrator rights."""
-    return _users().create_first_admin(
-        db, username, password, full_name=full_name, role="pharmacist"
-    )
+    from pharmacist_tool.records import users
+
+    return users.create_first_admin(db, username, password, full_name=full_name, role="pharmacist")
 
 
-def list_staff(db: Any) -> list[Any]:
-    return list(_users().list_users(db))
+def list_staff(db: Database) -> list[UserInfo]:
+    from pharmacist_tool.records import users
+
+    return list(users.list_users(db))
 
 
-def is_admin(user: Any) -> bool:
+def is_admin(user: UserInfo | AuthenticatedUser) -> bool:
     """The user holds administrator rights (given besides the role)."""
     return bool(getattr(user, "is_admin", False))
 
 
-def can_administer(db: Any, user: Any) -> bool:
+def can_administer(db: Database, user: AuthenticatedUser | None) -> bool:
     """May this signed-in user manage staff? Only with administrator rights, as the records
     have them now (not as they were at sign-in)."""
+    from pharmacist_tool.records import users
+
     if user is None:
         return False
-    found = _users().get_user(db, user.username)
+    found = users.get_user(db, user.username)
     return found is not None and bool(found.active) and is_admin(found)
 
 
-def check_admin(db: Any, username: str, password: str) -> Any:
+def check_admin(db: Database, username: str, password: str) -> AuthenticatedUser:
     """The administrator's password, checked again for a change to staff."""
+    from pharmacist_tool.records import users
+
     if not password:
         raise UserError("Enter your own password (asked again for every change to staff)")
-    return _users().authenticate(db, username, password, purpose="admin")
+    return users.authenticate(db, username, password, purpose="admin")
 
 
 def add(
-    db: Any,
-    admin: Any,
+    db: Database,
+    admin: AuthenticatedUser,
     username: str,
     role: str,
     password: str,
     *,
     full_name: str = "",
     admin_rights: bool = False,
-) -> Any:
-    return _users().add_user(
+) -> UserInfo:
+    from pharmacist_tool.records import users
+
+    return users.add_user(
         db, admin, username, role, password, full_name=full_name, is_admin=admin_rights
     )
 
 
-def change_role(db: Any, admin: Any, username: str, role: str) -> Any:
-    return _users().change_role(db, admin, username, role)
+def change_role(db: Database, admin: AuthenticatedUser, username: str, role: str) -> UserInfo:
+    from pharmacist_tool.records import users
+
+    return users.change_role(db, admin, username, role)
 
 
-def set_admin_rights(db: Any, admin: Any, username: str, on: bool) -> Any:
-    return _users().set_admin(db, admin, username, on)
+def set_admin_rights(db: Database, admin: AuthenticatedUser, username: str, on: bool) -> UserInfo:
+    from pharmacist_tool.records import users
+
+    return users.set_admin(db, admin, username, on)
 
 
-def rename(db: Any, admin: Any, username: str, full_name: str) -> Any:
-    return _users().rename_user(db, admin, username, full_name)
+def rename(db: Database, admin: AuthenticatedUser, username: str, full_name: str) -> UserInfo:
+    from pharmacist_tool.records import users
+
+    return users.rename_user(db, admin, username, full_name)
 
 
-def printed_name_clashes(db: Any) -> list[str]:
+def printed_name_clashes(db: Database) -> list[str]:
     """Each printed name several active users sign under, in words for an administrator."""
-    return [str(clash) for clash in _users().printed_name_clashes(db)]
+    from pharmacist_tool.records import users
+
+    return [str(clash) for clash in users.printed_name_clashes(db)]
 
 
-def reset_password(db: Any, admin: Any, username: str, password: str) -> Any:
-    return _users().reset_password(db, admin, username, password)
+def reset_password(
+    db: Database, admin: AuthenticatedUser, username: str, password: str
+) -> UserInfo:
+    from pharmacist_tool.records import users
+
+    return users.reset_password(db, admin, username, password)
 
 
-def unlock(db: Any, admin: Any, username: str) -> Any:
-    return _users().unlock_user(db, admin, username)
+def unlock(db: Database, admin: AuthenticatedUser, username: str) -> UserInfo:
+    from pharmacist_tool.records import users
+
+    return users.unlock_user(db, admin, username)
 
 
-def deactivate(db: Any, admin: Any, username: str) -> Any:
-    return _users().deactivate_user(db, admin, username)
+def deactivate(db: Database, admin: AuthenticatedUser, username: str) -> UserInfo:
+    from pharmacist_tool.records import users
+
+    return users.deactivate_user(db, admin, username)
 
 
-def status_words(user: Any, now: Any = None) -> str:
+def status_words(user: UserInfo, now: dt.datetime | None = None) -> str:
     now = now or dt.datetime.now(dt.UTC)
     if not user.active:
         return "deactivated"

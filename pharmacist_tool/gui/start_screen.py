@@ -7,7 +7,7 @@ A part of ``MainWindow`` (``window.py``), which holds one session at a time.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -29,6 +29,10 @@ from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.session_screen import LOCKED, START
 from pharmacist_tool.gui.widgets import add_row, heading, note
 from pharmacist_tool.gui.window_base import WindowBase
+
+if TYPE_CHECKING:
+    from pharmacist_tool.records.users import AuthenticatedUser
+
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +217,7 @@ class StartScreen(WindowBase):
                 f"✖ Not signed in: the records database cannot be reached ({type(error).__name__})."
             )
 
-    def _signed_in(self, user: Any) -> None:
+    def _signed_in(self, user: AuthenticatedUser) -> None:
         self.user = user
         self.user_name = user.username
         role = user.role

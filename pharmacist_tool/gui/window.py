@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QThreadPool, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
@@ -38,6 +38,8 @@ from pharmacist_tool.gui.start_screen import StartScreen
 from pharmacist_tool.gui.widgets import SideScroller, application, fit_to_screen
 
 if TYPE_CHECKING:
+    from pharmacist_tool.knowledge.model import KnowledgeBase
+    from pharmacist_tool.records.users import AuthenticatedUser
     from pharmacist_tool.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -62,16 +64,17 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
         super().__init__()
         self.settings = settings
         self.database = database
-        self.kb: Any = None
+        self.kb: KnowledgeBase | None = None
         self.current = CounterSession()
         """The session on the screen (Qt-free); ``case``, ``meta``, ``assessment``… are its."""
         self.collected: list[Collected] = [Collected() for _ in range(7)]
-        self.user: Any = None
+        self.user: AuthenticatedUser | None = None
         self.user_name = ""
         self.last_saved = ""
         self._save_pending = False
         self._assess_pending = False
         self._painted = False
+        self.records_dialog = None
         self.password_check = PasswordCheck(self)
         self.setWindowTitle(START_TITLE)
         fit_to_screen(self, 1200, 780)
@@ -177,7 +180,7 @@ class MainWindow(StartScreen, SessionScreen, LockScreen):
             self.ensure_kb()
             self.schedule_assess()
 
-    def ensure_kb(self) -> Any:
+    def ensure_kb(self) -> KnowledgeBase:
         """The pack of the session's medicine (another pack as soon as the product names one)."""
         medicine = self.case.prescription.medicine if self.case is not None else ""
         kb = services.knowledge_base(medicine)

@@ -8,7 +8,7 @@ defined by the part named beside it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QMainWindow
@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMainWindow
 if TYPE_CHECKING:
     from PySide6.QtCore import QTimer
     from PySide6.QtGui import QAction
-    from PySide6.QtWidgets import QLabel, QLineEdit, QPushButton, QStackedWidget, QWidget
+    from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QPushButton, QStackedWidget, QWidget
 
     from pharmacist_tool.app.session import CounterSession
     from pharmacist_tool.case import Case
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from pharmacist_tool.gui.due_list import DueList
     from pharmacist_tool.gui.pages import Collected, ReviewPage, StepPage
     from pharmacist_tool.gui.password_check import PasswordCheck
+    from pharmacist_tool.knowledge.model import KnowledgeBase
+    from pharmacist_tool.records.users import AuthenticatedUser
     from pharmacist_tool.settings import Settings
 
 
@@ -40,10 +42,10 @@ class WindowBase(QMainWindow):
     # -- state, set by MainWindow.__init__ ----------------------------------------------------
     settings: Settings
     database: str | None
-    kb: Any
+    kb: KnowledgeBase | None
     current: CounterSession
     collected: list[Collected]
-    user: Any
+    user: AuthenticatedUser | None
     user_name: str
     last_saved: str
     _save_pending: bool
@@ -52,6 +54,8 @@ class WindowBase(QMainWindow):
     stack: QStackedWidget
     idle: QTimer
     session_actions: list[QAction]
+    records_dialog: QDialog | None
+    """The records view, once opened."""
     password_check: PasswordCheck
     """One password check at a time, in a worker thread."""
 
@@ -95,7 +99,7 @@ class WindowBase(QMainWindow):
         def _refresh_start(self) -> None: ...
 
         # -- the window's -------------------------------------------------------------------------
-        def ensure_kb(self) -> Any: ...
+        def ensure_kb(self) -> KnowledgeBase: ...
         def show_error(self, title: str, text: str) -> None: ...
         def open_records(self) -> None: ...
         def open_settings(self) -> None: ...

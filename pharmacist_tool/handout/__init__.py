@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from pharmacist_tool.errors import UserError
 
@@ -28,6 +28,15 @@ TEMPLATE_VERSION = "2026.12.1"
 """Bump when the wording (``resources/handout``) or the layout changes."""
 
 PAPER_SIZES = ("A4", "Letter")
+
+
+class RenderOptions(TypedDict, total=False):
+    """How a handout was or is to be rendered, beyond the case: what ``render_handout`` takes."""
+
+    large_print: bool | None
+    language: str | None
+    paper: str | None
+    pharmacist: str | None
 
 
 @dataclass(frozen=True)

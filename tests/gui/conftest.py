@@ -40,10 +40,10 @@ def window(qtbot: Any, isolated_home: Path) -> Iterator[Any]:
     win = create_window()
     qtbot.addWidget(win)
     win.resize(1280, 820)
-    win.show()
+    with qtbot.waitSignal(win.first_painted):
+        win.show()
     qtbot.waitExposed(win)
     win.activateWindow()
-    qtbot.waitUntil(lambda: win._painted)
     yield win
     win.close()
     signing.close_all()

@@ -7,6 +7,7 @@ waits to be killed (SIGKILL: no clean-up of any kind runs).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -44,6 +45,13 @@ class Bot:
     def wait(self, ms):
         QTest.qWait(ms)
 
+    @contextlib.contextmanager
+    def waitSignal(self, signal, timeout=5000):  # noqa: N802
+        seen = []
+        signal.connect(lambda *args: seen.append(args))
+        yield
+        self.waitUntil(lambda: bool(seen), timeout)
+
     def waitUntil(self, check, timeout=5000):  # noqa: N802
         end = time.monotonic() + timeout / 1000
         while not check():
@@ -57,10 +65,10 @@ def main() -> None:
     app = QApplication.instance() or QApplication([])
     window = create_window()
     window.resize(1280, 820)
-    window.show()
-    window.activateWindow()
     bot = Bot(app)
-    bot.waitUntil(lambda: window._painted)
+    with bot.waitSignal(window.first_painted):
+        window.show()
+    window.activateWindow()
     kb = Keyboard(bot, window)
     kb.press(Qt.Key.Key_N, CTRL)
     fill_case(kb, case)

@@ -96,7 +96,9 @@ class Keyboard:
 
     def settle(self) -> None:
         self.qtbot.wait(1)
-        self.qtbot.waitUntil(lambda: not self.window._assess_pending, timeout=5000)
+        if self.window.assessment_pending:
+            with self.qtbot.waitSignal(self.window.assessed, timeout=5000):
+                pass
 
 
 def fill_case(kb: Keyboard, case: Case) -> None:

@@ -79,8 +79,7 @@ def test_returning_patient_to_a_signed_second_visit(
     assert window.pages[0].prescribed_on.text() == "" and case.prescription.prescribed_on is None
     carried = window.carried
     assert carried.isVisible() and len(carried.boxes) == 8
-    window._collect()
-    window._assess()
+    Keyboard(qtbot, window).settle()
     assert "Prescribed on: not entered" in window.missing()
     window.pages[0].prescribed_on.setText(TODAY.isoformat())
     qtbot.waitUntil(lambda: window.assessment is not None, timeout=30_000)
@@ -101,7 +100,7 @@ def test_returning_patient_to_a_signed_second_visit(
     kb.press(Qt.Key.Key_End)  # the last choice: by phone
     programme.outage.setFocus()
     kb.press(Qt.Key.Key_Space)
-    window._collect()
+    kb.settle()
     assert "Call reference: not entered" in window.collected[1].problems
     programme.call_reference.setText("IPL-20261201-0042")
     programme.called_at.setText(f"{TODAY.isoformat()} 10:30")
@@ -128,8 +127,7 @@ def test_returning_patient_to_a_signed_second_visit(
             assert box_.isChecked(), name
     confirm_checklist(kb)
     choose_outcome(kb, "handed-over")
-    window._collect()
-    window._assess()
+    kb.settle()
     assert [m for m in window.missing() if m.startswith("Last visit:")] == []
     assert "changed to 64 kg" in carried.boxes["weight"].text()
     assert window.missing() == []
@@ -172,8 +170,8 @@ def test_a_resumed_next_visit_keeps_the_carried_facts_and_those_confirmed(
         carried.boxes[name].setFocus()
         kb.press(Qt.Key.Key_Space)
     window.pages[0].prescriber.setText("Dr B. Okafor")  # changed: no longer waiting
-    window.pages[0].prescribed_on.setText(TODAY.isoformat())
-    qtbot.waitUntil(lambda: window.meta is not None and not window._save_pending)
+    with qtbot.waitSignal(window.saved):
+        window.pages[0].prescribed_on.setText(TODAY.isoformat())
     draft_id = window.meta.id
     window.lock()  # interrupted: locked, then the window closed; the draft stays
     kept_case = drafts.load_draft(draft_id).case

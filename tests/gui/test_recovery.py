@@ -49,10 +49,10 @@ def test_killed_session_comes_back_with_every_field(isolated_home: Path, qtbot: 
     window = create_window()
     qtbot.addWidget(window)
     window.resize(1280, 820)
-    window.show()
+    with qtbot.waitSignal(window.first_painted):
+        window.show()
     qtbot.waitExposed(window)
     window.activateWindow()
-    qtbot.waitUntil(lambda: window._painted)
     assert [m.id for m in drafts.list_drafts()] == [draft_id]
     assert window.stack.currentIndex() == 0 and window.drafts_list.count() == 1
     kb = Keyboard(qtbot, window)
@@ -91,8 +91,8 @@ def test_a_draft_is_one_file_that_is_also_a_case_file(window: Any, qtbot: Any) -
     from tests.conftest import run_cli
 
     window.open_case_file(next(p for p in EXAMPLE_FILES if p.name.startswith("05")))
-    window.pages[0].prescriber.setText("Dr A. Mensah")
-    qtbot.waitUntil(lambda: window.meta is not None and not window._save_pending)
+    with qtbot.waitSignal(window.saved):
+        window.pages[0].prescriber.setText("Dr A. Mensah")
     files = sorted(p.name for p in (paths.drafts_dir()).iterdir())
     assert files == [f"{window.meta.id}.json"], files
     done = run_cli("assess", str(drafts.draft_path(window.meta.id)))

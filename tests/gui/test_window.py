@@ -98,11 +98,13 @@ def test_new_session_unfinished_fields_come_back(window: Any, qtbot: Any) -> Non
 
     again = create_window()
     qtbot.addWidget(again)
-    again.show()
-    qtbot.waitUntil(lambda: again._painted)
+    with qtbot.waitSignal(again.first_painted):
+        again.show()
     assert again.drafts_list.item(0).text().startswith("Session · step 1"), "no name at rest"
     again.resume_selected()
-    qtbot.waitUntil(lambda: not again._assess_pending)
+    if again.assessment_pending:
+        with qtbot.waitSignal(again.assessed):
+            pass
     page = again.pages[0]
     assert page.name.text() == "Zoë Ångström"
     assert page.dob.text() == "2004-13-0"
