@@ -18,7 +18,8 @@ from tests.exports.conftest import counter as counter  # fixture
 from tests.gui.cups import PdfQueue
 from tests.gui.cups import pdf_queue as pdf_queue  # fixture
 
-pytestmark = pytest.mark.gui
+# One print queue: its jobs are told apart by the files that appear, so one worker prints.
+pytestmark = [pytest.mark.gui, pytest.mark.xdist_group("print-queue")]
 
 POINTS = {"Letter": (612.0, 792.0), "A4": (595.3, 841.9)}
 
