@@ -96,7 +96,7 @@ def users_against_their_era(conn: sa.Connection) -> list[chain.Problem]:
     each row that differs, naming the user and what differs."""
     added: dict[str, _Added] = {}
     names_by_id: dict[int, list[tuple[int, str]]] = {}
-    locks: dict[int, str] = {}
+    locks: dict[int, dt.datetime | None] = {}
     for event in conn.execute(sa.select(_events).order_by(_events.c.id)).mappings():
         detail = _detail(event["detail"])
         uid, name = event["user_id"], event["username"]
@@ -112,7 +112,7 @@ def users_against_their_era(conn: sa.Connection) -> list[chain.Problem]:
                 detail.get("full_name"),
             )
         if event["action"] == "account-locked" and uid is not None:
-            locks[int(uid)] = str(detail.get("until"))
+            locks[int(uid)] = _utc_moment(detail.get("until"))
     problems: list[chain.Problem] = []
     seen: set[str] = set()
     for row in conn.execute(sa.select(_users).order_by(_users.c.id)).mappings():
@@ -140,7 +140,7 @@ def _detail(text: object) -> dict[str, Any]:
 
 
 def _user_problems(
-    row: Mapping[str, Any], added: _Added | None, locks: Mapping[int, str]
+    row: Mapping[str, Any], added: _Added | None, locks: Mapping[int, dt.datetime | None]
 ) -> list[chain.Problem]:
     name, uid = row["username"], int(row["id"])
     if added is None:
@@ -174,12 +174,27 @@ def _user_problems(
     if not row["active"]:
         differs.append("it is inactive, and that version had no way to deactivate a user")
     locked = row["locked_until"]
-    if locked is not None and locks.get(uid) != locked.isoformat():
+    if locked is not None and locks.get(uid) != _utc_moment(locked):
         differs.append(f"it is locked until {locked:%Y-%m-%d %H:%M}, with no event locking it")
     return [
         chain.Problem("users", uid, f"{name!r} was changed outside pharmacist-tool: {problem}")
         for problem in differs
     ]
+
+
+def _utc_moment(value: object) -> dt.datetime | None:
+    """A moment as naive UTC, as the rows keep it (an event's detail wrote it with its offset,
+    ``2026-11-25T09:15:00+00:00``); ``None`` when it is not one."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    if not isinstance(value, dt.datetime):
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value
 
 
 def _moment_text(value: object) -> object:

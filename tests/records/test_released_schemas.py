@@ -102,11 +102,27 @@ def _database_at(database_url: str, revision: str) -> None:
             rows.add_user(uid, name, name.title(), role, hashed, adder)
         for uid, name, _role, _by in PEOPLE:
             rows.event("login", name, uid)
+        _lock_out(rows, 3, "tech")
         rows.append("records", _record_of_that_era())
         rows.event("sign", "rosei", 2, record_id=1, outcome="handed-over")
         rows.close(with_newest=made_at == "0002")
         if revision != made_at:
             command.upgrade(alembic_config(conn), revision)
+
+
+def _lock_out(rows: ChainOfThatEra, uid: int, name: str) -> None:
+    """Five wrong passwords, as that version counted them: the row locked for 15 minutes, the
+    lock's end in the ``account-locked`` event (written with its offset, as it was)."""
+    until = MADE + dt.timedelta(minutes=15)
+    for _ in range(5):
+        rows.event("login-failed", name, uid, purpose="login", why="wrong password")
+    rows.event(
+        "account-locked", name, uid, until=until.replace(tzinfo=dt.UTC).isoformat(),
+        after_failures=5,
+    )  # fmt: skip
+    rows.conn.execute(
+        text("UPDATE users SET locked_until = :until WHERE id = :id"), {"until": until, "id": uid}
+    )
 
 
 def _tamper(database_url: str, sql: str, *, guarded: bool = True) -> None:
@@ -201,6 +217,14 @@ def test_a_technician_promoted_at_schema_0002_is_refused_not_adopted(database_ur
         ("UPDATE users SET full_name = 'Kim Lee' WHERE username = 'rosei'", "printed name"),
         ("UPDATE users SET created_by = NULL WHERE username = 'tech'", "its own first user"),
         (
+            "UPDATE users SET locked_until = created_at WHERE username = 'boss'",
+            "with no event locking it",
+        ),
+        (
+            "UPDATE users SET locked_until = created_at WHERE username = 'tech'",
+            "with no event locking it",
+        ),
+        (
             "INSERT INTO users (id, username, full_name, role, password_hash, active,"
             " created_at, failed_logins) SELECT 4, 'kim', 'Kim', 'pharmacist', password_hash,"
             " TRUE, created_at, 0 FROM users WHERE id = 1",
@@ -211,7 +235,7 @@ def test_a_technician_promoted_at_schema_0002_is_refused_not_adopted(database_ur
             "names this user 'rosei'",
         ),
     ],
-    ids=["deactivated", "renamed-printed", "creator", "added", "renamed"],
+    ids=["deactivated", "renamed-printed", "creator", "locked", "lock-moved", "added", "renamed"],
 )
 def test_each_user_change_no_event_of_that_era_explains_is_refused(
     database_url: str, sql: str, named: str
