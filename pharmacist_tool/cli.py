@@ -251,7 +251,15 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=_records("run_verify"))
 
     audit = sub.add_parser(
-        "audit", help="list every audit event (users, exports, restores, sign-ins) with its actor"
+        "audit",
+        help="list every audit event (users, exports, restores, sign-ins) with its actor and "
+        "whether its signature verifies (an administrator; audited)",
+    )
+    audit.add_argument("--admin", metavar="NAME", help="the administrator reading it (needed)")
+    audit.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the --admin's password from the first line of standard input",
     )
     audit.add_argument("--since", metavar="DATE", help="events on or after this day (UTC)")
     audit.add_argument("--user", metavar="NAME", help="events done by this user, or about them")

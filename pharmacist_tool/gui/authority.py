@@ -1,4 +1,5 @@
-"""Who may do what at the window: the records, exports, backup, restore and Settings.
+"""Who may do what at the window: the records, exports, backup, restore, Settings and the audit
+trail.
 
 Qt-free. Each right is checked against the user's row as the records have it now (a role or
 administrator right taken away since sign-in counts at once), and a refusal is a sentence for
@@ -22,6 +23,7 @@ class Right(enum.Enum):
     BACKUP = "back up the records"
     RESTORE = "restore the records from a backup"
     SETTINGS = "change the settings"
+    AUDIT = "read the audit trail"
 
 
 ANY_STAFF = frozenset({"pharmacist", "technician", "admin"})
@@ -34,6 +36,7 @@ WHO_MAY: dict[Right, tuple[frozenset[str], bool]] = {
     Right.BACKUP: (PHARMACISTS, True),
     Right.RESTORE: (frozenset(), True),
     Right.SETTINGS: (frozenset(), True),
+    Right.AUDIT: (frozenset(), True),
 }
 
 WHO_MAY_WORDS: dict[Right, str] = {
@@ -42,6 +45,7 @@ WHO_MAY_WORDS: dict[Right, str] = {
     Right.BACKUP: "a pharmacist or an administrator",
     Right.RESTORE: "an administrator",
     Right.SETTINGS: "an administrator",
+    Right.AUDIT: "an administrator",
 }
 
 

@@ -1,6 +1,7 @@
 """The Users screen, for administrators: staff listed; add, change role, rename, reset password,
-unlock, deactivate; printed names that several active users share are named. Every change asks
-the administrator's own password again; the records audit it.
+unlock, deactivate; printed names that several active users share are named; the Audit trail
+(``audit_view``) opens from here. Every change asks the administrator's own password again; the
+records audit it.
 
 All calls go through ``gui.staff`` (the one door to the records' users).
 """
@@ -31,7 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.gui import staff
+from pharmacist_tool.gui import authority, staff
+from pharmacist_tool.gui.authority import Right
 from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.widgets import add_row, fit_to_screen, note
 
@@ -139,6 +141,10 @@ class UsersDialog(QDialog):
         self.message.setAccessibleName("Users message")
         layout.addWidget(self.message)
         close_row = QHBoxLayout()
+        self.audit_button = QPushButton("&View the audit trail…")
+        self.audit_button.setAutoDefault(False)
+        self.audit_button.setVisible(authority.check(db, admin.username, Right.AUDIT) is None)
+        close_row.addWidget(self.audit_button)
         close_row.addStretch(1)
         self.close_button = QPushButton("&Close  Esc")
         self.close_button.setAutoDefault(False)
@@ -152,8 +158,17 @@ class UsersDialog(QDialog):
         self.unlock_button.clicked.connect(self.unlock)
         self.deactivate_button.clicked.connect(self.deactivate)
         self.close_button.clicked.connect(self.reject)
+        self.audit_button.clicked.connect(self.open_audit_trail)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.refresh()
+
+    def open_audit_trail(self) -> None:
+        """The Audit trail, for an administrator (the records check the rights again)."""
+        from pharmacist_tool.gui.audit_view import AuditTrailDialog
+
+        dialog = AuditTrailDialog(self, self.db, self.admin)
+        dialog.open()
+        self.audit_dialog = dialog
 
     # -- the list --------------------------------------------------------------------------------
 

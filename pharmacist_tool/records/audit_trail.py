@@ -1,10 +1,17 @@
 """The audit trail as people read it: every chained event (users, settings, exports, backups,
-restores, sign-ins, signatures, prints), who did it, whom or what it was about, and whether its
-place in the chain holds.
+restores, sign-ins, signatures, prints, readings of the trail itself), who did it, whom or what
+it was about, and whether its signature verifies.
 
-``signature_status`` is the seam for per-person signatures: today it says whether the event's
-hash and link hold ("chain intact") or ``verify`` names it ("broken"); when events carry their
-signer's signature, it is where each signature's check is reported.
+Only an administrator reads it (``read_as_administrator``: signed in just now, an administrator
+as the records have it now), and each reading is audited before the trail is read, so the
+listing it returns holds the reading itself. The command and the window's Audit trail both come
+through here.
+
+An event's ``signature`` is what ``verify`` says of it: ``verifies`` (it carries its signer's
+signature, which verifies against their key in force there, and its hash and link hold),
+``unsigned`` (from before signatures began, or an event nobody signs, such as a failed log-in;
+its hash and link hold), or ``does not verify`` (``verify`` names it: forged, altered, or
+unsigned where a signature is required; its ``problems`` say how).
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -21,13 +28,26 @@ from sqlalchemy.orm import Session
 from pharmacist_tool.records import chain
 from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.models import AuditEvent, User
+from pharmacist_tool.records.users import AuthenticatedUser, require_admin
+from pharmacist_tool.records.writing import record_event
 
-CHAIN_INTACT = "chain intact"
-BROKEN = "broken"
-BROKEN_ELSEWHERE = "chain broken elsewhere"
+VERIFIES = "verifies"
+UNSIGNED = "unsigned"
+DOES_NOT_VERIFY = "does not verify"
+READ_ACTION = "audit-read"
+"""The audit event of a reading of the trail (detail: ``since``, ``user``)."""
 
-SignatureStatus = Callable[[int], str]
-"""An audit event's id → what its signature check says."""
+
+@dataclass(frozen=True)
+class SignatureCheck:
+    status: str
+    """``VERIFIES``, ``UNSIGNED`` or ``DOES_NOT_VERIFY``."""
+    problems: tuple[str, ...] = ()
+    """What ``verify`` says of the event (empty unless it does not verify)."""
+
+
+SignatureStatus = Callable[[int, bool], SignatureCheck]
+"""An audit event's id and whether it carries a signature → what ``verify`` says of it."""
 
 
 @dataclass(frozen=True)
@@ -41,6 +61,19 @@ class AuditLine:
     detail: dict[str, Any]
     workstation: str
     signature: str
+    problems: tuple[str, ...] = field(default=())
+
+    @property
+    def verifies(self) -> bool:
+        return self.signature != DOES_NOT_VERIFY
+
+    def detail_text(self) -> str:
+        """The detail on one line (nested objects, such as a user's state, left out)."""
+        return ", ".join(
+            f"{key}={value}"
+            for key, value in sorted(self.detail.items())
+            if not isinstance(value, dict)
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,18 +85,29 @@ class AuditLine:
             "detail": self.detail,
             "workstation": self.workstation,
             "signature": self.signature,
+            "problems": list(self.problems),
         }
 
 
-def signature_status(report: chain.VerifyReport) -> SignatureStatus:
-    """Per event: "broken" when ``verify`` names it, "chain intact" when nothing is broken,
-    "chain broken elsewhere" when the chain is broken but not at this event."""
-    named = {p.id for p in report.problems if p.table == "audit_events"}
+@dataclass(frozen=True)
+class AuditTrail:
+    lines: list[AuditLine]
+    chain_problems: int
+    """How many problems ``verify`` found in the whole database (0: it verifies)."""
 
-    def status(event_id: int) -> str:
+
+def signature_status(report: chain.VerifyReport) -> SignatureStatus:
+    """Per event: "does not verify" with ``verify``'s words when it names the event; else
+    "verifies" when the event carries a signature, "unsigned" when it carries none."""
+    named: dict[int, list[str]] = {}
+    for problem in report.problems:
+        if problem.table == "audit_events" and problem.id is not None:
+            named.setdefault(problem.id, []).append(problem.message)
+
+    def status(event_id: int, signed: bool) -> SignatureCheck:
         if event_id in named:
-            return BROKEN
-        return CHAIN_INTACT if report.intact else BROKEN_ELSEWHERE
+            return SignatureCheck(DOES_NOT_VERIFY, tuple(named[event_id]))
+        return SignatureCheck(VERIFIES if signed else UNSIGNED)
 
     return status
 
@@ -106,6 +150,7 @@ def read_trail(
         ids = [uid for uid, name in names.items() if name == user]
         stmt = stmt.where(or_(AuditEvent.username == user, AuditEvent.subject_user_id.in_(ids)))
     for event in session.execute(stmt.execution_options(yield_per=500)).scalars():
+        check = status(event.id, event.signature is not None)
         yield AuditLine(
             id=event.id,
             at=event.at,
@@ -114,16 +159,39 @@ def read_trail(
             subject=_subject(event, names),
             detail=_detail(event.detail),
             workstation=event.workstation,
-            signature=status(event.id),
+            signature=check.status,
+            problems=check.problems,
         )
 
 
 def audit_trail(
     db: Database, *, since: dt.date | None = None, user: str | None = None
-) -> list[AuditLine]:
-    """The trail with each event's status, read in the snapshot ``verify`` checks."""
+) -> AuditTrail:
+    """The trail with each event's signature check, read in the snapshot ``verify`` checks."""
     from pharmacist_tool.records.service import verify
 
-    status = signature_status(verify(db))
+    report = verify(db)
+    status = signature_status(report)
     with db.snapshot() as session:
-        return list(read_trail(session, status, since=since, user=user))
+        lines = list(read_trail(session, status, since=since, user=user))
+    return AuditTrail(lines, len(report.problems))
+
+
+def read_as_administrator(
+    db: Database,
+    admin: AuthenticatedUser,
+    *,
+    since: dt.date | None = None,
+    user: str | None = None,
+) -> AuditTrail:
+    """The trail for ``admin`` (signed in just now with their password): refused with a
+    ``UserError`` unless they are an active administrator now. The reading is audited (signed
+    by them) before anything is read."""
+    require_admin(db, admin, "read the audit trail")
+    record_event(
+        db,
+        READ_ACTION,
+        user=admin,
+        detail={"since": since.isoformat() if since else None, "user": user},
+    )
+    return audit_trail(db, since=since, user=user)

@@ -24,7 +24,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, cast
@@ -389,15 +389,18 @@ def _stored_bool(value: Any) -> Any:
 
 
 def _stored_converters(
-    model: type[Any],
+    model: type[Any], present: Collection[str] | None = None
 ) -> tuple[list[str], list[Callable[[Any], Any] | None]]:
     """Each column's name and how its raw driver value becomes its canonical form (verify
     reads the rows raw: the same canonical bytes as ``canonical_bytes`` of the ORM values).
     ``None``: the value is its own canonical form (text and whole numbers; a value of another
-    type written there behind the tool's back encodes differently, so its hash breaks)."""
+    type written there behind the tool's back encodes differently, so its hash breaks).
+    ``present``: the columns an older schema has (the rest are absent, as NULL would be)."""
     names: list[str] = []
     converters: list[Callable[[Any], Any] | None] = []
     for column in model.__table__.columns:
+        if present is not None and column.name not in present:
+            continue
         names.append(column.name)
         kind = column.type
         if isinstance(kind, UTCDateTime | DateTime):
@@ -423,6 +426,7 @@ def _entries(
     report: VerifyReport,
     user_events: dict[int, UserStateEvent],
     ledger: SignatureLedger,
+    schema: FoundSchema | None,
 ) -> list[_Entry]:
     entries: list[_Entry] = []
     present: dict[str, set[int]] = {}
@@ -430,7 +434,8 @@ def _entries(
     sha256 = hashlib.sha256
     for table in SIGNATURE_ORDER:
         model = CHAINED_TABLES[table]
-        names, converters = _stored_converters(model)
+        columns = schema.columns[table] if schema else None
+        names, converters = _stored_converters(model, columns)
         ids: list[int] = []
         result = (
             session.connection()
@@ -442,7 +447,11 @@ def _entries(
             for name, convert in zip(names, converters, strict=True)
             if convert is not None
         ]
-        nullable = [column.name for column in model.__table__.columns if column.nullable]
+        nullable = [
+            column.name
+            for column in model.__table__.columns
+            if column.nullable and column.name in names
+        ]
         for raw in (row for part in result.partitions(1000) for row in part):
             values = dict(zip(names, raw, strict=True))
             for name in nullable:
@@ -457,6 +466,8 @@ def _entries(
             stored = str(values.pop("row_hash", ""))
             signature = values.pop("signature", None)
             skipped = not_covered(table, values)
+            if columns is not None:
+                skipped = skipped & frozenset(columns)  # a column not there yet holds nothing
             if skipped:
                 _check_later_columns(table, rid, values, skipped, report)
             values["_table"] = table
@@ -647,26 +658,53 @@ def _entries_text(count: int) -> str:
     return "1 entry" if count == 1 else f"{count} entries"
 
 
+@dataclass(frozen=True)
+class FoundSchema:
+    """The columns of an older database, as an upgrade finds it before changing it: ``verify``
+    reads only those (a column a later schema adds is absent, as NULL is from a row's hash)."""
+
+    columns: Mapping[str, frozenset[str]]
+
+    @property
+    def signed(self) -> bool:
+        """Rows carry their signer's signature from schema 0007 on; before, none does."""
+        return "signature" in self.columns.get("records", frozenset())
+
+    @property
+    def users_in_chain(self) -> bool:
+        """Users are in the chain from schema 0003 on (which added ``is_admin``); before, the
+        upgrade checks them against the events of their era instead (``upgrade_check``)."""
+        return set(USER_STATE_COLUMNS) <= self.columns.get("users", frozenset())
+
+
 def verify_chain(
     session: Session,
     *,
     expect_head: tuple[int, str] | None = None,
     seen: Seen | None = None,
+    found: FoundSchema | None = None,
 ) -> VerifyReport:
     """Recompute every hash and link, check each user against the chain, and (with
     ``expect_head``, a position and hash written down earlier) that the chain still holds that
-    entry; the report names each broken row. Read it in one snapshot (``Database.snapshot``)."""
+    entry; the report names each broken row. Read it in one snapshot (``Database.snapshot``).
+    ``found``: an older schema's columns (an upgrade verifies before it runs); ``None``: this
+    version's."""
     report = VerifyReport(expected_head=expect_head)
     head = session.get(ChainHead, 1)
     user_events: dict[int, UserStateEvent] = {}
     ledger = SignatureLedger()
     entries = sorted(
-        _entries(session, report, user_events, ledger), key=attrgetter("seq", "table", "id")
+        _entries(session, report, user_events, ledger, found),
+        key=attrgetter("seq", "table", "id"),
     )
-    found = ledger.finish()
-    report.problems += [Problem(table, rid, message) for table, rid, message in found.problems]
-    report.warnings += found.warnings
-    _report_users(session, user_events, report)
+    if found is None or found.signed:
+        signatures = ledger.finish()
+        report.problems += [
+            Problem(table, rid, message) for table, rid, message in signatures.problems
+        ]
+        report.warnings += signatures.warnings
+    if found is None or found.users_in_chain:
+        _report_users(session, user_events, report)
     if expect_head is not None:
         _report_expected_head(entries, expect_head, report)
     if seen is not None:

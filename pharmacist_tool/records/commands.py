@@ -353,25 +353,31 @@ _AUDIT_HEADINGS = ("ID", "AT (UTC)", "ACTION", "ACTOR", "ABOUT", "DETAIL", "SIGN
 
 
 def run_audit(args: argparse.Namespace) -> int:
-    """``audit [--since DATE] [--user NAME] [--json]``: every audit event with its actor."""
-    from pharmacist_tool.records.audit_trail import audit_trail
+    """``audit --admin NAME --password-stdin [--since DATE] [--user NAME] [--json]``: every
+    audit event with its actor and whether its signature verifies, for an administrator (the
+    reading is audited)."""
+    from pharmacist_tool.records.audit_trail import read_as_administrator
     from pharmacist_tool.records.reading import parse_date
 
     since = parse_date(args.since, "--since", blank_ok=False)
     with _open(args) as db:
-        lines = audit_trail(db, since=since, user=args.user)
+        admin, _ = _admin_from(args, db)
+        trail = read_as_administrator(db, admin, since=since, user=args.user)
+    if trail.chain_problems:
+        print(
+            f"The records chain does NOT verify ({trail.chain_problems} problem(s)): run "
+            "`pharmacist-tool verify`. Events it names are marked 'does not verify'.",
+            file=sys.stderr,
+        )
     if args.json:
-        for line in lines:
+        for line in trail.lines:
             sys.stdout.write(json.dumps(line.to_json(), ensure_ascii=False) + "\n")
         return EXIT_OK
-    if not lines:
+    if not trail.lines:
         print("No audit events match.", file=sys.stderr)
         return EXIT_OK
     rows = [_AUDIT_HEADINGS]
-    for line in lines:
-        detail = ", ".join(
-            f"{k}={v}" for k, v in sorted(line.detail.items()) if not isinstance(v, dict)
-        )
+    for line in trail.lines:
         rows.append(
             (
                 str(line.id),
@@ -379,8 +385,8 @@ def run_audit(args: argparse.Namespace) -> int:
                 line.action,
                 line.actor or "-",
                 line.subject or "",
-                detail,
-                line.signature,
+                line.detail_text(),
+                line.signature.upper() if not line.verifies else line.signature,
             )
         )
     _print_table(rows)

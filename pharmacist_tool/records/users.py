@@ -594,6 +594,14 @@ def _require_admin(session: Session, admin: AuthenticatedUser, what: str) -> Use
     return row
 
 
+def require_admin(db: Database, admin: AuthenticatedUser, what: str) -> None:
+    """Refuse (``UserError``) unless ``admin`` (signed in just now) is, as the records have it
+    now, an active administrator whose row matches its chained history; ``what``: the action,
+    in words, for the message."""
+    with db.session() as session:
+        _require_admin(session, admin, what)
+
+
 @contextlib.contextmanager
 def _admin_change(
     db: Database, admin: AuthenticatedUser, what: str

@@ -66,6 +66,7 @@ AUDIT_ACTIONS = frozenset(
         "backup",
         "restore",
         "settings-changed",
+        "audit-read",
     }
 )
 

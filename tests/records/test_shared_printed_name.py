@@ -10,18 +10,20 @@ import datetime as dt
 import pytest
 from alembic import command
 from argon2 import PasswordHasher
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.records import reading, service, users, writing
 from pharmacist_tool.records.db import alembic_config, normalise_url, open_database
 from tests.conftest import run_cli
 from tests.records.helpers import PASSWORD, assessment_for, finished_case, handout_for
+from tests.records.released import ChainOfThatEra
 
 
 def _database_before_the_rule(database_url: str, tmp_path: object) -> None:
     """Schema 0002 (users not yet in the chain, no printed-name rule), two active
-    pharmacists both printed "Rita Osei", as such a database could hold."""
+    pharmacists both printed "Rita Osei", as such a database could hold (each added with its
+    chained ``user-added`` event, as that version added users)."""
     url = normalise_url(database_url)
     if url.get_backend_name() == "sqlite":
         from pathlib import Path
@@ -33,15 +35,11 @@ def _database_before_the_rule(database_url: str, tmp_path: object) -> None:
     try:
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "0002")
+            rows = ChainOfThatEra(conn, now)
+            first = (1, "rosei")
             for uid, name, printed in ((1, "rosei", "Rita Osei"), (2, "rosei2", "rita  OSEI")):
-                conn.execute(
-                    text(
-                        "INSERT INTO users (id, username, full_name, role, password_hash, active,"
-                        " created_at, failed_logins) VALUES (:id, :u, :f, 'pharmacist', :h, :a,"
-                        " :at, 0)"
-                    ),
-                    {"id": uid, "u": name, "f": printed, "h": hashed, "a": True, "at": now},
-                )
+                rows.add_user(uid, name, printed, "pharmacist", hashed, first if uid > 1 else None)
+            rows.close(with_newest=True)
     finally:
         engine.dispose()
 

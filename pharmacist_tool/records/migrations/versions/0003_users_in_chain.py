@@ -12,6 +12,8 @@ Create Date: 2026-12-01 20:30:00
 - One chained ``user-recorded`` event per existing user, carrying the digest of its row as
   found: from here on ``verify`` and every log-in check each user row against the chain.
 - DELETE on users is refused by the database.
+- First the database as found is verified (records and audit events chained, each user row as
+  the events of its era describe it): a tampered one is refused, not adopted.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pharmacist_tool.records.guards import (
     install_user_guards,
     remove_user_guards,
 )
+from pharmacist_tool.records.upgrade_check import refuse_unless_verified
 
 revision: str = "0003_users_in_chain"
 down_revision: str | None = "0002"
@@ -79,6 +82,9 @@ head_table = sa.table(
 
 def upgrade() -> None:
     conn = op.get_bind()
+    refuse_unless_verified(
+        conn, revision
+    )  # users adopted "as found" must be as their era left them
     # In place, not as a batch copy: on SQLite a copy drops the users table that records and
     # audit events refer to, which the foreign keys refuse (a database made by the 2026-11-25
     # version failed here: "FOREIGN KEY constraint failed" at DROP TABLE users).

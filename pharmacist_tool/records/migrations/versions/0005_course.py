@@ -8,7 +8,7 @@ Create Date: 2026-12-01 20:40:00
   id, folded name + date of birth; dose, days' supply, outcome, dates due).
 - course_due: what falls due for each patient's course (next fill, tests, reversals).
 Both are derived from the signed JSON, outside the hash chain; the upgrade builds them for the
-records already stored.
+records already stored, once the database as found verifies (else it is refused, unchanged).
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.orm import Session
 
+from pharmacist_tool.records.upgrade_check import refuse_unless_verified
+
 revision: str = "0005_course"
 down_revision: str | None = "0003_users_in_chain"
 branch_labels: str | Sequence[str] | None = None
@@ -26,6 +28,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    refuse_unless_verified(op.get_bind(), revision)  # derived from records that verify, only
     op.create_table(
         "course_fills",
         sa.Column("record_id", sa.Integer(), nullable=False),

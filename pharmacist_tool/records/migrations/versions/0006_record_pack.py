@@ -10,7 +10,8 @@ Create Date: 2026-12-02 01:40:00
   schema, whose hash was taken without ``pack``: it stays valid, and ``verify`` checks their
   ``pack`` against the signed assessment instead. Records signed from here on carry format 2,
   whose hash covers ``pack`` too.
-The append-only guards are lifted for the fill and put back in the same transaction.
+The append-only guards are lifted for the fill and put back in the same transaction, after the
+database as found verifies (else it is refused, unchanged).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from pharmacist_tool.records.guards import install_append_only_guards, remove_append_only_guards
+from pharmacist_tool.records.upgrade_check import refuse_unless_verified
 
 revision: str = "0006_record_pack"
 down_revision: str | None = "0005_course"
@@ -39,6 +41,7 @@ _FILL = {
 
 def upgrade() -> None:
     conn = op.get_bind()
+    refuse_unless_verified(conn, revision)  # the pack is filled from signed data that verifies
     op.add_column("records", sa.Column("pack", sa.String(length=40), nullable=True))
     op.add_column("records", sa.Column("chain_format", sa.Integer(), nullable=True))
     op.create_index("ix_records_pack", "records", ["pack"])

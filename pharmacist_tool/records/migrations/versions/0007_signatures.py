@@ -29,6 +29,7 @@ from alembic import op
 
 from pharmacist_tool.records import chain
 from pharmacist_tool.records.signature_check import SIGNATURES_BEGIN
+from pharmacist_tool.records.upgrade_check import refuse_unless_verified
 
 revision: str = "0007_signatures"
 down_revision: str | None = "0006_record_pack"
@@ -62,31 +63,13 @@ head_table = sa.table(
 
 def upgrade() -> None:
     conn = op.get_bind()
+    # Signatures begin on a chain that verifies, or not at all: the rows before the mark stay
+    # valid unsigned, so a row altered, forged or removed before it must be named now.
+    refuse_unless_verified(conn, revision)
     op.add_column("users", sa.Column("signing_key", sa.Text(), nullable=True))
     for table in _SIGNED:
         op.add_column(table, sa.Column("signature", sa.String(length=100), nullable=True))
     _mark_the_start(conn)
-    _refuse_a_broken_chain(conn)
-
-
-def _refuse_a_broken_chain(conn: sa.Connection) -> None:
-    """Signatures begin on a chain that verifies, or not at all: the rows before the mark stay
-    valid unsigned, so a row altered, forged or removed before it must be named now, not
-    adopted. The whole upgrade is one transaction: refused, the database is left as it was."""
-    from sqlalchemy.orm import Session
-
-    from pharmacist_tool.errors import UserError
-
-    with Session(bind=conn) as session:
-        report = chain.verify_chain(session)
-    conn.execution_options(stream_results=False)  # verify streams its reads on this connection
-    if report.problems:
-        raise UserError(
-            "The records database does not verify, so it is not upgraded (nothing was "
-            "changed): run `pharmacist-tool verify` with the version that made it, and ask the "
-            "pharmacy's IT to look into it.",
-            details=[str(problem) for problem in report.problems[:20]],
-        )
 
 
 def _mark_the_start(conn: sa.Connection) -> None:
