@@ -125,3 +125,35 @@ def status_words(user: Any, now: Any = None) -> str:
         if locked > now:
             return f"locked until {locked.astimezone():%H:%M}"
     return "active"
+
+
+# -- the staff-training register -----------------------------------------------------------
+
+
+def _training() -> Any:
+    from pharmacist_tool.records import training
+
+    return training
+
+
+def training_programmes() -> list[tuple[str, str]]:
+    """(``PACK/RULE-SET``, its name) of every programme staff can be trained on."""
+    return [(p.key, f"{p.name} ({p.pack})") for p in _training().programmes()]
+
+
+def training_register(db: Any, on: dt.date) -> list[Any]:
+    """Each active person's standing on each programme (``records.training.TrainingStatus``)."""
+    return list(_training().register(db, on))
+
+
+def training_alerts(register: list[Any], on: dt.date) -> list[str]:
+    """What the pharmacist-in-charge must see: training lapsed, missing, or lapsing soon."""
+    found = []
+    for status in register:
+        if status.state in ("lapsed", "missing", "due"):
+            found.append(f"{status.username} — {status.programme}: {status.text(on)}")
+    return found
+
+
+def record_training(db: Any, admin: Any, username: str, programme: str, on: dt.date) -> Any:
+    return _training().record_training(db, admin, username, programme, on)

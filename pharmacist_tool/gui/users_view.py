@@ -1,5 +1,6 @@
-"""The Users screen, for administrators: staff listed; add, change role, rename, reset password,
-unlock, deactivate; printed names that several active users share are named. Every change asks
+"""The Users screen, for administrators: staff listed with their training; add, change role,
+rename, reset password, unlock, deactivate, record training; printed names that several active
+users share, and training lapsed, missing or lapsing soon, are named. Every change asks
 the administrator's own password again; the records audit it.
 
 All calls go through ``gui.staff`` (the one door to the records' users).
@@ -7,6 +8,7 @@ All calls go through ``gui.staff`` (the one door to the records' users).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -37,7 +39,7 @@ from pharmacist_tool.gui.widgets import add_row, fit_to_screen, note
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ["User name", "Full name", "Role", "Status", "Last sign-in"]
+COLUMNS = ["User name", "Full name", "Role", "Status", "Last sign-in", "Training"]
 
 
 def _password_field() -> QLineEdit:
@@ -67,6 +69,9 @@ class UsersDialog(QDialog):
         self.clashes = note()
         self.clashes.setAccessibleName("Printed names shared")
         layout.addWidget(self.clashes)
+        self.training_alerts = note()
+        self.training_alerts.setAccessibleName("Training lapsed or due")
+        layout.addWidget(self.training_alerts)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setAccessibleName("Users")
@@ -130,6 +135,7 @@ class UsersDialog(QDialog):
         form.addRow(self.add_button)
         row.addWidget(adding, 1)
         layout.addLayout(row)
+        layout.addWidget(self._training_box())
 
         bottom = QFormLayout()
         self.own_password = _password_field()
@@ -152,8 +158,32 @@ class UsersDialog(QDialog):
         self.unlock_button.clicked.connect(self.unlock)
         self.deactivate_button.clicked.connect(self.deactivate)
         self.close_button.clicked.connect(self.reject)
+        self.register: list[Any] = []
+        self.record_training_button.clicked.connect(self.record_training)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.refresh()
+
+    def _training_box(self) -> QGroupBox:
+        """Recording that the selected user was trained on a programme."""
+        box = QGroupBox("Training of the selected user")
+        form = QFormLayout(box)
+        self.training_of = note()
+        self.training_of.setAccessibleName("Training of the selected user")
+        form.addRow(self.training_of)
+        self.programme = QComboBox()
+        try:
+            for key, name in staff.training_programmes():
+                self.programme.addItem(name, key)
+        except Exception:
+            log.exception("listing the programmes")
+        self.trained_on = QLineEdit(dt.date.today().isoformat())
+        self.trained_on.setMaxLength(10)
+        add_row(form, "Pro&gramme:", self.programme, "The programme the user was trained on")
+        add_row(form, "Da&y trained:", self.trained_on, "YYYY-MM-DD, today or earlier")
+        self.record_training_button = QPushButton("Record training")
+        self.record_training_button.setAutoDefault(False)
+        form.addRow(self.record_training_button)
+        return box
 
     # -- the list --------------------------------------------------------------------------------
 
@@ -177,12 +207,28 @@ class UsersDialog(QDialog):
             ]
             for c, value in enumerate(values):
                 self.table.setItem(r, c, QTableWidgetItem(value))
+        self._show_training()
         self.table.resizeColumnsToContents()
         self._show_clashes()
         names = [u.username for u in self.users]
         target = select if select in names else None
         if target is not None or self.users:
             self.table.selectRow(names.index(target) if target is not None else 0)
+
+    def _show_training(self) -> None:
+        today = dt.date.today()
+        try:
+            self.register = staff.training_register(self.db, today)
+        except Exception:
+            log.exception("reading the training register")
+            self.register = []
+        for r, user in enumerate(self.users):
+            mine = [s for s in self.register if s.username == user.username]
+            words = "; ".join(f"{s.programme}: {s.state}" for s in mine) or "—"
+            self.table.setItem(r, len(COLUMNS) - 1, QTableWidgetItem(words))
+        alerts = staff.training_alerts(self.register, today)
+        self.training_alerts.setText("\n".join(f"⚠ Training: {text}" for text in alerts))
+        self.training_alerts.setVisible(bool(alerts))
 
     def _show_clashes(self) -> None:
         try:
@@ -202,6 +248,12 @@ class UsersDialog(QDialog):
         if user is not None:
             self.role.setCurrentIndex(max(0, self.role.findData(user.role)))
             self.printed_name.setText(user.full_name)
+            today = dt.date.today()
+            mine = [s for s in self.register if s.username == user.username]
+            self.training_of.setText(
+                "\n".join(f"{s.programme_name} ({s.programme}): {s.text(today)}" for s in mine)
+                or f"No training recorded for {user.username}."
+            )
 
     # -- changes ---------------------------------------------------------------------------------
 
@@ -347,5 +399,23 @@ class UsersDialog(QDialog):
         self._do(
             f"{user.username} is deactivated.",
             lambda admin: staff.deactivate(self.db, admin, user.username),
+            select=user.username,
+        )
+
+    def record_training(self) -> None:
+        user = self.selected()
+        programme = self.programme.currentData()
+        if user is None or not programme:
+            return
+        text = self.trained_on.text().strip()
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            self.message.setText(f"✖ Not done: “{text}” is not a date (write it as YYYY-MM-DD).")
+            self.trained_on.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        self._do(
+            f"{user.username}'s training on {programme} on {day.isoformat()} is recorded.",
+            lambda admin: staff.record_training(self.db, admin, user.username, programme, day),
             select=user.username,
         )

@@ -274,6 +274,16 @@ class TestSettingRule(Entry, kw_only=True, forbid_unknown_fields=True):
     a home test where the prescriber allows it."""
 
 
+class StaffTraining(Entry, kw_only=True, forbid_unknown_fields=True):
+    """Training the programme asks of the pharmacy's staff under a rule version, with records
+    (the staff-training register: ``pharmacist-tool training``)."""
+
+    every_days: Annotated[int, msgspec.Meta(ge=1, le=3660)]
+    """A person's training lapses this many days after the day they were trained."""
+    required_before_signing: bool
+    """A pharmacist whose training has lapsed (or was never recorded) may not sign under it."""
+
+
 class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     id: Id
     title: str
@@ -318,6 +328,8 @@ class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     """Who to call about the programme (shown to the pharmacist and on the handout)."""
     after_course: AfterCourse | None = None
     """The dates after the last fill of a course (``None``: not known for this rule set)."""
+    staff_training: StaffTraining | None = None
+    """The staff training this version asks for (``None``: none the tool checks)."""
 
 
 class RuleSet(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
