@@ -12,7 +12,8 @@ time on a patient's line. The contract:
   contradicts the status);
 - a pack that requires contraception knows the wording of a weakened method;
 - staff training (``staff_training``) is asked only by a programme, at most every three years
-  where it is checked before signing.
+  where it is checked before signing;
+- an effective date marked unconfirmed says why (the version's ``unconfirmed``).
 
 ``WORDING_ALWAYS`` and ``wording_needed`` list the codes the engine raises (a test reads the
 engine's source and fails when a code is raised that is not listed here).
@@ -156,10 +157,16 @@ def contract_problems(kb: KnowledgeBase) -> list[str]:
 
 def staff_training_problems(kb: KnowledgeBase) -> list[str]:
     """Staff training is a programme's demand on the pharmacy (a label asks none), and training
-    checked before signing must come back within a year or so to mean anything."""
+    checked before signing must come back within a year or so to mean anything. (An effective
+    date marked unconfirmed says why, too: the pharmacy reads it before confirming.)"""
     problems = []
     for r in kb.rule_sets:
         for v in r.versions:
+            if v.effective_from_unconfirmed and not v.unconfirmed:
+                problems.append(
+                    f"rule_sets.json: {v.id!r} marks its effective date unconfirmed, but its "
+                    "'unconfirmed' does not say why"
+                )
             training = v.staff_training
             if training is None:
                 continue

@@ -289,6 +289,9 @@ class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     title: str
     effective_from: dt.date
     """The day these rules take effect; a pharmacy may confirm or change it in its settings."""
+    effective_from_unconfirmed: bool = False
+    """The sources disagree on ``effective_from``: the window shows the date as unconfirmed until
+    the pharmacy confirms it in its settings (``confirmed_rule_dates``)."""
     requires_authorization: bool
     authorization_label: str = ""
     max_days_supply: int | None

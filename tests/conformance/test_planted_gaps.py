@@ -133,3 +133,10 @@ def test_staff_training_on_a_label_and_a_long_interval_are_named(tmp_path: Path)
     problems = checks.all_problems(folder)
     assert any("asks for staff training, but it is a label's" in p for p in problems)
     assert any("every_days 2000 is more than 1098" in p for p in problems)
+
+
+def test_an_unconfirmed_effective_date_without_its_reason_is_named(tmp_path: Path) -> None:
+    folder = _copy(tmp_path, "isotretinoin")
+    _edit(folder / "rule_sets.json", lambda d: _ipledge_2026(d).update(unconfirmed=""))
+    problems = checks.all_problems(folder)
+    assert any("marks its effective date unconfirmed, but its 'unconfirmed'" in p for p in problems)
