@@ -22,6 +22,7 @@ class Right(enum.Enum):
     BACKUP = "back up the records"
     RESTORE = "restore the records from a backup"
     SETTINGS = "change the settings"
+    REPORT = "make the monthly report"
 
 
 ANY_STAFF = frozenset({"pharmacist", "technician", "admin"})
@@ -34,6 +35,7 @@ WHO_MAY: dict[Right, tuple[frozenset[str], bool]] = {
     Right.BACKUP: (PHARMACISTS, True),
     Right.RESTORE: (frozenset(), True),
     Right.SETTINGS: (frozenset(), True),
+    Right.REPORT: (frozenset(), True),
 }
 
 WHO_MAY_WORDS: dict[Right, str] = {
@@ -42,6 +44,7 @@ WHO_MAY_WORDS: dict[Right, str] = {
     Right.BACKUP: "a pharmacist or an administrator",
     Right.RESTORE: "an administrator",
     Right.SETTINGS: "an administrator",
+    Right.REPORT: "the pharmacist-in-charge or another administrator",
 }
 
 
