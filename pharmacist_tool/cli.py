@@ -214,6 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     users_list.set_defaults(handler=_records("run_users_list"))
     _add_user_change_commands(users_sub)
 
+    _add_training_commands(sub)
+
     sign = sub.add_parser("sign", help="store a finished session as a signed record")
     sign.add_argument("case")
     sign.add_argument("--user", required=True)
@@ -302,6 +304,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     restore.set_defaults(handler=_exports("run_restore"))
     return parser
+
+
+def _add_training_commands(sub: Any) -> None:
+    """``training add|list``: the staff-training register."""
+    training = sub.add_parser("training", help="the staff-training register")
+    training_sub = training.add_subparsers(dest="training_command", metavar="ACTION", required=True)
+    add = training_sub.add_parser(
+        "add", help="record that a person was trained on a programme (an administrator signs)"
+    )
+    add.add_argument("name", metavar="USER")
+    add.add_argument(
+        "programme",
+        metavar="PROGRAMME",
+        help="PACK/RULE-SET: a medicine pack and one of its rule sets",
+    )
+    add.add_argument("--on", required=True, metavar="DATE", help="the day of the training")
+    add.add_argument(
+        "--admin", metavar="NAME", required=True,
+        help="the administrator who records it (password on standard input)",
+    )  # fmt: skip
+    add.add_argument("--password-stdin", action="store_true", required=True)
+    add.set_defaults(handler=_records("run_training_add"))
+    listing = training_sub.add_parser("list", help="each person's training: lapsed, due, in date")
+    listing.add_argument("--on", metavar="DATE", help="the day judged (default: today)")
+    listing.add_argument("--json", action="store_true", help="one JSON object per line")
+    listing.set_defaults(handler=_records("run_training_list"))
 
 
 def _add_course_commands(sub: Any) -> None:

@@ -34,6 +34,9 @@ class Settings(msgspec.Struct, kw_only=True):
     handout_language: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}$")] = "en"
     rule_effective_dates: dict[str, dt.date] = msgspec.field(default_factory=dict)
     """Rule-set version id → the date the pharmacy confirmed it takes effect."""
+    confirmed_rule_dates: dict[str, dt.date] = msgspec.field(default_factory=dict)
+    """``PACK/VERSION`` → the effective date the pharmacy confirmed for a version whose pack
+    marks its date unconfirmed (``effective_from_unconfirmed``); it holds for that date only."""
 
 
 def handout_details_missing(settings: Settings) -> tuple[str, ...]:

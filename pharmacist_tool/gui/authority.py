@@ -24,6 +24,7 @@ class Right(enum.Enum):
     RESTORE = "restore the records from a backup"
     SETTINGS = "change the settings"
     AUDIT = "read the audit trail"
+    REPORT = "make the monthly report"
 
 
 ANY_STAFF = frozenset({"pharmacist", "technician", "admin"})
@@ -37,6 +38,7 @@ WHO_MAY: dict[Right, tuple[frozenset[str], bool]] = {
     Right.RESTORE: (frozenset(), True),
     Right.SETTINGS: (frozenset(), True),
     Right.AUDIT: (frozenset(), True),
+    Right.REPORT: (frozenset(), True),
 }
 
 WHO_MAY_WORDS: dict[Right, str] = {
@@ -46,6 +48,7 @@ WHO_MAY_WORDS: dict[Right, str] = {
     Right.RESTORE: "an administrator",
     Right.SETTINGS: "an administrator",
     Right.AUDIT: "an administrator",
+    Right.REPORT: "the pharmacist-in-charge or another administrator",
 }
 
 

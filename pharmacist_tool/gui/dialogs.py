@@ -179,7 +179,8 @@ class SettingsDialog(QDialog):
         self.dates.setHorizontalHeaderLabels(list(DATE_COLUMNS))
         self.dates.setAccessibleName("Rule-set effective dates")
         self.dates.setAccessibleDescription(
-            "Edit the last column as YYYY-MM-DD; empty uses the published date"
+            "Edit the Takes effect column as YYYY-MM-DD; empty uses the published date. Tick "
+            "Date confirmed once the pharmacy has checked a date its sources disagree on"
         )
         self.dates.horizontalHeader().setStretchLastSection(True)
         self.versions = every_rule_version()
@@ -188,11 +189,18 @@ class SettingsDialog(QDialog):
         self.other_dates = {  # dates of versions no pack here has: kept as they are
             key: day for key, day in settings.rule_effective_dates.items() if key not in shown
         }
+        self.unconfirmed = dates_unconfirmed_in_packs()
+        self.other_confirmed = {
+            key: day
+            for key, day in settings.confirmed_rule_dates.items()
+            if key not in self.unconfirmed
+        }
         for pack, version_id, published in self.versions:
             chosen = settings.rule_effective_dates.get(
                 f"{pack}/{version_id}", settings.rule_effective_dates.get(version_id)
             )
             self._add_version_row(pack, version_id, published, chosen)
+            self._add_confirmation(pack, version_id, chosen or published)
         self.dates.resizeColumnsToContents()
         layout.addWidget(self.dates, 1)
         self.message = note()
@@ -216,6 +224,36 @@ class SettingsDialog(QDialog):
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
             self.dates.setItem(row, column, item)
         self.dates.setItem(row, 3, QTableWidgetItem(chosen.isoformat() if chosen else ""))
+
+    def _add_confirmation(self, pack: str, version_id: str, in_force: dt.date) -> None:
+        """A tick box where the pack marks the date unconfirmed: ticked while the pharmacy's
+        confirmation holds for the date in force."""
+        row = self.dates.rowCount() - 1
+        key = f"{pack}/{version_id}"
+        if key not in self.unconfirmed:
+            item = QTableWidgetItem("published date")
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            self.dates.setItem(row, CONFIRMED_COLUMN, item)
+            return
+        confirmed = self.settings.confirmed_rule_dates.get(key) == in_force
+        item = QTableWidgetItem("confirmed by the pharmacy" if confirmed else "UNCONFIRMED")
+        item.setFlags(
+            (item.flags() | Qt.ItemFlag.ItemIsUserCheckable) & ~Qt.ItemFlag.ItemIsEditable
+        )
+        item.setCheckState(Qt.CheckState.Checked if confirmed else Qt.CheckState.Unchecked)
+        self.dates.setItem(row, CONFIRMED_COLUMN, item)
+
+    def _confirmed_dates(self, dates: dict[str, dt.date]) -> dict[str, dt.date]:
+        """``PACK/VERSION`` → the date in force, for each ticked row (and the confirmations of
+        versions no pack here marks, kept as they are)."""
+        confirmed = dict(self.other_confirmed)
+        for row, (pack, version_id, published) in enumerate(self.versions):
+            item = self.dates.item(row, CONFIRMED_COLUMN)
+            key = f"{pack}/{version_id}"
+            ticked = item is not None and item.checkState() == Qt.CheckState.Checked
+            if key in self.unconfirmed and ticked:
+                confirmed[key] = dates.get(key, published)
+        return confirmed
 
     def _cell(self, row: int, column: int) -> str:
         item = self.dates.item(row, column)
@@ -258,6 +296,9 @@ class SettingsDialog(QDialog):
             "rule_effective_dates": {
                 k: v.isoformat() for k, v in sorted({**self.other_dates, **dates}.items())
             },
+            "confirmed_rule_dates": {
+                k: v.isoformat() for k, v in sorted(self._confirmed_dates(dates).items())
+            },
         }
         try:
             return msgspec.convert(data, Settings)
@@ -278,7 +319,30 @@ class SettingsDialog(QDialog):
         self.accept()
 
 
-DATE_COLUMNS = ("Medicine", "Rule-set version", "Published from", "Takes effect")
+DATE_COLUMNS = ("Medicine", "Rule-set version", "Published from", "Takes effect", "Date confirmed")
+CONFIRMED_COLUMN = 4
+DATED_SETTINGS = ("rule_effective_dates", "confirmed_rule_dates")
+"""Settings that map a rule version to a date: each version's change is audited on its own."""
+
+
+def dates_unconfirmed_in_packs() -> set[str]:
+    """``PACK/VERSION`` of every rule version whose pack marks its effective date unconfirmed."""
+    from pharmacist_tool.knowledge import packs
+
+    found: set[str] = set()
+    for pack in packs.names():
+        try:
+            kb = packs.load(pack)
+        except UserError:
+            log.exception("loading pack %s for the settings", pack)
+            continue
+        found.update(
+            f"{pack}/{v.id}"
+            for rule_set in kb.rule_sets
+            for v in rule_set.versions
+            if v.effective_from_unconfirmed
+        )
+    return found
 
 
 def every_rule_version() -> list[tuple[str, str, dt.date]]:
@@ -305,7 +369,7 @@ def settings_changes(before: Settings, after: Settings) -> dict[str, dict[str, s
     old, new = msgspec.to_builtins(before), msgspec.to_builtins(after)
     changes: dict[str, dict[str, str]] = {}
     for name in sorted(set(old) | set(new)):
-        if name == "rule_effective_dates":
+        if name in DATED_SETTINGS:
             dates_old, dates_new = old.get(name) or {}, new.get(name) or {}
             for key in sorted(set(dates_old) | set(dates_new)):
                 if dates_old.get(key) != dates_new.get(key):

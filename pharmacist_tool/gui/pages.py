@@ -34,7 +34,12 @@ from PySide6.QtWidgets import (
 )
 
 from pharmacist_tool.app.steps import is_storage_item
-from pharmacist_tool.app.words import after_last_dose_words, supply_limit_words
+from pharmacist_tool.app.words import (
+    after_last_dose_words,
+    authorization_expires_on,
+    authorization_expiry_words,
+    supply_limit_words,
+)
 from pharmacist_tool.case import (
     Alcohol,
     AuthorizationVia,
@@ -409,6 +414,9 @@ class ProgrammePage(StepPage):
         self.countdown.setAccessibleName("Pick-up deadline")
         self.countdown.setWordWrap(True)
         self.body.addWidget(self.countdown)
+        self.auth_expiry = note()
+        self.auth_expiry.setAccessibleName("Authorization expiry")
+        self.body.addWidget(self.auth_expiry)
         self.next_test = note()
         self.next_test.setAccessibleName("Next pregnancy test")
         self.body.addWidget(self.next_test)
@@ -510,6 +518,8 @@ class ProgrammePage(StepPage):
 
     def tick(self) -> None:
         self.countdown.setText(countdown_text(self.deadline, dt.datetime.now()))
+        expires = authorization_expires_on(self.authorization.text(), self.deadline)
+        self.auth_expiry.setText(authorization_expiry_words(expires, dt.date.today()))
 
     def _collect_check(self, case: CaseDraft, result: Collected) -> None:
         via = AUTHORIZATION_VIA[self.via.currentIndex()][0]

@@ -712,10 +712,14 @@ class RecordsView(QWidget):
         self.backup_button.clicked.connect(lambda: self.backup())  # not clicked's bool
         self.restore_button = QPushButton("Res&tore…")
         self.restore_button.clicked.connect(lambda: self.restore())
+        self.report_button = QPushButton("Monthly re&port…")
+        self.report_button.clicked.connect(self.monthly_report)
         for button in (self.open_button, self.reprint_button, self.amend_button):
             actions.addWidget(button)
         actions.addStretch(1)
-        for button in (self.export_button, self.backup_button, self.restore_button):
+        for button in (
+            self.report_button, self.export_button, self.backup_button, self.restore_button,
+        ):  # fmt: skip
             actions.addWidget(button)
         layout.addLayout(actions)
 
@@ -727,6 +731,7 @@ class RecordsView(QWidget):
             Right.EXPORT: (self.export_button,),
             Right.BACKUP: (self.backup_button,),
             Right.RESTORE: (self.restore_button,),
+            Right.REPORT: (self.report_button,),
         }
         for right, group in buttons.items():
             refused = self.refused(right)
@@ -1018,6 +1023,18 @@ class RecordsView(QWidget):
         dialog.finished.connect(finished)
         dialog.open()
         self.export_dialog = dialog
+        return dialog
+
+    def monthly_report(self) -> Any:
+        """The monthly report (``report_dialog``), made in the window's background runner."""
+        if self._refuse(Right.REPORT):
+            return None
+        from pharmacist_tool.gui.report_dialog import ReportDialog, background_runner
+
+        dialog = ReportDialog(self, self.db, self.user or "", background_runner(self))
+        dialog.made.connect(lambda _result: self.refresh_head())
+        dialog.open()
+        self.report_dialog = dialog
         return dialog
 
     def _choose_file(self, title: str, suggested: str, save: bool, chosen: Any) -> QFileDialog:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pharmacist_tool.app.rule_dates import rule_version_words
 from pharmacist_tool.app.session import Change, CounterSession, StepNotes
 from pharmacist_tool.app.steps import Step, step_of
 from pharmacist_tool.case import Case
@@ -125,6 +126,9 @@ class SessionScreen(WindowBase):
         self.banner_rx.setAccessibleName("Prescription")
         left.addWidget(self.banner_patient)
         left.addWidget(self.banner_rx)
+        self.banner_rules = QLabel()
+        self.banner_rules.setAccessibleName("Rule version in force")
+        left.addWidget(self.banner_rules)
         bl.addLayout(left, 1)
         self.banner_deadline = QLabel()
         bold(self.banner_deadline)
@@ -566,6 +570,9 @@ class SessionScreen(WindowBase):
         if rx.authorization:
             rxp.append(f"Auth {rx.authorization}")
         self.banner_rx.setText(" · ".join(rxp))
+        self.banner_rules.setText(
+            rule_version_words(self.kb, self.assessment, self.settings.confirmed_rule_dates)
+        )
         self._tick()
         self.setWindowTitle(SESSION_TITLE)  # never the patient's name: the title shows in the
         # task bar and in window lists, often in the patient's view

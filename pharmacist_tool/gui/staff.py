@@ -17,6 +17,7 @@ from pharmacist_tool.errors import UserError
 
 if TYPE_CHECKING:
     from pharmacist_tool.records.db import Database
+    from pharmacist_tool.records.training import TrainingEntry, TrainingStatus
     from pharmacist_tool.records.users import AuthenticatedUser, UserInfo
 
 ROLE_WORDS = {
@@ -151,3 +152,37 @@ def status_words(user: UserInfo, now: dt.datetime | None = None) -> str:
         if locked > now:
             return f"locked until {locked.astimezone():%H:%M}"
     return "active"
+
+
+# -- the staff-training register -----------------------------------------------------------
+
+
+def training_programmes() -> list[tuple[str, str]]:
+    """(``PACK/RULE-SET``, its name) of every programme staff can be trained on."""
+    from pharmacist_tool.records import training
+
+    return [(p.key, f"{p.name} ({p.pack})") for p in training.programmes()]
+
+
+def training_register(db: Database, on: dt.date) -> list[TrainingStatus]:
+    """Each active person's standing on each programme."""
+    from pharmacist_tool.records import training
+
+    return list(training.register(db, on))
+
+
+def training_alerts(register: list[TrainingStatus], on: dt.date) -> list[str]:
+    """What the pharmacist-in-charge must see: training lapsed, missing, or lapsing soon."""
+    found = []
+    for status in register:
+        if status.state in ("lapsed", "missing", "due"):
+            found.append(f"{status.username} — {status.programme}: {status.text(on)}")
+    return found
+
+
+def record_training(
+    db: Database, admin: AuthenticatedUser, username: str, programme: str, on: dt.date
+) -> TrainingEntry:
+    from pharmacist_tool.records import training
+
+    return training.record_training(db, admin, username, programme, on)

@@ -1,5 +1,6 @@
-"""The Users screen, for administrators: staff listed; add, change role, rename, reset password,
-unlock, deactivate; printed names that several active users share are named; the Audit trail
+"""The Users screen, for administrators: staff listed with their training; add, change role,
+rename, reset password, unlock, deactivate, record training; printed names that several active
+users share, and training lapsed, missing or lapsing soon, are named; the Audit trail
 (``audit_view``) opens from here. Every change asks the administrator's own password again; the
 records audit it.
 
@@ -8,9 +9,10 @@ All calls go through ``gui.staff`` (the one door to the records' users).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -37,9 +39,14 @@ from pharmacist_tool.gui.authority import Right
 from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.widgets import add_row, fit_to_screen, note
 
+if TYPE_CHECKING:
+    from pharmacist_tool.records.db import Database
+    from pharmacist_tool.records.training import TrainingStatus
+    from pharmacist_tool.records.users import AuthenticatedUser, UserInfo
+
 log = logging.getLogger(__name__)
 
-COLUMNS = ["User name", "Full name", "Role", "Status", "Last sign-in"]
+COLUMNS = ["User name", "Full name", "Role", "Status", "Last sign-in", "Training"]
 
 
 def _password_field() -> QLineEdit:
@@ -52,7 +59,7 @@ class UsersDialog(QDialog):
     changed = Signal(str)
     """A change was made (in words, as shown)."""
 
-    def __init__(self, parent: QWidget | None, db: Any, admin: Any) -> None:
+    def __init__(self, parent: QWidget | None, db: Database, admin: AuthenticatedUser) -> None:
         super().__init__(parent)
         self.db = db
         self.admin = admin
@@ -69,6 +76,9 @@ class UsersDialog(QDialog):
         self.clashes = note()
         self.clashes.setAccessibleName("Printed names shared")
         layout.addWidget(self.clashes)
+        self.training_alerts = note()
+        self.training_alerts.setAccessibleName("Training lapsed or due")
+        layout.addWidget(self.training_alerts)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setAccessibleName("Users")
@@ -132,6 +142,7 @@ class UsersDialog(QDialog):
         form.addRow(self.add_button)
         row.addWidget(adding, 1)
         layout.addLayout(row)
+        layout.addWidget(self._training_box())
 
         bottom = QFormLayout()
         self.own_password = _password_field()
@@ -159,6 +170,8 @@ class UsersDialog(QDialog):
         self.deactivate_button.clicked.connect(self.deactivate)
         self.close_button.clicked.connect(self.reject)
         self.audit_button.clicked.connect(self.open_audit_trail)
+        self.register: list[TrainingStatus] = []
+        self.record_training_button.clicked.connect(self.record_training)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.refresh()
 
@@ -169,6 +182,29 @@ class UsersDialog(QDialog):
         dialog = AuditTrailDialog(self, self.db, self.admin)
         dialog.open()
         self.audit_dialog = dialog
+
+    def _training_box(self) -> QGroupBox:
+        """Recording that the selected user was trained on a programme."""
+        box = QGroupBox("Training of the selected user")
+        form = QFormLayout(box)
+        self.training_of = note()
+        self.training_of.setAccessibleName("Training of the selected user")
+        form.addRow(self.training_of)
+        self.programme = QComboBox()
+        try:
+            for key, name in staff.training_programmes():
+                self.programme.addItem(name, key)
+        except Exception:
+            log.exception("listing the programmes")
+        self.trained_on = QLineEdit()
+        self.trained_on.setPlaceholderText("YYYY-MM-DD")
+        self.trained_on.setMaxLength(10)
+        add_row(form, "Pro&gramme:", self.programme, "The programme the user was trained on")
+        add_row(form, "Da&y trained:", self.trained_on, "YYYY-MM-DD, today or earlier")
+        self.record_training_button = QPushButton("Record training")
+        self.record_training_button.setAutoDefault(False)
+        form.addRow(self.record_training_button)
+        return box
 
     # -- the list --------------------------------------------------------------------------------
 
@@ -192,12 +228,28 @@ class UsersDialog(QDialog):
             ]
             for c, value in enumerate(values):
                 self.table.setItem(r, c, QTableWidgetItem(value))
+        self._show_training()
         self.table.resizeColumnsToContents()
         self._show_clashes()
         names = [u.username for u in self.users]
         target = select if select in names else None
         if target is not None or self.users:
             self.table.selectRow(names.index(target) if target is not None else 0)
+
+    def _show_training(self) -> None:
+        today = dt.date.today()
+        try:
+            self.register = staff.training_register(self.db, today)
+        except Exception:
+            log.exception("reading the training register")
+            self.register = []
+        for r, user in enumerate(self.users):
+            mine = [s for s in self.register if s.username == user.username]
+            words = "; ".join(f"{s.programme}: {s.state}" for s in mine) or "—"
+            self.table.setItem(r, len(COLUMNS) - 1, QTableWidgetItem(words))
+        alerts = staff.training_alerts(self.register, today)
+        self.training_alerts.setText("\n".join(f"⚠ Training: {text}" for text in alerts))
+        self.training_alerts.setVisible(bool(alerts))
 
     def _show_clashes(self) -> None:
         try:
@@ -208,7 +260,7 @@ class UsersDialog(QDialog):
         self.clashes.setText("\n".join(f"⚠ {text}" for text in found))
         self.clashes.setVisible(bool(found))
 
-    def selected(self) -> Any:
+    def selected(self) -> UserInfo | None:
         rows = self.table.selectionModel().selectedRows()
         return self.users[rows[0].row()] if rows else None
 
@@ -217,13 +269,19 @@ class UsersDialog(QDialog):
         if user is not None:
             self.role.setCurrentIndex(max(0, self.role.findData(user.role)))
             self.printed_name.setText(user.full_name)
+            today = dt.date.today()
+            mine = [s for s in self.register if s.username == user.username]
+            self.training_of.setText(
+                "\n".join(f"{s.programme_name} ({s.programme}): {s.text(today)}" for s in mine)
+                or f"No training recorded for {user.username}."
+            )
 
     # -- changes ---------------------------------------------------------------------------------
 
     def _do(
         self,
         what: str,
-        action: Callable[[Any], object],
+        action: Callable[[AuthenticatedUser], object],
         select: str | None = None,
         then: Callable[[], None] | None = None,
     ) -> bool:
@@ -362,5 +420,23 @@ class UsersDialog(QDialog):
         self._do(
             f"{user.username} is deactivated.",
             lambda admin: staff.deactivate(self.db, admin, user.username),
+            select=user.username,
+        )
+
+    def record_training(self) -> None:
+        user = self.selected()
+        programme = self.programme.currentData()
+        if user is None or not programme:
+            return
+        text = self.trained_on.text().strip()
+        try:
+            day = dt.date.fromisoformat(text)
+        except ValueError:
+            self.message.setText(f"✖ Not done: “{text}” is not a date (write it as YYYY-MM-DD).")
+            self.trained_on.setFocus(Qt.FocusReason.OtherFocusReason)
+            return
+        self._do(
+            f"{user.username}'s training on {programme} on {day.isoformat()} is recorded.",
+            lambda admin: staff.record_training(self.db, admin, user.username, programme, day),
             select=user.username,
         )

@@ -240,6 +240,8 @@ def _check(kb: KnowledgeBase, problems: list[str]) -> None:
             cited("rule_sets.json", repr(v.id), v.sources)
             if v.after_course is not None:
                 cited("rule_sets.json", f"{v.id!r}.after_course", v.after_course.sources)
+            if v.staff_training is not None:
+                cited("rule_sets.json", f"{v.id!r}.staff_training", v.staff_training.sources)
     if kb.course.cumulative_target is not None:
         target = kb.course.cumulative_target
         cited("course.json", "cumulative_target", target.sources)

@@ -10,7 +10,10 @@ time on a patient's line. The contract:
 - each contraception method's note names the rule-set families where it does not count, when it
   counts in another (a note that says "does not count" everywhere while a family counts it
   contradicts the status);
-- a pack that requires contraception knows the wording of a weakened method.
+- a pack that requires contraception knows the wording of a weakened method;
+- staff training (``staff_training``) is asked only by a programme, at most every three years
+  where it is checked before signing;
+- an effective date marked unconfirmed says why (the version's ``unconfirmed``).
 
 ``WORDING_ALWAYS`` and ``wording_needed`` list the codes the engine raises (a test reads the
 engine's source and fails when a code is raised that is not listed here).
@@ -21,6 +24,8 @@ from __future__ import annotations
 from pharmacist_tool.knowledge.model import KnowledgeBase, RuleSetVersion
 
 NEVER_CLEARS = "pregnancy-test.positive"
+MAX_TRAINING_DAYS = 3 * 366
+"""The longest interval between trainings a signature may rest on."""
 """Listed in every rule set's ``never_clear``."""
 
 WORDING_ALWAYS: frozenset[str] = frozenset(
@@ -145,7 +150,37 @@ def contract_problems(kb: KnowledgeBase) -> list[str]:
                     f"rule_sets.json: {v.id!r} must list {NEVER_CLEARS} in never_clear "
                     "(a positive pregnancy test never clears, programme or label)"
                 )
+    problems += staff_training_problems(kb)
     problems += method_note_problems(kb)
+    return problems
+
+
+def staff_training_problems(kb: KnowledgeBase) -> list[str]:
+    """Staff training is a programme's demand on the pharmacy (a label asks none), and training
+    checked before signing must come back within a year or so to mean anything. (An effective
+    date marked unconfirmed says why, too: the pharmacy reads it before confirming.)"""
+    problems = []
+    for r in kb.rule_sets:
+        for v in r.versions:
+            if v.effective_from_unconfirmed and not v.unconfirmed:
+                problems.append(
+                    f"rule_sets.json: {v.id!r} marks its effective date unconfirmed, but its "
+                    "'unconfirmed' does not say why"
+                )
+            training = v.staff_training
+            if training is None:
+                continue
+            if not v.programme:
+                problems.append(
+                    f"rule_sets.json: {v.id!r} asks for staff training, but it is a label's "
+                    "requirements, not a programme (staff_training belongs to a programme)"
+                )
+            if training.required_before_signing and training.every_days > MAX_TRAINING_DAYS:
+                problems.append(
+                    f"rule_sets.json: {v.id!r}.staff_training: every_days "
+                    f"{training.every_days} is more than {MAX_TRAINING_DAYS} for training "
+                    "checked before signing"
+                )
     return problems
 
 

@@ -274,11 +274,24 @@ class TestSettingRule(Entry, kw_only=True, forbid_unknown_fields=True):
     a home test where the prescriber allows it."""
 
 
+class StaffTraining(Entry, kw_only=True, forbid_unknown_fields=True):
+    """Training the programme asks of the pharmacy's staff under a rule version, with records
+    (the staff-training register: ``pharmacist-tool training``)."""
+
+    every_days: Annotated[int, msgspec.Meta(ge=1, le=3660)]
+    """A person's training lapses this many days after the day they were trained."""
+    required_before_signing: bool
+    """A pharmacist whose training has lapsed (or was never recorded) may not sign under it."""
+
+
 class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     id: Id
     title: str
     effective_from: dt.date
     """The day these rules take effect; a pharmacy may confirm or change it in its settings."""
+    effective_from_unconfirmed: bool = False
+    """The sources disagree on ``effective_from``: the window shows the date as unconfirmed until
+    the pharmacy confirms it in its settings (``confirmed_rule_dates``)."""
     requires_authorization: bool
     authorization_label: str = ""
     max_days_supply: int | None
@@ -318,6 +331,8 @@ class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     """Who to call about the programme (shown to the pharmacist and on the handout)."""
     after_course: AfterCourse | None = None
     """The dates after the last fill of a course (``None``: not known for this rule set)."""
+    staff_training: StaffTraining | None = None
+    """The staff training this version asks for (``None``: none the tool checks)."""
 
 
 class RuleSet(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):

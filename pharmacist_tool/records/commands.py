@@ -8,6 +8,7 @@ standard input (``--password-stdin``), one per line, never on the command line.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import re
 import sys
@@ -390,4 +391,47 @@ def run_audit(args: argparse.Namespace) -> int:
             )
         )
     _print_table(rows)
+    return EXIT_OK
+
+
+def run_training_add(args: argparse.Namespace) -> int:
+    """``training add USER PROGRAMME --on DATE --admin NAME --password-stdin``."""
+    from pharmacist_tool.records.reading import parse_date
+    from pharmacist_tool.records.training import find_programme, record_training
+
+    trained_on = parse_date(args.on, "--on", blank_ok=False)
+    if trained_on is None:
+        raise UserError("--on needs the day of the training (YYYY-MM-DD)")
+    programme = find_programme(args.programme)
+    with _open(args) as db:
+        admin, _ = _admin_from(args, db)
+        entry = record_training(db, admin, args.name, programme.key, trained_on)
+    print(
+        f"Recorded: {entry.username} trained on {programme.name} ({entry.programme}) on "
+        f"{entry.trained_on.isoformat()} (audit event {entry.event_id}, signed by "
+        f"{entry.recorded_by})"
+    )
+    return EXIT_OK
+
+
+def run_training_list(args: argparse.Namespace) -> int:
+    """``training list [--on DATE] [--json]``: each person's standing; lapsed and due first
+    in the words, all of it in the JSON."""
+    from pharmacist_tool.records.reading import parse_date
+    from pharmacist_tool.records.training import register
+
+    on = parse_date(args.on, "--on", blank_ok=True) or dt.date.today()
+    with _open(args) as db:
+        found = register(db, on)
+    if args.json:
+        for status in found:
+            sys.stdout.write(json.dumps(status.to_json(on), ensure_ascii=False) + "\n")
+        return EXIT_OK
+    rows = [("USER", "ROLE", "PROGRAMME", "STATE", "DETAIL")]
+    rows += [(s.username, s.role, s.programme, s.state.upper(), s.text(on)) for s in found]
+    _print_table(rows)
+    lapsed = [s for s in found if s.state in ("lapsed", "missing") and s.required_before_signing]
+    if lapsed:
+        names = ", ".join(sorted({s.username for s in lapsed}))
+        print(f"Cannot sign under those programmes until their training is recorded: {names}")
     return EXIT_OK

@@ -31,6 +31,8 @@ from pharmacist_tool.records import signing
 SIGNATURES_BEGIN = "signatures-begin"
 KEY_REGISTERED = "key-registered"
 KEY_COUNTERSIGNED = "key-countersigned"
+TRAINING_RECORDED = "training-recorded"
+"""An administrator records a person's training on a programme (``records.training``)."""
 REGISTERING_ACTIONS = frozenset({"user-added", KEY_REGISTERED})
 SIGNED_ACTIONS = frozenset(
     {
@@ -47,6 +49,7 @@ SIGNED_ACTIONS = frozenset(
         "restore",
         KEY_REGISTERED,
         KEY_COUNTERSIGNED,
+        TRAINING_RECORDED,
     }
 )
 """Audit events a person makes, who must sign them (from signatures on)."""
@@ -214,12 +217,24 @@ class SignatureLedger:
         key = self._check_by("audit_events", rid, seq, actor_id, signature, data)
         if key is None:
             return
+        if action == TRAINING_RECORDED and not self._was_admin(actor_id):
+            self._problem(
+                "audit_events",
+                rid,
+                "it records training, but its signer had no administrator rights then: "
+                "made outside pharmacist-tool",
+            )
         if registers:
             assert isinstance(public_text, str) and subject is not None
             how = "rotated" if actor_id == subject else "admin"
             self._add_key(seq, rid, int(subject), public_text, how)
         if action == KEY_COUNTERSIGNED and subject is not None and isinstance(public_text, str):
             self._countersigned.add((int(subject), public_text))
+
+    def _was_admin(self, user_id: int | None) -> bool:
+        """Whether the user's newest chained state so far grants administrator rights."""
+        state = self._states.get(user_id) if user_id is not None else None
+        return bool(state and state.get("is_admin"))
 
     def _check_lock(self, rid: int, subject: int, detail: Mapping[str, Any]) -> None:
         """A lock-out is made by failed log-ins, so nobody signs it: it may set a lock, and

@@ -12,6 +12,7 @@ both take (no Qt here; the window passes plain data).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import logging
 from collections.abc import Mapping
@@ -29,6 +30,7 @@ from pharmacist_tool.records.reading import (
     get_handout,
     get_record,
 )
+from pharmacist_tool.records.training import refuse_lapsed_training
 from pharmacist_tool.records.users import AuthenticatedUser, authenticate, require_signer
 from pharmacist_tool.records.writing import HandoutLike, amend_record, record_event, sign_record
 
@@ -151,6 +153,7 @@ def sign(
     prepared the session, when not the signer."""
     signer = _signer(db, username, password, "sign")
     assessment, kb = _assessed(case, kb, what)
+    refuse_lapsed_training(db, signer, kb, assessment, dt.date.today())
     chosen = _handout(
         case,
         assessment,

@@ -611,6 +611,40 @@ def _admin_change(
         yield session, head, _require_admin(session, admin, what)
 
 
+def admin_change(
+    db: Database, admin: AuthenticatedUser, what: str
+) -> contextlib.AbstractContextManager[tuple[Session, chain.Head, User]]:
+    """A change only an administrator may make (``with admin_change(…) as (session, head,
+    admin_row)``): the administrator's row re-read under the write lock, the chain locked."""
+    return _admin_change(db, admin, what)
+
+
+def target_user(session: Session, username: str, what: str) -> User:
+    """The user a change is about, refused when their row no longer matches the chain."""
+    return _target(session, username, what)
+
+
+def append_event(
+    session: Session,
+    head: chain.Head,
+    action: str,
+    *,
+    username: str | None,
+    user_id: int | None,
+    at: dt.datetime,
+    detail: dict[str, object],
+    key: Ed25519PrivateKey | None,
+    subject_user_id: int | None,
+) -> int:
+    """Append a chained audit event about a user; returns its id."""
+    _event(
+        session, head, action, username=username, user_id=user_id, at=at, detail=detail,
+        key=key, subject_user_id=subject_user_id,
+    )  # fmt: skip
+    assert head.id is not None
+    return head.id
+
+
 def _target(session: Session, username: str, what: str, *, tampered_ok: bool = False) -> User:
     """The user to change. One whose row no longer matches the chain is not changed (that
     would write the edit into the chain as if the tool had made it); it may only be

@@ -102,3 +102,41 @@ def test_an_interaction_without_the_patients_words_is_named(tmp_path: Path) -> N
     _edit(folder / "handout" / "es.json", lambda data: data["avoid_agents"].pop("warfarin"))
     problems = checks.wording_problems(folder)
     assert problems == ["handout/es.json: no patient words for interaction 'warfarin'"]
+
+
+def _ipledge_2026(data: Any) -> Any:
+    us = next(r for r in data["rule_sets"] if r["id"] == "US-iPLEDGE")
+    return next(v for v in us["versions"] if v["id"] == "us-ipledge-2026")
+
+
+def test_staff_training_without_an_interval_is_refused_at_load(tmp_path: Path) -> None:
+    folder = _copy(tmp_path, "isotretinoin")
+    _edit(folder / "rule_sets.json", lambda d: _ipledge_2026(d)["staff_training"].pop("every_days"))
+    problems = checks.all_problems(folder)
+    assert any("staff_training" in p and "every_days" in p for p in problems)
+
+
+def test_staff_training_on_a_label_and_a_long_interval_are_named(tmp_path: Path) -> None:
+    folder = _copy(tmp_path, "acitretin")
+    training = {
+        "every_days": 2000, "required_before_signing": True, "sources": ["A1"],
+        "last_reviewed": "2026-12-08",
+    }  # fmt: skip
+
+    def on_the_label(data: Any) -> None:
+        for rule_set in data["rule_sets"]:
+            for version in rule_set["versions"]:
+                if version.get("programme") is False:
+                    version["staff_training"] = training
+
+    _edit(folder / "rule_sets.json", on_the_label)
+    problems = checks.all_problems(folder)
+    assert any("asks for staff training, but it is a label's" in p for p in problems)
+    assert any("every_days 2000 is more than 1098" in p for p in problems)
+
+
+def test_an_unconfirmed_effective_date_without_its_reason_is_named(tmp_path: Path) -> None:
+    folder = _copy(tmp_path, "isotretinoin")
+    _edit(folder / "rule_sets.json", lambda d: _ipledge_2026(d).update(unconfirmed=""))
+    problems = checks.all_problems(folder)
+    assert any("marks its effective date unconfirmed, but its 'unconfirmed'" in p for p in problems)
