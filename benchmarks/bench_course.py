@@ -47,11 +47,11 @@ from pharmacist_tool.case import Course, Outcome, dump_case, load_case
 from pharmacist_tool.engine import assess
 from pharmacist_tool.engine.assessment import encode_assessment
 from pharmacist_tool.knowledge import load_knowledge_base
+from pharmacist_tool.patient_identity import fold_name
 from pharmacist_tool.records import chain, course_check
 from pharmacist_tool.records import course as course_records
 from pharmacist_tool.records.db import Database, driver_sql, head_revision, open_database
 from pharmacist_tool.records.models import ChainHead, CourseDue, CourseFill, Record
-from pharmacist_tool.records.reading import fold_name
 from pharmacist_tool.records.users import create_first_admin
 
 REPO = Path(__file__).resolve().parent.parent

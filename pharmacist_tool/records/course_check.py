@@ -38,9 +38,9 @@ from pharmacist_tool.records.course import (
     Fill,
     _fill,
     _group,
-    _names_key,
     due_rows,
     fill_values,
+    patient_key,
 )
 
 RawReader = Callable[[str], Sequence[Sequence[Any]]]
@@ -274,7 +274,7 @@ def expected_due(fills: Iterable[Fill]) -> list[DueKey]:
         found = _group(memory, fill, similar=False)
         stale = {found.key}
         if fill.programme_id:
-            stale |= {_names_key(f.patient_name_key, f.patient_date_of_birth) for f in found.fills}
+            stale |= {patient_key(f).name_text for f in found.fills}
         for key in stale:
             rows.pop(key, None)
         rows[found.key] = [_due_key(row) for row in due_rows(found)]
