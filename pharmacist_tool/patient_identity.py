@@ -22,7 +22,8 @@ import datetime as dt
 import unicodedata
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+import msgspec
 
 from pharmacist_tool.case import Patient
 
@@ -52,11 +53,11 @@ def programme_key_text(programme_id: str) -> str:
     return f"id:{programme_id}"
 
 
-@dataclass(frozen=True, slots=True)
-class PatientKey:
+class PatientKey(msgspec.Struct, frozen=True):
     """What one record says of who its patient is: the programme id (if any), the folded name
     and the date of birth. Two keys are of one patient when their ``text`` is the same; a key
-    without a programme id may belong to a patient with one (``patient_of``)."""
+    without a programme id may belong to a patient with one (``patient_of``). (A struct: one is
+    made for every fill the course reads.)"""
 
     programme_id: str | None
     name: str

@@ -302,11 +302,12 @@ def _by_programme_id(read: Reader, programme_id: str, *, similar: bool = True) -
     others: list[Fill] = []
     if len(mine) < len(rows):  # fills from before the id was known, and others born that day
         names = {(r[_KEY], r[_BORN]) for r in mine}
-        numbered = [_row_key(r) for r in rows if r[_PID]]
+        numbered: list[PatientKey] = []
         rest: list[Sequence[Any]] = []
         for r in rows:
             if r[_PID] is None and (r[_KEY], r[_BORN]) in names:
                 # Theirs unless another programme id is recorded under the name too.
+                numbered = numbered or [_row_key(n) for n in rows if n[_PID]]
                 patient = patient_of(_row_key(r), numbered)
                 (mine if patient.programme_id == programme_id else rest).append(r)
             elif r[_PID] != programme_id:
@@ -538,7 +539,8 @@ def find_course(
     else:
         raise UserError("Give the patient's programme id, or the name and date of birth")
     born = [date_of_birth] if date_of_birth is not None else []
-    check_neighbourhood(_raw(db), read.rows, born)  # refuses what verify would not accept
+    made = [*found.fills, *found.others]
+    check_neighbourhood(_raw(db), read.rows, born, made)  # refuses what verify would not accept
     if not found.fills:
         raise UserError(f"No signed record of a patient with {who}")
     return _course(found)
@@ -555,7 +557,8 @@ def _checked_group(session: Session, fill: CourseFill) -> _Found:
     read = RecordingReader(_in_session(session))
     read.rows[fill.record_id] = [getattr(fill, name) for name in FILL_COLUMNS]
     found = _group(read, fill)
-    check_neighbourhood(lambda sql: session.execute(text(sql)).all(), read.rows)
+    made = [*found.fills, *found.others]
+    check_neighbourhood(lambda sql: session.execute(text(sql)).all(), read.rows, made=made)
     return found
 
 
