@@ -118,11 +118,18 @@ class SignedFills:
     costs a comparison, not a decoding. Nothing is taken on trust: the texts are read from the
     database every time, and a text that differs in any character is decoded again."""
 
-    LIMIT = 1024
+    LIMIT = 2048
+    """About 10 KB of signed text a record, so at most some 20 MB: the records of the patients a
+    counter looks up in a day and a due list, each patient with those born the same day."""
 
     def __init__(self) -> None:
         self._made: dict[int, tuple[int | None, str, str, Fill]] = {}
         self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        """Keep nothing (the next reads decode every text again)."""
+        with self._lock:
+            self._made.clear()
 
     def fill(
         self, record_id: int, amendment_id: int | None, case_json: str, assessment_json: str
