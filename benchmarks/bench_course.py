@@ -53,7 +53,7 @@ from pharmacist_tool.case import Course, Outcome, dump_case, load_case
 from pharmacist_tool.engine import assess
 from pharmacist_tool.engine.assessment import encode_assessment
 from pharmacist_tool.knowledge import load_knowledge_base
-from pharmacist_tool.patient_identity import fold_name
+from pharmacist_tool.patient_identity import fold_name, programme_key_text
 from pharmacist_tool.records import chain, course_check
 from pharmacist_tool.records import course as course_records
 from pharmacist_tool.records.db import Database, driver_sql, head_revision, open_database
@@ -164,9 +164,9 @@ def make_rows(head: chain.Head, patients: int, fills: int) -> Tables:
             due_id += 1
             shown = due_on + dt.timedelta(days=course_records.OVERDUE_SHOWN_DAYS)
             tables.add(CourseDue, {
-                "id": due_id, "patient_key": f"id:{pid}", "what": what, "due_on": due_on,
-                "shown_until": shown, "record_id": source.record_id, "patient_name": name,
-                "patient_date_of_birth": born, "programme_id": pid,
+                "id": due_id, "patient_key": programme_key_text(pid), "what": what,
+                "due_on": due_on, "shown_until": shown, "record_id": source.record_id,
+                "patient_name": name, "patient_date_of_birth": born, "programme_id": pid,
             })  # fmt: skip
     return tables
 
