@@ -104,3 +104,34 @@ def test_course_due_search_and_fhir_agree_on_one_patient(
         assert len(patients) == 1 and subjects == patients
 
     one_patient()
+
+
+def test_a_record_without_an_id_under_two_ids_is_no_ones_but_its_own(
+    db: Database, pharmacist: AuthenticatedUser, tmp_path: Path
+) -> None:
+    """Two programme ids under one name and date of birth are two patients; a record of that
+    name with no id is neither's: counted in neither course (named as a look-alike), its own
+    patient on the due list and in the export, and the index still what verify makes."""
+    from pharmacist_tool.records import service
+
+    base, born = _first_visit(), dt.date(1988, 8, 8)
+    later = FIRST_DAY + dt.timedelta(days=30)
+
+    def visit(programme_id: str | None, day: dt.date, fill: int) -> int:
+        case = _visit(base, "Ana García", born, day, fill)
+        patient = msgspec.structs.replace(case.patient, programme_id=programme_id)
+        return _sign(db, pharmacist, msgspec.structs.replace(case, patient=patient))
+
+    first, second = visit("IP-1", FIRST_DAY, 1), visit("IP-2", FIRST_DAY, 1)
+    bare = visit(None, later, 2)
+    for programme_id, mine in (("IP-1", first), ("IP-2", second)):
+        found = course_records.find_course(db, programme_id=programme_id)
+        assert [f.record_id for f in found.fills] == [mine]
+        assert bare in {r for s in found.similar for r in s.record_ids}
+    assert [f.record_id for f in course_records.course_of_record(db, bare).fills] == [bare]
+    due = course_records.due_items(db, FIRST_DAY + dt.timedelta(days=30), 30, limit=1000)
+    assert sorted(i.record_id for i in due if i.what == "next-fill") == [first, second, bare]
+    out = tmp_path / "ana.fhir.json"
+    export_records(db, "fhir", out, RecordFilter(date_of_birth=born), username=None)
+    assert len(_patients_in_bundle(out)[0]) == 3
+    assert service.verify(db).intact
