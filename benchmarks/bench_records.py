@@ -36,10 +36,11 @@ from benchmarks.common import Comparison, bench_record_values, paired_call_media
 from pharmacist_tool.case import Outcome, dump_case, load_case
 from pharmacist_tool.engine.assessment import encode_assessment
 from pharmacist_tool.exports.service import export_records
+from pharmacist_tool.patient_identity import fold_name
 from pharmacist_tool.records import chain, signing
 from pharmacist_tool.records.db import Database, open_database
 from pharmacist_tool.records.models import AuditEvent, Record
-from pharmacist_tool.records.reading import RecordFilter, fetch_page, fold_name
+from pharmacist_tool.records.reading import RecordFilter, fetch_page
 from pharmacist_tool.records.users import authenticate, create_first_admin
 
 REPO = Path(__file__).resolve().parent.parent

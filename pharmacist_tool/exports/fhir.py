@@ -2,7 +2,11 @@
 
 Each signed record becomes (see the HL7 standards listed in the README):
 
-- ``Patient`` (once per patient and ``Practitioner`` once per pharmacist in a bundle);
+- ``Patient`` (once per patient and ``Practitioner`` once per pharmacist in a bundle): the
+  course's patient (``pharmacist_tool.patient_identity``), so "Lucía García" and "Lucia Garcia"
+  born the same day are one Patient, and so are records with and without the programme id that
+  one name and date of birth carries; its id and ``identifier`` are the patient's export id (the
+  CSV and JSON ``patient_id``), with the programme id as a second ``identifier`` when known;
 - ``MedicationRequest``: the prescription; the programme's dispense authorization number (the
   iPLEDGE RMA in the US) is its ``identifier``, and also the ``MedicationDispense``'s;
 - ``MedicationDispense``: handed over (``completed``, ``whenHandedOver``) or not (``declined``,
@@ -29,11 +33,11 @@ import base64
 import datetime as dt
 import hashlib
 import uuid
-from collections.abc import Iterable
 from typing import IO, Any
 
 import msgspec
 
+from pharmacist_tool.patient_identity import PatientKey
 from pharmacist_tool.records.course import HANDED_OVER
 from pharmacist_tool.records.reading import RecordDetail, Signature, outcome_words
 
@@ -43,6 +47,8 @@ SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
 SYSTEM_USER = "urn:pharmacist-tool:user"
+SYSTEM_PATIENT = "urn:pharmacist-tool:patient"
+SYSTEM_PROGRAMME_ID = "urn:pharmacist-tool:programme-patient-id"
 SYSTEM_RECORD = "urn:pharmacist-tool:record"
 SYSTEM_SHA256 = "urn:pharmacist-tool:sha256"
 SYSTEM_AUTHORIZATION = "urn:pharmacist-tool:rems-dispense-authorization"
@@ -72,19 +78,26 @@ def _ref(kind: str, rid: str, display: str | None = None) -> dict[str, Any]:
     return ref
 
 
-def patient_id(name: str, date_of_birth: dt.date) -> str:
-    return resource_id("patient", " ".join(name.casefold().split()), date_of_birth.isoformat())
-
-
 def practitioner_id(signer: Signature) -> str:
     return resource_id("practitioner", signer.username)
 
 
-def patient_resource(record: RecordDetail) -> dict[str, Any]:
+def patient_resource(record: RecordDetail, key: PatientKey) -> dict[str, Any]:
+    """The Patient of ``key`` (the course's patient of the record), named as in the record."""
     patient = record.current_case.patient
+    identifiers: list[dict[str, Any]] = [{"system": SYSTEM_PATIENT, "value": key.public_id}]
+    if key.programme_id:
+        identifiers.append(
+            {
+                "type": {"text": "Programme patient number (iPLEDGE, NHS or the pharmacy's own)"},
+                "system": SYSTEM_PROGRAMME_ID,
+                "value": key.programme_id,
+            }
+        )
     return {
         "resourceType": "Patient",
-        "id": patient_id(patient.name, patient.date_of_birth),
+        "id": key.public_id,
+        "identifier": identifiers,
         "name": [{"text": patient.name}],
         "birthDate": patient.date_of_birth.isoformat(),
         "communication": [
@@ -131,13 +144,12 @@ def _authorization_identifiers(record: RecordDetail) -> list[dict[str, Any]]:
     ]
 
 
-def record_resources(record: RecordDetail) -> list[dict[str, Any]]:
+def record_resources(record: RecordDetail, patient: PatientKey) -> list[dict[str, Any]]:
     """The resources of one record, except the shared Patient and Practitioner."""
     case = record.current_case
     rx = case.prescription
     rid = record.id
-    pid = patient_id(case.patient.name, case.patient.date_of_birth)
-    patient_ref = _ref("Patient", pid, case.patient.name)
+    patient_ref = _ref("Patient", patient.public_id, case.patient.name)
     signer_ref = _ref("Practitioner", practitioner_id(record.signature), record.signature.display)
     signed = instant(record.signed_at)
     ids = {
@@ -477,30 +489,21 @@ class BundleWriter:
         self._handle.write((b',"entry":[\n' if self._first else b",\n") + data)
         self._first = False
 
-    def add(self, record: RecordDetail) -> None:
-        patient = patient_resource(record)
-        if patient["id"] not in self._seen:
-            self._seen.add(patient["id"])
-            self._entry(patient)
+    def add(self, record: RecordDetail, patient: PatientKey) -> None:
+        """The record's resources, and its patient's (``patient``: the course's patient of the
+        record) and pharmacists' when the bundle has none yet."""
+        if patient.public_id not in self._seen:
+            self._seen.add(patient.public_id)
+            self._entry(patient_resource(record, patient))
         signers = [record.signature, *(a.signature for a in record.amendments)]
         for signer in signers:
             practitioner = practitioner_resource(signer)
             if practitioner["id"] not in self._seen:
                 self._seen.add(practitioner["id"])
                 self._entry(practitioner)
-        for resource in record_resources(record):
+        for resource in record_resources(record, patient):
             self._entry(resource)
 
     def close(self) -> None:
         # FHIR JSON has no empty arrays: a bundle without records has no "entry" at all.
         self._handle.write(b"}\n" if self._first else b"]}\n")
-
-
-def write_bundle(handle: IO[bytes], records: Iterable[RecordDetail]) -> int:
-    writer = BundleWriter(handle)
-    count = 0
-    for record in records:
-        writer.add(record)
-        count += 1
-    writer.close()
-    return count

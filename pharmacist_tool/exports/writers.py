@@ -8,6 +8,10 @@
   ``pack``: the medicine pack and its version as last amended.
 - FHIR R4: a Bundle (see ``fhir``).
 
+Each names the record's patient as the course knows them (``pharmacist_tool.patient_identity``):
+the CSV's and the JSON's ``patient_id`` is the FHIR Patient's id, so the records of one patient
+carry one id in every format, and a Bundle has as many Patients as the records have patients.
+
 Every writer reads the records in batches and writes as it goes: memory stays flat however many
 records there are. ``progress(done, total)`` is called after each batch; when ``cancelled()``
 returns True the export stops with ``ExportCancelled`` and the caller's ``atomic_output`` removes
@@ -18,17 +22,20 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
 
 import msgspec
-from sqlalchemy import LargeBinary, select
+from sqlalchemy import LargeBinary, select, text
 from sqlalchemy.orm import Session
 
 from pharmacist_tool.exports import csv_safe, fhir
 from pharmacist_tool.exports.files import CancelCheck, ExportCancelled, ProgressCallback
+from pharmacist_tool.patient_identity import PatientKey
 from pharmacist_tool.records.models import Amendment, Record
+from pharmacist_tool.records.patients import Patients, signed_patient_key
 from pharmacist_tool.records.reading import (
+    RecordDetail,
     RecordFilter,
     SignedCase,
     SignedFacts,
@@ -115,9 +122,12 @@ CSV_COLUMNS: tuple[csv_safe.Column, ...] = (
         "a change of can_get_pregnant since the last visit: from, to, who decided it and why",
     ),
     C("carried", "text", "a next visit's facts carried from the last: confirmed or changed"),
+    C("patient_id", "text", "the patient as the course knows them: the same in every export"),
 )
 
 
+_CASE = 17
+"""Where ``case_json`` is in ``_CSV_RECORD``."""
 _CSV_RECORD = (
     Record.id,
     Record.signed_at,
@@ -163,7 +173,14 @@ def _text(value: str | None) -> str:
 _num = csv_safe.format_number
 
 
-def _csv_row(row: Any, amendment: Any | None, amendment_count: int) -> list[str]:
+def _patients(session: Session) -> Patients:
+    """Who each record's patient is, read in the export's own snapshot."""
+    return Patients(lambda sql: session.execute(text(sql)).all())
+
+
+def _csv_row(
+    row: Any, amendment: Any | None, amendment_count: int, patient: PatientKey
+) -> list[str]:
     (
         rid,
         signed_at,
@@ -260,6 +277,7 @@ def _csv_row(row: Any, amendment: Any | None, amendment_count: int) -> list[str]
         *_test_columns(case, counselled_on),
         _text(facts.risk_category_change),
         _text(facts.carried),
+        patient.public_id,
     ]
 
 
@@ -325,15 +343,19 @@ def write_csv(
         handle.write("\ufeff")  # lets Excel read the file as UTF-8; other readers skip it
     writer = csv_safe.csv_writer(handle)
     writer.writerow([c.name for c in CSV_COLUMNS])
+    patients = _patients(session)
     done = 0
     for rows in iter_rows(session, flt, _CSV_RECORD, batch=BATCH):
         if cancelled():
             raise ExportCancelled
         latest = _latest_amendments(session, [r[0] for r in rows])
-        if latest:
-            writer.writerows(_csv_row(r, *latest.get(r[0], (None, 0))) for r in rows)
-        else:
-            writer.writerows(_csv_row(r, None, 0) for r in rows)
+        sources = [(r, *latest.get(r[0], (None, 0))) for r in rows]
+        keys = patients.of(
+            [signed_patient_key(a.case_json if a is not None else r[_CASE]) for r, a, _ in sources]
+        )
+        writer.writerows(
+            _csv_row(r, a, n, key) for (r, a, n), key in zip(sources, keys, strict=True)
+        )
         done += len(rows)
         if progress:
             progress(done, total)
@@ -341,6 +363,27 @@ def write_csv(
 
 
 # -- JSON -----------------------------------------------------------------------------------
+
+
+def _with_patients(
+    session: Session, records: Iterable[RecordDetail], batch: int = 200
+) -> Iterator[tuple[RecordDetail, PatientKey]]:
+    """Each record with the course's patient of it, resolved ``batch`` records at a time."""
+    patients = _patients(session)
+    waiting: list[RecordDetail] = []
+    for record in records:
+        waiting.append(record)
+        if len(waiting) == batch:
+            yield from _resolved(patients, waiting)
+            waiting = []
+    yield from _resolved(patients, waiting)
+
+
+def _resolved(
+    patients: Patients, records: list[RecordDetail]
+) -> Iterator[tuple[RecordDetail, PatientKey]]:
+    keys = patients.of([signed_patient_key(r.current_case_json) for r in records])
+    return zip(records, keys, strict=True)
 
 
 def _json_value(value: Any) -> Any:
@@ -382,13 +425,16 @@ def write_json(
     }
     handle.write(encoder.encode(head)[:-1] + b',"records":[')
     done = 0
-    for record in iter_records(session, flt, include_handout=True, batch=200):
+    for record, patient in _with_patients(
+        session, iter_records(session, flt, include_handout=True)
+    ):
         if done % 200 == 0:
             if cancelled():
                 raise ExportCancelled
             if progress and done:
                 progress(done, total)
         item = {
+            "patient_id": patient.public_id,
             "record": _json_columns(record.stored),
             "amendments": [_json_columns(a.stored) for a in record.amendments],
             "case": msgspec.json.decode(record.case_json),
@@ -454,13 +500,15 @@ def write_fhir(
 ) -> int:
     bundle = fhir.BundleWriter(handle, exported_at=exported_at)
     done = 0
-    for record in iter_records(session, flt, include_handout=True, batch=200):
+    for record, patient in _with_patients(
+        session, iter_records(session, flt, include_handout=True)
+    ):
         if done % 200 == 0:
             if cancelled():
                 raise ExportCancelled
             if progress and done:
                 progress(done, total)
-        bundle.add(record)
+        bundle.add(record, patient)
         done += 1
     bundle.close()
     if progress:

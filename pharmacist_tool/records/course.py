@@ -1,10 +1,10 @@
 """The patient's course across monthly visits: ``course``, ``next`` and ``due``.
 
-A patient is the same patient when the ``programme_id`` is the same (iPLEDGE patient ID, NHS
-number, the pharmacy's own number); otherwise when the folded name (letter case and accents
-ignored) and the date of birth are the same. Records of one person with and without a programme
-id are one course when their name and date of birth agree. Two spellings of a name are never
-merged here: the reader is told of them (``similar``), and only the pharmacist can decide.
+Who the patient is is decided by ``pharmacist_tool.patient_identity`` (the same key the due
+list, the records search and the exports use): the same programme id, else the same folded name
+and date of birth, a record without a programme id joining the one programme id recorded under
+its name and date of birth. Two spellings of a name are never merged here: the reader is told of
+them (``similar``), and only the pharmacist can decide.
 
 Every value comes from the signed records as last amended, through the read model in
 ``course_fills`` (one row a record, written with the record or amendment in the same
@@ -30,8 +30,15 @@ from pharmacist_tool.case import Case, Course
 from pharmacist_tool.counselling.case_draft import CaseDraft
 from pharmacist_tool.engine.carried import carry
 from pharmacist_tool.errors import UserError
+from pharmacist_tool.patient_identity import (
+    PatientKey,
+    patient_of,
+    programme_id_of,
+    programme_ids,
+    programme_key_text,
+)
 from pharmacist_tool.records.models import CourseDue, CourseFill
-from pharmacist_tool.records.reading import fold_name, get_record
+from pharmacist_tool.records.reading import get_record
 
 if TYPE_CHECKING:
     from pharmacist_tool.engine.assessment import Assessment
@@ -61,11 +68,11 @@ def fill_values(case: Case, assessment: Mapping[str, Any]) -> dict[str, Any]:
     rx, course = case.prescription, case.course
     after = assessment.get("after_course") or {}
     check = case.programme_check
-    programme_id = (case.patient.programme_id or "").strip() or None
+    key = PatientKey.of(case.patient)
     return {
-        "programme_id": programme_id,
+        "programme_id": key.programme_id,
         "patient_name": case.patient.name,
-        "patient_name_key": fold_name(case.patient.name),
+        "patient_name_key": key.name,
         "patient_date_of_birth": case.patient.date_of_birth,
         "can_get_pregnant": case.patient.can_get_pregnant,
         "weight_kg": case.patient.weight_kg,
@@ -125,7 +132,7 @@ def index_fill(
             setattr(row, key, value)
     session.flush()
     refresh_due(session, row)
-    if before is not None and _identity(before) != _identity(row):
+    if before is not None and patient_key(before) != patient_key(row):
         refresh_due(session, before)
 
 
@@ -242,8 +249,17 @@ def _in_session(session: Session) -> Reader:
     return read
 
 
-def _identity(fill: Fill | CourseFill) -> tuple[str | None, str, dt.date]:
-    return fill.programme_id, fill.patient_name_key, fill.patient_date_of_birth
+def patient_key(fill: Fill | CourseFill) -> PatientKey:
+    """What the fill's record says of who its patient is."""
+    return PatientKey(fill.programme_id, fill.patient_name_key, fill.patient_date_of_birth)
+
+
+def _row_key(row: Sequence[Any]) -> PatientKey:
+    return PatientKey(row[_PID], row[_KEY], _as_date(row[_BORN]))
+
+
+def _as_date(value: Any) -> dt.date:
+    return _iso(value) if value.__class__ is str else value
 
 
 _WHEN = attrgetter("counselled_on", "record_id")
@@ -252,10 +268,6 @@ _WHEN = attrgetter("counselled_on", "record_id")
 def _ordered(fills: Iterable[Fill]) -> list[Fill]:
     """Oldest first (each query returns a record once)."""
     return sorted(fills, key=_WHEN)
-
-
-def _names_key(name_key: str, born: dt.date) -> str:
-    return f"name:{name_key}|{born.isoformat()}"
 
 
 class _Found(msgspec.Struct, frozen=True):
@@ -290,14 +302,18 @@ def _by_programme_id(read: Reader, programme_id: str, *, similar: bool = True) -
     others: list[Fill] = []
     if len(mine) < len(rows):  # fills from before the id was known, and others born that day
         names = {(r[_KEY], r[_BORN]) for r in mine}
-        rest = []
+        numbered: list[PatientKey] = []
+        rest: list[Sequence[Any]] = []
         for r in rows:
             if r[_PID] is None and (r[_KEY], r[_BORN]) in names:
-                mine.append(r)
+                # Theirs unless another programme id is recorded under the name too.
+                numbered = numbered or [_row_key(n) for n in rows if n[_PID]]
+                patient = patient_of(_row_key(r), numbered)
+                (mine if patient.programme_id == programme_id else rest).append(r)
             elif r[_PID] != programme_id:
                 rest.append(r)
         others = _look_alike(rest, {key for key, _ in names}) if similar else []
-    return _Found(f"id:{programme_id}", _ordered(map(_fill, mine)), others)
+    return _Found(programme_key_text(programme_id), _ordered(map(_fill, mine)), others)
 
 
 def _by_name(
@@ -306,8 +322,9 @@ def _by_name(
     """The fills of a name and date of birth. Two programme ids among them are two patients:
     refused (``strict``), else the fills without an id stand alone."""
     rows = read(BY_BIRTH_SQL, {"born": born})
+    key = PatientKey(None, name_key, born)
     named = [r for r in rows if r[_KEY] == name_key]
-    ids = sorted({r[_PID] for r in named if r[_PID]})
+    ids = sorted(programme_ids(key, map(_row_key, named)))
     if len(ids) == 1:
         return _by_programme_id(read, ids[0], similar=similar)
     if len(ids) > 1:
@@ -319,7 +336,7 @@ def _by_name(
         named = [r for r in named if r[_PID] is None]
     taken = {id(r) for r in named}
     others = _look_alike([r for r in rows if id(r) not in taken], [name_key]) if similar else []
-    return _Found(_names_key(name_key, born), _ordered(map(_fill, named)), others)
+    return _Found(key.text, _ordered(map(_fill, named)), others)
 
 
 def _group(read: Reader, fill: Fill | CourseFill, *, similar: bool = True) -> _Found:
@@ -511,16 +528,19 @@ def find_course(
     from pharmacist_tool.records.course_check import RecordingReader, check_neighbourhood
 
     read = RecordingReader(db.read_rows)
-    if programme_id is not None and programme_id.strip():
-        found = _by_programme_id(read, programme_id.strip())
-        who = f"programme id {programme_id.strip()}"
+    wanted_id = programme_id_of(programme_id)
+    if wanted_id is not None:
+        found = _by_programme_id(read, wanted_id)
+        who = f"programme id {wanted_id}"
     elif name and name.strip() and date_of_birth is not None:
-        found = _by_name(read, fold_name(name), date_of_birth)
+        key = PatientKey.typed(name, date_of_birth)
+        found = _by_name(read, key.name, key.date_of_birth)
         who = f"{name.strip()}, born {date_of_birth.isoformat()}"
     else:
         raise UserError("Give the patient's programme id, or the name and date of birth")
     born = [date_of_birth] if date_of_birth is not None else []
-    check_neighbourhood(_raw(db), read.rows, born)  # refuses what verify would not accept
+    made = [*found.fills, *found.others]
+    check_neighbourhood(_raw(db), read.rows, born, made)  # refuses what verify would not accept
     if not found.fills:
         raise UserError(f"No signed record of a patient with {who}")
     return _course(found)
@@ -537,7 +557,8 @@ def _checked_group(session: Session, fill: CourseFill) -> _Found:
     read = RecordingReader(_in_session(session))
     read.rows[fill.record_id] = [getattr(fill, name) for name in FILL_COLUMNS]
     found = _group(read, fill)
-    check_neighbourhood(lambda sql: session.execute(text(sql)).all(), read.rows)
+    made = [*found.fills, *found.others]
+    check_neighbourhood(lambda sql: session.execute(text(sql)).all(), read.rows, made=made)
     return found
 
 
@@ -697,7 +718,7 @@ def refresh_due(session: Session, fill: Fill | CourseFill) -> None:
     key, fills = found.key, found.fills
     stale = {key}
     if fill.programme_id:  # fills without the id, once apart, now belong to this patient
-        stale |= {_names_key(f.patient_name_key, f.patient_date_of_birth) for f in fills}
+        stale |= {patient_key(f).name_text for f in fills}
     session.execute(delete(CourseDue).where(CourseDue.patient_key.in_(sorted(stale))))
     for row in due_rows(found):
         session.add(CourseDue(**row))

@@ -14,12 +14,17 @@ a moved or deleted due row) and change what ``course``, ``next`` and ``due`` sho
 - ``due`` checks each row it shows against the signed record the row names, and rebuilds that
   patient's due list from the signed records when the quick check does not settle it
   (``check_due_rows``). A due row deleted outright shows only to ``verify``.
+
+Every check reads the signed texts each time; the fill a text makes is a function of the text
+alone, so the fills of the texts read lately are kept (``SignedFills``) and a text read again is
+compared with the one kept, character for character, instead of being decoded again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -33,14 +38,13 @@ from pharmacist_tool.records.course import (
     BY_PROGRAMME_ID_SQL,
     FILL_COLUMNS,
     HANDED_OVER,
-    OVERDUE_SHOWN_DAYS,
     DueItem,
     Fill,
     _fill,
     _group,
-    _names_key,
     due_rows,
     fill_values,
+    patient_key,
 )
 
 RawReader = Callable[[str], Sequence[Sequence[Any]]]
@@ -105,18 +109,65 @@ def signed_fill(
     return Fill(record_id=record_id, amendment_id=amendment_id, **values)
 
 
-def signed_fills(run: RawReader, where: str = "") -> dict[int, Fill]:
-    """The index rows the signed records make (``where``: a condition on ``r``)."""
+_UNREADABLE = (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError)
+
+
+class SignedFills:
+    """The fills made from the signed texts read lately, each kept with the texts it was made
+    from (at most ``LIMIT`` records): the same texts make the same fill, so a text read again
+    costs a comparison, not a decoding. Nothing is taken on trust: the texts are read from the
+    database every time, and a text that differs in any character is decoded again."""
+
+    LIMIT = 2048
+    """About 10 KB of signed text a record, so at most some 20 MB: the records of the patients a
+    counter looks up in a day and a due list, each patient with those born the same day."""
+
+    def __init__(self) -> None:
+        self._made: dict[int, tuple[int | None, str, str, Fill]] = {}
+        self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        """Keep nothing (the next reads decode every text again)."""
+        with self._lock:
+            self._made.clear()
+
+    def fill(
+        self, record_id: int, amendment_id: int | None, case_json: str, assessment_json: str
+    ) -> Fill:
+        """``signed_fill`` of these texts (raises as it does for an unreadable text)."""
+        kept = self._made.get(record_id)
+        if (
+            kept is not None
+            and kept[0] == amendment_id
+            and kept[1] == case_json
+            and kept[2] == assessment_json
+        ):
+            return kept[3]
+        made = signed_fill(record_id, amendment_id, case_json, assessment_json)
+        with self._lock:
+            if record_id not in self._made and len(self._made) >= self.LIMIT:
+                del self._made[next(iter(self._made))]  # the oldest kept
+            self._made[record_id] = (amendment_id, case_json, assessment_json, made)
+        return made
+
+
+SIGNED_FILLS = SignedFills()
+
+
+def signed_fills(run: RawReader, where: str = "", *, keep: bool = True) -> dict[int, Fill]:
+    """The index rows the signed records make (``where``: a condition on ``r``; ``keep``: use
+    and fill ``SIGNED_FILLS``, for the few records a course or a due list reads)."""
     found: dict[int, Fill] = {}
     sql = sources_sql(where) if where else SOURCES_SQL + " ORDER BY r.id"
+    make = SIGNED_FILLS.fill if keep else signed_fill
     for record_id, amendment_id, case_json, assessment_json in run(sql):
         rid = int(record_id)
         try:
-            found[rid] = signed_fill(
+            found[rid] = make(
                 rid, int(amendment_id) if amendment_id is not None else None,
                 str(case_json), str(assessment_json),
             )  # fmt: skip
-        except (msgspec.DecodeError, msgspec.ValidationError, ValueError, TypeError):
+        except _UNREADABLE:
             continue  # unreadable signed JSON: the chain's own check names that record
     return found
 
@@ -147,6 +198,8 @@ def fill_problems(index: Mapping[int, Fill], signed: Mapping[int, Fill]) -> list
     problems: list[Problem] = []
     for record_id in sorted(set(index) | set(signed)):
         row, expected = index.get(record_id), signed.get(record_id)
+        if row is not None and row == expected:
+            continue
         if expected is None:
             problems.append(
                 Problem("course_fills", record_id, "forged: no signed record makes this fill")
@@ -274,7 +327,7 @@ def expected_due(fills: Iterable[Fill]) -> list[DueKey]:
         found = _group(memory, fill, similar=False)
         stale = {found.key}
         if fill.programme_id:
-            stale |= {_names_key(f.patient_name_key, f.patient_date_of_birth) for f in found.fills}
+            stale |= {patient_key(f).name_text for f in found.fills}
         for key in stale:
             rows.pop(key, None)
         rows[found.key] = [_due_key(row) for row in due_rows(found)]
@@ -287,7 +340,7 @@ def expected_due(fills: Iterable[Fill]) -> list[DueKey]:
 def index_problems(run: RawReader) -> list[Problem]:
     """Every ``course_fills`` and ``course_due`` row compared with the index the signed records
     make (for ``verify``, inside its snapshot)."""
-    signed = signed_fills(run)
+    signed = signed_fills(run, keep=False)  # every record, once: nothing to keep
     index = {
         int(row[0]): _fill(row)
         for row in run(f"SELECT {', '.join(FILL_COLUMNS)} FROM course_fills")
@@ -333,12 +386,18 @@ def sources_sql(where: str) -> str:
 
 
 def check_neighbourhood(
-    run: RawReader, rows: Mapping[int, Sequence[Any]], born_on: Iterable[dt.date] = ()
+    run: RawReader,
+    rows: Mapping[int, Sequence[Any]],
+    born_on: Iterable[dt.date] = (),
+    made: Iterable[Fill] = (),
 ) -> None:
     """Raise ``CourseIndexError`` unless every index row read is what its signed record makes,
     and every signed record of a patient born on one of those days (or ``born_on``) is in the
-    index."""
-    index = {record_id: _fill(row) for record_id, row in rows.items()}
+    index. ``made``: fills already made of some of the rows read."""
+    index = {fill.record_id: fill for fill in made if fill.record_id in rows}
+    index.update(
+        (record_id, _fill(row)) for record_id, row in rows.items() if record_id not in index
+    )
     born = {fill.patient_date_of_birth for fill in index.values()} | set(born_on)
     if not born:
         return
@@ -365,81 +424,29 @@ def refuse_unless_clean(problems: Sequence[Problem]) -> None:
 
 # -- due: each row shown --------------------------------------------------------------------------
 
-_OVERDUE = dt.timedelta(days=OVERDUE_SHOWN_DAYS)
 
-
-class _DuePatient(msgspec.Struct):
-    name: str
-    date_of_birth: str
-
-
-class _DuePrescription(msgspec.Struct):
-    days_supply: int
-    authorization: str | None = None
-
-
-class _DueCourse(msgspec.Struct):
-    last_fill: bool = False
-
-
-class _DueOutcome(msgspec.Struct):
-    status: str
-
-
-class _DueProgrammeCheck(msgspec.Struct):
-    authorization_reversed_on: str | None = None
-
-
-class _DueCase(msgspec.Struct):
-    """What a due row is checked against in a signed case (the rest is skipped unread)."""
-
-    counselled_on: str
-    patient: _DuePatient
-    prescription: _DuePrescription
-    course: _DueCourse | None = None
-    outcome: _DueOutcome | None = None
-    programme_check: _DueProgrammeCheck | None = None
-
-
-_decode_due_case = msgspec.json.Decoder(_DueCase).decode
-
-
-def _settled(item: DueItem, case_json: str | None, assessment_json: str | None) -> bool:
+def _settled(item: DueItem, fill: Fill | None) -> bool:
     """The quick check: the row says what its own signed record (as last amended) makes it
-    say, read as ``fill_values`` reads it. ``False`` sends the row to the full check."""
-    if case_json is None or assessment_json is None:
+    say (``fill``: the fill that record makes). ``False`` sends the row to the full check."""
+    if fill is None:
         return False
-    try:
-        case, derived = _decode_due_case(case_json), _decode_derived(assessment_json)
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    if item.patient != fill.patient_name or item.date_of_birth != fill.patient_date_of_birth:
         return False
-    if (item.patient, item.date_of_birth.isoformat()) != (
-        case.patient.name,
-        case.patient.date_of_birth,
-    ):
-        return False
-    due = item.due_on.isoformat()
-    given = (case.outcome.status if case.outcome else "not-handed-over") in HANDED_OVER
-    last_fill = bool(case.course and case.course.last_fill)
+    given = fill.outcome in HANDED_OVER
     if item.what == "next-fill":
-        counselled = dt.date.fromisoformat(case.counselled_on)
-        days = dt.timedelta(days=case.prescription.days_supply)
-        return given and not last_fill and item.due_on == counselled + days
+        due = fill.counselled_on + dt.timedelta(days=fill.days_supply)
+        return given and not fill.last_fill and item.due_on == due
     if item.what == "pregnancy-test":
-        return not last_fill and due == derived.next_pregnancy_test_due
+        return not fill.last_fill and item.due_on == fill.next_pregnancy_test_due
     if item.what == "after-course-pregnancy-test":
-        after = derived.after_course.pregnancy_test_due if derived.after_course else None
-        return given and last_fill and due == after
+        return given and fill.last_fill and item.due_on == fill.after_course_test_due
     if item.what == "reverse-authorization":
-        check = case.programme_check
-        authorized = (case.prescription.authorization or "").strip()
-        if given or not authorized or (check and check.authorization_reversed_on):
+        if given or not fill.authorization_number or fill.authorization_reversed_on:
             return False
-        pick_up = derived.pick_up_by
         late = None
-        if pick_up and pick_up >= case.counselled_on:  # ISO dates sort as the days do
-            late = dt.date.fromisoformat(pick_up) + dt.timedelta(days=1)
-        return item.due_on == (late or dt.date.fromisoformat(case.counselled_on))
+        if fill.pick_up_by and fill.pick_up_by >= fill.counselled_on:
+            late = fill.pick_up_by + dt.timedelta(days=1)
+        return item.due_on == (late or fill.counselled_on)
     return False
 
 
@@ -452,13 +459,8 @@ def check_due_rows(run: RawReader, items: Sequence[DueItem]) -> None:
     """Raise ``CourseIndexError`` unless each due row shown is one the signed records make."""
     if not items:
         return
-    sources = {
-        int(record_id): (str(case_json), str(assessment_json))
-        for record_id, _, case_json, assessment_json in run(sources_sql(due_sources(items)))
-    }
-    doubtful = [
-        item for item in items if not _settled(item, *sources.get(item.record_id, (None, None)))
-    ]
+    fills = signed_fills(run, due_sources(items))
+    doubtful = [item for item in items if not _settled(item, fills.get(item.record_id))]
     if not doubtful:
         return
     signed = signed_fills(run, due_sources(doubtful))

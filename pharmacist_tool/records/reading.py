@@ -19,7 +19,6 @@ import datetime as dt
 import functools
 import hashlib
 import json
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,6 +29,7 @@ from sqlalchemy.orm import Session, undefer
 
 from pharmacist_tool.case import Carried, Case, RiskCategoryChange, carried_words
 from pharmacist_tool.errors import UserError
+from pharmacist_tool.patient_identity import fold_name
 from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.models import Amendment, AuditEvent, Record
 
@@ -51,15 +51,6 @@ MAX_ID = 2**31 - 1
 
 def outcome_words(outcome: str) -> str:
     return OUTCOME_WORDS.get(outcome, outcome)
-
-
-def fold_name(text: str) -> str:
-    """Lower case, accents removed, spaces collapsed: "  GARCÍA  Ana" → "garcia ana"."""
-    if text.isascii():  # nothing to decompose (most names; the course check folds each fill)
-        return " ".join(text.casefold().split())
-    decomposed = unicodedata.normalize("NFKD", text)
-    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(plain.casefold().split())
 
 
 def parse_date(text: str | None, what: str, *, blank_ok: bool = True) -> dt.date | None:

@@ -29,6 +29,7 @@ from pharmacist_tool.case import Case, dump_case
 from pharmacist_tool.engine.assessment import Assessment, encode_assessment
 from pharmacist_tool.engine.readiness import missing_for_signing
 from pharmacist_tool.errors import UserError
+from pharmacist_tool.patient_identity import PatientKey
 from pharmacist_tool.records import chain, course
 from pharmacist_tool.records.db import Database
 from pharmacist_tool.records.models import Amendment, AuditEvent, Record, User
@@ -37,7 +38,6 @@ from pharmacist_tool.records.reading import (
     AmendmentDetail,
     RecordSummary,
     amendment_detail,
-    fold_name,
     summary_of,
 )
 from pharmacist_tool.records.users import (
@@ -179,7 +179,7 @@ def sign_record(
         workstation=workstation(),
         app_version=__version__,
         patient_name=case.patient.name,
-        patient_name_key=fold_name(case.patient.name),
+        patient_name_key=PatientKey.of(case.patient).name,
         patient_date_of_birth=case.patient.date_of_birth,
         counselled_on=case.counselled_on,
         rule_set=case.rule_set,

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import msgspec
+import pytest
 from fhir.resources.R4B.bundle import Bundle
 from sqlalchemy import select
 
 from pharmacist_tool.case import Outcome
+from pharmacist_tool.exports import fhir
 from pharmacist_tool.exports.service import export_records
 from pharmacist_tool.exports.writers import read_json_export
 from pharmacist_tool.records.chain import row_hash
+from pharmacist_tool.records.course import course_of_record
 from pharmacist_tool.records.models import Amendment, Record
 from pharmacist_tool.records.reading import RecordFilter
 from tests.conftest import run_cli
-from tests.exports.conftest import PASSWORD, TRICKY_NAMES, Counter, example_case, finished
+from tests.exports.conftest import (
+    PASSWORD,
+    TRICKY_NAMES,
+    Counter,
+    example_case,
+    finished,
+    open_counter,
+)
+from tests.records.conftest import BACKENDS, new_database_url
 
 
 def _stored_rows(counter: Counter, model: type) -> dict[int, dict[str, object]]:
@@ -170,3 +184,65 @@ def test_export_command(filled: Counter, tmp_path: Path) -> None:
         "--database", url, "export", "--format", "json", "-o", str(tmp_path / "nowhere" / "x.json")
     )
     assert folder.returncode == 2 and b"does not exist" in folder.stderr
+
+
+@pytest.fixture(params=BACKENDS)
+def any_counter(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Counter]:
+    """A counter on an SQLite file, and on PostgreSQL."""
+    for url in new_database_url(request.param, tmp_path):
+        counter = open_counter(url)
+        try:
+            yield counter
+        finally:
+            counter.db.close()
+
+
+def test_one_patient_spelt_two_ways_is_one_fhir_patient(
+    any_counter: Counter, tmp_path: Path
+) -> None:
+    """Lucía García and Lucia Garcia, born the same day, are one course and one Patient; so is a
+    record with the programme id that name carries. The bundle has as many Patients as there
+    are courses, and the CSV and JSON name the same patient ids."""
+    base = finished(example_case("01"))
+    lucia = [
+        any_counter.sign(finished(base, name=name, counselled_on=dt.date(2026, 3, 1 + i)))
+        for i, name in enumerate(["Lucía García", "Lucia Garcia", "  LUCÍA   GARCÍA "])
+    ]
+    numbered = msgspec.structs.replace(base.patient, name="Lucia García", programme_id="IP-42")
+    lucia.append(any_counter.sign(msgspec.structs.replace(base, patient=numbered)))
+    other = any_counter.sign(finished(base, name="Lucía Garcés"))
+    out = tmp_path / "bundle.fhir.json"
+    export_records(any_counter.db, "fhir", out, RecordFilter(), username="ana")
+    bundle = Bundle.model_validate_json(out.read_bytes())
+    patients = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Patient"]
+    courses = {
+        tuple(f.record_id for f in course_of_record(any_counter.db, record_id).fills)
+        for record_id in [*lucia, other]
+    }
+    assert courses == {tuple(lucia), (other,)}
+    assert len(patients) == len(courses) == 2
+    procedures = [e.resource for e in bundle.entry if e.resource.get_resource_type() == "Procedure"]
+    by_record = {  # record id → the Patient its counselling is of
+        int(next(i.value for i in p.identifier if i.system == fhir.SYSTEM_RECORD)): (
+            p.subject.reference.removeprefix("urn:uuid:")
+        )
+        for p in procedures
+    }
+    lucia_id = by_record[lucia[0]]
+    assert {by_record[r] for r in lucia} == {lucia_id} != {by_record[other]}
+    (patient,) = [p for p in patients if p.id == lucia_id]
+    assert {(i.system, i.value) for i in patient.identifier} == {
+        (fhir.SYSTEM_PATIENT, lucia_id),
+        (fhir.SYSTEM_PROGRAMME_ID, "IP-42"),
+    }
+    # the CSV and the JSON name the same patient
+    csv_out, json_out = tmp_path / "all.csv", tmp_path / "all.json"
+    export_records(any_counter.db, "csv", csv_out, RecordFilter(), username="ana")
+    export_records(any_counter.db, "json", json_out, RecordFilter(), username="ana")
+    with csv_out.open(encoding="utf-8-sig", newline="") as handle:
+        csv_ids = {int(row["record_id"]): row["patient_id"] for row in csv.DictReader(handle)}
+    json_ids = {
+        item["record"]["id"]: item["patient_id"]
+        for item in json.loads(json_out.read_bytes())["records"]
+    }
+    assert csv_ids == json_ids == by_record

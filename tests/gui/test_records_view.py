@@ -192,7 +192,7 @@ def test_screenshot(view: RecordsView, tmp_path: Path) -> None:
 
 
 def test_a_surname_search_finds_the_record_and_selects_it(view: RecordsView, qtbot) -> None:  # type: ignore[no-untyped-def]
-    from pharmacist_tool.records.reading import fold_name
+    from pharmacist_tool.patient_identity import fold_name
 
     assert not view.anywhere.isChecked(), "the start of any word of the name, by default"
     qtbot.keyClicks(view.patient, "garc")

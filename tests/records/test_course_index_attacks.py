@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from contextlib import redirect_stdout
 from typing import Any
 
@@ -114,3 +115,23 @@ def test_the_index_rebuilt_from_the_records_is_intact_again(
         course_records.rebuild_course_index(session)
     assert service.verify(db).intact
     assert _shown(db, ids) == before
+
+
+def test_a_signed_text_changed_after_it_was_read_is_read_again(
+    db: Database, pharmacist: AuthenticatedUser
+) -> None:
+    """The fills of signed texts already read are kept, but a text that changed in the database
+    since is decoded again: the course then disagrees with its index and is refused."""
+    ids = _three_fills(db, pharmacist)["ids"]
+    before = _shown(db, ids)  # every record read once: their fills kept
+    assert not any(isinstance(v, tuple) for v in before.values())
+    for table, column in (("records", "id"), ("amendments", "record_id")):
+        for row_id, text in db.read_rows(f"SELECT id, case_json FROM {table} WHERE {column} = :r",
+                                         {"r": ids[-1]}):  # fmt: skip
+            case = json.loads(text)
+            case["patient"]["weight_kg"] = 95
+            raw_sql(db, [f"UPDATE {table} SET case_json = %s WHERE id = %s"],
+                    [(json.dumps(case), row_id)])  # fmt: skip
+    after = _shown(db, ids)
+    for reader in ("course", "course-by-name", "next"):
+        assert isinstance(after[reader], tuple) and after[reader][0] == "refused", reader
