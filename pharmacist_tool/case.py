@@ -165,6 +165,23 @@ def carried_words(carried: Carried) -> str:
     return "; ".join(parts)
 
 
+DutyAnswer = Literal["no-change", "change-reported"]
+
+
+class SupplyDuty(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+    """What was done about one of the programme's duties on this supply (the rule set's
+    ``duties``), as a fact: done or not, and why not; a form's date; a question's answer."""
+
+    done: bool
+    """Given, seen, made or asked (by the duty's kind)."""
+    reason: LongText = ""
+    """Why not (required when ``done`` is false)."""
+    form_date: dt.date | None = None
+    """A form seen: the date it bears (required when a form was seen)."""
+    answer: DutyAnswer | None = None
+    """A question asked: the patient's answer (``no-change`` or ``change-reported``)."""
+
+
 class Resolution(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """What was done about a finding: one of the answers in ``resources/case/resolutions.json``
     (``action``), and a note in the pharmacist's words."""
@@ -206,6 +223,8 @@ class Case(msgspec.Struct, kw_only=True):
     programme_check: ProgrammeCheck | None = None
     carried: Carried | None = None
     risk_category_change: RiskCategoryChange | None = None
+    supply_duties: dict[ShortText, SupplyDuty] = msgspec.field(default_factory=dict)
+    """Per duty of the rule set (its id): what was done on this supply."""
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -228,6 +247,7 @@ _ALLOWED = {
     "status": "handed-over, not-handed-over or declined",
     "authorization_via": "website or phone",
     "sex": "female or male",
+    "answer": "no-change or change-reported",
 }
 
 
@@ -308,6 +328,7 @@ def _check_meaning(case: Case) -> list[str]:
             "line(s) the patient gave (set it to true, or leave it out)"
         )
     problems += _check_course(case)
+    problems += _check_duties(case)
     problems += _check_resolutions(case.resolutions)
     if problem := _implausible_weight(case):
         problems.append(problem)
@@ -341,6 +362,19 @@ def _check_course(case: Case) -> list[str]:
         and check.authorization_reversed_on < case.counselled_on
     ):
         problems.append("programme_check.authorization_reversed_on: is before counselled_on")
+    return problems
+
+
+def _check_duties(case: Case) -> list[str]:
+    problems = []
+    for duty_id, duty in case.supply_duties.items():
+        where = f"supply_duties.{duty_id}"
+        if not duty.done and not duty.reason.strip():
+            problems.append(f"{where}.reason: say why it was not done")
+        if duty.form_date is not None and duty.form_date > case.counselled_on:
+            problems.append(f"{where}.form_date: is after counselled_on")
+        if duty.form_date is not None and not duty.done:
+            problems.append(f"{where}.form_date: a form not seen has no date (leave it out)")
     return problems
 
 

@@ -28,13 +28,14 @@ from pharmacist_tool.counselling import drafts
 from pharmacist_tool.counselling.case_draft import REQUIRED, CaseDraft, blank_draft
 from pharmacist_tool.engine.assessment import Assessment, Finding
 from pharmacist_tool.engine.carried import (
-    CARRIED_FACTS,
     Provenance,
     RiskChange,
+    carried_facts,
     provenance,
     risk_change,
     unconfirmed,
 )
+from pharmacist_tool.engine.duties import incomplete
 from pharmacist_tool.engine.readiness import Need, outstanding, risk_change_explained
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.knowledge.model import KnowledgeBase
@@ -70,6 +71,8 @@ class Stands(enum.Enum):
     COUNSELLING_POINT = "counselling-point"
     CARRIED_FACT = "carried-fact"
     RISK_CATEGORY_CHANGE = "risk-category-change"
+    DUTY = "duty"
+    """A programme duty on the supply not recorded as a fact yet."""
 
 
 _OF_NEED = {
@@ -77,7 +80,10 @@ _OF_NEED = {
     Need.REASON: Stands.REASON,
     Need.FINDING: Stands.FINDING,
     Need.COUNSELLING_POINT: Stands.COUNSELLING_POINT,
+    Need.DUTY: Stands.DUTY,
 }
+DUTY_STEP = Step.PRESCRIPTION
+"""The step whose page records the programme's duties."""
 
 
 @dataclass(frozen=True)
@@ -170,7 +176,7 @@ class CounterSession:
         if case is not None and case.carried is not None:
             changed = {
                 fact.key
-                for fact in CARRIED_FACTS
+                for fact in carried_facts(case)
                 if provenance(case, fact) in (Provenance.TYPED, Provenance.NOT_ENTERED)
             }
             case.carried.confirmed = [f for f in case.carried.confirmed if f not in changed]
@@ -195,7 +201,8 @@ class CounterSession:
             raise KeyError(f"{fact!r} was not carried from the last visit")
         confirmed = set(carried.confirmed)
         (confirmed.add if still_true else confirmed.discard)(fact)
-        carried.confirmed = [f.key for f in CARRIED_FACTS if f.key in confirmed]
+        assert self.case is not None
+        carried.confirmed = [f.key for f in carried_facts(self.case) if f.key in confirmed]
         self._changed(Change.CONFIRMATION)
 
     def explain_risk_change(self, decided_by: str, reason: str) -> None:
@@ -228,7 +235,7 @@ class CounterSession:
                 now=fact.words(case),
                 provenance=provenance(case, fact),
             )
-            for fact in CARRIED_FACTS
+            for fact in carried_facts(case)
             if fact.key in case.carried.facts
         ]
 
@@ -237,7 +244,7 @@ class CounterSession:
         case = self.case
         assert case is not None
         if case.carried is not None:
-            for fact in CARRIED_FACTS:
+            for fact in carried_facts(case):
                 if path in fact.fields and fact.key in case.carried.facts:
                     return provenance(case, fact)
         if path in REQUIRED and path in case.not_entered():
@@ -312,6 +319,12 @@ class CounterSession:
                 where = step_of(f, self.kb)
                 words = f"{SEVERITY_WORDS.get(f.severity, 'Check')} ({where_words(where)}): "
                 items.append(Standing(kind, words + f.message, where, finding=f))
+            elif item.duty is not None:
+                words = f"Programme duty ({where_words(DUTY_STEP)}): {item.duty.words}"
+                lacks = incomplete(item.duty)
+                if lacks != "not recorded":
+                    words += f" — {lacks}"
+                items.append(Standing(kind, words, DUTY_STEP))
             elif item.point is not None:
                 point = item.point
                 step = Step.STORAGE if is_storage_item(self.kb, point.id) else Step.COUNSELLING

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from pharmacist_tool.case import Case, Course
 from pharmacist_tool.counselling.case_draft import CaseDraft
-from pharmacist_tool.engine.carried import carry
+from pharmacist_tool.engine.carried import carried_duties, carry
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.records.models import CourseDue, CourseFill
 from pharmacist_tool.records.reading import fold_name, get_record
@@ -560,7 +560,8 @@ def next_visit(db: Database, record_id: int, today: dt.date) -> CaseDraft:
     contraception, medicines, alcohol and the course. Left empty for this visit: the
     prescription's date (each visit has a new prescription, and its date decides the validity
     windows), pregnancy tests, checklist, resolutions, outcome, authorization, the programme
-    check and whether other medicines were asked (asked again at each visit). A draft, not a
+    check and whether other medicines were asked (asked again at each visit). Of the
+    programme's duties, only a form seen with its date is carried (to be confirmed). A draft, not a
     case: it is not complete until the prescription's date is entered."""
     detail = get_record(db, record_id)
     signed = msgspec.json.decode(detail.current_case_json, type=Case)
@@ -597,7 +598,10 @@ def next_visit(db: Database, record_id: int, today: dt.date) -> CaseDraft:
         ),
     )
     following = msgspec.structs.replace(
-        following, carried=carry(signed, from_record=record_id), risk_category_change=None
+        following,
+        carried=carry(signed, from_record=record_id),
+        risk_category_change=None,
+        supply_duties=carried_duties(signed),  # a form's date; each duty asked again
     )
     draft = CaseDraft.of(following)
     draft.prescription.prescribed_on = None
