@@ -294,9 +294,7 @@ class Duty(Entry, kw_only=True, forbid_unknown_fields=True):
     patient: PatientCategory = "all"
     when: DutyWhen = "every-supply"
     form_valid_days: Annotated[int, msgspec.Meta(ge=1, le=3660)] | None = None
-    """``seen-with-date``: the form is valid this many days from its date."""
-    form_warn_days: Annotated[int, msgspec.Meta(ge=0, le=366)] = 30
-    """``seen-with-date``: the due list shows the form this many days before it expires."""
+    """``seen-with-date``: the form is valid this many days from its date (its date is day 1)."""
 
 
 class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):

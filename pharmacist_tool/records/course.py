@@ -624,6 +624,9 @@ class DueItem(msgspec.Struct, frozen=True):
     overdue: bool = False
     reverse_if_not_collected_by: dt.date | None = None
     """A reversal: the fill's last day to hand over, when its authorization expires."""
+    form_valid_until: dt.date | None = None
+    """The last valid day of the programme form the record saw, when it expires within
+    ``form_dates.FORM_SHOWN_DAYS`` of the day asked about, or has expired."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -639,6 +642,8 @@ class DueItem(msgspec.Struct, frozen=True):
             day = self.reverse_if_not_collected_by
             data["reverse_if_not_collected_by"] = day.isoformat() if day else None
             data["authorization_expires_on"] = data["reverse_if_not_collected_by"]
+        if self.form_valid_until is not None:
+            data["form_valid_until"] = self.form_valid_until.isoformat()
         return data
 
 
@@ -750,5 +755,6 @@ def due_items(
         ]
     check_due_rows(_raw(db), items)  # refuses a row verify would not accept
     from pharmacist_tool.records.authorization_dates import with_authorization_dates
+    from pharmacist_tool.records.form_dates import with_form_dates
 
-    return with_authorization_dates(db, items)
+    return with_form_dates(db, with_authorization_dates(db, items), on)

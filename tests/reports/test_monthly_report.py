@@ -27,7 +27,7 @@ from pharmacist_tool.reports.service import make_report
 from tests.conftest import example_case, run_cli
 from tests.exports.conftest import handout_for
 from tests.records.conftest import BACKENDS, new_database_url
-from tests.records.helpers import PASSWORD
+from tests.records.helpers import PASSWORD, duties_done
 
 START = dt.date(2026, 11, 1)
 END = dt.date(2026, 11, 30)
@@ -70,6 +70,7 @@ def _session(
         resolutions=resolutions,
         outcome=Outcome(status=status, reason=reason),  # type: ignore[arg-type]
         programme_check=ProgrammeCheck(),
+        supply_duties=duties_done(first, case.counselled_on),
     )
     return case, assess(case, load_for_counter(case.prescription.medicine))
 
