@@ -388,6 +388,8 @@ class CounterSession:
             if f.severity == "block":
                 return StepState.BLOCKED
             state = StepState.ATTENTION
+        if step is DUTY_STEP and self._duties_to_record(a):
+            state = StepState.TODO if state is StepState.DONE else state
         if step in (Step.COUNSELLING, Step.STORAGE):
             items = [
                 e for e in a.checklist if is_storage_item(self.kb, e.id) == (step is Step.STORAGE)
@@ -397,6 +399,15 @@ class CounterSession:
         if step is Step.REVIEW:
             state = StepState.READY if not self.standing() else StepState.TODO
         return state
+
+    def _duties_to_record(self, assessment: Assessment) -> bool:
+        """A programme duty of a supply not recorded yet (none are needed when the medicine is
+        not handed over)."""
+        case = self.case
+        if case is None or (case.outcome and case.outcome.status == "not-handed-over"):
+            return False
+        duties = assessment.duties if isinstance(assessment.duties, list) else []
+        return any(incomplete(d) for d in duties)
 
     # -- autosave ----------------------------------------------------------------------------
 
