@@ -169,3 +169,31 @@ def test_the_next_visit_brings_the_forms_date_back_to_confirm(
     kb.settle()
     assert key in window.case.carried.confirmed
     assert asked not in window.missing()
+
+
+def test_the_due_list_says_when_the_annual_form_expires(
+    window: Any, qtbot: Any, users: dict[str, str]
+) -> None:
+    from pharmacist_tool.engine import assess
+    from pharmacist_tool.knowledge import load_for_counter
+    from pharmacist_tool.records.db import open_database
+    from pharmacist_tool.records.reading import StoredHandout
+    from pharmacist_tool.records.users import authenticate
+    from pharmacist_tool.records.writing import sign_record
+    from tests.records.helpers import make_pdf
+
+    case = load_case(RECORDED)  # 2026-11-25, form dated 2026-01-05: valid until 2027-01-04
+    with open_database() as db:
+        user = authenticate(db, users["pharmacist"], users["password"], purpose="sign")
+        handout = StoredHandout.from_file_bytes(make_pdf(), case, paper="Letter")
+        sign_record(db, user, case, assess(case, load_for_counter("Epilim")), handout)
+    sign_in(qtbot, window, users["pharmacist"])
+    due = window.due_list
+    due.refresh(dt.date(2026, 12, 21))  # the next fill is due on 2026-12-25
+    (text,) = [due.items.item(i).text() for i in range(due.items.count())]
+    assert "next fill · Robin Patel" in text
+    assert text.endswith("· annual form expires in 15 days")
+    due.refresh(dt.date(2027, 1, 10))
+    (late,) = [due.items.item(i).text() for i in range(due.items.count())]
+    assert late.startswith("Fri 25 Dec (OVERDUE 16 days)")
+    assert late.endswith("· annual form expired 5 days ago")
