@@ -18,6 +18,7 @@ from pharmacist_tool.counselling.case_draft import CaseDraft
 from pharmacist_tool.engine import assess
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.exports.service import export_records
+from pharmacist_tool.exports.writers import read_json_export
 from pharmacist_tool.knowledge import load_for_counter
 from pharmacist_tool.records.course import due_items, next_visit
 from pharmacist_tool.records.db import Database
@@ -148,3 +149,14 @@ def test_the_export_carries_each_duty_and_the_forms_date(
     assert row["programme_form_in_date"] == "true"
     assert rows[other]["duties_not_done"] == "whole-original-pack; risk-acknowledgement-form"
     assert rows[other]["programme_form_date"] == "" and rows[other]["programme_form_in_date"] == ""
+
+    lossless = tmp_path / "records.json"
+    export_records(db, "json", lossless, RecordFilter(), username=pharmacist)
+    _, records = read_json_export(lossless.read_bytes())
+    stored = {r["id"]: r for r in records}[record]
+    assert json.loads(stored["case_json"])["supply_duties"][FORM] == {
+        "done": True,
+        "form_date": "2026-01-05",
+    }
+    duties = {d["id"]: d for d in json.loads(stored["assessment_json"])["duties"]}
+    assert duties[FORM]["form_valid_until"] == "2027-01-04"
