@@ -118,8 +118,9 @@ class Carried(msgspec.Struct, kw_only=True):
     """A next visit's facts carried from the last visit, and those the pharmacist confirmed.
 
     ``facts``: each carried fact (``weight``, ``can get pregnant``, ``product and dose``,
-    ``days' supply``, ``prescriber``, ``contraception``, ``other medicines``, ``alcohol``) with
-    its value at the last visit, in words; ``confirmed``: the facts the pharmacist confirmed as
+    ``days' supply``, ``prescriber``, ``contraception``, ``other medicines``, ``alcohol``, and
+    ``form seen: <duty id>`` for a programme form seen with its date) with its value at the last
+    visit, in words; ``confirmed``: the facts the pharmacist confirmed as
     still true with the patient. A fact whose value now differs was changed this visit. A session
     with a carried fact neither confirmed nor changed cannot be signed."""
 
