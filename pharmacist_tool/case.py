@@ -295,6 +295,28 @@ def _explain_validation(error: msgspec.ValidationError) -> str:
     return f"{where}: {text[0].lower() + text[1:]}"
 
 
+_KEYED: dict[str, Any] = {"supply_duties": SupplyDuty, "resolutions": LongText | Resolution}
+"""Fields keyed by id whose entry msgspec names only as ``[...]``."""
+
+
+def _name_the_entry(data: bytes, explained: str) -> str:
+    """``supply_duties[...].done: …`` → ``supply_duties.patient-card.done: …`` (the first entry
+    that is not valid: the one msgspec stopped at)."""
+    field = next((f for f in _KEYED if explained.startswith(f"{f}[...]")), None)
+    if field is None:
+        return explained
+    try:
+        entries = msgspec.json.decode(data).get(field)
+    except (msgspec.DecodeError, AttributeError, RecursionError):
+        return explained
+    for key, value in entries.items() if isinstance(entries, dict) else ():
+        try:
+            msgspec.convert(value, _KEYED[field])
+        except msgspec.ValidationError:
+            return explained.replace(f"{field}[...]", f"{field}.{key}", 1)
+    return explained
+
+
 def _check_meaning(case: Case) -> list[str]:
     """Checks of sense that a type cannot express (impossible combinations of dates)."""
     problems: list[str] = []
@@ -527,9 +549,8 @@ def parse_case(data: bytes | str, *, source: str = "the case file") -> Case:
     try:
         case = _decoder.decode(data)
     except msgspec.ValidationError as error:
-        raise UserError(
-            f"{_capital(source)} is not a valid case: {_explain_validation(error)}"
-        ) from error
+        explained = _name_the_entry(data, _explain_validation(error))
+        raise UserError(f"{_capital(source)} is not a valid case: {explained}") from error
     except msgspec.DecodeError as error:
         raise UserError(f"{_capital(source)} is not valid JSON ({error}).") from error
     except RecursionError:

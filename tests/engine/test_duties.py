@@ -235,7 +235,7 @@ def test_the_command_line_names_a_bad_duty_and_exits_2(tmp_path: Path) -> None:
     path.write_text(json.dumps(data), encoding="utf-8")
     done = run_cli("assess", str(path))
     assert done.returncode == 2
-    assert b"supply_duties[...].done: must be true or false, not text" in done.stderr
+    assert b"supply_duties.patient-card.done: must be true or false, not text" in done.stderr
     answer = run_cli("assess", str(FOLLOW_UP))
     assert answer.returncode == 0
     shown = {d["id"]: d for d in json.loads(answer.stdout)["duties"]}
