@@ -118,8 +118,9 @@ class Carried(msgspec.Struct, kw_only=True):
     """A next visit's facts carried from the last visit, and those the pharmacist confirmed.
 
     ``facts``: each carried fact (``weight``, ``can get pregnant``, ``product and dose``,
-    ``days' supply``, ``prescriber``, ``contraception``, ``other medicines``, ``alcohol``) with
-    its value at the last visit, in words; ``confirmed``: the facts the pharmacist confirmed as
+    ``days' supply``, ``prescriber``, ``contraception``, ``other medicines``, ``alcohol``, and
+    ``form seen: <duty id>`` for a programme form seen with its date) with its value at the last
+    visit, in words; ``confirmed``: the facts the pharmacist confirmed as
     still true with the patient. A fact whose value now differs was changed this visit. A session
     with a carried fact neither confirmed nor changed cannot be signed."""
 
@@ -165,6 +166,23 @@ def carried_words(carried: Carried) -> str:
     return "; ".join(parts)
 
 
+DutyAnswer = Literal["no-change", "change-reported"]
+
+
+class SupplyDuty(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
+    """What was done about one of the programme's duties on this supply (the rule set's
+    ``duties``), as a fact: done or not, and why not; a form's date; a question's answer."""
+
+    done: bool
+    """Given, seen, made or asked (by the duty's kind)."""
+    reason: LongText = ""
+    """Why not (required when ``done`` is false)."""
+    form_date: dt.date | None = None
+    """A form seen: the date it bears (required when a form was seen)."""
+    answer: DutyAnswer | None = None
+    """A question asked: the patient's answer (``no-change`` or ``change-reported``)."""
+
+
 class Resolution(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """What was done about a finding: one of the answers in ``resources/case/resolutions.json``
     (``action``), and a note in the pharmacist's words."""
@@ -206,6 +224,8 @@ class Case(msgspec.Struct, kw_only=True):
     programme_check: ProgrammeCheck | None = None
     carried: Carried | None = None
     risk_category_change: RiskCategoryChange | None = None
+    supply_duties: dict[ShortText, SupplyDuty] = msgspec.field(default_factory=dict)
+    """Per duty of the rule set (its id): what was done on this supply."""
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -228,6 +248,7 @@ _ALLOWED = {
     "status": "handed-over, not-handed-over or declined",
     "authorization_via": "website or phone",
     "sex": "female or male",
+    "answer": "no-change or change-reported",
 }
 
 
@@ -274,6 +295,28 @@ def _explain_validation(error: msgspec.ValidationError) -> str:
     return f"{where}: {text[0].lower() + text[1:]}"
 
 
+_KEYED: dict[str, Any] = {"supply_duties": SupplyDuty, "resolutions": LongText | Resolution}
+"""Fields keyed by id whose entry msgspec names only as ``[...]``."""
+
+
+def _name_the_entry(data: bytes, explained: str) -> str:
+    """``supply_duties[...].done: …`` → ``supply_duties.patient-card.done: …`` (the first entry
+    that is not valid: the one msgspec stopped at)."""
+    field = next((f for f in _KEYED if explained.startswith(f"{f}[...]")), None)
+    if field is None:
+        return explained
+    try:
+        entries = msgspec.json.decode(data).get(field)
+    except (msgspec.DecodeError, AttributeError, RecursionError):
+        return explained
+    for key, value in entries.items() if isinstance(entries, dict) else ():
+        try:
+            msgspec.convert(value, _KEYED[field])
+        except msgspec.ValidationError:
+            return explained.replace(f"{field}[...]", f"{field}.{key}", 1)
+    return explained
+
+
 def _check_meaning(case: Case) -> list[str]:
     """Checks of sense that a type cannot express (impossible combinations of dates)."""
     problems: list[str] = []
@@ -308,6 +351,7 @@ def _check_meaning(case: Case) -> list[str]:
             "line(s) the patient gave (set it to true, or leave it out)"
         )
     problems += _check_course(case)
+    problems += _check_duties(case)
     problems += _check_resolutions(case.resolutions)
     if problem := _implausible_weight(case):
         problems.append(problem)
@@ -341,6 +385,19 @@ def _check_course(case: Case) -> list[str]:
         and check.authorization_reversed_on < case.counselled_on
     ):
         problems.append("programme_check.authorization_reversed_on: is before counselled_on")
+    return problems
+
+
+def _check_duties(case: Case) -> list[str]:
+    problems = []
+    for duty_id, duty in case.supply_duties.items():
+        where = f"supply_duties.{duty_id}"
+        if not duty.done and not duty.reason.strip():
+            problems.append(f"{where}.reason: say why it was not done")
+        if duty.form_date is not None and duty.form_date > case.counselled_on:
+            problems.append(f"{where}.form_date: is after counselled_on")
+        if duty.form_date is not None and not duty.done:
+            problems.append(f"{where}.form_date: a form not seen has no date (leave it out)")
     return problems
 
 
@@ -492,9 +549,8 @@ def parse_case(data: bytes | str, *, source: str = "the case file") -> Case:
     try:
         case = _decoder.decode(data)
     except msgspec.ValidationError as error:
-        raise UserError(
-            f"{_capital(source)} is not a valid case: {_explain_validation(error)}"
-        ) from error
+        explained = _name_the_entry(data, _explain_validation(error))
+        raise UserError(f"{_capital(source)} is not a valid case: {explained}") from error
     except msgspec.DecodeError as error:
         raise UserError(f"{_capital(source)} is not valid JSON ({error}).") from error
     except RecursionError:

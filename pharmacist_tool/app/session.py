@@ -28,13 +28,14 @@ from pharmacist_tool.counselling import drafts
 from pharmacist_tool.counselling.case_draft import REQUIRED, CaseDraft, blank_draft
 from pharmacist_tool.engine.assessment import Assessment, Finding
 from pharmacist_tool.engine.carried import (
-    CARRIED_FACTS,
     Provenance,
     RiskChange,
+    carried_facts,
     provenance,
     risk_change,
     unconfirmed,
 )
+from pharmacist_tool.engine.duties import incomplete
 from pharmacist_tool.engine.readiness import Need, outstanding, risk_change_explained
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.handout import RenderOptions
@@ -71,6 +72,8 @@ class Stands(enum.Enum):
     COUNSELLING_POINT = "counselling-point"
     CARRIED_FACT = "carried-fact"
     RISK_CATEGORY_CHANGE = "risk-category-change"
+    DUTY = "duty"
+    """A programme duty on the supply not recorded as a fact yet."""
 
 
 _OF_NEED = {
@@ -78,7 +81,10 @@ _OF_NEED = {
     Need.REASON: Stands.REASON,
     Need.FINDING: Stands.FINDING,
     Need.COUNSELLING_POINT: Stands.COUNSELLING_POINT,
+    Need.DUTY: Stands.DUTY,
 }
+DUTY_STEP = Step.PRESCRIPTION
+"""The step whose page records the programme's duties."""
 
 
 @dataclass(frozen=True)
@@ -171,7 +177,7 @@ class CounterSession:
         if case is not None and case.carried is not None:
             changed = {
                 fact.key
-                for fact in CARRIED_FACTS
+                for fact in carried_facts(case)
                 if provenance(case, fact) in (Provenance.TYPED, Provenance.NOT_ENTERED)
             }
             case.carried.confirmed = [f for f in case.carried.confirmed if f not in changed]
@@ -196,7 +202,8 @@ class CounterSession:
             raise KeyError(f"{fact!r} was not carried from the last visit")
         confirmed = set(carried.confirmed)
         (confirmed.add if still_true else confirmed.discard)(fact)
-        carried.confirmed = [f.key for f in CARRIED_FACTS if f.key in confirmed]
+        assert self.case is not None
+        carried.confirmed = [f.key for f in carried_facts(self.case) if f.key in confirmed]
         self._changed(Change.CONFIRMATION)
 
     def explain_risk_change(self, decided_by: str, reason: str) -> None:
@@ -229,7 +236,7 @@ class CounterSession:
                 now=fact.words(case),
                 provenance=provenance(case, fact),
             )
-            for fact in CARRIED_FACTS
+            for fact in carried_facts(case)
             if fact.key in case.carried.facts
         ]
 
@@ -238,7 +245,7 @@ class CounterSession:
         case = self.case
         assert case is not None
         if case.carried is not None:
-            for fact in CARRIED_FACTS:
+            for fact in carried_facts(case):
                 if path in fact.fields and fact.key in case.carried.facts:
                     return provenance(case, fact)
         if path in REQUIRED and path in case.not_entered():
@@ -313,6 +320,12 @@ class CounterSession:
                 where = step_of(f, self.kb)
                 words = f"{SEVERITY_WORDS.get(f.severity, 'Check')} ({where_words(where)}): "
                 items.append(Standing(kind, words + f.message, where, finding=f))
+            elif item.duty is not None:
+                words = f"Programme duty ({where_words(DUTY_STEP)}): {item.duty.words}"
+                lacks = incomplete(item.duty)
+                if lacks != "not recorded":
+                    words += f" — {lacks}"
+                items.append(Standing(kind, words, DUTY_STEP))
             elif item.point is not None:
                 point = item.point
                 step = Step.STORAGE if is_storage_item(self.kb, point.id) else Step.COUNSELLING
@@ -376,6 +389,8 @@ class CounterSession:
             if f.severity == "block":
                 return StepState.BLOCKED
             state = StepState.ATTENTION
+        if step is DUTY_STEP and self._duties_to_record(a):
+            state = StepState.TODO if state is StepState.DONE else state
         if step in (Step.COUNSELLING, Step.STORAGE):
             items = [
                 e for e in a.checklist if is_storage_item(self.kb, e.id) == (step is Step.STORAGE)
@@ -385,6 +400,15 @@ class CounterSession:
         if step is Step.REVIEW:
             state = StepState.READY if not self.standing() else StepState.TODO
         return state
+
+    def _duties_to_record(self, assessment: Assessment) -> bool:
+        """A programme duty of a supply not recorded yet (none are needed when the medicine is
+        not handed over)."""
+        case = self.case
+        if case is None or (case.outcome and case.outcome.status == "not-handed-over"):
+            return False
+        duties = assessment.duties if isinstance(assessment.duties, list) else []
+        return any(incomplete(d) for d in duties)
 
     # -- autosave ----------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from pharmacist_tool.case import (
     Resolution,
     RiskCategoryChange,
     Sex,
+    SupplyDuty,
     parse_case,
     read_case_bytes,
 )
@@ -74,6 +75,7 @@ class CaseDraft(msgspec.Struct, kw_only=True):
     programme_check: ProgrammeCheck | None = None
     carried: Carried | None = None
     risk_category_change: RiskCategoryChange | None = None
+    supply_duties: dict[str, SupplyDuty] = msgspec.field(default_factory=dict)
 
     @classmethod
     def of(cls, case: Case) -> CaseDraft:

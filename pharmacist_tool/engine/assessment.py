@@ -7,6 +7,7 @@ from typing import Literal
 
 import msgspec
 
+from pharmacist_tool.engine.duties import DutyEntry
 from pharmacist_tool.engine.resolutions import says_something
 from pharmacist_tool.knowledge.model import Severity
 
@@ -102,6 +103,9 @@ class Assessment(msgspec.Struct, kw_only=True):
     """With the course's last fill: the dates after it."""
     medicines_screened: list[MedicineScreened] = msgspec.field(default_factory=list)
     """One entry per line of the case's ``medicines``, in the case's order."""
+    duties: list[DutyEntry] | msgspec.UnsetType = msgspec.UNSET
+    """The programme's duties on this supply that apply, with what was recorded of each (only
+    for a rule set that lists duties)."""
 
 
 def encode_assessment(assessment: Assessment) -> bytes:

@@ -10,11 +10,11 @@ being entered (``CaseDraft``) and a complete one (``Case``) alike: both are read
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from pharmacist_tool.case import Carried
+from pharmacist_tool.case import Carried, SupplyDuty
 
 
 class _PatientView(Protocol):
@@ -54,6 +54,8 @@ class CaseView(Protocol):
     def alcohol(self) -> str | None: ...
     @property
     def carried(self) -> Carried | None: ...
+    @property
+    def supply_duties(self) -> Mapping[str, SupplyDuty]: ...
 
 
 class Provenance(enum.Enum):
@@ -123,16 +125,59 @@ CARRIED_FACTS: tuple[CarriedFact, ...] = (
     CarriedFact("alcohol", lambda c: c.alcohol, ("alcohol",)),
 )
 RISK_FACT = "can get pregnant"
+FORM_FACT = "form seen: "
+"""The start of a carried form's key (``form seen: risk-acknowledgement-form``)."""
+
+
+def form_fact(duty_id: str) -> CarriedFact:
+    """A programme form seen at the last visit, by the date it bears (a duty of the rule set,
+    so not one of the fixed facts: it is carried when the last visit recorded one)."""
+
+    def words(case: CaseView) -> str | None:
+        said = case.supply_duties.get(duty_id)
+        if said is None or not said.done or said.form_date is None:
+            return None
+        return f"dated {said.form_date.isoformat()}"
+
+    return CarriedFact(FORM_FACT + duty_id, words, (f"supply_duties.{duty_id}",))
+
+
+def form_duty_id(key: str) -> str | None:
+    """The duty a carried form's key names (None: not a form)."""
+    return key.removeprefix(FORM_FACT) if key.startswith(FORM_FACT) else None
+
+
+def carried_facts(case: CaseView) -> tuple[CarriedFact, ...]:
+    """The fixed facts, then each form the last visit carried (in the order carried)."""
+    carried = case.carried
+    forms = [
+        form_fact(duty_id)
+        for key in (carried.facts if carried is not None else {})
+        if (duty_id := form_duty_id(key)) is not None
+    ]
+    return (*CARRIED_FACTS, *forms)
 
 
 def carry(case: CaseView, from_record: int | None = None) -> Carried:
-    """The facts of ``case`` (the last visit's) as carried to the next, none confirmed yet."""
+    """The facts of ``case`` (the last visit's) as carried to the next, none confirmed yet:
+    the fixed facts and each programme form seen with its date."""
     facts = {}
-    for fact in CARRIED_FACTS:
+    forms = tuple(form_fact(duty_id) for duty_id in case.supply_duties)
+    for fact in (*CARRIED_FACTS, *forms):
         words = fact.words(case)
         if words is not None:
             facts[fact.key] = words
     return Carried(from_record=from_record, facts=facts, confirmed=[])
+
+
+def carried_duties(case: CaseView) -> dict[str, SupplyDuty]:
+    """The forms seen at the last visit, as this visit's first value of those duties (to be
+    confirmed with the patient, or changed)."""
+    return {
+        duty_id: SupplyDuty(done=True, form_date=said.form_date)
+        for duty_id, said in case.supply_duties.items()
+        if said.done and said.form_date is not None
+    }
 
 
 def provenance(case: CaseView, fact: CarriedFact) -> Provenance:
@@ -155,7 +200,7 @@ def unconfirmed(case: CaseView) -> list[tuple[CarriedFact, str]]:
         return []
     return [
         (fact, carried.facts[fact.key])
-        for fact in CARRIED_FACTS
+        for fact in carried_facts(case)
         if fact.key in carried.facts and provenance(case, fact) is Provenance.CARRIED_UNCONFIRMED
     ]
 

@@ -3,9 +3,12 @@
 - handed over: no finding may stand (programme blocks cannot be cleared, everything else needs a
   recorded resolution; a warning that never clears, such as a positive test where the programme
   has the pharmacist dispense and refer, stands on the record but with what was done recorded
-  no longer stops the hand-over) and every required counselling point is confirmed;
+  no longer stops the hand-over), every required counselling point is confirmed and every
+  programme duty on the supply is recorded as a fact (a card given or not and why, a form's
+  date);
 - not handed over: a reason is enough; the findings are recorded as they stand;
-- counselling declined: a reason, and nothing may block handing the medicine over;
+- counselling declined: a reason, nothing may block handing the medicine over, and the
+  programme's duties on the supply are recorded (the medicine is still supplied);
 - whatever the outcome: no fact carried from the last visit stands unconfirmed, and a change of
   the risk category since then says who decided it and why (a signed record never holds a
   carried fact that nobody confirmed).
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from pharmacist_tool.case import Case, RiskCategoryChange
 from pharmacist_tool.engine.assessment import Assessment, ChecklistEntry, Finding
 from pharmacist_tool.engine.carried import RiskChange, risk_change, unconfirmed
+from pharmacist_tool.engine.duties import DutyEntry, incomplete
 from pharmacist_tool.engine.resolutions import says_something
 
 
@@ -33,6 +37,7 @@ class Need(enum.Enum):
     COUNSELLING_POINT = "counselling-point"
     CARRIED_FACT = "carried-fact"
     RISK_CATEGORY_CHANGE = "risk-category-change"
+    DUTY = "duty"
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,7 @@ class Outstanding:
     """The carried fact concerned (``weight``…)."""
     carried_value: str | None = None
     change: RiskChange | None = None
+    duty: DutyEntry | None = None
 
 
 def outstanding(case: Case, assessment: Assessment) -> list[Outstanding]:
@@ -80,15 +86,33 @@ def _by_outcome(case: Case, assessment: Assessment) -> list[Outstanding]:
         blocks = [item for item in findings if item.finding and item.finding.severity == "block"]
         if not outcome.reason.strip():
             blocks.insert(0, Outstanding(Need.REASON, "Give the reason counselling was declined"))
-        return blocks
-    return findings + [
+        return blocks + _duties(assessment)
+    return (
+        findings
+        + _duties(assessment)
+        + [
+            Outstanding(
+                Need.COUNSELLING_POINT,
+                f"Counselling point not confirmed: {item.title} ({item.id})",
+                point=item,
+            )
+            for item in assessment.checklist
+            if item.required and not item.done
+        ]
+    )
+
+
+def _duties(assessment: Assessment) -> list[Outstanding]:
+    """The programme's duties on a supply not yet recorded as facts."""
+    duties = assessment.duties if isinstance(assessment.duties, list) else []
+    return [
         Outstanding(
-            Need.COUNSELLING_POINT,
-            f"Counselling point not confirmed: {item.title} ({item.id})",
-            point=item,
+            Need.DUTY,
+            f"Programme duty: {item.words}: {lacks} (supply_duties.{item.id})",
+            duty=item,
         )
-        for item in assessment.checklist
-        if item.required and not item.done
+        for item in duties
+        if (lacks := incomplete(item))
     ]
 
 

@@ -943,6 +943,11 @@ def assess(case: Case, kb: KnowledgeBase) -> Assessment:
         dispense = "needs-action"
     else:
         dispense = "ok"
+    from pharmacist_tool.engine.duties import duty_entries
+
+    duties = duty_entries(case, ctx.rules, findings)
+    if duties:
+        course_fields["duties"] = duties
     return Assessment(
         knowledge_base=KnowledgeBaseRef(
             medicine=kb.medicine,

@@ -123,6 +123,12 @@ CSV_COLUMNS: tuple[csv_safe.Column, ...] = (
     ),
     C("carried", "text", "a next visit's facts carried from the last: confirmed or changed"),
     C("patient_id", "text", "the patient as the course knows them: the same in every export"),
+    C("programme_duties", "text", "each programme duty on the supply and its value, one a line"),
+    C("duties_not_done", "text", "ids of the duties recorded as not done, separated by '; '"),
+    C("programme_form_date", "date", "the date of the programme's form seen (annual form)"),
+    C("programme_form_valid_until", "date", "that form's last valid day"),
+    C("programme_form_in_date", "boolean", "the form was in date on counselled_on"),
+    C("duty_answers", "text", "each question asked and the answer, as 'id: answer', '; '"),
 )
 
 
@@ -278,6 +284,21 @@ def _csv_row(
         _text(facts.risk_category_change),
         _text(facts.carried),
         patient.public_id,
+        *_duty_columns(facts),
+    ]
+
+
+def _duty_columns(facts: SignedFacts) -> list[str]:
+    if facts.duties is None:
+        return ["", "", "", "", "", ""]
+    in_date = facts.form_in_date
+    return [
+        _text("\n".join(facts.duties)),
+        _text("; ".join(facts.duties_not_done)),
+        facts.form_date,
+        facts.form_valid_until,
+        "" if in_date is None else ("true" if in_date else "false"),
+        _text("; ".join(facts.duty_answers)),
     ]
 
 

@@ -72,6 +72,7 @@ class DueList(QGroupBox):
 
     def refresh(self, today: dt.date | None = None) -> None:
         from pharmacist_tool.records.course import due_items
+        from pharmacist_tool.records.form_dates import form_words
 
         if not self.revealed:
             self.conceal()
@@ -99,9 +100,11 @@ class DueList(QGroupBox):
             else:
                 tag = f"in {days} days"
             pid = f" · {item.programme_id}" if item.programme_id else ""
+            form = item.form_valid_until
+            form_note = f" · {form_words(form, today)}" if form else ""
             row = QListWidgetItem(
                 f"{when} ({tag}) · {WHAT.get(item.what, item.what)} · {item.patient}, "
-                f"born {item.date_of_birth.isoformat()}{pid}"
+                f"born {item.date_of_birth.isoformat()}{pid}{form_note}"
             )
             row.setData(Qt.ItemDataRole.UserRole, item.record_id)
             self.items.addItem(row)

@@ -43,14 +43,17 @@ from pharmacist_tool.app.words import (
 from pharmacist_tool.case import (
     Alcohol,
     AuthorizationVia,
+    DutyAnswer,
     Outcome,
     OutcomeStatus,
     PregnancyTest,
     ProgrammeCheck,
     Sex,
+    SupplyDuty,
     TestResult,
 )
 from pharmacist_tool.counselling.case_draft import CaseDraft
+from pharmacist_tool.engine.duties import DutyEntry
 from pharmacist_tool.gui import services
 from pharmacist_tool.gui.inputs import (
     CountInput,
@@ -437,6 +440,8 @@ class ProgrammePage(StepPage):
         add_row(form, "Refi&lls:", self.refills, "Refills on the prescription")
         self.body.addWidget(box)
         self.body.addWidget(self._obtained_box())
+        self.duties = DutiesBox(self._emit)
+        self.body.addWidget(self.duties)
         self.rules = note()
         self.rules.setAccessibleName("Programme rules")
         self.body.addWidget(self.rules)
@@ -487,9 +492,11 @@ class ProgrammePage(StepPage):
         called = check.called_at.strftime("%Y-%m-%d %H:%M") if check.called_at else ""
         _typed_or(self.called_at, "programme_check.called_at", typed, called)
         self.reversed_on = check.authorization_reversed_on
+        self.duties.load(case, typed)
 
     def collect(self, case: CaseDraft, result: Collected) -> None:
         self._collect_check(case, result)
+        self.duties.collect(case, result)
         rx = case.prescription
         rx.authorization = self.authorization.text().strip() or None
         rx.days_supply = _count_field(result, "prescription.days_supply", "Days' supply", self.days)
@@ -497,6 +504,12 @@ class ProgrammePage(StepPage):
         rx.refills = self.refills.value()
 
     def update_assessment(self, case: CaseDraft, assessment: Assessment | None) -> None:
+        if assessment is not None:  # kept while the checks cannot run (a date being typed)
+            self._loading = True
+            try:
+                self.duties.show_duties(assessment.duties or [], case)
+            finally:
+                self._loading = False
         self.deadline = assessment.pick_up_by if assessment is not None else None
         self.tick()
         due = assessment.next_pregnancy_test_due if assessment is not None else None
@@ -545,6 +558,144 @@ class ProgrammePage(StepPage):
             authorization_via=via, outage=outage, call_reference=reference,
             called_at=called_at, authorization_reversed_on=self.reversed_on,
         )  # fmt: skip
+
+
+DUTY_CHOICES: dict[str, tuple[tuple[str, bool, DutyAnswer | None], ...]] = {
+    "given": (("Given", True, None), ("Not given", False, None)),
+    "seen-with-date": (("Seen", True, None), ("Not seen", False, None)),
+    "referral": (("Made", True, None), ("Not made", False, None)),
+    "asked": (
+        ("Asked: no new problem", True, "no-change"),
+        ("Asked: a new problem reported", True, "change-reported"),
+        ("Not asked", False, None),
+    ),
+}
+"""Per kind of duty, the answers a pharmacist chooses from (after "— choose —": no default)."""
+
+
+class DutyRow(QWidget):
+    """One programme duty: what was done (a choice, none made at first), why not, and for a
+    form the date it bears."""
+
+    def __init__(self, duty: DutyEntry, changed: Callable[..., None]) -> None:
+        super().__init__()
+        self.duty_id: str = duty.id
+        self.words: str = duty.words
+        self.kind: str = duty.kind
+        self.choices = DUTY_CHOICES.get(duty.kind, DUTY_CHOICES["given"])
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 4)
+        self.choice = QComboBox()
+        self.choice.addItems([NO_RESULT, *(label for label, _, _ in self.choices)])
+        self.choice.setAccessibleName(duty.words)
+        self.choice.setAccessibleDescription("What was done on this supply: choose one")
+        self.label = QLabel(duty.words)
+        self.label.setBuddy(self.choice)
+        self.label.setWordWrap(True)
+        form.addRow(self.label, self.choice)
+        self.reason = QLineEdit()
+        self.reason.setMaxLength(2000)
+        self.reason.setAccessibleName(f"Why not: {duty.words}")
+        self.reason.setPlaceholderText("Why not (required when not done)")
+        form.addRow("Why not:", self.reason)
+        self.form_date = DateInput()
+        self.form_date.setAccessibleName(f"Date on the form: {duty.words}")
+        if duty.kind == "seen-with-date":
+            form.addRow("Date on the form:", self.form_date)
+        else:
+            self.form_date.hide()
+        self.choice.currentIndexChanged.connect(changed)
+        self.choice.currentIndexChanged.connect(self._enable)
+        self.reason.textChanged.connect(changed)
+        self.form_date.textChanged.connect(changed)
+        self._enable()
+
+    def _chosen(self) -> tuple[str, bool, DutyAnswer | None] | None:
+        index = self.choice.currentIndex()
+        return self.choices[index - 1] if index > 0 else None
+
+    def _enable(self, *_: object) -> None:
+        chosen = self._chosen()
+        self.reason.setEnabled(chosen is not None and not chosen[1])
+        self.form_date.setEnabled(chosen is not None and chosen[1])
+
+    def show_recorded(self, said: SupplyDuty | None, typed: dict[str, str]) -> None:
+        index = 0
+        if said is not None:
+            for i, (_, done, answer) in enumerate(self.choices, start=1):
+                if done == said.done and (answer is None or answer == said.answer):
+                    index = i
+                    break
+        self.choice.setCurrentIndex(index)
+        self.reason.setText(said.reason if said is not None else "")
+        date = said.form_date.isoformat() if said is not None and said.form_date else ""
+        _typed_or(self.form_date, f"supply_duties.{self.duty_id}.form_date", typed, date)
+        self._enable()
+
+    def collect(self, case: CaseDraft, result: Collected) -> None:
+        chosen = self._chosen()
+        if chosen is None:
+            case.supply_duties.pop(self.duty_id, None)
+            return
+        _, done, answer = chosen
+        reason = self.reason.text().strip()
+        if not done and not reason:
+            case.supply_duties.pop(self.duty_id, None)
+            result.pending.append(f"{self.words}: say why not")
+            return
+        form_date = None
+        if done and self.kind == "seen-with-date" and self.form_date.text().strip():
+            name = f"supply_duties.{self.duty_id}.form_date"
+            form_date = _date_field(result, name, "Date on the form", self.form_date)
+        case.supply_duties[self.duty_id] = SupplyDuty(
+            done=done, reason="" if done else reason, form_date=form_date, answer=answer
+        )
+
+
+class DutiesBox(QGroupBox):
+    """The programme's duties on this supply, each recorded as a fact (rebuilt from the
+    assessment's list: the duties that apply to this patient and visit)."""
+
+    def __init__(self, changed: Callable[..., None]) -> None:
+        super().__init__("Programme duties on this supply")
+        self._changed = changed
+        layout = QVBoxLayout(self)
+        self.jump = QLabel("&Duties: choose what was done for each, with the reason when not.")
+        self.jump.setWordWrap(True)
+        layout.addWidget(self.jump)
+        self.rows_box = QVBoxLayout()
+        layout.addLayout(self.rows_box)
+        self.rows: dict[str, DutyRow] = {}
+        self.ids: list[str] = []
+        self.hide()
+
+    def show_duties(self, duties: list[DutyEntry], case: CaseDraft) -> None:
+        ids = [d.id for d in duties]
+        if ids == self.ids:
+            return
+        while self.rows_box.count():
+            taken = self.rows_box.takeAt(0)
+            widget = taken.widget() if taken is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.rows = {}
+        for duty in duties:
+            row = DutyRow(duty, self._changed)
+            row.show_recorded(case.supply_duties.get(duty.id), {})
+            self.rows_box.addWidget(row)
+            self.rows[duty.id] = row
+        self.ids = ids
+        if ids:
+            self.jump.setBuddy(self.rows[ids[0]].choice)
+        self.setVisible(bool(ids))
+
+    def load(self, case: CaseDraft, typed: dict[str, str]) -> None:
+        for duty_id, row in self.rows.items():
+            row.show_recorded(case.supply_duties.get(duty_id), typed)
+
+    def collect(self, case: CaseDraft, result: Collected) -> None:
+        for row in self.rows.values():
+            row.collect(case, result)
 
 
 def _rule_version(kb: KnowledgeBase | None, case: CaseDraft) -> RuleSetVersion | None:

@@ -468,6 +468,8 @@ def record_html(detail: Any) -> str:
         section("Risk category changed since the last visit", [facts.risk_category_change], "")
     if facts.carried:
         section("Carried from the last visit", [facts.carried], "")
+    if facts.duties is not None:
+        section("Programme duties on this supply", facts.duties, "None asked by these rules.")
     if patient.get("can_get_pregnant", True):
         section("Pregnancy tests", facts.pregnancy_tests, "None recorded.")
         section("Birth control, as the patient said it", facts.contraception_said, "None said.")

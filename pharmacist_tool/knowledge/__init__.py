@@ -242,6 +242,11 @@ def _check(kb: KnowledgeBase, problems: list[str]) -> None:
                 cited("rule_sets.json", f"{v.id!r}.after_course", v.after_course.sources)
             if v.staff_training is not None:
                 cited("rule_sets.json", f"{v.id!r}.staff_training", v.staff_training.sources)
+            for duty in v.duties:
+                cited("rule_sets.json", f"{v.id!r}.duties {duty.id!r}", duty.sources)
+            problems += _check_unique(
+                "rule_sets.json", f"{v.id!r} duty id", (d.id for d in v.duties)
+            )
     if kb.course.cumulative_target is not None:
         target = kb.course.cumulative_target
         cited("course.json", "cumulative_target", target.sources)
@@ -391,11 +396,21 @@ def load_knowledge_base(
         course=_course_facts(medicine, folder),
         weakens_contraception=meta.weakens_contraception,
         indications=meta.indications,
+        languages=_languages(folder),
     )
     _check(kb, class_problems + weakener_problems)
     if effective_dates:
         kb = _with_dates(kb, effective_dates)
     return kb
+
+
+def _languages(folder: Path) -> list[str]:
+    """The languages of the pack's handout (``handout/<xx>.json``); English when it has none."""
+    import re
+
+    handout = folder / "handout"
+    found = sorted(p.stem for p in handout.glob("*.json") if re.fullmatch(r"[a-z]{2}", p.stem))
+    return found or ["en"]
 
 
 def load_pack(pack: str) -> KnowledgeBase:

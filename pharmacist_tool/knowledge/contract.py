@@ -14,6 +14,8 @@ time on a patient's line. The contract:
 - staff training (``staff_training``) is asked only by a programme, at most every three years
   where it is checked before signing;
 - an effective date marked unconfirmed says why (the version's ``unconfirmed``).
+- every programme duty has its words in every language the pack has, and a form seen with its
+  date says how long the form is valid (only such a duty does).
 
 ``WORDING_ALWAYS`` and ``wording_needed`` list the codes the engine raises (a test reads the
 engine's source and fails when a code is raised that is not listed here).
@@ -152,6 +154,26 @@ def contract_problems(kb: KnowledgeBase) -> list[str]:
                 )
     problems += staff_training_problems(kb)
     problems += method_note_problems(kb)
+    problems += duty_problems(kb)
+    return problems
+
+
+def duty_problems(kb: KnowledgeBase) -> list[str]:
+    """Each duty worded in every language of the pack; a form's validity where, and only where,
+    a form is seen."""
+    problems = []
+    for r in kb.rule_sets:
+        for v in r.versions:
+            for duty in v.duties:
+                where = f"rule_sets.json: {v.id!r} duty {duty.id!r}"
+                for language in kb.languages:
+                    if not duty.words.get(language, "").strip():
+                        problems.append(f"{where} has no words in {language!r}")
+                form = duty.kind == "seen-with-date"
+                if form and duty.form_valid_days is None:
+                    problems.append(f"{where} is a form seen with its date: give form_valid_days")
+                if not form and duty.form_valid_days is not None:
+                    problems.append(f"{where} gives form_valid_days, but is no form seen")
     return problems
 
 

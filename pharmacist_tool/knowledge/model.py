@@ -284,6 +284,29 @@ class StaffTraining(Entry, kw_only=True, forbid_unknown_fields=True):
     """A pharmacist whose training has lapsed (or was never recorded) may not sign under it."""
 
 
+DutyKind = Literal["given", "seen-with-date", "referral", "asked"]
+"""``given``: something handed to the patient (a card, a leaflet, the whole original pack);
+``seen-with-date``: a signed form seen, with the date it bears; ``referral``: a referral made;
+``asked``: a question asked, with the patient's answer."""
+DutyWhen = Literal["every-supply", "follow-up", "after-never-clear-warning"]
+"""``follow-up``: at visits after the first fill of a course; ``after-never-clear-warning``:
+when the medicine is handed over with a warning that never clears standing on the record."""
+
+
+class Duty(Entry, kw_only=True, forbid_unknown_fields=True):
+    """What a programme asks the pharmacy to do at the counter on each supply, recorded as a fact
+    with its value (given or not and why; a form's date), never as a tick."""
+
+    id: Id
+    kind: DutyKind
+    words: dict[str, str]
+    """The duty in words per language of the pack (``{"en": "Patient card given", …}``)."""
+    patient: PatientCategory = "all"
+    when: DutyWhen = "every-supply"
+    form_valid_days: Annotated[int, msgspec.Meta(ge=1, le=3660)] | None = None
+    """``seen-with-date``: the form is valid this many days from its date (its date is day 1)."""
+
+
 class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     id: Id
     title: str
@@ -333,6 +356,8 @@ class RuleSetVersion(Entry, kw_only=True, forbid_unknown_fields=True):
     """The dates after the last fill of a course (``None``: not known for this rule set)."""
     staff_training: StaffTraining | None = None
     """The staff training this version asks for (``None``: none the tool checks)."""
+    duties: list[Duty] = msgspec.field(default_factory=list)
+    """What the programme asks at the counter on each supply (recorded in ``supply_duties``)."""
 
 
 class RuleSet(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -444,6 +469,8 @@ class KnowledgeBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Where the pack's own medicine weakens hormonal contraception (``knowledge.json``)."""
     indications: list[Indication] = msgspec.field(default_factory=list)
     """What the medicine may be prescribed for, where the rules depend on it."""
+    languages: list[str] = msgspec.field(default_factory=lambda: ["en"])
+    """The languages the pack's handout offers (its ``handout/<xx>.json`` files)."""
 
     def indication(self, said: str | None) -> Indication | None:
         """The indication a case's words name (any case, whole words), or None."""

@@ -11,6 +11,7 @@ import msgspec
 
 from pharmacist_tool.knowledge.model import (
     AfterCourse,
+    Duty,
     PatientCategory,
     RuleSetVersion,
     TestSettingRule,
@@ -141,6 +142,34 @@ def _after_course_changes(old: AfterCourse | None, new: AfterCourse | None) -> l
     ]
 
 
+def _duty_changes(old: list[Duty], new: list[Duty]) -> list[RuleChange]:
+    """A programme duty asked at the counter now, or no longer, or asked differently."""
+    before = {d.id: d for d in old}
+    after = {d.id: d for d in new}
+    changes = []
+    for duty in new:
+        words = duty.words.get("en", duty.id)
+        was = before.get(duty.id)
+        if was is None:
+            changes.append(RuleChange(f"duties.{duty.id}", f"asked now: {words}", duty.patient))
+        elif _rule_of(was) != _rule_of(duty):
+            changes.append(
+                RuleChange(f"duties.{duty.id}", f"asked differently now: {words}", duty.patient)
+            )
+    for duty in old:
+        if duty.id not in after:
+            words = duty.words.get("en", duty.id)
+            changes.append(
+                RuleChange(f"duties.{duty.id}", f"no longer asked: {words}", duty.patient)
+            )
+    return changes
+
+
+def _rule_of(duty: Duty) -> tuple[object, ...]:
+    """What a duty asks (not its words, sources or notes)."""
+    return (duty.kind, duty.patient, duty.when, duty.form_valid_days)
+
+
 def _concerns(field: str, old: RuleSetVersion, new: RuleSetVersion) -> PatientCategory:
     if field in SUPPLY_FIELDS:
         categories = {getattr(v, SUPPLY_FIELDS[field]) for v in (old, new)}
@@ -159,6 +188,9 @@ def rule_changes(old: RuleSetVersion, new: RuleSetVersion) -> list[RuleChange]:
             continue
         if field == "after_course":
             changes += _after_course_changes(before, after)
+            continue
+        if field == "duties":
+            changes += _duty_changes(before, after)
             continue
         if (
             isinstance(before, TestSettingRule)

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from pharmacist_tool.case import Case, Course
 from pharmacist_tool.counselling.case_draft import CaseDraft
-from pharmacist_tool.engine.carried import carry
+from pharmacist_tool.engine.carried import carried_duties, carry
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.patient_identity import (
     PatientKey,
@@ -581,7 +581,8 @@ def next_visit(db: Database, record_id: int, today: dt.date) -> CaseDraft:
     contraception, medicines, alcohol and the course. Left empty for this visit: the
     prescription's date (each visit has a new prescription, and its date decides the validity
     windows), pregnancy tests, checklist, resolutions, outcome, authorization, the programme
-    check and whether other medicines were asked (asked again at each visit). A draft, not a
+    check and whether other medicines were asked (asked again at each visit). Of the
+    programme's duties, only a form seen with its date is carried (to be confirmed). A draft, not a
     case: it is not complete until the prescription's date is entered."""
     detail = get_record(db, record_id)
     signed = msgspec.json.decode(detail.current_case_json, type=Case)
@@ -618,7 +619,10 @@ def next_visit(db: Database, record_id: int, today: dt.date) -> CaseDraft:
         ),
     )
     following = msgspec.structs.replace(
-        following, carried=carry(signed, from_record=record_id), risk_category_change=None
+        following,
+        carried=carry(signed, from_record=record_id),
+        risk_category_change=None,
+        supply_duties=carried_duties(signed),  # a form's date; each duty asked again
     )
     draft = CaseDraft.of(following)
     draft.prescription.prescribed_on = None
@@ -641,6 +645,9 @@ class DueItem(msgspec.Struct, frozen=True):
     overdue: bool = False
     reverse_if_not_collected_by: dt.date | None = None
     """A reversal: the fill's last day to hand over, when its authorization expires."""
+    form_valid_until: dt.date | None = None
+    """The last valid day of the programme form the record saw, when it expires within
+    ``form_dates.FORM_SHOWN_DAYS`` of the day asked about, or has expired."""
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -656,6 +663,8 @@ class DueItem(msgspec.Struct, frozen=True):
             day = self.reverse_if_not_collected_by
             data["reverse_if_not_collected_by"] = day.isoformat() if day else None
             data["authorization_expires_on"] = data["reverse_if_not_collected_by"]
+        if self.form_valid_until is not None:
+            data["form_valid_until"] = self.form_valid_until.isoformat()
         return data
 
 
@@ -767,5 +776,6 @@ def due_items(
         ]
     check_due_rows(_raw(db), items)  # refuses a row verify would not accept
     from pharmacist_tool.records.authorization_dates import with_authorization_dates
+    from pharmacist_tool.records.form_dates import with_form_dates
 
-    return with_authorization_dates(db, items)
+    return with_form_dates(db, with_authorization_dates(db, items), on)

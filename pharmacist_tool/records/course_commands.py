@@ -140,11 +140,16 @@ def run_due(args: argparse.Namespace) -> int:
     if args.within < 0:
         raise UserError(f"--within {args.within}: give a number of days, 0 or more")
     until = window_end(on, args.within)
+    from pharmacist_tool.records.form_dates import form_words
+
     with _open(args) as db:
         items = due_items(db, on, args.within, limit=args.limit)
     if args.json:
         for item in items:
-            sys.stdout.write(json.dumps(item.to_json(), ensure_ascii=False) + "\n")
+            data = item.to_json()
+            if item.form_valid_until is not None:
+                data["form"] = form_words(item.form_valid_until, on)
+            sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
         return EXIT_OK
     if not items:
         print(f"Nothing falls due by {until.isoformat()}.")
@@ -166,4 +171,10 @@ def run_due(args: argparse.Namespace) -> int:
             )
         )
     _print_table(rows)
+    forms = {(i.patient, i.record_id, i.form_valid_until) for i in items if i.form_valid_until}
+    for patient, record_id, valid_until in sorted(forms, key=lambda f: (f[2], f[1])):
+        print(
+            f"{patient} (record {record_id}): {form_words(valid_until, on)} "
+            f"(valid until {valid_until.isoformat()})"
+        )
     return EXIT_OK

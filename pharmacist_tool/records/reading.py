@@ -434,6 +434,19 @@ class _Screened(msgspec.Struct):
     codes: list[str] = msgspec.field(default_factory=list)
 
 
+class _Duty(msgspec.Struct):
+    id: str
+    words: str = ""
+    kind: str = ""
+    recorded: bool = False
+    value: str = ""
+    done: bool | None = None
+    form_date: str | None = None
+    form_valid_until: str | None = None
+    form_expired: bool = False
+    answer: str | None = None
+
+
 class SignedAssessment(msgspec.Struct):
     """The parts of a signed assessment the lists and the CSV read."""
 
@@ -445,6 +458,8 @@ class SignedAssessment(msgspec.Struct):
     findings: list[_Finding] = msgspec.field(default_factory=list)
     medicines_screened: list[_Screened] | None = None
     """Present in assessments made since the engine lists what it screened."""
+    duties: list[_Duty] | None = None
+    """The programme's duties on the supply (a rule set that lists duties, signed since)."""
 
 
 decode_signed_case = msgspec.json.Decoder(SignedCase).decode
@@ -498,6 +513,18 @@ class SignedFacts:
     """A change of ``can_get_pregnant`` since the last visit, who decided it and why."""
     carried: str = ""
     """What a next visit carried from the last one, confirmed or changed."""
+    duties: tuple[str, ...] | None = None
+    """Each programme duty on the supply and what was recorded ("Patient card given: given");
+    None when the rules listed none (or the record was signed before they did)."""
+    duties_not_done: tuple[str, ...] = ()
+    """The ids of the duties recorded as not done, or not recorded."""
+    form_date: str = ""
+    """The date of the programme form seen (a rule set's form seen with its date)."""
+    form_valid_until: str = ""
+    form_in_date: bool | None = None
+    """The form was in date on the day of the supply (None: no form seen)."""
+    duty_answers: tuple[str, ...] = ()
+    """Each question asked and the patient's answer ("sexual-function-question: no-change")."""
 
     @classmethod
     def of(cls, case: SignedCase, assessment: SignedAssessment) -> SignedFacts:
@@ -533,7 +560,24 @@ class SignedFacts:
                 case.risk_category_change.words if case.risk_category_change else ""
             ),
             carried=carried_words(case.carried) if case.carried else "",
+            **_duty_facts(assessment.duties),
         )
+
+
+def _duty_facts(duties: list[_Duty] | None) -> dict[str, Any]:
+    if duties is None:
+        return {}
+    form = next((d for d in duties if d.form_date), None)
+    return {
+        "duties": tuple(
+            f"{d.words or d.id}: {d.value if d.recorded else 'not recorded'}" for d in duties
+        ),
+        "duties_not_done": tuple(d.id for d in duties if not (d.recorded and d.done)),
+        "form_date": form.form_date or "" if form else "",
+        "form_valid_until": form.form_valid_until or "" if form else "",
+        "form_in_date": None if form is None else not form.form_expired,
+        "duty_answers": tuple(f"{d.id}: {d.answer}" for d in duties if d.answer),
+    }
 
 
 # -- one whole record -----------------------------------------------------------------------

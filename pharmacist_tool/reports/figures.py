@@ -36,6 +36,20 @@ class _Checklist(msgspec.Struct):
     done: bool = False
 
 
+class _Duty(msgspec.Struct):
+    id: str
+    words: str = ""
+    recorded: bool = False
+    done: bool | None = None
+    reason: str = ""
+    form_expired: bool = False
+
+    @property
+    def met(self) -> bool:
+        """Recorded as done, and a form seen was in date."""
+        return self.recorded and bool(self.done) and not self.form_expired
+
+
 class _KnowledgeBase(msgspec.Struct):
     medicine: str = ""
 
@@ -46,6 +60,7 @@ class _Assessment(msgspec.Struct):
     knowledge_base: _KnowledgeBase = msgspec.field(default_factory=_KnowledgeBase)
     findings: list[_Finding] = msgspec.field(default_factory=list)
     checklist: list[_Checklist] = msgspec.field(default_factory=list)
+    duties: list[_Duty] = msgspec.field(default_factory=list)
 
 
 class _Test(msgspec.Struct):
@@ -90,6 +105,8 @@ class Supply:
     newest_test: _Test | None
     findings: tuple[_Finding, ...]
     checklist: tuple[_Checklist, ...]
+    duties: tuple[_Duty, ...]
+    """The programme's duties on the supply, as recorded (signed since they were listed)."""
     authorization: str
     authorization_reversed_on: dt.date | None
 
@@ -190,6 +207,7 @@ def read_supplies(db: Database, since: dt.date, until: dt.date) -> Iterator[Supp
                 newest_test=tests[-1] if tests else None,
                 findings=tuple(assessment.findings),
                 checklist=tuple(assessment.checklist),
+                duties=tuple(assessment.duties),
                 authorization=(case.prescription.authorization or "").strip(),
                 authorization_reversed_on=check.authorization_reversed_on if check else None,
             )
@@ -273,14 +291,18 @@ def _all_points_rates(supplies: list[Supply]) -> Iterator[Rate]:
     point and programme duty was recorded as done."""
     groups: dict[str, list[Supply]] = {}
     for supply in supplies:
-        if supply.handed_over and supply.checklist:
+        if supply.handed_over and (supply.checklist or supply.duties):
             groups.setdefault(supply.group, []).append(supply)
     for group in sorted(groups):
         members = groups[group]
         yield Rate(
             label="Every counselling point and duty done",
             group=group,
-            met=_ids(s for s in members if all(item.done for item in s.checklist)),
+            met=_ids(
+                s
+                for s in members
+                if all(item.done for item in s.checklist) and all(d.met for d in s.duties)
+            ),
             of=_ids(members),
         )
 
@@ -305,6 +327,25 @@ def _duty_rates(supplies: list[Supply]) -> Iterator[Rate]:
             met=tuple(s.record_id for s, item in pairs if item.done),
             of=tuple(s.record_id for s, _ in pairs),
         )
+    yield from _programme_duty_rates(supplies)
+
+
+def _programme_duty_rates(supplies: list[Supply]) -> Iterator[Rate]:
+    """Per medicine and rule set, each programme duty (cards given, forms seen in date): of the
+    supplies handed over where the programme asked it, those where it was recorded as done (a
+    form: seen and in date on the day)."""
+    asked: dict[tuple[str, str], list[tuple[Supply, _Duty]]] = {}
+    for supply in supplies:
+        if supply.handed_over:
+            for duty in supply.duties:
+                asked.setdefault((supply.group, duty.words or duty.id), []).append((supply, duty))
+    for (group, words), pairs in sorted(asked.items()):
+        yield Rate(
+            label=words,
+            group=group,
+            met=tuple(s.record_id for s, duty in pairs if duty.met),
+            of=tuple(s.record_id for s, _ in pairs),
+        )
 
 
 def _exceptions(supplies: list[Supply]) -> Iterator[Flagged]:
@@ -323,6 +364,10 @@ def _exceptions_of(supply: Supply) -> Iterator[Flagged]:
                     "Handed over after a resolved warning",
                     f"{finding.code}: {finding.message}".strip(": "),
                 )
+        for duty in supply.duties:
+            if not duty.met:
+                why = duty.reason or ("form expired" if duty.form_expired else "not recorded")
+                yield item("Programme duty not done", f"{duty.words or duty.id}: {why}")
         if supply.can_get_pregnant and supply.has_code(TEST_WINDOW_CODES):
             yield item(
                 "Handed over without a negative test in the window",

@@ -367,6 +367,40 @@ def wording_problems(folder: Path) -> list[str]:
     return problems
 
 
+def handout_languages(folder: Path) -> list[str]:
+    handout = folder / "handout"
+    return sorted(p.stem for p in handout.glob("*.json") if len(p.stem) == 2 and p.stem.isalpha())
+
+
+def duty_problems(folder: Path) -> list[str]:
+    """Every programme duty of every rule-set version has its words in every language of the
+    pack's handout, and cites sources that are in the pack's register (read from the files
+    themselves, not through the loader that refuses them)."""
+    rule_sets = msgspec.json.decode((folder / "rule_sets.json").read_bytes())
+    register = msgspec.json.decode((folder / "knowledge.json").read_bytes())["sources"]
+    languages = handout_languages(folder) or ["en"]
+    problems = []
+    for rule_set in rule_sets["rule_sets"]:
+        for version in rule_set["versions"]:
+            for duty in version.get("duties", []):
+                where = f"{version['id']} duty {duty['id']!r}"
+                words = duty.get("words", {})
+                problems += [
+                    f"{where}: no words in {language!r}"
+                    for language in languages
+                    if not str(words.get(language, "")).strip()
+                ]
+                sources = duty.get("sources", [])
+                if not sources:
+                    problems.append(f"{where}: cites no source")
+                problems += [
+                    f"{where}: cites {key!r}, not in the register"
+                    for key in sources
+                    if key not in register
+                ]
+    return problems
+
+
 def determinism_problems(folder: Path) -> list[str]:
     """The same case gives the same bytes."""
     kb = load(folder)
@@ -446,6 +480,7 @@ CHECKS = {
     "test-age": test_age_problems,
     "method-notes": method_problems,
     "wording": wording_problems,
+    "duties": duty_problems,
     "deterministic": determinism_problems,
 }
 """Every check but the class coverage (``class_coverage``, which also measures)."""

@@ -140,3 +140,49 @@ def test_an_unconfirmed_effective_date_without_its_reason_is_named(tmp_path: Pat
     _edit(folder / "rule_sets.json", lambda d: _ipledge_2026(d).update(unconfirmed=""))
     problems = checks.all_problems(folder)
     assert any("marks its effective date unconfirmed, but its 'unconfirmed'" in p for p in problems)
+
+
+def test_a_duty_without_words_in_a_language_is_named(tmp_path: Path) -> None:
+    folder = _copy(tmp_path, "valproate")
+
+    def drop_spanish(data: Any) -> None:
+        version = data["rule_sets"][0]["versions"][0]
+        del next(d for d in version["duties"] if d["id"] == "patient-card")["words"]["es"]
+
+    _edit(folder / "rule_sets.json", drop_spanish)
+    assert checks.duty_problems(folder) == [
+        "valproate-uk-ppp-2018 duty 'patient-card': no words in 'es'"
+    ]
+    assert any("duty 'patient-card' has no words in 'es'" in p for p in checks.all_problems(folder))
+
+
+def test_a_duty_without_sources_is_named(tmp_path: Path) -> None:
+    folder = _copy(tmp_path, "topiramate")
+
+    def uncited(data: Any) -> None:
+        version = data["rule_sets"][0]["versions"][0]
+        next(d for d in version["duties"] if d["id"] == "risk-awareness-form")["sources"] = ["T99"]
+
+    _edit(folder / "rule_sets.json", uncited)
+    assert checks.duty_problems(folder) == [
+        "topiramate-uk-ppp-2024 duty 'risk-awareness-form': cites 'T99', not in the register"
+    ]
+    assert any("'T99', which is not in the register" in p for p in checks.all_problems(folder))
+
+
+def test_a_form_without_its_validity_is_refused_at_load(tmp_path: Path) -> None:
+    folder = _copy(tmp_path, "isotretinoin")
+
+    def no_validity(data: Any) -> None:
+        uk = next(r for r in data["rule_sets"] if r["id"] == "UK-PPP")
+        version = next(v for v in uk["versions"] if v["id"] == "uk-ppp-2026")
+        del next(d for d in version["duties"] if d["id"] == "acknowledgement-form")[
+            "form_valid_days"
+        ]
+
+    _edit(folder / "rule_sets.json", no_validity)
+    assert any(
+        "'uk-ppp-2026' duty 'acknowledgement-form' is a form seen with its date: give "
+        "form_valid_days" in p
+        for p in checks.load_problems(folder)
+    )

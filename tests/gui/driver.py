@@ -274,3 +274,48 @@ def wait_for_password_check(qtbot: Any, owner: Any, timeout: int = 30_000) -> No
     """The password is checked in a worker thread: wait until the result is applied (in the
     window, or a dialog with its own ``password_check``)."""
     qtbot.waitUntil(lambda: not owner.password_check.running, timeout=timeout)
+
+
+def record_duties(
+    kb: Keyboard, said: dict[str, Any] | None = None, on: Any = None
+) -> dict[str, Any]:
+    """Step 2: choose what was done for each programme duty the window asks (Alt+D reaches the
+    first; Tab moves on), with the reason when not done and the form's date when one was seen.
+    ``said``: duty id → ``SupplyDuty``; a duty not named is recorded as done (a form dated
+    ``on``, a question answered "no new problem"). Returns what was recorded."""
+    from pharmacist_tool.case import SupplyDuty
+
+    said = dict(said or {})
+    kb.step(2)
+    kb.settle()
+    box = kb.window.pages[1].duties
+    if not box.ids:
+        return {}
+    kb.press(Qt.Key.Key_D, ALT)
+    recorded = {}
+    for duty_id in list(box.ids):
+        row = box.rows[duty_id]
+        assert kb.focus is row.choice, f"{kb.focus!r} has the focus, not {duty_id}"
+        duty = said.get(duty_id) or SupplyDuty(
+            done=True,
+            form_date=on if row.kind == "seen-with-date" else None,
+            answer="no-change" if row.kind == "asked" else None,
+        )
+        label = next(
+            text
+            for text, done, answer in row.choices
+            if done == duty.done and (answer is None or answer == duty.answer)
+        )
+        kb.choose(label)
+        kb.tab()
+        if not duty.done:
+            assert kb.focus is row.reason
+            kb.type(duty.reason)
+            kb.tab()
+        elif row.kind == "seen-with-date" and duty.form_date is not None:
+            assert kb.focus is row.form_date
+            kb.type(duty.form_date.isoformat())
+            kb.tab()
+        recorded[duty_id] = duty
+    kb.settle()
+    return recorded

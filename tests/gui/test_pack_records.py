@@ -23,6 +23,7 @@ from tests.gui.driver import (
     choose_outcome,
     confirm_checklist,
     fill_case,
+    record_duties,
     resolve_findings,
 )
 from tests.records.helpers import make_pdf
@@ -51,6 +52,7 @@ def test_the_signed_record_names_the_pack_it_was_assessed_with(
     choose_outcome(kb, "handed-over")
     resolve_findings(kb)
     confirm_checklist(kb)
+    record_duties(kb, on=case.counselled_on)
     assert window.missing() == [], window.missing()
 
     finished = tmp_path / "session.json"

@@ -20,6 +20,7 @@ from tests.gui.driver import (
     choose_outcome,
     confirm_checklist,
     fill_case,
+    record_duties,
     resolve_findings,
     sign,
 )
@@ -52,6 +53,8 @@ def test_a_session_of_each_pack_to_a_signed_record(
     resolved = resolve_findings(kb)
     assert sorted(resolved) == sorted(f.code for f in expected.findings if f.needs_resolution)
     confirm_checklist(kb)
+    recorded = record_duties(kb, on=case.counselled_on)
+    assert sorted(recorded) == sorted(d.id for d in (expected.duties or []))  # type: ignore[union-attr]
     assert window.missing() == [], window.missing()
     # The window signs with the pack's own sheet, the one its preview shows.
     with qtbot.waitSignal(window.signed, timeout=30_000):
@@ -70,6 +73,7 @@ def test_a_session_of_each_pack_to_a_signed_record(
         stored = get_record(db, record.id, include_handout=True)
         assessment = json.loads(stored.assessment_json)
     assert assessment["knowledge_base"]["medicine"] == pack
+    assert stored.case.supply_duties == recorded  # each duty as a fact, as chosen in step 2
     assert stored.handout_source == "rendered"
     wording = load_wording("en", pack)
     assert wording is not None

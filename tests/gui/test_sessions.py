@@ -25,6 +25,7 @@ from tests.gui.driver import (
     choose_outcome,
     confirm_checklist,
     fill_case,
+    record_duties,
     resolve_findings,
     sign,
 )
@@ -106,6 +107,7 @@ def test_whole_session_from_the_keyboard(
         assert not any(f.stands for f in window.assessment.findings)
     else:
         choose_outcome(kb, status, reason)
+    record_duties(kb, on=case.counselled_on)  # step 2: each programme duty as a fact
     assert window.missing() == [], window.missing()
     draft_id = window.meta.id
     assert (drafts.list_drafts()[0].id) == draft_id, "the session was autosaved"
@@ -170,6 +172,7 @@ def test_a_session_with_step_4_unvisited_cannot_be_signed(
     assert window.steps.item(3).text().endswith("○ to do"), "step 4 is not done unvisited"
     resolve_findings(kb)
     confirm_checklist(kb)
+    record_duties(kb, on=case.counselled_on)
     choose_outcome(kb, "handed-over")
     missing = window.missing()
     assert any(m.startswith("Other medicines: ask") for m in missing), missing

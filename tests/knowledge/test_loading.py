@@ -28,7 +28,7 @@ KB = load_knowledge_base()
 
 def test_shipped_knowledge_base_loads_with_every_part() -> None:
     assert KB.medicine == "isotretinoin"
-    assert KB.version == "2026.12.2"
+    assert KB.version == "2026.12.3"
     assert {r.id for r in KB.rule_sets} == {"US-iPLEDGE", "UK-PPP", "EU-PPP"}
     assert {p.name for p in KB.products} >= {
         "isotretinoin",
@@ -52,6 +52,7 @@ def test_every_entry_is_cited_dated_and_sources_are_registered() -> None:
         *KB.messages,
         *(v for r in KB.rule_sets for v in r.versions),
         *(v.after_course for r in KB.rule_sets for v in r.versions if v.after_course),
+        *(d for r in KB.rule_sets for v in r.versions for d in v.duties),
         *([KB.course.cumulative_target] if KB.course.cumulative_target else []),
     ]
     for entry in entries:

@@ -206,4 +206,21 @@ def finished_pack_case(path: Any) -> Case:
     case.resolutions = {f.code: "Discussed with the prescriber" for f in found.findings}
     case.alcohol = case.alcohol or "none"
     case.outcome = Outcome(status="handed-over")
+    case.supply_duties = duties_done(found, case.counselled_on)
     return case
+
+
+def duties_done(assessment: Any, on: Any) -> dict[str, Any]:
+    """Every programme duty the assessment lists, recorded as done (a form dated ``on``, a
+    question answered "no change")."""
+    from pharmacist_tool.case import SupplyDuty
+
+    duties = assessment.duties if isinstance(assessment.duties, list) else []
+    return {
+        d.id: SupplyDuty(
+            done=True,
+            form_date=on if d.kind == "seen-with-date" else None,
+            answer="no-change" if d.kind == "asked" else None,
+        )
+        for d in duties
+    }

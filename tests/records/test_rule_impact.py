@@ -22,7 +22,7 @@ from pharmacist_tool.records.rule_impact import impact
 from pharmacist_tool.records.users import AuthenticatedUser
 from pharmacist_tool.records.writing import sign_record
 from tests.conftest import example_case, run_cli
-from tests.records.helpers import handout_for
+from tests.records.helpers import duties_done, handout_for
 
 KB = load_knowledge_base()
 D = dt.date.fromisoformat
@@ -68,6 +68,7 @@ def _sign(db: Database, who: AuthenticatedUser, case: Case, status: str = "hande
             f.code: "Discussed with the patient" for f in first.findings if f.needs_resolution
         },
         outcome=Outcome(status=status, reason="" if status == "handed-over" else "Did not come"),  # type: ignore[arg-type]
+        supply_duties=duties_done(first, case.counselled_on),
     )
     return sign_record(db, who, case, assess(case, KB), handout_for(case)).id
 
@@ -133,7 +134,10 @@ def test_the_words_come_from_whatever_fields_differ() -> None:
         c.words
         for c in rule_changes(_version("UK-PPP", "uk-ppp-2023"), _version("UK-PPP", "uk-ppp-2026"))
     ]
-    assert words == ["a second prescriber for under-18s: no now (was yes)"]
+    assert words == [
+        "a second prescriber for under-18s: no now (was yes)",
+        "asked now: Asked about sexual function (any new problem since the last visit)",
+    ]
     old = _version("UK-PPP", "uk-ppp-2026")
     new = msgspec.structs.replace(old, test_max_days_before_prescription=5, refills_allowed=True)
     changed = {c.field: c for c in rule_changes(old, new)}

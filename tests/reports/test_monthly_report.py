@@ -15,7 +15,7 @@ import msgspec
 import pytest
 from pypdf import PdfReader
 
-from pharmacist_tool.case import Case, Outcome, ProgrammeCheck
+from pharmacist_tool.case import Case, Outcome, ProgrammeCheck, SupplyDuty
 from pharmacist_tool.engine import assess
 from pharmacist_tool.engine.assessment import Assessment
 from pharmacist_tool.knowledge import load_for_counter
@@ -27,7 +27,7 @@ from pharmacist_tool.reports.service import make_report
 from tests.conftest import example_case, run_cli
 from tests.exports.conftest import handout_for
 from tests.records.conftest import BACKENDS, new_database_url
-from tests.records.helpers import PASSWORD
+from tests.records.helpers import PASSWORD, duties_done
 
 START = dt.date(2026, 11, 1)
 END = dt.date(2026, 11, 30)
@@ -62,6 +62,9 @@ def _session(
         case = msgspec.structs.replace(case, prescription=rx)
     first = assess(case, load_for_counter(case.prescription.medicine))
     checklist = {item.id: status != "declined" for item in first.checklist}
+    not_given = {}
+    if status == "declined" and "patient-card" in {d.id for d in first.duties or []}:  # type: ignore[union-attr]
+        not_given = {"patient-card": SupplyDuty(done=False, reason="Left before it was found")}
     resolutions = {f.code: "Prescriber confirmed the plan" for f in first.findings}
     reason = "" if status == "handed-over" else "Patient will come back next week"
     case = msgspec.structs.replace(
@@ -70,6 +73,7 @@ def _session(
         resolutions=resolutions,
         outcome=Outcome(status=status, reason=reason),  # type: ignore[arg-type]
         programme_check=ProgrammeCheck(),
+        supply_duties=duties_done(first, case.counselled_on) | not_given,
     )
     return case, assess(case, load_for_counter(case.prescription.medicine))
 
@@ -104,6 +108,11 @@ def _given(item: Signed) -> bool:
     return item.case.outcome.status in ("handed-over", "declined")
 
 
+def _given_in_full(item: Signed) -> bool:
+    """Every programme duty of the supply recorded as done."""
+    return all(d.done for d in item.case.supply_duties.values())
+
+
 def _expected_duty_rates(signed: list[Signed]) -> dict[tuple[str, str], tuple[list[int], int]]:
     rates: dict[tuple[str, str], tuple[list[int], int]] = {}
     for item in signed:
@@ -116,6 +125,13 @@ def _expected_duty_rates(signed: list[Signed]) -> dict[tuple[str, str], tuple[li
                     [*met, item.record_id] if entry.done else met,
                     total + 1,
                 )
+        for duty in item.assessment.duties or []:  # type: ignore[union-attr]
+            done = item.case.supply_duties.get(duty.id)
+            met, total = rates.get((_group(item), duty.words), ([], 0))
+            rates[(_group(item), duty.words)] = (
+                [*met, item.record_id] if done is not None and done.done else met,
+                total + 1,
+            )
     return rates
 
 
@@ -188,6 +204,14 @@ def test_every_figure_matches_a_count_made_from_the_same_records(url: str, tmp_p
         signed[5].record_id
     ) in to_reverse
     assert any(r["figure"] == "Not handed over" for r in rows)
+    declined_uk = [s for s in signed if s.case.rule_set == "UK-PPP" and not _given_in_full(s)]
+    duty_rows = [r for r in rows if r["figure"] == "Programme duty not done"]
+    assert [r["record_ids"] for r in duty_rows] == [str(s.record_id) for s in declined_uk]
+    assert declined_uk
+    card = next(
+        r for r in rows if r["section"] == "rate" and r["figure"] == "Patient reminder card given"
+    )
+    assert int(card["of"]) - int(card["count"]) == 1  # the card not given, counted as missed
 
     # the PDF says the same, with the chain head it was read under
     text = "".join(page.extract_text() for page in PdfReader(pdf_path).pages)
