@@ -74,6 +74,8 @@ class Stands(enum.Enum):
     RISK_CATEGORY_CHANGE = "risk-category-change"
     DUTY = "duty"
     """A programme duty on the supply not recorded as a fact yet."""
+    AMENDMENT = "amendment"
+    """An amendment without its reason, or that changes nothing."""
 
 
 _OF_NEED = {
@@ -123,6 +125,53 @@ class Change(enum.Enum):
     RESOLUTION = "resolution"
     CONFIRMATION = "confirmation"
     RISK_CHANGE = "risk-change"
+    AMENDMENT_REASON = "amendment-reason"
+
+
+@dataclass(frozen=True)
+class Amending:
+    """The signed record a session corrects."""
+
+    record_id: int
+    original: Case
+    """The record's case as last signed (the record itself, or its last amendment)."""
+    signed: str
+    """Who signed it and when, in words."""
+
+
+@dataclass(frozen=True)
+class ValueChange:
+    """A value of an amendment that differs from the record being amended."""
+
+    path: str
+    """As ``patient.weight_kg``."""
+    before: str
+    now: str
+
+    @property
+    def words(self) -> str:
+        return f"{self.path}: {self.before} → {self.now}"
+
+
+def _flat(value: object, prefix: str = "") -> dict[str, object]:
+    """Every leaf of a case as builtins, by its dotted path (lists are leaves)."""
+    if isinstance(value, dict):
+        flat: dict[str, object] = {}
+        for key, item in value.items():
+            flat.update(_flat(item, f"{prefix}.{key}" if prefix else str(key)))
+        return flat
+    return {prefix: value}
+
+
+def _said(value: object) -> str:
+    """A value in words (nothing entered, in whatever form, reads the same)."""
+    if value is None or value == [] or value == "" or value == {}:
+        return "not entered"
+    if isinstance(value, list):
+        return ", ".join(_said(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_said(v)}" for k, v in value.items())
+    return str(value)
 
 
 @dataclass
@@ -147,12 +196,23 @@ class CounterSession:
     handout_options: RenderOptions = field(default_factory=lambda: RenderOptions())
     dirty: bool = False
     """Something was changed since the session was opened (a draft is kept from then on)."""
+    amending: Amending | None = None
+    """The signed record this session corrects (None: a new record)."""
+    amendment_reason: str = ""
     _subscribers: list[Callable[[Change], None]] = field(default_factory=list)
 
     @classmethod
     def blank(cls, rule_set: str, language: str, today: dt.date | None = None) -> CounterSession:
         """A new session: nothing entered yet."""
         return cls(case=blank_draft(rule_set, language, today or dt.date.today()))
+
+    @classmethod
+    def for_amendment(cls, record_id: int, case: Case, *, signed: str) -> CounterSession:
+        """A session correcting a signed record: every value as the record holds it."""
+        return cls(
+            case=CaseDraft.of(case),
+            amending=Amending(record_id=record_id, original=case, signed=signed),
+        )
 
     # -- edits -------------------------------------------------------------------------------
 
@@ -218,6 +278,12 @@ class CounterSession:
             )
         self._changed(Change.RISK_CHANGE)
 
+    def set_amendment_reason(self, reason: str) -> None:
+        """Why the record is corrected (an amendment is signed only with its reason)."""
+        assert self.amending is not None, "not an amendment"
+        self.amendment_reason = reason
+        self._changed(Change.AMENDMENT_REASON)
+
     def _carried(self) -> Carried:
         assert self.case is not None and self.case.carried is not None, "not a next visit"
         return self.case.carried
@@ -240,10 +306,29 @@ class CounterSession:
             if fact.key in case.carried.facts
         ]
 
+    def changes_from_record(self) -> list[ValueChange]:
+        """What this amendment changes of the record being amended (empty: nothing yet, or
+        not an amendment)."""
+        if self.case is None or self.amending is None:
+            return []
+        before = _flat(msgspec.to_builtins(self.amending.original))
+        now = _flat(msgspec.to_builtins(self.case))
+        changes = []
+        for path in sorted(before.keys() | now.keys()):
+            was, is_ = _said(before.get(path)), _said(now.get(path))
+            if was != is_:
+                changes.append(ValueChange(path, was, is_))
+        return changes
+
     def provenance_of(self, path: str) -> Provenance:
         """Where the value of a required field (as ``patient.weight_kg``) came from."""
         case = self.case
         assert case is not None
+        if self.amending is not None:
+            changed = any(
+                c.path == path or c.path.startswith(f"{path}.") for c in self.changes_from_record()
+            )
+            return Provenance.TYPED if changed else Provenance.FROM_RECORD
         if case.carried is not None:
             for fact in carried_facts(case):
                 if path in fact.fields and fact.key in case.carried.facts:
@@ -289,7 +374,7 @@ class CounterSession:
             for i, notes in enumerate(self.notes)
             for line in notes.pending
         ]
-        carried = self._carried_standing()
+        carried = [*self._carried_standing(), *self._amendment_standing()]
         case, assessment = self.checked, self.assessment
         if assessment is None or case is None:
             not_valid = [Standing(Stands.NOT_VALID, p) for p in self.problems]
@@ -359,6 +444,26 @@ class CounterSession:
             )
         return items
 
+    def _amendment_standing(self) -> list[Standing]:
+        amending = self.amending
+        if amending is None:
+            return []
+        items = []
+        if not self.changes_from_record():
+            items.append(
+                Standing(
+                    Stands.AMENDMENT,
+                    f"Nothing is changed from record {amending.record_id} yet: correct what "
+                    "was wrong, or cancel the amendment",
+                    Step.REVIEW,
+                )
+            )
+        if not " ".join(self.amendment_reason.split()):
+            items.append(
+                Standing(Stands.AMENDMENT, "Give the reason for the amendment", Step.REVIEW)
+            )
+        return items
+
     def missing(self) -> list[str]:
         """What stands before signing, one line each."""
         return [s.line for s in self.standing()]
@@ -414,8 +519,12 @@ class CounterSession:
 
     def autosave(self, *, step: int, user: str, durable: bool) -> dt.datetime | None:
         """Save the draft (atomically; ``fsync`` only when ``durable``). None when there is
-        nothing to keep yet (a session opened and not changed). Raises ``OSError``."""
-        if self.case is None or not (self.dirty or self.meta is not None):
+        nothing to keep yet (a session opened and not changed). Raises ``OSError``. An
+        amendment is not kept as a draft: it is signed or cancelled (its record stays as it
+        is)."""
+        if self.case is None or self.amending is not None:
+            return None
+        if not (self.dirty or self.meta is not None):
             return None
         if self.meta is None:
             now = dt.datetime.now().replace(microsecond=0)

@@ -65,6 +65,8 @@ class Provenance(enum.Enum):
     CARRIED_CONFIRMED = "carried from the last visit and confirmed"
     CARRIED_UNCONFIRMED = "carried from the last visit, not yet confirmed"
     NOT_ENTERED = "not entered"
+    FROM_RECORD = "from the record being amended"
+    """An amendment: the value as the record holds it, not changed."""
 
 
 def _weight(case: CaseView) -> str | None:

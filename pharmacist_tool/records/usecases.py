@@ -181,10 +181,13 @@ def amend(
     kb: Any = None,
     settings: Any = None,
     handout: HandoutLike | None = None,
+    previewed: HandoutLike | None = None,
+    handout_options: Mapping[str, Any] | None = None,
     what: str = "The corrected session",
 ) -> AmendmentDetail:
     """Add an amendment to a signed record (which never changes), assessed with the record's
-    own medicine pack; ``notice`` of the result says when that pack's version changed."""
+    own medicine pack; ``notice`` of the result says when that pack's version changed.
+    ``handout``, ``previewed``, ``handout_options``: as for ``sign``."""
     record = get_record(db, record_id)  # a clear message before the password is checked
     if not " ".join(reason.split()):
         raise UserError("Give the reason for the amendment")
@@ -193,7 +196,14 @@ def amend(
     signer = _signer(db, username, password, "amend")
     assessment, kb = _assessed(case, kb, what)
     chosen = _handout(
-        case, assessment, kb, settings, signer, given=handout, previewed=None, options=None
+        case,
+        assessment,
+        kb,
+        settings,
+        signer,
+        given=handout,
+        previewed=previewed,
+        options=handout_options,
     )
     notice = pack_change(record, kb)
     detail: dict[str, Any] = {
