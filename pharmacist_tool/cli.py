@@ -72,6 +72,16 @@ def _records(name: str) -> Handler:
     return run
 
 
+def _app(name: str) -> Handler:
+    def run(args: argparse.Namespace) -> int:
+        from pharmacist_tool.app import commands
+
+        handler: Handler = getattr(commands, name)
+        return handler(args)
+
+    return run
+
+
 def _course(name: str) -> Handler:
     def run(args: argparse.Namespace) -> int:
         from pharmacist_tool.records import course_commands
@@ -229,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     amend.add_argument("--user", required=True)
     amend.add_argument("--reason", required=True)
     amend.add_argument("--password-stdin", action="store_true", required=True)
-    amend.set_defaults(handler=_records("run_amend"))
+    amend.set_defaults(handler=_app("run_amend"))
 
     records = sub.add_parser("records", help="list signed records")
     records.add_argument("--patient", metavar="TEXT")

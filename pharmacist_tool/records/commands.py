@@ -1,5 +1,5 @@
 """The records commands: ``users add|list|role|admin-rights|reset-password|unlock|deactivate``,
-``sign``, ``amend``, ``records``, ``verify``.
+``sign``, ``records``, ``verify`` (``amend``: ``app.commands``).
 
 Each is ``(args: argparse.Namespace) -> int``; ``cli.py`` declares the options. Passwords come on
 standard input (``--password-stdin``), one per line, never on the command line.
@@ -221,31 +221,6 @@ def run_sign(args: argparse.Namespace) -> int:
             what=str(args.case),
         )
     print(record.id)
-    return EXIT_OK
-
-
-def run_amend(args: argparse.Namespace) -> int:
-    from pharmacist_tool.case import load_case
-    from pharmacist_tool.records.reading import get_record, parse_record_id
-    from pharmacist_tool.records.usecases import amend
-
-    record_id = parse_record_id(args.id)
-    with _open(args) as db:
-        get_record(db, record_id)  # a clear message before asking anything else
-        case = load_case(args.case)
-        (password,) = _read_passwords([f"the user {args.user}"])
-        amendment = amend(
-            db,
-            record_id,
-            case,
-            reason=args.reason,
-            username=args.user,
-            password=password,
-            what=str(args.case),
-        )
-    if amendment.notice:
-        print(amendment.notice, file=sys.stderr)
-    print(f"{record_id} amendment {amendment.id}")
     return EXIT_OK
 
 
