@@ -1041,6 +1041,7 @@ class MedicinesPage(StepPage):
         self.editor.edit.setText(typed.get("draft.medicine", ""))
         asked = case.other_medicines_asked or typed.get(NONE_TAKEN_KEY) == "asked"
         self.none_taken.setChecked(asked and not case.medicines)
+        self.as_loaded = (list(case.medicines), case.other_medicines_asked)
         self.alcohol.setCurrentText(case.alcohol or ALCOHOL_NOT_ASKED)
 
     def collect(self, case: CaseDraft, result: Collected) -> None:
@@ -1053,9 +1054,15 @@ class MedicinesPage(StepPage):
             result.pending.append(
                 f"Other medicines: “{self.editor.edit.text()}” is typed but not added (press Enter)"
             )
-        # Lines given are the answers to asking; the tick is "asked, and none".
-        case.other_medicines_asked = bool(case.medicines) or self.none_taken.isChecked() or None
-        if case.other_medicines_asked is None:
+        lines, asked = getattr(self, "as_loaded", ([], None))
+        if asked is None and case.medicines and case.medicines == lines:
+            # A case that listed lines without saying it asked (an older record being amended,
+            # a case file) keeps "not recorded" until the lines are edited here.
+            case.other_medicines_asked = None
+        else:
+            # Lines given are the answers to asking; the tick is "asked, and none".
+            case.other_medicines_asked = bool(case.medicines) or self.none_taken.isChecked() or None
+        if case.other_medicines_asked is None and not case.medicines:
             result.unasked.append(
                 "Other medicines: ask what else the patient takes (add each, or tick “Asked: "
                 "takes no other medicines, supplements or herbal products”) on step 4"
