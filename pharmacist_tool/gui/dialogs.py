@@ -483,9 +483,16 @@ def open_records_dialog(window: WindowBase, database: str | None) -> QDialog:
         from pharmacist_tool.gui import signing
         from pharmacist_tool.gui.records_view import RecordsView
 
-        view: QWidget = RecordsView(
+        records = RecordsView(
             signing.database(database), parent=dialog, user=window.user_name or None
         )
+
+        def amend(record_id: int) -> None:  # in the session steps, the records view closed
+            dialog.accept()
+            window.amend_record(record_id)
+
+        records.amend_requested.connect(amend)
+        view: QWidget = records
     except UserError as error:
         view = note(f"The records cannot be opened: {error}")
     except Exception as error:  # the counter must keep working without the records view

@@ -1175,6 +1175,10 @@ class ReviewPage(StepPage):
     short = "Sign"
     preview_requested = Signal()
     sign_requested = Signal()
+    amendment_reason_changed = Signal(str)
+    """The reason for an amendment was edited (it is the session's, not the case's)."""
+    discard_requested = Signal()
+    """The amendment is cancelled: the record stays as it is."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -1236,7 +1240,19 @@ class ReviewPage(StepPage):
         self.body.addWidget(box)
 
         box = QGroupBox("Sign (a pharmacist signs)")
+        self.sign_box = box
         form = QFormLayout(box)
+        self.sign_form = form
+        self.amend_reason = QLineEdit()
+        self.amend_reason.setMaxLength(2000)
+        self.amend_reason.setPlaceholderText("what was wrong in the record (required)")
+        add_row(
+            form,
+            "Reason for the &amendment:",
+            self.amend_reason,
+            "Why the signed record is corrected; stored with the amendment",
+        )
+        self.amend_reason.textEdited.connect(self.amendment_reason_changed)
         self.user = QLineEdit()
         self.password = QLineEdit()
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -1247,12 +1263,30 @@ class ReviewPage(StepPage):
         self.sign.clicked.connect(self.sign_requested)
         self.password.returnPressed.connect(self.sign_requested)
         form.addRow(self.sign)
+        self.discard = QPushButton("&Discard the amendment (the record stays as it is)")
+        self.discard.setAutoDefault(False)
+        self.discard.clicked.connect(self.discard_requested)
+        form.addRow(self.discard)
         self.sign_message = note()
         self.sign_message.setAccessibleName("Signing message")
         form.addRow(self.sign_message)
         self.body.addWidget(box)
         self.finish()
         self.watch(self.reason, self.language, self.large_print)
+        self.show_amending(None)
+
+    def show_amending(self, record_id: int | None, reason: str = "") -> None:
+        """Signing a new record, or (``record_id``) an amendment of it with its reason."""
+        amending = record_id is not None
+        self.sign_form.setRowVisible(self.amend_reason, amending)
+        self.discard.setVisible(amending)
+        self.amend_reason.setText(reason)
+        if amending:
+            self.sign_box.setTitle(f"Sign the amendment of record {record_id} (a pharmacist signs)")
+            self.sign.setText("Sign the amendment to the re&cord (Enter in the password)")
+        else:
+            self.sign_box.setTitle("Sign (a pharmacist signs)")
+            self.sign.setText("Sign re&cord (Enter in the password)")
 
     def set_kb(self, kb: KnowledgeBase | None) -> None:
         super().set_kb(kb)

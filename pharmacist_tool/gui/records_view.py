@@ -2,7 +2,9 @@
 
 ``RecordsView(database, parent=None, user=None)``: ``database`` is an open
 ``pharmacist_tool.records.db.Database``, or a database URL / None (then the window's shared
-connection for that URL is used).
+connection for that URL is used). Every action goes through the records desk
+(``app.records.RecordsDesk``), which writes its audit entry. Amend asks the window for the
+session steps (``amend_requested``): a correction is entered as a session is.
 
 The list is a lazy model: it asks the database for one page (100 rows) at a time as the list
 scrolls (``canFetchMore``/``fetchMore``, keyset pages), so 100,000 records open as fast as 100.
@@ -33,7 +35,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -42,7 +43,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QTableView,
@@ -51,6 +51,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from pharmacist_tool.app.records import (
+    OUTCOME_WORDS as OUTCOME_TEXT,
+)
+from pharmacist_tool.app.records import (
+    ChainNotIntactError,
+    HeadNote,
+    RecordFilter,
+    RecordsDesk,
+    RecordSummary,
+    parse_date,
+)
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.authority import Right
 from pharmacist_tool.gui.authority import check as check_right
@@ -78,13 +89,7 @@ COLUMNS: list[tuple[str, str | None, str]] = [
 ]
 
 
-def _outcome_words() -> dict[str, str]:
-    from pharmacist_tool.records.reading import OUTCOME_WORDS
-
-    return {key: text.capitalize() for key, text in OUTCOME_WORDS.items()}
-
-
-OUTCOME_WORDS = _outcome_words()
+OUTCOME_WORDS = {key: text.capitalize() for key, text in OUTCOME_TEXT.items()}
 
 
 def _resolve_database(database: Any) -> Any:
@@ -106,19 +111,17 @@ def _show(value: Any) -> str:
 class RecordsModel(QAbstractTableModel):
     """Signed records, fetched a page at a time; never all rows in memory at once."""
 
-    def __init__(self, db: Any, parent: QObject | None = None) -> None:
+    def __init__(self, desk: RecordsDesk, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        from pharmacist_tool.records.reading import RecordFilter
-
-        self.db = db
+        self.desk = desk
         self.filter = RecordFilter()
         self.sort_key = "signed_at"
         self.descending = True
-        self.rows: list[Any] = []
+        self.rows: list[RecordSummary] = []
         self._more = True
 
     # -- loading
-    def set_filter(self, flt: Any) -> None:
+    def set_filter(self, flt: RecordFilter) -> None:
         flt.check()
         self.beginResetModel()
         self.filter = flt
@@ -143,11 +146,8 @@ class RecordsModel(QAbstractTableModel):
     def fetchMore(self, parent: Index = QModelIndex()) -> None:  # noqa: B008, N802
         if parent.isValid() or not self._more:
             return
-        from pharmacist_tool.records.reading import fetch_page
-
         after = (self.rows[-1].sort_value, self.rows[-1].id) if self.rows else None
-        page = fetch_page(
-            self.db,
+        page = self.desk.page(
             self.filter,
             sort=self.sort_key,
             descending=self.descending,
@@ -162,9 +162,7 @@ class RecordsModel(QAbstractTableModel):
             self.endInsertRows()
 
     def total(self) -> int:
-        from pharmacist_tool.records.reading import count_records
-
-        return count_records(self.db, self.filter)
+        return self.desk.count(self.filter)
 
     # -- the table
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
@@ -219,9 +217,9 @@ class ExportWorker(QObject):
     failed = Signal(str)
     cancelled = Signal()
 
-    def __init__(self, db: Any, fmt: str, path: Path, flt: Any, username: str | None) -> None:
+    def __init__(self, desk: RecordsDesk, fmt: str, path: Path, flt: RecordFilter) -> None:
         super().__init__()
-        self.db, self.fmt, self.path, self.flt, self.username = db, fmt, path, flt, username
+        self.desk, self.fmt, self.path, self.flt = desk, fmt, path, flt
         self._stop = False
 
     def cancel(self) -> None:
@@ -229,15 +227,12 @@ class ExportWorker(QObject):
 
     def run(self) -> None:
         from pharmacist_tool.exports.files import ExportCancelled
-        from pharmacist_tool.exports.service import export_records
 
         try:
-            result = export_records(
-                self.db,
+            result = self.desk.export(
                 self.fmt,
                 self.path,
                 self.flt,
-                username=self.username,
                 progress=lambda done, total: self.progress.emit(done, total),
                 cancelled=lambda: self._stop,
             )
@@ -255,12 +250,12 @@ class ExportWorker(QObject):
 class ExportDialog(QDialog):
     """Choose a format and a file; watch the progress; cancel leaves no file."""
 
-    def __init__(self, db: Any, flt: Any, username: str | None, parent: QWidget | None) -> None:
+    def __init__(self, desk: RecordsDesk, flt: RecordFilter, parent: QWidget | None) -> None:
         super().__init__(parent)
         from pharmacist_tool.exports.service import FORMATS
 
         self.setWindowTitle("Export records")
-        self.db, self.flt, self.username = db, flt, username
+        self.desk, self.flt = desk, flt
         self.export_thread: QThread | None = None
         self.worker: ExportWorker | None = None
         self.export_result: Any = None
@@ -320,9 +315,7 @@ class ExportDialog(QDialog):
         self.format.setEnabled(False)
         self.status.setText("Exporting…")
         self.export_thread = QThread(self)
-        self.worker = ExportWorker(
-            self.db, self.format.currentData(), Path(text), self.flt, self.username
-        )
+        self.worker = ExportWorker(self.desk, self.format.currentData(), Path(text), self.flt)
         self.worker.moveToThread(self.export_thread)
         self.export_thread.started.connect(self.worker.run)
         self.worker.progress.connect(self._progress)
@@ -380,7 +373,7 @@ class ExportDialog(QDialog):
         super().done(code)
 
 
-def _describe_filter(flt: Any) -> str:
+def _describe_filter(flt: RecordFilter) -> str:
     parts = []
     if flt.patient:
         parts.append(f"patient “{flt.patient}”")
@@ -508,13 +501,9 @@ class RecordDialog(QDialog):
 
     def __init__(self, view: RecordsView, record_id: int) -> None:
         super().__init__(view)
-        from pharmacist_tool.records.reading import get_record
-        from pharmacist_tool.records.writing import record_event
-
         self.view = view
         self.record_id = record_id
-        self.detail = get_record(view.db, record_id)
-        record_event(view.db, "view", user=view.user, record_id=record_id)
+        self.detail = view.desk.open(record_id)
         self.setWindowTitle(f"Record {record_id}")  # titles show in task bars: no names
         layout = QVBoxLayout(self)
         self.text = QTextBrowser()
@@ -537,85 +526,6 @@ class RecordDialog(QDialog):
         fit_to_screen(self, 760, 640)
 
 
-class AmendDialog(QDialog):
-    """Correct a signed record: the corrected case, the reason, and the pharmacist's password."""
-
-    def __init__(self, view: RecordsView, record_id: int) -> None:
-        super().__init__(view)
-        from pharmacist_tool.records.reading import get_record
-
-        self.view = view
-        self.record_id = record_id
-        detail = get_record(view.db, record_id)
-        self.setWindowTitle(f"Amend record {record_id}")
-        layout = QVBoxLayout(self)
-        layout.addWidget(
-            QLabel(
-                "The signed record is never changed: an amendment is added beside it, with the "
-                "corrected session, the reason and your signature. Correct the session below."
-            )
-        )
-        self.case_text = QPlainTextEdit(
-            json.dumps(json.loads(detail.current_case_json), indent=2, ensure_ascii=False)
-        )
-        layout.addWidget(self.case_text, 1)
-        form = QFormLayout()
-        self.reason = QLineEdit()
-        self.reason.setPlaceholderText("why the record is corrected (required)")
-        self.username = QLineEdit(view.user or "")
-        self.password = QLineEdit()
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow("&Reason", self.reason)
-        form.addRow("&User name", self.username)
-        form.addRow("&Password", self.password)
-        layout.addLayout(form)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        layout.addWidget(self.message)
-        buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
-        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("&Sign amendment")
-        buttons.accepted.connect(self.submit)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
-        self.amendment_id: int | None = None
-        self.notice = ""
-        fit_to_screen(self, 700, 640)
-
-    def submit(self) -> None:
-        try:
-            amendment = amend_with_password(
-                self.view.db,
-                self.record_id,
-                self.case_text.toPlainText(),
-                self.reason.text(),
-                self.username.text().strip(),
-                self.password.text(),
-            )
-        except UserError as error:
-            self.message.setText(f"✖ {error}")
-            self.password.clear()
-            return
-        self.amendment_id, self.notice = amendment.id, amendment.notice
-        self.accept()
-
-
-def amend_with_password(
-    db: Any, record_id: int, case_text: str, reason: str, username: str, password: str
-) -> Any:
-    """Read the corrected case and amend through the records' one use case."""
-    from pharmacist_tool.case import parse_case
-    from pharmacist_tool.records.usecases import amend
-
-    if not reason.strip():
-        raise UserError("Give the reason for the amendment.")
-    if not username or not password:
-        raise UserError("Enter your user name and password to sign the amendment.")
-    case = parse_case(case_text.encode("utf-8"), source="the corrected session")
-    return amend(db, record_id, case, reason=reason, username=username, password=password)
-
-
 # -- the view -------------------------------------------------------------------------------
 
 
@@ -624,7 +534,8 @@ class RecordsView(QWidget):
 
     reprinted = Signal(int, bytes)
     """A handout was fetched for a reprint: (record id, the stored bytes sent to the printer)."""
-    amended = Signal(int, int)
+    amend_requested = Signal(int)
+    """Amend was chosen for this record: the window opens it in the session steps."""
     exported = Signal(object)
     backed_up = Signal(object)
     """A backup was written and checked (its path)."""
@@ -637,7 +548,8 @@ class RecordsView(QWidget):
         super().__init__(parent)
         self.db = _resolve_database(database)
         self.user = user
-        self.model = RecordsModel(self.db, self)
+        self.desk = RecordsDesk(self.db, user)
+        self.model = RecordsModel(self.desk, self)
         self._build()
         self._apply_rights()
         self.search()
@@ -783,12 +695,10 @@ class RecordsView(QWidget):
         row.addWidget(self.print_head_button)
         return row
 
-    def refresh_head(self) -> Any:
+    def refresh_head(self) -> HeadNote | None:
         """Read the chain head again (every view, print and export moves it on)."""
-        from pharmacist_tool.records.service import head_note
-
         try:
-            note = head_note(self.db)
+            note = self.desk.head()
         except Exception:
             log.exception("reading the chain head")
             self.head_label.setText("Chain head: could not be read (see the log)")
@@ -809,52 +719,36 @@ class RecordsView(QWidget):
 
     def print_head(self) -> bytes | None:
         """Verify the chain, then print its head on one page for the paper log."""
-        from pharmacist_tool.handout.chain_sheet import ChainSheet, render_chain_sheet
-        from pharmacist_tool.records.service import verified_head_note
         from pharmacist_tool.settings import Settings, load_settings
 
-        note, report = verified_head_note(self.db)
-        if not report.intact:
-            first = report.problems[0]
-            self.status.setText(
-                f"✖ Not printed: the chain is not intact ({len(report.problems)} problem(s); "
-                f"first: {first}). Run `pharmacist-tool verify` and tell the "
-                "pharmacist-in-charge before writing any head in the log."
-            )
-            return None
         try:
             settings = load_settings()
         except UserError:
             settings = Settings()
-        sheet = ChainSheet(
-            pharmacy=settings.pharmacy_name,
-            address=settings.pharmacy_address,
-            database=self.db.describe(),
-            head=note,
-        )
-        pdf = render_chain_sheet(sheet, paper=settings.paper_size)
+        try:
+            sheet = self.desk.head_sheet(settings)
+        except ChainNotIntactError as error:
+            self.status.setText(f"✖ {error}")
+            return None
+        note = sheet.note
         self.head_label.setText(note.summary())
         self.head_note = note
         self._send_to_printer(
-            pdf, settings.paper_size, "Records chain head", f"Chain head {note.text}"
+            sheet.pdf, sheet.paper, "Records chain head", f"Chain head {note.text}"
         )
-        return pdf
+        return sheet.pdf
 
     def _fill_pharmacists(self) -> None:
-        from pharmacist_tool.records.users import list_users
-
         try:
-            users = list_users(self.db)
+            users = self.desk.users()
         except Exception:
             log.exception("listing users")
             return
-        for user in users:
-            self.pharmacist.addItem(user.printed_name, user.username)
+        for username, printed_name in users:
+            self.pharmacist.addItem(printed_name, username)
 
     # -- searching
-    def current_filter(self) -> Any:
-        from pharmacist_tool.records.reading import RecordFilter, parse_date
-
+    def current_filter(self) -> RecordFilter:
         return RecordFilter(
             patient=self.patient.text().strip(),
             match="anywhere" if self.anywhere.isChecked() else "start",
@@ -907,12 +801,10 @@ class RecordsView(QWidget):
 
     def reprint(self, record_id: int) -> bytes | None:
         """Send the stored handout, byte for byte, to the printer (audited as a reprint)."""
-        from pharmacist_tool.records.usecases import reprint as reprint_handout
-
         if self._refuse(Right.RECORDS):
             return None
         try:
-            pdf = reprint_handout(self.db, record_id, username=self.user)
+            pdf = self.desk.reprint(record_id)
         except UserError as error:
             self.status.setText(f"✖ {error}")
             return None
@@ -967,7 +859,6 @@ class RecordsView(QWidget):
 
     def save_handout(self, record_id: int, path: str | None = None) -> Path | None:
         from pharmacist_tool.case import write_atomically
-        from pharmacist_tool.records.usecases import reprint as reprint_handout
 
         if self._refuse(Right.RECORDS):
             return None
@@ -978,7 +869,7 @@ class RecordsView(QWidget):
             if not path:
                 return None
         try:
-            pdf = reprint_handout(self.db, record_id, username=self.user)
+            pdf = self.desk.reprint(record_id)
             write_atomically(path, pdf)
         except (UserError, OSError) as error:
             self.status.setText(f"✖ Not saved: {error}")
@@ -986,25 +877,14 @@ class RecordsView(QWidget):
         self.status.setText(f"✓ Handout of record {record_id} saved to {path}")
         return Path(path)
 
-    def amend(self, record_id: int) -> AmendDialog | None:
+    def amend(self, record_id: int) -> bool:
+        """Ask for the record in the session steps, every value as signed (the window opens
+        it; nothing is stored until the amendment is signed there). True when asked."""
         if self._refuse(Right.RECORDS):
-            return None
-        dialog = AmendDialog(self, record_id)
-
-        def done() -> None:
-            if dialog.amendment_id is not None:
-                self.status.setText(
-                    f"✓ Amendment {dialog.amendment_id} added to record {record_id}"
-                    + (f". {dialog.notice}" if dialog.notice else "")
-                )
-                self.amended.emit(record_id, dialog.amendment_id)
-                self.model.refresh()
-                self.refresh_head()
-
-        dialog.accepted.connect(done)
-        dialog.open()
-        self.amend_dialog = dialog
-        return dialog
+            return False
+        self.status.setText(f"Record {record_id} opens in the session steps to be amended.")
+        self.amend_requested.emit(record_id)
+        return True
 
     # -- export, backup, restore
     def export(self) -> ExportDialog | None:
@@ -1015,7 +895,7 @@ class RecordsView(QWidget):
         except UserError as error:
             self.status.setText(f"✖ {error}")
             return None
-        dialog = ExportDialog(self.db, flt, self.user, self)
+        dialog = ExportDialog(self.desk, flt, self)
 
         def finished(_code: int) -> None:
             if dialog.export_result:
@@ -1058,9 +938,6 @@ class RecordsView(QWidget):
     def backup(self, path: str | None = None) -> Path | None:
         """Copy the records to ``path`` (asked for when None) and check the copy; audited to
         the signed-in user. ``backed_up`` carries the file."""
-        from pharmacist_tool.exports.backup import backup_database
-        from pharmacist_tool.exports.service import audit
-
         if self._refuse(Right.BACKUP):
             return None
         if not path:
@@ -1068,9 +945,7 @@ class RecordsView(QWidget):
             self._choose_file("Back up the records to", suggested, True, self.backup)
             return None
         try:
-            # the event first, so that the backup holds it (see ``exports.commands``)
-            audit(self.db, "backup", username=self.user, detail={"file": str(Path(path))})
-            check = backup_database(str(self.db.url), Path(path))
+            check = self.desk.backup(Path(path))
         except UserError as error:
             self.status.setText(f"✖ {error}")
             return None
@@ -1135,11 +1010,8 @@ class RecordsView(QWidget):
         self.restore_password = dialog
 
     def _restore_now(self, path: str, password: str) -> bool:
-        from pharmacist_tool.exports.backup import admin_in_backup, restore_database
-
         try:
-            admin = admin_in_backup(Path(path), self.user or "", password)
-            result = restore_database(str(self.db.url), Path(path), admin)
+            result = self.desk.restore(Path(path), password)
         except UserError as error:
             self.status.setText(f"✖ {error}")
             return False

@@ -37,6 +37,7 @@ from pharmacist_tool.counselling import drafts
 from pharmacist_tool.counselling.case_draft import CaseDraft
 from pharmacist_tool.engine.assessment import Assessment, Finding
 from pharmacist_tool.errors import UserError
+from pharmacist_tool.gui.authority import Right
 from pharmacist_tool.gui.findings import FindingsPanel
 from pharmacist_tool.gui.pages import (
     Collected,
@@ -50,6 +51,7 @@ from pharmacist_tool.gui.window_base import WindowBase
 from pharmacist_tool.handout import RenderOptions
 
 if TYPE_CHECKING:
+    from pharmacist_tool.app.records import AmendmentDetail
     from pharmacist_tool.records.writing import HandoutLike as HandoutPreview
 
 log = logging.getLogger(__name__)
@@ -138,6 +140,12 @@ class SessionScreen(WindowBase):
         self.banner_deadline.setAccessibleName("Pick-up deadline")
         bl.addWidget(self.banner_deadline)
         outer.addWidget(banner)
+        self.amend_note = QLabel()
+        self.amend_note.setWordWrap(True)
+        self.amend_note.setAccessibleName("Amendment")
+        frame_style(self.amend_note)
+        self.amend_note.setVisible(False)
+        outer.addWidget(self.amend_note)
         from pharmacist_tool.gui.course_panel import CarriedFacts  # the course across visits
 
         self.carried = CarriedFacts()
@@ -197,6 +205,8 @@ class SessionScreen(WindowBase):
         review = self.review
         review.preview_requested.connect(self.preview_handout)
         review.sign_requested.connect(self.sign)
+        review.amendment_reason_changed.connect(self.on_amendment_reason)
+        review.discard_requested.connect(self.cancel_amendment)
         return page
 
     @property
@@ -248,15 +258,40 @@ class SessionScreen(WindowBase):
         source: str = "",
     ) -> None:
         draft = CaseDraft.of(case) if isinstance(case, Case) else case
-        self.current = CounterSession(
+        session = CounterSession(
             case=draft,
             meta=meta,
             source=source or (meta.source if meta else ""),
             typed=dict(typed or {}),
         )
+        self._open_session(session, step=meta.step if meta else 0)
+
+    def amend_record(self, record_id: int) -> bool:
+        """Open a signed record in the steps to correct it: every value as the record holds
+        it, shown as such; signed with a reason as an amendment (the record never changes),
+        or cancelled. True when it is open."""
+        if self.stack.currentIndex() == LOCKED or self.refused("Amend a record", Right.RECORDS):
+            return False
+        from pharmacist_tool.app.records import RecordsDesk
+        from pharmacist_tool.gui import signing
+
+        try:
+            desk = RecordsDesk(signing.database(self.database), self.user_name)
+            session = desk.amendment_session(record_id)
+        except UserError as error:
+            self.show_error("The record cannot be amended", str(error))
+            return False
+        self.save_now()  # a session in progress stays among the drafts
+        self._open_session(session, step=0)
+        return True
+
+    def _open_session(self, session: CounterSession, *, step: int) -> None:
+        """Show ``session`` on the session screen, at ``step``."""
+        draft, meta = session.case, session.meta
+        assert draft is not None
+        self.current = session
         self.current.subscribe(self._session_changed)
         self._show_carried()
-        step = meta.step if meta else 0  # before anything moves the step list
         self.dirty = False
         self.handout = None
         self.handout_options = RenderOptions()
@@ -268,9 +303,17 @@ class SessionScreen(WindowBase):
         self.review.password.clear()
         self.review.sign_message.setText("")
         self.review.handout_note.setText("No handout previewed yet.")
-        self.saved_label.setText(
-            f"Resumed · saved {meta.updated:%H:%M:%S}" if meta else "Not changed yet"
+        amending = session.amending
+        self.review.show_amending(
+            amending.record_id if amending else None, session.amendment_reason
         )
+        self.amend_note.setVisible(amending is not None)
+        if amending is not None:
+            self.saved_label.setText("An amendment is not kept as a draft: sign it or discard it")
+        else:
+            self.saved_label.setText(
+                f"Resumed · saved {meta.updated:%H:%M:%S}" if meta else "Not changed yet"
+            )
         self.stack.setCurrentIndex(SESSION)
         self._enable_session_actions(True)
         self._collect()
@@ -379,6 +422,21 @@ class SessionScreen(WindowBase):
         if self.case is not None:
             self.current.explain_risk_change(decided_by, reason)
 
+    def on_amendment_reason(self, reason: str) -> None:
+        if self.case is not None and self.current.amending is not None:
+            self.current.set_amendment_reason(reason)
+
+    def cancel_amendment(self) -> None:
+        """Leave the amendment: nothing is stored, the record stays as it is."""
+        amending = self.current.amending
+        if amending is None or self.password_check.running:
+            return
+        self.close_session()
+        self.start_note.setText(
+            f"Amendment of record {amending.record_id} discarded: the record is unchanged. "
+        )
+        self.amendment_cancelled.emit(amending.record_id)
+
     def _session_changed(self, _what: Change) -> None:
         """Every edit of the session: checked again, saved, redrawn."""
         self.schedule_assess()
@@ -456,6 +514,7 @@ class SessionScreen(WindowBase):
 
         show_assessment(self.carried.panel, self.checked, assessment, self.kb)
         self._show_carried()
+        self._show_amendment()
         self._update_states()
         self._update_banner()
         self.review.show_missing(self.missing())
@@ -533,6 +592,22 @@ class SessionScreen(WindowBase):
             self.save_now(durable=True)
 
     # -- display ----------------------------------------------------------------------------------
+
+    def _show_amendment(self) -> None:
+        """Which record is corrected, and what of it is changed so far."""
+        amending = self.current.amending
+        if amending is None:
+            return
+        changes = self.current.changes_from_record()
+        said = (
+            "Changed so far: " + "; ".join(c.words for c in changes)
+            if changes
+            else "Nothing changed yet."
+        )
+        self.amend_note.setText(
+            f"Amending record {amending.record_id} ({amending.signed}). Every value shown is "
+            "from the record being amended; correct only what was wrong. " + said
+        )
 
     def _update_states(self) -> None:
         for i, p in enumerate(self.pages):
@@ -679,6 +754,9 @@ class SessionScreen(WindowBase):
         from pharmacist_tool.gui import signing
 
         assert self.checked is not None  # nothing missing: the complete case was assessed
+        if self.current.amending is not None:
+            self._sign_amendment(user, password)
+            return
         session, case = self.current, copy.deepcopy(self.checked)
         kb, settings, database = self.ensure_kb(), self.settings, self.database
         shown, options, prepared_by = (
@@ -735,3 +813,47 @@ class SessionScreen(WindowBase):
                 self.close_session()
         self.start_note.setText(note + self.start_note.text())
         self.signed.emit(str(record_id))
+
+    def _sign_amendment(self, user: str, password: str) -> None:
+        """The amendment through the records desk's one amend action, in the worker."""
+        from pharmacist_tool.app.records import RecordsDesk
+        from pharmacist_tool.gui import signing
+
+        session, amending = self.current, self.current.amending
+        assert self.checked is not None and amending is not None
+        case, reason = copy.deepcopy(self.checked), session.amendment_reason
+        kb, settings, database = self.ensure_kb(), self.settings, self.database
+        shown, options = self.handout, dict(self.handout_options)
+
+        def work() -> AmendmentDetail:  # in the worker, as signing is
+            desk = RecordsDesk(signing.database(database), user)
+            return desk.amend(
+                amending.record_id, case, reason=reason, password=password, kb=kb,
+                settings=settings, previewed=shown, handout_options=options,
+            )  # fmt: skip
+
+        self.password_check.start(
+            work,
+            lambda amendment: self._amended(session, amendment),
+            self._not_signed,
+            busy=(self.session, self.menuBar()),
+            status=self.review.sign_message,
+            text="○ Checking the password and signing the amendment…",
+        )
+
+    def _amended(self, session: CounterSession, amendment: AmendmentDetail) -> None:
+        """The amendment is stored beside its record: the session leaves the screen."""
+        self.review.password.clear()
+        note = f"✓ Amendment {amendment.id} added to record {amendment.record_id}. "
+        if amendment.notice:
+            note += amendment.notice + " "
+        if self.current is session:
+            session.case = None
+            if self.stack.currentIndex() == LOCKED:
+                self.menuBar().setEnabled(False)
+                self.current = CounterSession()
+                self._before_lock = START
+            else:
+                self.close_session()
+        self.start_note.setText(note + self.start_note.text())
+        self.amended.emit(amendment.record_id, amendment.id)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pharmacist_tool.case import Case
     from pharmacist_tool.counselling import drafts
     from pharmacist_tool.counselling.case_draft import CaseDraft
+    from pharmacist_tool.gui.authority import Right
     from pharmacist_tool.gui.course_panel import CarriedFacts, ReturningPatient
     from pharmacist_tool.gui.due_list import DueList
     from pharmacist_tool.gui.pages import Collected, ReviewPage, StepPage
@@ -38,6 +39,10 @@ class WindowBase(QMainWindow):
     """A record was signed (its id)."""
     assessed = Signal()
     first_painted = Signal()
+    amended = Signal(int, int)
+    """An amendment was signed: (record id, amendment id)."""
+    amendment_cancelled = Signal(int)
+    """An amendment was discarded (its record id): nothing was stored."""
 
     # -- state, set by MainWindow.__init__ ----------------------------------------------------
     settings: Settings
@@ -101,6 +106,7 @@ class WindowBase(QMainWindow):
         # -- the window's -------------------------------------------------------------------------
         def ensure_kb(self) -> KnowledgeBase: ...
         def show_error(self, title: str, text: str) -> None: ...
+        def refused(self, title: str, right: Right) -> bool: ...
         def open_records(self) -> None: ...
         def open_settings(self) -> None: ...
         def ask_pharmacy_details(self) -> None: ...

@@ -121,12 +121,12 @@ def test_dialogs_fit_the_screen(window: Any, qtbot: Any, users: dict[str, str]) 
 
 
 def test_the_export_dialog_labels_show_no_ampersand(qtbot: Any, users: dict[str, str]) -> None:
+    from pharmacist_tool.app.records import RecordFilter, RecordsDesk
     from pharmacist_tool.gui.records_view import ExportDialog
     from pharmacist_tool.records.db import open_database
-    from pharmacist_tool.records.reading import RecordFilter
 
     with open_database() as db:
-        dialog = ExportDialog(db, RecordFilter(), "ana", None)
+        dialog = ExportDialog(RecordsDesk(db, "ana"), RecordFilter(), None)
         qtbot.addWidget(dialog)
         labels = dialog.findChildren(QLabel)
         literal = [w.text() for w in labels if "&" in w.text() and w.buddy() is None]

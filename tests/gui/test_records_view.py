@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
@@ -104,35 +103,17 @@ def test_reprint_sends_the_identical_bytes(view: RecordsView, qtbot, tmp_path: P
     assert saved is not None and saved.read_bytes() == first_print
 
 
-def test_amend_asks_reason_and_password(view: RecordsView, filled: Counter, qtbot) -> None:  # type: ignore[no-untyped-def]
+def test_amend_asks_the_window_for_the_session_steps(view: RecordsView, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Amend opens no editor of its own: the window opens the record in the session steps
+    (tests/gui/test_amend_window.py); until it is signed there nothing is stored."""
     record = get_record(view.db, 4)
-    dialog = view.amend(4)
-    case = json.loads(dialog.case_text.toPlainText())
-    case["patient"]["weight_kg"] = 64
-    case["counselled_on"] = "2026-11-25"
-    case["outcome"] = {
-        "status": "not-handed-over",
-        "reason": "Weight re-measured; prescriber to review",
-    }
-    dialog.case_text.setPlainText(json.dumps(case))
-    dialog.username.setText("ana")
-    dialog.password.setText("wrong password")
-    dialog.submit()
-    assert "Give the reason" in dialog.message.text()
-    assert dialog.password.text() == ""  # never left in the field after a refusal
-    dialog.reason.setText("Weight was entered wrongly")
-    dialog.password.setText("wrong password")
-    dialog.submit()
-    assert "Wrong user name or password" in dialog.message.text()
-    assert dialog.password.text() == ""
-    dialog.password.setText(PASSWORD)
-    with qtbot.waitSignal(view.amended):
-        dialog.submit()
+    amends = list_events(view.db, action="amend")
+    with qtbot.waitSignal(view.amend_requested) as asked:
+        assert view.amend(4) is True
+    assert asked.args == [4]
     after = get_record(view.db, 4)
-    assert len(after.amendments) == len(record.amendments) + 1
-    assert after.case_json == record.case_json  # the signed record is unchanged
-    assert json.loads(after.current_case_json)["patient"]["weight_kg"] == 64
-    assert verify(view.db).intact
+    assert after.amendments == record.amendments and after.case_json == record.case_json
+    assert list_events(view.db, action="amend") == amends
 
 
 def test_export_with_progress_and_cancel(view: RecordsView, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
