@@ -19,7 +19,7 @@ import html
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -27,7 +27,6 @@ from PySide6.QtCore import (
     QObject,
     QPersistentModelIndex,
     Qt,
-    QThread,
     Signal,
 )
 from PySide6.QtWidgets import (
@@ -65,7 +64,12 @@ from pharmacist_tool.app.records import (
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.authority import Right
 from pharmacist_tool.gui.authority import check as check_right
+from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.widgets import add_row, fit_to_screen
+
+if TYPE_CHECKING:
+    from pharmacist_tool.exports.backup import DatabaseCheck, RestoreResult
+    from pharmacist_tool.exports.service import ExportResult
 
 log = logging.getLogger(__name__)
 
@@ -208,47 +212,16 @@ class RecordsModel(QAbstractTableModel):
         return int(self.rows[row].id)
 
 
-# -- exporting in a worker thread -----------------------------------------------------------
-
-
-class ExportWorker(QObject):
-    progress = Signal(int, int)
-    finished = Signal(object)  # ExportResult
-    failed = Signal(str)
-    cancelled = Signal()
-
-    def __init__(self, desk: RecordsDesk, fmt: str, path: Path, flt: RecordFilter) -> None:
-        super().__init__()
-        self.desk, self.fmt, self.path, self.flt = desk, fmt, path, flt
-        self._stop = False
-
-    def cancel(self) -> None:
-        self._stop = True
-
-    def run(self) -> None:
-        from pharmacist_tool.exports.files import ExportCancelled
-
-        try:
-            result = self.desk.export(
-                self.fmt,
-                self.path,
-                self.flt,
-                progress=lambda done, total: self.progress.emit(done, total),
-                cancelled=lambda: self._stop,
-            )
-        except ExportCancelled:
-            self.cancelled.emit()
-        except UserError as error:
-            self.failed.emit(str(error))
-        except Exception as error:
-            log.exception("export failed")
-            self.failed.emit(f"The export failed ({error}); no file was written.")
-        else:
-            self.finished.emit(result)
+# -- exporting in the background runner -----------------------------------------------------
 
 
 class ExportDialog(QDialog):
-    """Choose a format and a file; watch the progress; cancel leaves no file."""
+    """Choose a format and a file; watch the progress; cancel leaves no file. The export runs
+    in the window's background runner (``PasswordCheck``): one job at a time, off the window's
+    thread, its result applied on it."""
+
+    progressed = Signal(int, int)
+    """(done, total) as the export goes (emitted from the runner's thread)."""
 
     def __init__(self, desk: RecordsDesk, flt: RecordFilter, parent: QWidget | None) -> None:
         super().__init__(parent)
@@ -256,9 +229,10 @@ class ExportDialog(QDialog):
 
         self.setWindowTitle("Export records")
         self.desk, self.flt = desk, flt
-        self.export_thread: QThread | None = None
-        self.worker: ExportWorker | None = None
-        self.export_result: Any = None
+        self.runner = PasswordCheck(self)
+        self._stop = False
+        self.export_result: ExportResult | None = None
+        self.progressed.connect(self._progress)
         layout = QVBoxLayout(self)
         form = QFormLayout()
         self.format = QComboBox()
@@ -311,42 +285,51 @@ class ExportDialog(QDialog):
         if not text:
             self.status.setText("✖ Choose the file to write.")
             return
-        self.start_button.setEnabled(False)
-        self.format.setEnabled(False)
-        self.status.setText("Exporting…")
-        self.export_thread = QThread(self)
-        self.worker = ExportWorker(self.desk, self.format.currentData(), Path(text), self.flt)
-        self.worker.moveToThread(self.export_thread)
-        self.export_thread.started.connect(self.worker.run)
-        self.worker.progress.connect(self._progress)
-        self.worker.finished.connect(self._finished)
-        self.worker.failed.connect(self._failed)
-        self.worker.cancelled.connect(self._cancelled)
-        for signal in (
-            self.worker.finished,
-            self.worker.failed,
-            self.worker.cancelled,
-        ):
-            signal.connect(self.export_thread.quit)
-        self.export_thread.start()
+        desk, fmt, path, flt = self.desk, str(self.format.currentData()), Path(text), self.flt
+        self._stop = False
+
+        def work() -> ExportResult:
+            return desk.export(
+                fmt, path, flt, progress=self.progressed.emit, cancelled=lambda: self._stop
+            )
+
+        self.runner.start(
+            work,
+            self._finished,
+            self._not_exported,
+            busy=(self.start_button, self.format),
+            status=self.status,
+            text="Exporting…",
+        )
 
     @property
     def running(self) -> bool:
-        return self.export_thread is not None and self.export_thread.isRunning()
+        return self.runner.running
 
     def cancel(self) -> None:
-        if self.running and self.worker is not None:
-            self.worker.cancel()
+        if self.running:
+            self._stop = True
             self.status.setText("Stopping…")
             return
         self.reject()
+
+    def _not_exported(self, error: Exception) -> None:
+        from pharmacist_tool.exports.files import ExportCancelled
+
+        if isinstance(error, ExportCancelled):
+            self._cancelled()
+        elif isinstance(error, UserError):
+            self._failed(str(error))
+        else:
+            log.error("export failed", exc_info=error)
+            self._failed(f"The export failed ({error}); no file was written.")
 
     def _progress(self, done: int, total: int) -> None:
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(min(done, max(total, 1)))
         self.status.setText(f"Exporting… {done:,} of {total:,} records")
 
-    def _finished(self, result: Any) -> None:
+    def _finished(self, result: ExportResult) -> None:
         self.export_result = result
         self.bar.setRange(0, 1)
         self.bar.setValue(1)
@@ -366,10 +349,9 @@ class ExportDialog(QDialog):
         self.bar.setValue(0)
 
     def done(self, code: int) -> None:  # closing waits for a running export to stop
-        if self.running and self.worker is not None and self.export_thread is not None:
-            self.worker.cancel()
-            self.export_thread.quit()
-            self.export_thread.wait()
+        if self.running:
+            self._stop = True
+            self.runner.wait()
         super().done(code)
 
 
@@ -549,6 +531,8 @@ class RecordsView(QWidget):
         self.db = _resolve_database(database)
         self.user = user
         self.desk = RecordsDesk(self.db, user)
+        self.runner = PasswordCheck(self)
+        """The background runner: backups and restores run there, one at a time."""
         self.model = RecordsModel(self.desk, self)
         self._build()
         self._apply_rights()
@@ -935,32 +919,49 @@ class RecordsView(QWidget):
         self.file_dialog = dialog
         return dialog
 
-    def backup(self, path: str | None = None) -> Path | None:
-        """Copy the records to ``path`` (asked for when None) and check the copy; audited to
-        the signed-in user. ``backed_up`` carries the file."""
+    def backup(self, path: str | None = None) -> bool:
+        """Copy the records to ``path`` (asked for when None) and check the copy, in the
+        background runner; audited to the signed-in user. True when the copy started;
+        ``backed_up`` carries the file once it is written and checked."""
         if self._refuse(Right.BACKUP):
-            return None
+            return False
         if not path:
             suggested = f"records-backup-{dt.datetime.now():%Y%m%d-%H%M}.sqlite3"
             self._choose_file("Back up the records to", suggested, True, self.backup)
-            return None
-        try:
-            check = self.desk.backup(Path(path))
-        except UserError as error:
-            self.status.setText(f"✖ {error}")
-            return None
+            return False
+        desk, target = self.desk, Path(path)
+        return self.runner.start(
+            lambda: desk.backup(target),
+            self._backed_up,
+            self._not_done,
+            busy=self._busy(),
+            status=self.status,
+            text="○ Backing up the records…",
+        )
+
+    def _backed_up(self, check: DatabaseCheck) -> None:
         self.status.setText(f"✓ Backed up {check.records:,} records to {check.path} (checked)")
         self.refresh_head()
         self.backed_up.emit(check.path)
-        return check.path
+
+    def _busy(self) -> tuple[QWidget, ...]:
+        """What waits while the runner backs up or restores."""
+        return (self.backup_button, self.restore_button, self.export_button)
+
+    def _not_done(self, error: Exception) -> None:
+        if isinstance(error, UserError):
+            self.status.setText(f"✖ {error}")
+            return
+        log.error("records action failed", exc_info=error)
+        self.status.setText(f"✖ It failed ({type(error).__name__}); see the log.")
 
     def restore(
         self, path: str | None = None, *, confirm: bool = True, password: str | None = None
     ) -> bool:
         """Replace the records with a backup: an administrator's action. The file is asked for
         when None, then the question, then the signed-in administrator's password (checked
-        against the backup's own users) unless ``password`` is given. True when restored now;
-        ``restored`` is emitted once done."""
+        against the backup's own users) unless ``password`` is given. True when the restore
+        started (in the background runner); ``restored`` is emitted once done."""
         if self._refuse(Right.RESTORE):
             return False
         if not path:
@@ -1010,18 +1011,23 @@ class RecordsView(QWidget):
         self.restore_password = dialog
 
     def _restore_now(self, path: str, password: str) -> bool:
-        try:
-            result = self.desk.restore(Path(path), password)
-        except UserError as error:
-            self.status.setText(f"✖ {error}")
-            return False
+        desk, source = self.desk, Path(path)
+        return self.runner.start(
+            lambda: desk.restore(source, password),
+            self._restored,
+            self._not_done,
+            busy=self._busy(),
+            status=self.status,
+            text="○ Checking the password and restoring…",
+        )
+
+    def _restored(self, result: RestoreResult) -> None:
         self.search()
         self.status.setText(
             f"✓ Restored {result.restored.records:,} records; the previous database is kept at "
             f"{result.previous_copy}"
         )
         self.restored.emit(result.restored.records)
-        return True
 
 
 def make_records_view(parent: QWidget | None, database: Any) -> RecordsView:

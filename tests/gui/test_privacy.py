@@ -270,4 +270,4 @@ def test_a_records_view_with_nobody_signed_in_lists_nothing(qtbot: Any, users: A
         assert view.model.rowCount() == 0
         assert "Sign in first" in view.status.text()
         assert view.open_record(1) is None
-        assert view.backup("/tmp/never.sqlite3") is None
+        assert view.backup("/tmp/never.sqlite3") is False

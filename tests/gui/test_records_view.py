@@ -125,15 +125,16 @@ def test_export_with_progress_and_cancel(view: RecordsView, qtbot, tmp_path: Pat
     dialog.format.setCurrentIndex(dialog.format.findData("csv"))
     dialog.path.setText(str(out))
     progress: list[tuple[int, int]] = []
+    dialog.progressed.connect(lambda d, t: progress.append((d, t)))
     with qtbot.waitSignal(view.exported, timeout=20000):
-        dialog.start()
-        dialog.worker.progress.connect(lambda d, t: progress.append((d, t)))  # type: ignore[union-attr]
-        qtbot.waitUntil(lambda: not dialog.running, timeout=20000)
+        with qtbot.waitSignal(dialog.runner.settled, timeout=20000):
+            dialog.start()
         dialog.accept()
     with out.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(TRICKY_NAMES)
     assert dialog.bar.value() == dialog.bar.maximum()
+    assert progress and progress[0] == (0, len(TRICKY_NAMES))  # said as it went
     assert "Exported 6 records" in dialog.status.text()
 
     # a cancelled export leaves no file
@@ -142,25 +143,31 @@ def test_export_with_progress_and_cancel(view: RecordsView, qtbot, tmp_path: Pat
     stopped = tmp_path / "stopped.json"
     dialog.format.setCurrentIndex(dialog.format.findData("json"))
     dialog.path.setText(str(stopped))
-    dialog.start()
-    dialog.worker.cancel()  # type: ignore[union-attr]  (what the Cancel button does)
-    qtbot.waitUntil(lambda: not dialog.running, timeout=20000)
+    with qtbot.waitSignal(dialog.runner.settled, timeout=20000):
+        dialog.start()
+        dialog.cancel()  # what the Cancel button does while it runs
     assert "cancelled" in dialog.status.text()
     assert not stopped.exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".stopped")]
 
 
-def test_backup_from_the_window(view: RecordsView, tmp_path: Path) -> None:
-    target = view.backup(str(tmp_path / "b.sqlite3"))
-    assert target is not None and target.exists()
+def test_backup_from_the_window(view: RecordsView, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Backup and restore run in the view's background runner: the test waits on its signals."""
+    with qtbot.waitSignal(view.backed_up, timeout=30_000) as backed_up:
+        assert view.backup(str(tmp_path / "b.sqlite3")) is True
+    target = Path(backed_up.args[0])
+    assert target.exists()
     assert "Backed up 12 records" in view.status.text()
-    assert (
-        view.restore(str(tmp_path / "nothing.sqlite3"), confirm=False, password=PASSWORD) is False
-    )
-    assert "does not exist" in view.status.text()
-    assert view.restore(str(target), confirm=False, password="not the password") is False
-    assert "not an active administrator of the backup" in view.status.text()
-    assert view.restore(str(target), confirm=False, password=PASSWORD) is True
+    for path, password, said in (
+        (tmp_path / "nothing.sqlite3", PASSWORD, "does not exist"),
+        (target, "not the password", "not an active administrator of the backup"),
+    ):
+        with qtbot.waitSignal(view.runner.settled, timeout=30_000):
+            assert view.restore(str(path), confirm=False, password=password) is True
+        assert said in view.status.text()
+    with qtbot.waitSignal(view.restored, timeout=30_000) as restored:
+        assert view.restore(str(target), confirm=False, password=PASSWORD) is True
+    assert restored.args == [12]
     assert view.model.rowCount() == 12
 
 
