@@ -8,7 +8,7 @@ does the action and records it. No Qt here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +32,7 @@ from pharmacist_tool.records.service import HeadNote
 if TYPE_CHECKING:
     from pharmacist_tool.exports.backup import DatabaseCheck, RestoreResult
     from pharmacist_tool.exports.service import ExportResult
+    from pharmacist_tool.handout import RenderOptions
     from pharmacist_tool.records.writing import HandoutLike
     from pharmacist_tool.settings import Settings
 
@@ -87,7 +88,7 @@ def amend(
     settings: Settings | None = None,
     handout: HandoutLike | None = None,
     previewed: HandoutLike | None = None,
-    handout_options: Mapping[str, str | bool] | None = None,
+    handout_options: RenderOptions | None = None,
     what: str = "The corrected session",
 ) -> AmendmentDetail:
     """The one amend action, for the window's steps and the command line's case file alike: the
@@ -183,7 +184,7 @@ class RecordsDesk:
         settings: Settings | None = None,
         handout: HandoutLike | None = None,
         previewed: HandoutLike | None = None,
-        handout_options: Mapping[str, str | bool] | None = None,
+        handout_options: RenderOptions | None = None,
         what: str = "The corrected session",
     ) -> AmendmentDetail:
         """Amend a record through the one amend action, signed by ``username`` (the signed-in

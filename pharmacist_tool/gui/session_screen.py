@@ -823,7 +823,7 @@ class SessionScreen(WindowBase):
         assert self.checked is not None and amending is not None
         case, reason = copy.deepcopy(self.checked), session.amendment_reason
         kb, settings, database = self.ensure_kb(), self.settings, self.database
-        shown, options = self.handout, dict(self.handout_options)
+        shown, options = self.handout, RenderOptions(**self.handout_options)
 
         def work() -> AmendmentDetail:  # in the worker, as signing is
             desk = RecordsDesk(signing.database(database), user)
