@@ -866,6 +866,9 @@ class RecordsView(QWidget):
         it; nothing is stored until the amendment is signed there). True when asked."""
         if self._refuse(Right.RECORDS):
             return False
+        record = getattr(self, "record_dialog", None)
+        if record is not None:
+            record.close()  # the record's page, when Amend was chosen there
         self.status.setText(f"Record {record_id} opens in the session steps to be amended.")
         self.amend_requested.emit(record_id)
         return True

@@ -30,15 +30,27 @@ def _signed_record(pharmacist: str, password: str) -> int:
         return sign_record(db, case, username=pharmacist, password=password).id
 
 
-def _amend_from_the_records_view(kb: Keyboard, window: Any, record_id: int) -> None:
-    """Ctrl+R, the record selected (the first found), Alt+M: the session steps open."""
+def _amend_from_the_records_view(
+    kb: Keyboard, window: Any, record_id: int, *, from_the_record: bool = False
+) -> None:
+    """Ctrl+R, the record selected (the first found), Alt+M in the list (or Alt+O to open it,
+    then Alt+A on its page): the session steps open, the records view closed."""
     kb.press(Qt.Key.Key_R, CTRL)
     view = window.records_dialog.findChild(_records_view_type())
     kb.qtbot.waitUntil(lambda: view.model.rowCount() == 1)
     kb.qtbot.waitUntil(lambda: QApplication.focusWidget() is view.table)
     assert view.model.record_id(view.table.currentIndex().row()) == record_id
-    with kb.qtbot.waitSignal(window.assessed, timeout=30_000):
-        kb.press(Qt.Key.Key_M, ALT)  # A&mend…
+    if from_the_record:
+        kb.press(Qt.Key.Key_O, ALT)  # &Open
+        kb.qtbot.waitUntil(lambda: getattr(view, "record_dialog", None) is not None)
+        page = view.record_dialog
+        kb.qtbot.waitUntil(lambda: page.isVisible() and QApplication.activeWindow() is page)
+        with kb.qtbot.waitSignal(window.assessed, timeout=30_000):
+            kb.qtbot.keyClick(page, Qt.Key.Key_A, ALT)  # &Amend…
+        assert not page.isVisible()
+    else:
+        with kb.qtbot.waitSignal(window.assessed, timeout=30_000):
+            kb.press(Qt.Key.Key_M, ALT)  # A&mend…
     kb.qtbot.waitUntil(lambda: not window.records_dialog.isVisible())
 
 
@@ -117,7 +129,7 @@ def test_a_discarded_amendment_changes_nothing(
     before, _, _ = _stored(record_id)
     sign_in(qtbot, window, users["pharmacist"])
     kb = Keyboard(qtbot, window)
-    _amend_from_the_records_view(kb, window, record_id)
+    _amend_from_the_records_view(kb, window, record_id, from_the_record=True)
 
     kb.press(Qt.Key.Key_W, ALT)
     kb.type("99")
