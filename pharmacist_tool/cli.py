@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a head printed by an earlier verify (e.g. written in the paper log): exit 1 "
         "unless the chain still carries that hash at that position",
     )
-    verify.set_defaults(handler=_records("run_verify"))
+    verify.set_defaults(handler=_app("run_verify"))
 
     audit = sub.add_parser(
         "audit",
@@ -298,11 +298,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="read the --user's password from the first line of standard input",
     )
-    export.set_defaults(handler=_exports("run_export"))
+    export.set_defaults(handler=_app("run_export"))
 
     backup = sub.add_parser("backup", help="copy the SQLite database safely, even while in use")
     backup.add_argument("-o", "--output", required=True, metavar="FILE")
-    backup.set_defaults(handler=_exports("run_backup"))
+    backup.set_defaults(handler=_app("run_backup"))
 
     restore = sub.add_parser("restore", help="replace the SQLite database with a backup")
     restore.add_argument("backup_file", metavar="FILE")

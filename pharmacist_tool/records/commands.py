@@ -1,5 +1,5 @@
 """The records commands: ``users add|list|role|admin-rights|reset-password|unlock|deactivate``,
-``sign``, ``records``, ``verify`` (``amend``: ``app.commands``).
+``sign``, ``records`` (``amend`` and ``verify``: ``app.commands``).
 
 Each is ``(args: argparse.Namespace) -> int``; ``cli.py`` declares the options. Passwords come on
 standard input (``--password-stdin``), one per line, never on the command line.
@@ -276,39 +276,6 @@ def parse_expected_head(text: str) -> tuple[int, str]:
             "hash that verify printed, e.g. 1842:3f9a…c07e"
         )
     return int(found[1]), found[2].lower()
-
-
-def run_verify(args: argparse.Namespace) -> int:
-    from pharmacist_tool.records.service import verify
-
-    given = getattr(args, "expect_head", None)
-    expected = parse_expected_head(given) if given is not None else None
-    with _open(args) as db:
-        report = verify(db, expect_head=expected)
-        where = db.describe()
-    counts = report.counts
-    print(
-        f"Checked {where}: {_count(counts.get('records', 0), 'record')}, "
-        f"{_count(counts.get('amendments', 0), 'amendment')}, "
-        f"{_count(counts.get('audit_events', 0), 'audit event')}, "
-        f"{_count(counts.get('users', 0), 'user')}."
-    )
-    print(f"Chain head: position {report.head_seq}, hash {report.head_hash}")
-    for warning in report.warnings:
-        print(f"Warning: {warning}")
-    if report.intact:
-        if expected is not None:
-            print(f"The chain still holds the head written down (position {expected[0]}).")
-        print("Intact: nothing was altered, removed or inserted out of order.")
-        print("Write the head above in the paper log; check it later with --expect-head N:HASH.")
-        return EXIT_OK
-    print(f"BROKEN: {len(report.problems)} problem(s) found:")
-    for problem in report.problems[:PROBLEMS_SHOWN]:
-        print(f"  {problem}")
-    if len(report.problems) > PROBLEMS_SHOWN:
-        more = len(report.problems) - PROBLEMS_SHOWN
-        print(f"  … and {more} more (the first {PROBLEMS_SHOWN} shown)")
-    return EXIT_BROKEN
 
 
 def _count(n: int, noun: str) -> str:
