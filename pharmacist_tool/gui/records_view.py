@@ -64,7 +64,7 @@ from pharmacist_tool.app.records import (
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.authority import Right
 from pharmacist_tool.gui.authority import check as check_right
-from pharmacist_tool.gui.password_check import PasswordCheck
+from pharmacist_tool.gui.report_dialog import background_runner
 from pharmacist_tool.gui.widgets import add_row, fit_to_screen
 
 if TYPE_CHECKING:
@@ -77,6 +77,9 @@ Index = QModelIndex | QPersistentModelIndex
 """What Qt passes a model for an index (either kind)."""
 
 PAGE_SIZE = 100
+BUSY = (
+    "✖ Another task is still running (a signature, a backup, an export…): try again when it ends."
+)
 
 # (heading, sort key or None, attribute of RecordRow)
 COLUMNS: list[tuple[str, str | None, str]] = [
@@ -229,7 +232,7 @@ class ExportDialog(QDialog):
 
         self.setWindowTitle("Export records")
         self.desk, self.flt = desk, flt
-        self.runner = PasswordCheck(self)
+        self.runner = background_runner(self)
         self._stop = False
         self.export_result: ExportResult | None = None
         self.progressed.connect(self._progress)
@@ -293,7 +296,7 @@ class ExportDialog(QDialog):
                 fmt, path, flt, progress=self.progressed.emit, cancelled=lambda: self._stop
             )
 
-        self.runner.start(
+        started = self.runner.start(
             work,
             self._finished,
             self._not_exported,
@@ -301,6 +304,8 @@ class ExportDialog(QDialog):
             status=self.status,
             text="Exporting…",
         )
+        if not started:
+            self.status.setText(BUSY)
 
     @property
     def running(self) -> bool:
@@ -531,8 +536,8 @@ class RecordsView(QWidget):
         self.db = _resolve_database(database)
         self.user = user
         self.desk = RecordsDesk(self.db, user)
-        self.runner = PasswordCheck(self)
-        """The background runner: backups and restores run there, one at a time."""
+        self.runner = background_runner(self)
+        """The window's one background runner: backups and restores run there."""
         self.model = RecordsModel(self.desk, self)
         self._build()
         self._apply_rights()
@@ -933,19 +938,26 @@ class RecordsView(QWidget):
             self._choose_file("Back up the records to", suggested, True, self.backup)
             return False
         desk, target = self.desk, Path(path)
-        return self.runner.start(
-            lambda: desk.backup(target),
-            self._backed_up,
-            self._not_done,
-            busy=self._busy(),
-            status=self.status,
-            text="○ Backing up the records…",
+        return self._started(
+            self.runner.start(
+                lambda: desk.backup(target),
+                self._backed_up,
+                self._not_done,
+                busy=self._busy(),
+                status=self.status,
+                text="○ Backing up the records…",
+            )
         )
 
     def _backed_up(self, check: DatabaseCheck) -> None:
         self.status.setText(f"✓ Backed up {check.records:,} records to {check.path} (checked)")
         self.refresh_head()
         self.backed_up.emit(check.path)
+
+    def _started(self, started: bool) -> bool:
+        if not started:
+            self.status.setText(BUSY)
+        return started
 
     def _busy(self) -> tuple[QWidget, ...]:
         """What waits while the runner backs up or restores."""
@@ -1015,13 +1027,15 @@ class RecordsView(QWidget):
 
     def _restore_now(self, path: str, password: str) -> bool:
         desk, source = self.desk, Path(path)
-        return self.runner.start(
-            lambda: desk.restore(source, password),
-            self._restored,
-            self._not_done,
-            busy=self._busy(),
-            status=self.status,
-            text="○ Checking the password and restoring…",
+        return self._started(
+            self.runner.start(
+                lambda: desk.restore(source, password),
+                self._restored,
+                self._not_done,
+                busy=self._busy(),
+                status=self.status,
+                text="○ Checking the password and restoring…",
+            )
         )
 
     def _restored(self, result: RestoreResult) -> None:
