@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pharmacist_tool.engine.assessment import Assessment
+    from pharmacist_tool.knowledge.model import KnowledgeBase, RuleSetVersion
 
 
 def date_key(pack: str, version_id: str) -> str:
@@ -19,9 +23,9 @@ def date_key(pack: str, version_id: str) -> str:
     return f"{pack}/{version_id}"
 
 
-def version_of(kb: Any, version_id: str) -> Any:
+def version_of(kb: KnowledgeBase | None, version_id: str) -> RuleSetVersion | None:
     """The rule version ``version_id`` of the pack (``None``: the pack has no such version)."""
-    for rule_set in getattr(kb, "rule_sets", None) or []:
+    for rule_set in kb.rule_sets if kb else []:
         for version in rule_set.versions:
             if version.id == version_id:
                 return version
@@ -29,19 +33,21 @@ def version_of(kb: Any, version_id: str) -> Any:
 
 
 def date_unconfirmed(
-    pack: str, version: Any, effective_from: dt.date, confirmed: Mapping[str, dt.date]
+    pack: str, version: RuleSetVersion, effective_from: dt.date, confirmed: Mapping[str, dt.date]
 ) -> bool:
     """The pack marks the version's date unconfirmed, and the pharmacy has not confirmed the
     date in force (``effective_from``)."""
-    if not getattr(version, "effective_from_unconfirmed", False):
+    if not version.effective_from_unconfirmed:
         return False
     return confirmed.get(date_key(pack, version.id)) != effective_from
 
 
-def rule_version_words(kb: Any, assessment: Any, confirmed: Mapping[str, dt.date]) -> str:
+def rule_version_words(
+    kb: KnowledgeBase | None, assessment: Assessment | None, confirmed: Mapping[str, dt.date]
+) -> str:
     """``rule version us-ipledge-2026 in force from 2026-11-15 (date unconfirmed — confirm in
     Settings)``, for the version the session was assessed under; empty before an assessment."""
-    ref = getattr(assessment, "knowledge_base", None)
+    ref = assessment.knowledge_base if assessment is not None else None
     if ref is None:
         return ""
     text = f"rule version {ref.rules_version} in force from {ref.rules_effective_from.isoformat()}"

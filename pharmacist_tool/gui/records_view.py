@@ -18,8 +18,9 @@ import datetime as dt
 import html
 import json
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -29,6 +30,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -56,6 +58,7 @@ from pharmacist_tool.app.records import (
 from pharmacist_tool.app.records import (
     ChainNotIntactError,
     HeadNote,
+    RecordDetail,
     RecordFilter,
     RecordsDesk,
     RecordSummary,
@@ -70,6 +73,8 @@ from pharmacist_tool.gui.widgets import add_row, fit_to_screen
 if TYPE_CHECKING:
     from pharmacist_tool.exports.backup import DatabaseCheck, RestoreResult
     from pharmacist_tool.exports.service import ExportResult
+    from pharmacist_tool.gui.report_dialog import ReportDialog
+    from pharmacist_tool.records.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +104,7 @@ COLUMNS: list[tuple[str, str | None, str]] = [
 OUTCOME_WORDS = {key: text.capitalize() for key, text in OUTCOME_TEXT.items()}
 
 
-def _resolve_database(database: Any) -> Any:
+def _resolve_database(database: Database | str | None) -> Database:
     if database is None or isinstance(database, str):
         from pharmacist_tool.gui.signing import database as shared
 
@@ -107,7 +112,7 @@ def _resolve_database(database: Any) -> Any:
     return database
 
 
-def _show(value: Any) -> str:
+def _show(value: object) -> str:
     if isinstance(value, dt.datetime):
         return value.astimezone().strftime("%Y-%m-%d %H:%M")
     if isinstance(value, dt.date):
@@ -178,7 +183,7 @@ class RecordsModel(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(COLUMNS)
 
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():
             return None
         row = self.rows[index.row()]
@@ -198,7 +203,7 @@ class RecordsModel(QAbstractTableModel):
 
     def headerData(  # noqa: N802
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
+    ) -> object:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section][0]
         return None
@@ -387,7 +392,7 @@ def _pack_names() -> list[str]:
         return []
 
 
-def _pack_words(detail: Any) -> str:
+def _pack_words(detail: RecordDetail) -> str:
     """The pack and its version as signed, and as last amended when that differs."""
     signed = detail.summary.knowledge_base_version
     words = f"{detail.pack or 'not recorded'}, version {signed}"
@@ -396,7 +401,7 @@ def _pack_words(detail: Any) -> str:
     return words
 
 
-def record_html(detail: Any) -> str:
+def record_html(detail: RecordDetail) -> str:
     """A read-only page for one record: what was signed, by whom, and every amendment."""
     e = html.escape
     s = detail.summary
@@ -436,7 +441,7 @@ def record_html(detail: Any) -> str:
     assessment = detail.assessment
     facts = detail.facts  # what an inspector reads, in words (the records' one read model)
 
-    def section(title: str, lines: Any, empty: str) -> None:
+    def section(title: str, lines: Iterable[object] | None, empty: str) -> None:
         items = list(lines or ())
         parts.append(f"<h3>{e(title)}</h3>")
         if not items:
@@ -530,7 +535,10 @@ class RecordsView(QWidget):
     """The records were restored from a backup (how many records it holds)."""
 
     def __init__(
-        self, database: Any = None, parent: QWidget | None = None, user: str | None = None
+        self,
+        database: Database | str | None = None,
+        parent: QWidget | None = None,
+        user: str | None = None,
     ) -> None:
         super().__init__(parent)
         self.db = _resolve_database(database)
@@ -661,7 +669,7 @@ class RecordsView(QWidget):
             self.status.setText(f"✖ {refused}")
         return refused is not None
 
-    def showEvent(self, event: Any) -> None:  # noqa: N802
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802
         super().showEvent(event)
         self.refresh_head()  # others may have signed since it was last shown
 
@@ -767,7 +775,7 @@ class RecordsView(QWidget):
             self.table.selectRow(0)  # Enter opens it; the first of several is ready too
             self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
-    def _with_selected(self, action: Any) -> None:
+    def _with_selected(self, action: Callable[[int], object]) -> None:
         rows = self.table.selectionModel().selectedRows()
         if not rows:
             self.status.setText("Select a record first.")
@@ -899,7 +907,7 @@ class RecordsView(QWidget):
         self.export_dialog = dialog
         return dialog
 
-    def monthly_report(self) -> Any:
+    def monthly_report(self) -> ReportDialog | None:
         """The monthly report (``report_dialog``), made in the window's background runner."""
         if self._refuse(Right.REPORT):
             return None
@@ -911,7 +919,9 @@ class RecordsView(QWidget):
         self.report_dialog = dialog
         return dialog
 
-    def _choose_file(self, title: str, suggested: str, save: bool, chosen: Any) -> QFileDialog:
+    def _choose_file(
+        self, title: str, suggested: str, save: bool, chosen: Callable[[str], object]
+    ) -> QFileDialog:
         """A file dialog that does not stop the window: ``chosen(path)`` runs when one is
         picked (``self.file_dialog`` is the dialog)."""
         dialog = QFileDialog(self, title, suggested)
@@ -1047,7 +1057,7 @@ class RecordsView(QWidget):
         self.restored.emit(result.restored.records)
 
 
-def make_records_view(parent: QWidget | None, database: Any) -> RecordsView:
+def make_records_view(parent: QWidget | None, database: Database | str | None) -> RecordsView:
     return RecordsView(database, parent)
 
 

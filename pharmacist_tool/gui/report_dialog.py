@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -26,6 +26,10 @@ from PySide6.QtWidgets import (
 from pharmacist_tool.errors import UserError
 from pharmacist_tool.gui.password_check import PasswordCheck
 from pharmacist_tool.gui.widgets import add_row, fit_to_screen, note
+
+if TYPE_CHECKING:
+    from pharmacist_tool.records.db import Database
+    from pharmacist_tool.reports.service import ReportResult
 
 log = logging.getLogger(__name__)
 
@@ -68,11 +72,11 @@ class ReportDialog(QDialog):
     """The report was written (the ``ReportResult``)."""
 
     def __init__(
-        self, parent: QWidget | None, db: Any, username: str, runner: PasswordCheck
+        self, parent: QWidget | None, db: Database, username: str, runner: PasswordCheck
     ) -> None:
         super().__init__(parent)
         self.db, self.username, self.runner = db, username, runner
-        self.result_made: Any = None
+        self.result_made: ReportResult | None = None
         self.setWindowTitle("Monthly report")
         fit_to_screen(self, 620, 360)
         layout = QVBoxLayout(self)
@@ -147,7 +151,7 @@ class ReportDialog(QDialog):
         self.password.clear()
         db, username = self.db, self.username
 
-        def work() -> Any:
+        def work() -> ReportResult:
             from pharmacist_tool.records.users import authenticate
             from pharmacist_tool.reports.service import make_report
             from pharmacist_tool.settings import load_settings
@@ -171,7 +175,7 @@ class ReportDialog(QDialog):
     def _busy(self) -> list[QWidget]:
         return [self.since, self.until, self.pdf, self.csv, self.password, self.make_button]
 
-    def _made(self, result: Any) -> None:
+    def _made(self, result: ReportResult) -> None:
         self.result_made = result
         count = len(result.figures.record_ids)
         lines = [f"✓ Report of {count:,} records written to {result.pdf}"]
