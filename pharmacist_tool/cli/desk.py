@@ -15,7 +15,7 @@ from pharmacist_tool.errors import UserError
 def run_amend(args: argparse.Namespace) -> int:
     from pharmacist_tool.app.records import RecordsDesk
     from pharmacist_tool.case import load_case
-    from pharmacist_tool.records.commands import EXIT_OK, _open, _read_passwords
+    from pharmacist_tool.cli.records import EXIT_OK, _open, _read_passwords
     from pharmacist_tool.records.reading import get_record, parse_record_id
 
     record_id = parse_record_id(args.id)
@@ -34,7 +34,7 @@ def run_amend(args: argparse.Namespace) -> int:
 
 def run_verify(args: argparse.Namespace) -> int:
     from pharmacist_tool.app.records import RecordsDesk
-    from pharmacist_tool.records.commands import (
+    from pharmacist_tool.cli.records import (
         EXIT_BROKEN,
         EXIT_OK,
         PROBLEMS_SHOWN,
@@ -75,7 +75,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from pharmacist_tool.app.records import RecordFilter, RecordsDesk, parse_date
-    from pharmacist_tool.records.commands import _open, _read_passwords
+    from pharmacist_tool.cli.records import _open, _read_passwords
     from pharmacist_tool.records.users import authenticate
 
     flt = RecordFilter(
@@ -107,8 +107,8 @@ def run_export(args: argparse.Namespace) -> int:
 def run_backup(args: argparse.Namespace) -> int:
     from pharmacist_tool import paths
     from pharmacist_tool.app.records import RecordsDesk
+    from pharmacist_tool.cli.records import _open
     from pharmacist_tool.exports.backup import sqlite_path
-    from pharmacist_tool.records.commands import _open
 
     sqlite_path(paths.database_url(args.database))  # PostgreSQL: pg_dump's advice, first
     with _open(args) as db:  # creates/migrates as usual, so the file is this tool's

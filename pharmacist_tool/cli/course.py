@@ -8,8 +8,8 @@ import json
 import sys
 from typing import Any
 
+from pharmacist_tool.cli.records import _open, _print_table
 from pharmacist_tool.errors import UserError
-from pharmacist_tool.records.commands import _open, _print_table
 from pharmacist_tool.records.reading import parse_date, parse_record_id
 
 EXIT_OK = 0

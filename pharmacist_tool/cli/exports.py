@@ -11,8 +11,8 @@ from pharmacist_tool.errors import UserError
 
 
 def run_restore(args: argparse.Namespace) -> int:
+    from pharmacist_tool.cli.records import _read_passwords
     from pharmacist_tool.exports.backup import admin_in_backup, restore_database, sqlite_path
-    from pharmacist_tool.records.commands import _read_passwords
 
     url = paths.database_url(args.database)
     sqlite_path(url)  # refuses PostgreSQL with the pg_restore advice before anything else

@@ -19,7 +19,7 @@ def _date(text: str, what: str) -> dt.date:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from pharmacist_tool.records.commands import _read_passwords
+    from pharmacist_tool.cli.records import _read_passwords
     from pharmacist_tool.records.db import open_database
     from pharmacist_tool.records.users import authenticate
     from pharmacist_tool.reports.service import make_report

@@ -39,7 +39,7 @@ def _cmd_assess(args: argparse.Namespace) -> int:
 
 
 def _cmd_handout(args: argparse.Namespace) -> int:
-    from pharmacist_tool.handout.commands import run_handout
+    from pharmacist_tool.cli.handout import run_handout
 
     return run_handout(args)
 
@@ -57,14 +57,14 @@ def _cmd_gui(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from pharmacist_tool.reports.commands import run_report
+    from pharmacist_tool.cli.report import run_report
 
     return run_report(args)
 
 
 def _records(name: str) -> Handler:
     def run(args: argparse.Namespace) -> int:
-        from pharmacist_tool.records import commands
+        from pharmacist_tool.cli import records as commands
 
         handler: Handler = getattr(commands, name)
         return handler(args)
@@ -74,7 +74,7 @@ def _records(name: str) -> Handler:
 
 def _app(name: str) -> Handler:
     def run(args: argparse.Namespace) -> int:
-        from pharmacist_tool.app import commands
+        from pharmacist_tool.cli import desk as commands
 
         handler: Handler = getattr(commands, name)
         return handler(args)
@@ -84,7 +84,7 @@ def _app(name: str) -> Handler:
 
 def _course(name: str) -> Handler:
     def run(args: argparse.Namespace) -> int:
-        from pharmacist_tool.records import course_commands
+        from pharmacist_tool.cli import course as course_commands
 
         handler: Handler = getattr(course_commands, name)
         return handler(args)
@@ -93,14 +93,14 @@ def _course(name: str) -> Handler:
 
 
 def _rule_impact(args: argparse.Namespace) -> int:
-    from pharmacist_tool.records.rule_impact import run_rule_impact
+    from pharmacist_tool.cli.rule_impact import run_rule_impact
 
     return run_rule_impact(args)
 
 
 def _exports(name: str) -> Handler:
     def run(args: argparse.Namespace) -> int:
-        from pharmacist_tool.exports import commands
+        from pharmacist_tool.cli import exports as commands
 
         handler: Handler = getattr(commands, name)
         return handler(args)
