@@ -7,6 +7,8 @@ version. Each change says which patients it concerns, so a course is told only w
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
 
 from pharmacist_tool.knowledge.model import (
@@ -14,14 +16,25 @@ from pharmacist_tool.knowledge.model import (
     Duty,
     PatientCategory,
     RuleSetVersion,
+    StaffTraining,
     TestSettingRule,
     Window,
 )
 
 NOT_RULES = frozenset(
-    {"id", "title", "effective_from", "sources", "last_reviewed", "unconfirmed", "contact"}
+    {
+        "id",
+        "title",
+        "effective_from",
+        "effective_from_unconfirmed",
+        "sources",
+        "last_reviewed",
+        "unconfirmed",
+        "contact",
+    }
 )
-"""What names, dates or cites a version: not a rule that changes."""
+"""What names, dates or cites a version (or says how sure its date is): not a rule that
+changes."""
 
 LABELS: dict[str, str] = {
     "requires_authorization": "programme authorization needed",
@@ -46,10 +59,15 @@ LABELS: dict[str, str] = {
     "never_clear": "findings no resolution clears",
     "severities": "severities changed from the engine's",
     "after_course": "dates after the last fill",
+    "staff_training": "staff training, with records",
 }
 """Words for each field (a field not listed is named by its own name)."""
 
-CONCERNS: dict[str, PatientCategory] = {
+Concerns = PatientCategory | Literal["staff"]
+"""Which patients a change is about; ``staff``: the pharmacy's staff, no patient's course."""
+
+CONCERNS: dict[str, Concerns] = {
+    "staff_training": "staff",
     "window_can_get_pregnant": "can-get-pregnant",
     "window_cannot_get_pregnant": "cannot-get-pregnant",
     "test_max_days_before_prescription": "can-get-pregnant",
@@ -86,7 +104,7 @@ HOME_TESTS = {
 class RuleChange(msgspec.Struct, frozen=True):
     field: str
     words: str
-    concerns: PatientCategory
+    concerns: Concerns
 
 
 def _value(value: object) -> str:
@@ -98,6 +116,9 @@ def _value(value: object) -> str:
         return f"{value.days} days from {ANCHORS.get(value.anchor, value.anchor)}"
     if isinstance(value, TestSettingRule):
         return HOME_TESTS.get(value.home_tests, value.home_tests)
+    if isinstance(value, StaffTraining):
+        checked = ", checked before signing" if value.required_before_signing else ""
+        return f"every {value.every_days} days{checked}"
     if isinstance(value, list):
         return ", ".join(map(str, value)) or "none"
     if isinstance(value, dict):
@@ -170,7 +191,7 @@ def _rule_of(duty: Duty) -> tuple[object, ...]:
     return (duty.kind, duty.patient, duty.when, duty.form_valid_days)
 
 
-def _concerns(field: str, old: RuleSetVersion, new: RuleSetVersion) -> PatientCategory:
+def _concerns(field: str, old: RuleSetVersion, new: RuleSetVersion) -> Concerns:
     if field in SUPPLY_FIELDS:
         categories = {getattr(v, SUPPLY_FIELDS[field]) for v in (old, new)}
         return categories.pop() if len(categories) == 1 else "all"
@@ -203,6 +224,8 @@ def rule_changes(old: RuleSetVersion, new: RuleSetVersion) -> list[RuleChange]:
 
 
 def concerns_patient(change: RuleChange, can_get_pregnant: bool) -> bool:
+    if change.concerns == "staff":
+        return False
     if change.concerns == "all":
         return True
     return (change.concerns == "can-get-pregnant") == can_get_pregnant

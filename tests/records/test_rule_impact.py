@@ -94,7 +94,13 @@ def test_the_2026_modification_changes_the_active_us_courses_each_by_its_patient
     ids = _patients(db, pharmacist)
     versions, changes, courses = impact(db, NEW, ON)
     assert (versions.old.id, versions.new.id) == ("us-ipledge-2021", "us-ipledge-2026")
-    assert {c.field for c in changes} == {"window_cannot_get_pregnant", "test_setting"}
+    assert {c.field for c in changes} == {
+        "window_cannot_get_pregnant",
+        "test_setting",
+        "staff_training",
+    }
+    training = next(c for c in changes if c.field == "staff_training")
+    assert training.words == "staff training, with records: every 365 days now (was none)"
     by_name = {c.patient: c for c in courses}
     assert sorted(by_name) == ["Ana García", "Bo Lind"]
     ana, bo = by_name["Ana García"], by_name["Bo Lind"]
