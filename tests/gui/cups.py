@@ -32,13 +32,19 @@ class PdfQueue:
     def printed(self) -> set[Path]:
         return set(self.out.glob("*.pdf")) if self.out.is_dir() else set()
 
-    def wait_for_new(self, before: set[Path], timeout: float = 60.0) -> Path:
-        """The file a job just sent produced (complete: readable as a PDF)."""
+    def wait_for_new(self, before: set[Path], status: str = "", timeout: float = 60.0) -> Path:
+        """The file a job just sent produced (complete: readable as a PDF). ``status``: the
+        window's words for the job sent ("… (job 31) …"): then the file of that job (CUPS-PDF
+        names each file after its job), whatever else reached the queue meanwhile."""
         import pypdf
 
+        job = re.search(r"\(job (\d+)\)", status)
+        mine = f"-job_{job.group(1)}.pdf" if job else ".pdf"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for path in self.printed() - before:
+            for path in sorted(self.printed() - before):
+                if not path.name.endswith(mine):
+                    continue
                 try:
                     pypdf.PdfReader(str(path)).pages[0]
                 except Exception:

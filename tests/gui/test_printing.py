@@ -53,7 +53,7 @@ def test_print_to_a_cups_queue_gives_the_page_size_set_and_text(
     assert dialog.status.text().startswith(f"✓ Sent to the printer {pdf_queue.name}"), (
         dialog.status.text()
     )
-    printed = pdf_queue.wait_for_new(before)
+    printed = pdf_queue.wait_for_new(before, dialog.status.text())
     reader = pypdf.PdfReader(str(printed))
     box = reader.pages[0].mediabox
     assert (float(box.width), float(box.height)) == pytest.approx(POINTS[paper], abs=1.0)
@@ -124,7 +124,7 @@ def test_the_chain_head_prints_on_one_page_for_the_paper_log(
     report = verify(counter.db)
     head = f"{report.head_seq}:{report.head_hash}"
     assert view.head_note.text == head and head in view.head_label.text()
-    printed = pypdf.PdfReader(str(pdf_queue.wait_for_new(before)))
+    printed = pypdf.PdfReader(str(pdf_queue.wait_for_new(before, view.status.text())))
     assert len(printed.pages) == 1
     box = printed.pages[0].mediabox
     assert (float(box.width), float(box.height)) == pytest.approx(POINTS[paper], abs=1.0)

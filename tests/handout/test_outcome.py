@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pharmacist_tool.case import Case, load_case
+from pharmacist_tool.case import Case
 from pharmacist_tool.engine import assess
 from pharmacist_tool.handout import render_handout
 from pharmacist_tool.knowledge import load_for_counter
@@ -24,19 +24,16 @@ from tests.handout.conftest import (
     squeeze,
     with_outcome,
 )
+from tests.records.helpers import finished_pack_case
 
 PASSWORD = "correct horse battery staple"
 REASON = "You chose to wait until you have seen your doctor."
 
 
 def finished(path: Path) -> Case:
-    """A routine case finished as a pharmacist would: every point done, every finding resolved."""
-    case = load_case(path)
-    found = assess(case, load_for_counter(case.prescription.medicine))
-    case.checklist = {item.id: True for item in found.checklist}
-    case.resolutions = {f.code: "Discussed with the prescriber" for f in found.findings}
-    case.alcohol = case.alcohol or "none"
-    return with_outcome(case, "handed-over")
+    """A routine case finished as a pharmacist would: every point done, every finding resolved,
+    every programme duty recorded, handed over."""
+    return finished_pack_case(path)
 
 
 def text_of(case: Case, language: str = "en") -> str:
