@@ -13,6 +13,7 @@ reaches an assessment, a handout or a record.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import enum
 import logging
@@ -225,8 +226,30 @@ class CounterSession:
         for callback in list(self._subscribers):
             callback(what)
 
+    def working_copy(self) -> CaseDraft:
+        """A copy of the case for the pages to write what they show into; ``take`` takes it
+        back as one edit. The pages never write into the session's own case."""
+        assert self.case is not None
+        return copy.deepcopy(self.case)
+
+    def take(
+        self,
+        edited: CaseDraft,
+        typed: dict[str, str],
+        notes: Sequence[StepNotes],
+        *,
+        announce: bool = True,
+    ) -> None:
+        """What the pages show now (written into a ``working_copy``), as one edit: ``edited``
+        becomes the case, with what was typed and each step's notes; ``announce``: it is an
+        edit the subscribers hear of (``entered``), not the pages read back on opening."""
+        self.case = edited
+        self.collected(typed, notes)
+        if announce:
+            self.entered()
+
     def collected(self, typed: dict[str, str], notes: Sequence[StepNotes]) -> None:
-        """What the pages hold now (they have written the case already)."""
+        """What the pages hold now (written into the case already)."""
         self.typed = dict(typed)
         self.notes = list(notes)
 

@@ -406,8 +406,7 @@ class SessionScreen(WindowBase):
     def on_changed(self) -> None:
         if self.case is None:
             return
-        self._collect()
-        self.current.entered()
+        self._collect(announce=True)
 
     def on_resolution(self, code: str, action: str, note: str) -> None:
         if self.case is None:
@@ -447,16 +446,21 @@ class SessionScreen(WindowBase):
         said = session.case.risk_category_change if session.case is not None else None
         self.carried.show_facts(session.carried_facts(), session.risk_change(), said)
 
-    def _collect(self) -> None:
+    def _collect(self, *, announce: bool = False) -> None:
+        """The pages write what they show into a copy of the session's case, which the session
+        takes as one edit (``announce``: an edit the subscribers hear of)."""
         assert self.case is not None
+        edited = self.current.working_copy()
         self.collected = []
         for p in self.pages:
             result = Collected()
-            p.collect(self.case, result)
+            p.collect(edited, result)
             self.collected.append(result)
-        self.current.collected(
+        self.current.take(
+            edited,
             {k: v for c in self.collected for k, v in c.typed.items()},
             [StepNotes(c.problems, c.pending, c.unasked) for c in self.collected],
+            announce=announce,
         )
 
     @property

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from pharmacist_tool.app.session import CounterSession, Stands, StepNotes, where_words
-from pharmacist_tool.app.steps import step_of
+from pharmacist_tool.app.session import Change, CounterSession, Stands, StepNotes, where_words
+from pharmacist_tool.app.steps import Step, step_of
 from pharmacist_tool.counselling import drafts
 from pharmacist_tool.counselling.case_draft import CaseDraft
 from pharmacist_tool.knowledge import load_for_counter
@@ -25,6 +25,22 @@ def test_a_blank_session_has_nothing_entered_and_cannot_be_checked() -> None:
     assert session.assessment is None and session.problems == ["Weight: not entered"]
     assert session.checked is None
     assert session.missing() == ["Weight: not entered"]
+
+
+def test_the_pages_write_into_a_copy_that_the_session_takes_as_one_edit() -> None:
+    session = CounterSession.blank("US-iPLEDGE", "en")
+    heard: list[Change] = []
+    session.subscribe(heard.append)
+    own = session.case
+    assert own is not None
+    edited = session.working_copy()
+    edited.patient.name = "Ana García"
+    assert own.patient.name != "Ana García" and heard == [], "nothing changes until taken"
+    session.take(edited, {"patient.name": "Ana García"}, [StepNotes() for _ in Step])
+    assert session.case is edited and session.typed == {"patient.name": "Ana García"}
+    assert heard == [Change.ENTERED] and session.dirty
+    session.take(session.working_copy(), {}, [StepNotes() for _ in Step], announce=False)
+    assert heard == [Change.ENTERED], "the pages read back on opening are not an edit"
 
 
 def test_what_stands_before_signing_is_in_words_with_the_step() -> None:
