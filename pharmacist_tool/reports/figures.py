@@ -11,9 +11,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import msgspec
+from sqlalchemy import select
 
 from pharmacist_tool.records.db import Database
-from pharmacist_tool.records.reading import OUTCOME_WORDS, RecordFilter, iter_records
+from pharmacist_tool.records.models import Amendment, Record
+from pharmacist_tool.records.reading import OUTCOME_WORDS, RecordFilter
 
 TEST_WINDOW_CODES = frozenset({"pregnancy-test.missing", "pregnancy-test.too-old"})
 """The findings that say a supply had no negative pregnancy test recent enough."""
@@ -81,6 +83,7 @@ class _Prescription(msgspec.Struct):
 
 
 class _Case(msgspec.Struct):
+    counselled_on: dt.date
     patient: _Patient
     prescription: _Prescription
     pregnancy_tests: list[_Test] = msgspec.field(default_factory=list)
@@ -186,42 +189,65 @@ class MonthlyFigures:
         return kinds
 
 
+_COLUMNS = (
+    Record.id,
+    Record.pack,
+    Record.rule_set,
+    Record.outcome,
+    Record.outcome_reason,
+    Record.case_json,
+    Record.assessment_json,
+)
+
+
 def read_supplies(db: Database, since: dt.date, until: dt.date) -> Iterator[Supply]:
-    """Every record counselled in the range, as last amended, oldest first (one snapshot)."""
-    flt = RecordFilter(since=since, until=until)
+    """Every record counselled in the range, as last amended, oldest first (one snapshot: the
+    range's records by the indexed date, and their amendments, in two statements)."""
+    conditions = RecordFilter(since=since, until=until).conditions()
     with db.snapshot() as session:
-        for detail in iter_records(session, flt):
-            current = detail.current
-            case = _decode_case(current.case_json)
-            assessment = _decode_assessment(current.assessment_json)
-            tests = sorted(case.pregnancy_tests, key=lambda t: (t.date, t.result == "positive"))
-            check = case.programme_check
-            yield Supply(
-                record_id=detail.id,
-                counselled_on=_counselled_on(current.case_json),
-                pack=detail.pack or assessment.knowledge_base.medicine,
-                rule_set=detail.summary.rule_set,
-                outcome=detail.outcome,
-                outcome_reason=detail.outcome_reason,
-                can_get_pregnant=case.patient.can_get_pregnant,
-                newest_test=tests[-1] if tests else None,
-                findings=tuple(assessment.findings),
-                checklist=tuple(assessment.checklist),
-                duties=tuple(assessment.duties),
-                authorization=(case.prescription.authorization or "").strip(),
-                authorization_reversed_on=check.authorization_reversed_on if check else None,
-            )
+        amended: dict[int, tuple[str, str]] = {}
+        in_range = select(Record.id).where(*conditions)
+        stmt = (
+            select(Amendment.record_id, Amendment.case_json, Amendment.assessment_json)
+            .where(Amendment.record_id.in_(in_range))
+            .order_by(Amendment.id)
+        )
+        for record_id, case_json, assessment_json in session.execute(stmt):
+            amended[record_id] = (case_json, assessment_json)  # the last one stays
+        rows = session.execute(select(*_COLUMNS).where(*conditions).order_by(Record.id))
+        for record_id, pack, rule_set, outcome, reason, case_json, assessment_json in rows:
+            case_json, assessment_json = amended.get(record_id, (case_json, assessment_json))
+            yield _supply(record_id, pack, rule_set, outcome, reason, case_json, assessment_json)
 
 
-class _Counselled(msgspec.Struct):
-    counselled_on: dt.date
-
-
-_decode_counselled = msgspec.json.Decoder(_Counselled).decode
-
-
-def _counselled_on(case_json: str) -> dt.date:
-    return _decode_counselled(case_json).counselled_on
+def _supply(
+    record_id: int,
+    pack: str | None,
+    rule_set: str,
+    outcome: str,
+    outcome_reason: str,
+    case_json: str,
+    assessment_json: str,
+) -> Supply:
+    case = _decode_case(case_json)
+    assessment = _decode_assessment(assessment_json)
+    tests = sorted(case.pregnancy_tests, key=lambda t: (t.date, t.result == "positive"))
+    check = case.programme_check
+    return Supply(
+        record_id=record_id,
+        counselled_on=case.counselled_on,
+        pack=pack or assessment.knowledge_base.medicine,
+        rule_set=rule_set,
+        outcome=outcome,
+        outcome_reason=outcome_reason,
+        can_get_pregnant=case.patient.can_get_pregnant,
+        newest_test=tests[-1] if tests else None,
+        findings=tuple(assessment.findings),
+        checklist=tuple(assessment.checklist),
+        duties=tuple(assessment.duties),
+        authorization=(case.prescription.authorization or "").strip(),
+        authorization_reversed_on=check.authorization_reversed_on if check else None,
+    )
 
 
 def collect(db: Database, since: dt.date, until: dt.date) -> MonthlyFigures:

@@ -22,7 +22,7 @@ from pharmacist_tool.knowledge import load_for_counter
 from pharmacist_tool.records.db import Database, open_database
 from pharmacist_tool.records.reading import list_events
 from pharmacist_tool.records.users import AuthenticatedUser, authenticate, create_first_admin
-from pharmacist_tool.records.writing import sign_record
+from pharmacist_tool.records.writing import amend_record, sign_record
 from pharmacist_tool.reports.service import make_report
 from tests.conftest import example_case, run_cli
 from tests.exports.conftest import handout_for
@@ -221,6 +221,41 @@ def test_every_figure_matches_a_count_made_from_the_same_records(url: str, tmp_p
     assert "RMA-77" in text and "Patient will come back next week" in text
     assert PdfReader(pdf_path).metadata.title.startswith("Pregnancy prevention")  # type: ignore[union-attr]
     assert events[0].username == "pic" and events[0].detail["records"] == len(signed)
+
+
+def test_an_amended_record_is_reported_as_last_amended(url: str, tmp_path: Path) -> None:
+    """Two amendments: the figures read the last (the reversal it records), not the record as
+    signed nor the first amendment; the record is still counted once."""
+    db = open_database(url)
+    try:
+        create_first_admin(db, "pic", PASSWORD, full_name="Pat In-Charge", role="pharmacist")
+        signer = authenticate(db, "pic", PASSWORD, purpose="sign")
+        signed = _sign_month(db, signer)
+        case, assessment = _session("01", status="not-handed-over", authorization="RMA-90")
+        other = sign_record(db, signer, case, assessment, handout_for(case))
+        for when in (None, START + dt.timedelta(days=3)):
+            check = ProgrammeCheck(authorization_reversed_on=when)
+            amended = msgspec.structs.replace(case, programme_check=check)
+            again = assess(amended, load_for_counter(amended.prescription.medicine))
+            amend_record(db, other.id, signer, amended, again, handout_for(amended), "reversal")
+        result = make_report(
+            db, START, END, tmp_path / "r.pdf", csv_path=None, user=signer, pharmacy="", paper="A4"
+        )
+    finally:
+        db.close()
+    assert result.chain_intact
+    assert sorted(result.figures.record_ids) == sorted([*(s.record_id for s in signed), other.id])
+    not_reversed = {
+        item.record_id
+        for item in result.figures.exceptions
+        if item.kind == "Authorization not reversed"
+    }
+    to_reverse = {
+        s.record_id
+        for s in signed
+        if not _given(s) and (s.case.prescription.authorization or "").strip()
+    }
+    assert not_reversed == to_reverse and signed[5].record_id in to_reverse
 
 
 def test_a_broken_chain_is_said_on_the_report(tmp_path: Path) -> None:
