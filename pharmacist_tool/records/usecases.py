@@ -195,6 +195,7 @@ def amend(
         kb = record_pack(record, case)
     signer = _signer(db, username, password, "amend")
     assessment, kb = _assessed(case, kb, what)
+    refuse_lapsed_training(db, signer, kb, assessment, dt.date.today())
     chosen = _handout(
         case,
         assessment,

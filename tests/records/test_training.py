@@ -206,6 +206,30 @@ def test_signing_is_refused_while_the_signers_training_is_missing_or_lapsed(
     assert service.verify(db).intact
 
 
+def test_an_amendment_is_refused_while_its_signers_training_is_missing(
+    db: Database, admin: AuthenticatedUser, pharmacist: AuthenticatedUser, tmp_path: Path
+) -> None:
+    kb = _pack_asking_before_signing(tmp_path)
+    case = _finished_case(kb)
+    training.record_training(db, admin, "rosei", IPLEDGE, TODAY)
+    record_id = _sign(db, kb, case)
+    add_user(db, admin, "klee", "pharmacist", PASSWORD, full_name="Kim Lee")
+    corrected = msgspec.structs.replace(case, alcohol="none")
+    with pytest.raises(UserError) as missing:
+        usecases.amend(
+            db, record_id, corrected, reason="Alcohol asked", username="klee",
+            password=PASSWORD, kb=kb, handout=handout_for(corrected),
+        )  # fmt: skip
+    assert "Kim Lee (klee) has no training on iPLEDGE REMS (United States)" in str(missing.value)
+    assert service.verify(db).counts.get("amendments", 0) == 0
+    training.record_training(db, admin, "klee", IPLEDGE, TODAY)
+    usecases.amend(
+        db, record_id, corrected, reason="Alcohol asked", username="klee",
+        password=PASSWORD, kb=kb, handout=handout_for(corrected),
+    )  # fmt: skip
+    assert service.verify(db).intact
+
+
 def test_the_pack_as_shipped_shows_training_but_does_not_refuse_signing(
     db: Database, pharmacist: AuthenticatedUser
 ) -> None:
