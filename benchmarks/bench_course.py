@@ -254,35 +254,45 @@ def build(db: Database, patients: int, fills: int) -> None:
         write_postgresql(driver_url(db), tables, head)
 
 
-def kept_sqlite(patients: int, fills: int, rebuild: bool) -> tuple[Path, float | None]:
-    """The SQLite file for these parameters (built now when missing or ``rebuild``), and the
-    seconds building took (``None``: it was already there)."""
-    digest = hashlib.sha256(f"{patients} {fills} {head_revision()}".encode())
-    sources = [
-        Path(__file__),
-        EXAMPLE,
-        *sorted((REPO / "pharmacist_tool" / "records").glob("*.py")),
-    ]
+def kept_sqlite_file(
+    stem: str, sources: Sequence[Path], fill: Callable[[Database], None], rebuild: bool
+) -> tuple[Path, float | None]:
+    """The SQLite file ``stem`` that ``fill`` makes (built now when missing, when ``sources``
+    or the schema changed, or when ``rebuild``), and the seconds building took (``None``: it
+    was already there)."""
+    digest = hashlib.sha256(f"{stem} {head_revision()}".encode())
     for source in sources:
         digest.update(source.read_bytes())
     folder = Path(tempfile.gettempdir()) / "pharmacist-tool-bench"
     folder.mkdir(mode=0o700, exist_ok=True)
-    path = folder / f"course-{patients}x{fills}-{digest.hexdigest()[:16]}.sqlite3"
+    path = folder / f"{stem}-{digest.hexdigest()[:16]}.sqlite3"
     if path.exists() and not rebuild:
         return path, None
-    for stale in folder.glob(f"course-{patients}x{fills}-*.sqlite3"):  # made by older code
+    for stale in folder.glob(f"{stem}-*.sqlite3"):  # made by older code
         stale.unlink(missing_ok=True)
     part = path.with_suffix(f".part-{os.getpid()}")
     began = time.perf_counter()
     try:
         db = open_database(f"sqlite:///{part}")
-        build(db, patients, fills)
+        fill(db)
         db.close()
         part.replace(path)
     finally:
         for leftover in (part, Path(f"{part}-wal"), Path(f"{part}-shm")):
             leftover.unlink(missing_ok=True)
     return path, time.perf_counter() - began
+
+
+def kept_sqlite(patients: int, fills: int, rebuild: bool) -> tuple[Path, float | None]:
+    """The course database for these parameters (``kept_sqlite_file``)."""
+    sources = [
+        Path(__file__),
+        EXAMPLE,
+        *sorted((REPO / "pharmacist_tool" / "records").glob("*.py")),
+    ]
+    return kept_sqlite_file(
+        f"course-{patients}x{fills}", sources, lambda db: build(db, patients, fills), rebuild
+    )
 
 
 Query = Callable[[dict[str, Any]], Sequence[Any]]

@@ -38,7 +38,6 @@ import argparse
 import datetime as dt
 import hashlib
 import json
-import os
 import random
 import re
 import sqlite3
@@ -63,6 +62,7 @@ from benchmarks.bench_course import (
     _table,
     driver_url,
     first_head,
+    kept_sqlite_file,
     visits_in_order,
     write_postgresql,
     write_sqlite,
@@ -75,7 +75,7 @@ from pharmacist_tool.engine.assessment import encode_assessment
 from pharmacist_tool.knowledge import load_for_counter
 from pharmacist_tool.records import chain, course_check, signing
 from pharmacist_tool.records import course as course_records
-from pharmacist_tool.records.db import Database, head_revision, open_database
+from pharmacist_tool.records.db import Database, open_database
 from pharmacist_tool.records.models import AuditEvent, CourseDue, CourseFill, Record
 from pharmacist_tool.records.users import AuthenticatedUser, authenticate
 from pharmacist_tool.reports.figures import collect
@@ -259,9 +259,7 @@ def build(db: Database, records: int) -> None:
 
 
 def kept_sqlite(records: int, rebuild: bool) -> tuple[Path, float | None]:
-    """The SQLite file for ``records`` (built now when missing or ``rebuild``), and the seconds
-    building took (``None``: it was already there)."""
-    digest = hashlib.sha256(f"{records} {head_revision()}".encode())
+    """The report database for ``records`` (``kept_sqlite_file``)."""
     sources = [
         Path(__file__),
         REPO / "benchmarks" / "bench_course.py",
@@ -270,26 +268,7 @@ def kept_sqlite(records: int, rebuild: bool) -> tuple[Path, float | None]:
         *sorted((REPO / "pharmacist_tool" / "engine").glob("*.py")),
         *sorted((REPO / "resources" / "knowledge").rglob("*.json")),
     ]
-    for source in sources:
-        digest.update(source.read_bytes())
-    folder = Path(tempfile.gettempdir()) / "pharmacist-tool-bench"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    path = folder / f"report-{records}-{digest.hexdigest()[:16]}.sqlite3"
-    if path.exists() and not rebuild:
-        return path, None
-    for stale in folder.glob(f"report-{records}-*.sqlite3"):  # made by older code
-        stale.unlink(missing_ok=True)
-    part = path.with_suffix(f".part-{os.getpid()}")
-    began = time.perf_counter()
-    try:
-        db = open_database(f"sqlite:///{part}")
-        build(db, records)
-        db.close()
-        part.replace(path)
-    finally:
-        for leftover in (part, Path(f"{part}-wal"), Path(f"{part}-shm")):
-            leftover.unlink(missing_ok=True)
-    return path, time.perf_counter() - began
+    return kept_sqlite_file(f"report-{records}", sources, lambda db: build(db, records), rebuild)
 
 
 MONTH_SQL = (

@@ -46,7 +46,6 @@ __all__ = [
     "RecordFilter",
     "RecordSummary",
     "RecordsDesk",
-    "amend",
     "parse_date",
 ]
 
@@ -74,42 +73,6 @@ class HeadSheet:
     note: HeadNote
     pdf: bytes
     paper: str
-
-
-def amend(
-    db: Database,
-    record_id: int,
-    case: Case,
-    *,
-    reason: str,
-    username: str,
-    password: str,
-    kb: KnowledgeBase | None = None,
-    settings: Settings | None = None,
-    handout: HandoutLike | None = None,
-    previewed: HandoutLike | None = None,
-    handout_options: RenderOptions | None = None,
-    what: str = "The corrected session",
-) -> AmendmentDetail:
-    """The one amend action, for the window's steps and the command line's case file alike: the
-    corrected case beside the signed record (which never changes), with the reason, the
-    handout and the pharmacist's signature; audited as ``amend``."""
-    from pharmacist_tool.records import usecases
-
-    return usecases.amend(
-        db,
-        record_id,
-        case,
-        reason=reason,
-        username=username,
-        password=password,
-        kb=kb,
-        settings=settings,
-        handout=handout,
-        previewed=previewed,
-        handout_options=handout_options,
-        what=what,
-    )
 
 
 class RecordsDesk:
@@ -187,12 +150,16 @@ class RecordsDesk:
         handout_options: RenderOptions | None = None,
         what: str = "The corrected session",
     ) -> AmendmentDetail:
-        """Amend a record through the one amend action, signed by ``username`` (the signed-in
-        user when None) with their password."""
+        """The one amend action, for the window's steps and the command line's case file alike:
+        the corrected case beside the signed record (which never changes), with the reason, the
+        handout and the signature of ``username`` (the signed-in user when None), given their
+        password; audited as ``amend``."""
+        from pharmacist_tool.records import usecases
+
         signer = username or self.user
         if not signer or not password:
             raise UserError("Enter your user name and password to sign the amendment")
-        return amend(
+        return usecases.amend(
             self.db,
             record_id,
             case,

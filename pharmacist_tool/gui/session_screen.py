@@ -468,11 +468,6 @@ class SessionScreen(WindowBase):
         """An edit is waiting to be assessed: ``assessed`` follows."""
         return self._assess_pending
 
-    @property
-    def save_pending(self) -> bool:
-        """An edit is waiting to be saved: ``saved`` follows."""
-        return self._save_pending
-
     def schedule_assess(self) -> None:
         if self._assess_pending:
             return

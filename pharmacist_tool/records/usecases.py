@@ -133,6 +133,35 @@ def _handout(
     return previewed
 
 
+def _signable(
+    db: Database,
+    signer: AuthenticatedUser,
+    case: Case,
+    kb: Any,
+    what: str,
+    settings: Any,
+    handout: HandoutLike | None,
+    previewed: HandoutLike | None,
+    handout_options: Mapping[str, Any] | None,
+) -> tuple[Assessment, Any, HandoutLike]:
+    """What a signature or an amendment stores, once the case is finished and the signer's
+    training (where the rule version asks for it) is in date: its assessment, the pack it was
+    assessed with, and the handout."""
+    assessment, kb = _assessed(case, kb, what)
+    refuse_lapsed_training(db, signer, kb, assessment, dt.date.today())
+    chosen = _handout(
+        case,
+        assessment,
+        kb,
+        settings,
+        signer,
+        given=handout,
+        previewed=previewed,
+        options=handout_options,
+    )
+    return assessment, kb, chosen
+
+
 def sign(
     db: Database,
     case: Case,
@@ -152,17 +181,8 @@ def sign(
     only if it is still what the case gives; neither: rendered now. ``prepared_by``: who
     prepared the session, when not the signer."""
     signer = _signer(db, username, password, "sign")
-    assessment, kb = _assessed(case, kb, what)
-    refuse_lapsed_training(db, signer, kb, assessment, dt.date.today())
-    chosen = _handout(
-        case,
-        assessment,
-        kb,
-        settings,
-        signer,
-        given=handout,
-        previewed=previewed,
-        options=handout_options,
+    assessment, kb, chosen = _signable(
+        db, signer, case, kb, what, settings, handout, previewed, handout_options
     )
     helper = prepared_by if prepared_by and prepared_by != signer.username else None
     summary = sign_record(db, signer, case, assessment, chosen, prepared_by=helper)
@@ -194,17 +214,8 @@ def amend(
     if kb is None:
         kb = record_pack(record, case)
     signer = _signer(db, username, password, "amend")
-    assessment, kb = _assessed(case, kb, what)
-    refuse_lapsed_training(db, signer, kb, assessment, dt.date.today())
-    chosen = _handout(
-        case,
-        assessment,
-        kb,
-        settings,
-        signer,
-        given=handout,
-        previewed=previewed,
-        options=handout_options,
+    assessment, kb, chosen = _signable(
+        db, signer, case, kb, what, settings, handout, previewed, handout_options
     )
     notice = pack_change(record, kb)
     detail: dict[str, Any] = {

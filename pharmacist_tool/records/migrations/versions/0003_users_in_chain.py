@@ -82,9 +82,8 @@ head_table = sa.table(
 
 def upgrade() -> None:
     conn = op.get_bind()
-    refuse_unless_verified(
-        conn, revision
-    )  # users adopted "as found" must be as their era left them
+    # Users adopted "as found" must be as the events of their era left them.
+    refuse_unless_verified(conn, revision)
     # In place, not as a batch copy: on SQLite a copy drops the users table that records and
     # audit events refer to, which the foreign keys refuse (a database made by the 2026-11-25
     # version failed here: "FOREIGN KEY constraint failed" at DROP TABLE users).
